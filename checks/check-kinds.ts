@@ -1,0 +1,42 @@
+import type { CheckVerb } from '../runner/lab.js'
+import { addrProbe } from './addr.js'
+import { exitProbe } from './exit.js'
+import { httpProbe } from './http.js'
+import { masterProbe } from './master.js'
+import { netnsProbe } from './netns.js'
+import { PING_ATTEMPT_MS, pingProbe } from './ping.js'
+import { policyProbe } from './policy.js'
+import type { ProbeFn } from './probe-fn.js'
+import { routeProbe } from './route.js'
+import { ruleProbe } from './rule.js'
+import { shProbe } from './sh.js'
+import { stdoutProbe } from './stdout.js'
+import { sysctlProbe } from './sysctl.js'
+
+export interface CheckKind {
+  probe: ProbeFn
+  /** Judged once, never retried (exit, stdout: what already happened cannot change). */
+  once?: boolean
+  /** The longest one attempt may take (its commands bounded to it). */
+  attemptMs: number
+  /** The longest the single attempt of a `no` check may take, if less. */
+  negatedAttemptMs?: number
+}
+
+/** Every check verb of the lab format and how to judge it. */
+export const checkKinds: Record<CheckVerb, CheckKind> = {
+  // One echo: a `no ping` answers in about a second.
+  ping: { probe: pingProbe, attemptMs: PING_ATTEMPT_MS },
+  http: { probe: httpProbe, attemptMs: 3000, negatedAttemptMs: 2000 },
+  rule: { probe: ruleProbe, attemptMs: 3000 },
+  policy: { probe: policyProbe, attemptMs: 3000 },
+  addr: { probe: addrProbe, attemptMs: 3000 },
+  master: { probe: masterProbe, attemptMs: 3000 },
+  route: { probe: routeProbe, attemptMs: 3000 },
+  sysctl: { probe: sysctlProbe, attemptMs: 3000 },
+  netns: { probe: netnsProbe, attemptMs: 3000 },
+  exit: { probe: exitProbe, once: true, attemptMs: 0 },
+  stdout: { probe: stdoutProbe, once: true, attemptMs: 0 },
+  // The learner's own command: as long as the window allows.
+  sh: { probe: shProbe, attemptMs: Number.POSITIVE_INFINITY },
+}

@@ -1,0 +1,48 @@
+import type { Check } from '../runner/lab.js'
+import { shellQuote } from '../runner/shell-quote.js'
+import type { CheckContext, Probe } from './check-context.js'
+import { evidenceOf } from './evidence-of.js'
+import { execProblem } from './exec-problem.js'
+import { formatSeconds } from './format-seconds.js'
+import { invalidProbe } from './invalid-probe.js'
+import { CURL_WRITE_OUT, parseCurl } from './parse-curl.js'
+import type { ProbeOptions } from './probe-fn.js'
+
+/**
+ * `http FROM URL [status=N] [contains="…"]`: a GET from FROM gets a response
+ * with that status (default any 2xx; `status=3xx` works too) whose body
+ * contains the text. Redirects are not followed: the status is the server's own.
+ */
+export async function httpProbe(check: Check, ctx: CheckContext, opts: ProbeOptions = { timeoutMs: 2000 }): Promise<Probe> {
+  const [from, url] = check.args
+  if (check.args.length !== 2 || !from || !url) return invalidProbe('http needs a machine and a URL: "http FROM URL"')
+  const wanted = (check.options.status ?? '2xx').toLowerCase()
+  if (!/^[1-5](\d\d|xx)$/.test(wanted)) return invalidProbe(`status=${check.options.status} is not an HTTP status (e.g. 200, 404, 2xx)`)
+  const contains = check.options.contains
+  const maxTime = Math.max(0.1, (opts.timeoutMs - 100) / 1000).toFixed(2)
+  // -sS: no progress bar but errors; the marker line after the body carries the status.
+  const script = `curl -sS -o- -w ${shellQuote(CURL_WRITE_OUT)} --noproxy '*' --globoff --max-time ${maxTime} --url ${shellQuote(url)}`
+  const r = await ctx.exec({ machine: from, script, timeoutMs: opts.timeoutMs + 200 })
+  const evidence = [evidenceOf(r)]
+  const expected = `status ${wanted}${contains !== undefined ? `, a page containing ${JSON.stringify(contains)}` : ''}`
+  const c = parseCurl(r)
+  if (c.outcome !== 'response' || c.status === null) {
+    const problem = execProblem(r, `curl ${url}`, opts.timeoutMs)
+    if (problem?.missing) return invalidProbe(problem.sentence, evidence)
+    const said = c.error ? ` (${c.error})` : ''
+    let sentence: string
+    if (c.outcome === 'connect') sentence = `${from} could not connect to ${url}${said}`
+    else if (c.outcome === 'timeout') sentence = `${from} got no response from ${url} within ${formatSeconds(opts.timeoutMs)}${said}`
+    else if (c.outcome === 'resolve') sentence = `${from} could not resolve the host of ${url}${said}`
+    else sentence = problem?.sentence ?? `${from} got no response from ${url}${said || ` (curl exit ${r.exitCode})`}`
+    return { holds: false, sentence, expected, got: c.error ?? 'no response', evidence }
+  }
+  const statusOk = wanted.endsWith('xx') ? String(c.status)[0] === wanted[0] : String(c.status) === wanted
+  const got = `status ${c.status}${contains !== undefined ? `, ${c.body.includes(contains) ? 'a page containing the text' : 'a page without the text'}` : ''}`
+  if (!statusOk) return { holds: false, sentence: `${from} got ${c.status} from ${url}, not ${wanted}`, expected, got, evidence }
+  if (contains !== undefined && !c.body.includes(contains)) {
+    return { holds: false, sentence: `${from} got ${c.status} from ${url} but the page does not contain ${JSON.stringify(contains)}`, expected, got, evidence }
+  }
+  const with_ = contains !== undefined ? ` and the page contains ${JSON.stringify(contains)}` : ''
+  return { holds: true, sentence: `${from} got ${c.status} from ${url}${with_}`, expected, got, evidence }
+}

@@ -1,0 +1,117 @@
+import type { ExecResult } from '../runner/exec-result.js'
+import { shellQuote } from '../runner/shell-quote.js'
+import { builtinChains } from './builtin-chains.js'
+import type { CheckContext } from './check-context.js'
+import type { Evidence } from './check-result.js'
+import { EVIDENCE_MAX_CHARS } from './evidence-of.js'
+import { parseIptablesSave, type IptablesSave } from './parse-iptables-save.js'
+import { truncateOutput } from '../runner/truncate-output.js'
+
+const M = {
+  saved: '@@NSLAB-SAVED@@',
+  restoreFailed: '@@NSLAB-RESTORE-FAILED@@',
+  rejected: '@@NSLAB-REJECTED@@',
+  accepted: '@@NSLAB-ACCEPTED@@',
+  scratched: '@@NSLAB-SCRATCHED@@',
+}
+
+export interface RuleLookup {
+  /** The table as the machine has it now (iptables-save -c -t TABLE); undefined when it could not be read. */
+  target?: IptablesSave
+  /** Why the table could not be read. */
+  targetError?: string
+  /** How iptables prints the check's rule: "-A CHAIN …" lines (counters apart); one rule may expand to several. */
+  canonical?: string[]
+  /** iptables refused the rule in the scratch namespace: its own message. */
+  rejected?: string
+  /** The scratch namespace could not be made or filled. */
+  scratchError?: string
+  evidence: Evidence[]
+  exec: ExecResult
+}
+
+/**
+ * Read TABLE on MACHINE and learn how iptables itself prints SPEC, in one
+ * script: print `iptables-save -c -t TABLE`, then in a scratch network
+ * namespace (`unshare -n`, nothing of the machine's own rules touched) declare
+ * the table's user-defined chains (so `-j DOCKER` resolves), append SPEC to
+ * CHAIN there with the same `iptables` binary, and print that table back.
+ * No grammar of iptables here: iptables canonicalises both sides.
+ */
+export async function lookUpRule(
+  ctx: CheckContext,
+  o: { machine: string; table: string; chain: string; spec: string[]; timeoutMs: number },
+): Promise<RuleLookup> {
+  const T = shellQuote(o.table)
+  const builtin = builtinChains(o.table) ?? []
+  const append = `iptables -t ${T} -A ${shellQuote(o.chain)} ${o.spec.map(shellQuote).join(' ')}`
+  const inner = [
+    `iptables-restore 2>&1 || { echo ${M.restoreFailed}; exit 0; }`,
+    `out=$(${append} 2>&1); rc=$?`,
+    `[ -z "$out" ] || printf '%s\\n' "$out"`,
+    `if [ $rc -ne 0 ]; then echo "${M.rejected} $rc"; exit 0; fi`,
+    `echo ${M.accepted}`,
+    `iptables-save -t ${T}`,
+  ].join('\n')
+  const scratch = `unshare -n sh -c ${shellQuote(inner)}`
+  const declare = `:${o.chain} - [0:0]`
+  const script = [
+    'set +e',
+    `save=$(iptables-save -c -t ${T} 2>&1); rc=$?`,
+    `printf '%s\\n' "$save"`,
+    `echo "${M.saved} $rc"`,
+    // The table's user-defined chains, read with bash alone (no process per step).
+    `in=${shellQuote(`*${o.table}`)}$'\\n'`,
+    `while read -r name policy _; do [ "$policy" = - ] && [ "\${name#:}" != "$name" ] && in+="$name - [0:0]"$'\\n'; done <<<"$save"`,
+    // A user-defined CHAIN the machine lacks is declared anyway, so its rule is still checked.
+    ...(builtin.includes(o.chain) ? [] : [`case "$in" in *${shellQuote(`\n${declare}\n`)}*) ;; *) in+=${shellQuote(declare)}$'\\n' ;; esac`]),
+    `printf '%sCOMMIT\\n' "$in" | ${scratch} 2>&1`,
+    `echo "${M.scratched} $?"`,
+  ].join('\n')
+  const exec = await ctx.exec({ machine: o.machine, script, timeoutMs: o.timeoutMs })
+  const out = exec.stdout
+  const r: RuleLookup = { evidence: [], exec }
+  const saved = new RegExp(`^${M.saved} (\\d+)$`, 'm').exec(out)
+  if (!saved) {
+    r.targetError = (exec.timedOut ? 'it did not answer in time' : exec.stderr.trim() || exec.output.trim()) || `exit ${exec.exitCode}`
+    r.evidence.push(ev(o.machine, `iptables-save -c -t ${T}`, exec.exitCode, exec.output))
+    return r
+  }
+  const saveText = out.slice(0, saved.index)
+  const saveRc = Number(saved[1])
+  r.evidence.push(ev(o.machine, `iptables-save -c -t ${T}`, saveRc, saveText))
+  if (saveRc !== 0) r.targetError = saveText.trim() || `iptables-save exited ${saveRc}`
+  else r.target = parseIptablesSave(saveText)
+
+  const rest = out.slice(saved.index + saved[0].length + 1)
+  const end = new RegExp(`^${M.scratched} (\\d+)$`, 'm').exec(rest)
+  const scratchText = end ? rest.slice(0, end.index) : rest
+  const scratchRc = end ? Number(end[1]) : exec.exitCode
+  const shown = scratchText.replace(new RegExp(`^(${M.accepted}|${M.rejected} \\d+|${M.restoreFailed})\\n?`, 'm'), '')
+  r.evidence.push(ev(o.machine, scratch, scratchRc, shown))
+  const rejected = new RegExp(`^${M.rejected} (\\d+)$`, 'm').exec(scratchText)
+  const accepted = new RegExp(`^${M.accepted}$`, 'm').exec(scratchText)
+  if (scratchText.includes(M.restoreFailed)) {
+    r.scratchError = scratchText.slice(0, scratchText.indexOf(M.restoreFailed)).trim() || 'iptables-restore failed'
+  } else if (rejected) {
+    r.rejected =
+      scratchText
+        .slice(0, rejected.index)
+        .split('\n')
+        .filter((l) => !/^Try `iptables -h'/.test(l) && l.trim() !== '')
+        // "iptables v1.8.9 (nf_tables): unknown option …" → "unknown option …"
+        .map((l) => l.replace(/^iptables(?: v[\d.]+)?(?: \([^)]*\))?:\s*/, '').trim())
+        .join(' ') || `iptables exited ${rejected[1]}`
+  } else if (accepted) {
+    const canon = parseIptablesSave(scratchText.slice(accepted.index + accepted[0].length))
+    r.canonical = (canon.tables.get(o.table)?.rules ?? []).filter((x) => x.chain === o.chain).map((x) => x.text)
+    if (r.canonical.length === 0) r.scratchError = 'iptables accepted the rule but did not print it back'
+  } else {
+    r.scratchError = (exec.timedOut ? 'it did not answer in time' : scratchText.trim() || exec.stderr.trim()) || `exit ${scratchRc}`
+  }
+  return r
+}
+
+function ev(machine: string, command: string, exitCode: number | null, output: string): Evidence {
+  return { machine, command, exitCode, output: truncateOutput(output.trim(), EVIDENCE_MAX_CHARS).text }
+}

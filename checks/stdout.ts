@@ -1,0 +1,47 @@
+import type { Check } from '../runner/lab.js'
+import type { CheckContext, Probe } from './check-context.js'
+import { evidenceOf } from './evidence-of.js'
+import { invalidProbe } from './invalid-probe.js'
+import { previousStep } from './previous-step.js'
+
+/**
+ * `stdout "text"` / `stdout /regex/`: what the block run just before printed
+ * on stdout contains the text, or matches the regex. A regex is written
+ * unquoted; quoted text is always text ("/etc/" is a path, not a regex).
+ * Regexes are JavaScript ones, multi-line (^ and $ match at each line) unless
+ * flags are given after the closing slash: /x/i.
+ */
+export async function stdoutProbe(check: Check, ctx: CheckContext): Promise<Probe> {
+  const [arg] = check.args
+  if (check.args.length !== 1 || arg === undefined) return invalidProbe('stdout needs one text or /regex/: stdout "Welcome"')
+  let re: RegExp | undefined
+  const m = /^\/(.*)\/([a-z]*)$/s.exec(arg)
+  if (m && !writtenQuoted(check.source)) {
+    try {
+      re = new RegExp(m[1]!, m[2] || 'm')
+    } catch (e) {
+      return invalidProbe(`${arg} is not a valid regex: ${(e as Error).message}`)
+    }
+  }
+  const p = ctx.previous
+  if (!p) return invalidProbe('there is no step before this check to judge')
+  const evidence = [evidenceOf(p)]
+  const step = previousStep(p)
+  const what = re ? `${re}` : JSON.stringify(arg)
+  const expected = re ? `stdout matching ${what}` : `stdout containing ${what}`
+  const got = firstLines(p.stdout)
+  const holds = re ? re.test(p.stdout) : p.stdout.includes(arg)
+  const verb = re ? (holds ? 'printed a match for' : 'printed nothing matching') : holds ? 'printed' : 'did not print'
+  const printed = holds ? '' : p.stdout.trim() === '' ? ' (its stdout was empty)' : ` (it printed: ${got})`
+  return { holds, sentence: `${step} ${verb} ${what}${printed}`, expected, got, evidence }
+}
+
+/** Whether the check's argument was quoted in the lab ("…" or '…'): then it is text. */
+function writtenQuoted(source: string): boolean {
+  return /^\s*(?:no\s+)?stdout\s+["']/.test(source)
+}
+
+function firstLines(s: string): string {
+  const t = s.trim().replace(/\s*\n\s*/g, ' ⏎ ')
+  return t.length > 120 ? `${t.slice(0, 117)}…` : t
+}

@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { start } from './exec.js'
+import type { Kernel } from './fetch-kernel.js'
+import { NslabError } from './nslab-error.js'
+import { plainText } from './plain-text.js'
+import { findProgram } from './require-programs.js'
+
+export type Accel = 'kvm' | 'tcg'
+
+export interface BootVmOptions {
+  kernel: Kernel
+  /** Path of the initramfs (buildInitramfs). */
+  initramfs: string
+  /** A host path the guest runs with /bin/sh once it is up; the VM powers off after it. */
+  runScript: string
+  /** Where console.log goes. */
+  workDir: string
+  accel: Accel
+  /** -cpu model; default host with KVM (as kvmWorks found it runs), max with TCG. */
+  cpu?: string
+  /** The whole VM's time limit: past it qemu is killed. */
+  timeoutMs: number
+  /** Modules the guest loads before the run script. */
+  preload?: string[]
+  memoryMb?: number
+  cpus?: number
+  /** Each line the guest writes to its events port (virtio-serial "nslab.events"). */
+  onLine?: (line: string) => void
+  signal?: AbortSignal
+}
+
+export interface VmRun {
+  /** qemu's exit status (0 after the guest powers off, or after a panic, thanks to -no-reboot). */
+  exitCode: number | null
+  signal?: string
+  timedOut: boolean
+  aborted: boolean
+  durationMs: number
+  /** The end of the guest's console (serial port), for evidence. */
+  consoleTail: string
+  /** What qemu itself said on stderr. */
+  qemuSays: string
+  consoleLog: string
+}
+
+/** Lines of console kept as evidence. */
+const TAIL_LINES = 40
+const QEMU = 'qemu-system-x86_64'
+
+/** The qemu command line of a VM, exported for tests and for `--verbose`. */
+export function qemuArgs(opts: BootVmOptions): string[] {
+  const { kernel } = opts
+  const append = [
+    'console=ttyS0',
+    'panic=-1',
+    'quiet',
+    'loglevel=4',
+    // A throwaway guest: no mitigations to pay for, a TSC to trust (TCG's drifts and trips the watchdog).
+    'mitigations=off',
+    'tsc=reliable',
+    'no_timer_check',
+    'random.trust_cpu=on',
+    'i8042.noaux',
+    'i8042.nokbd',
+    'rdinit=/init',
+    `nslab.run=${opts.runScript}`,
+    ...(kernel.modulesDir && kernel.release ? [`nslab.modules=${kernel.modulesDir}`, `nslab.release=${kernel.release}`] : []),
+    ...(opts.preload?.length ? [`nslab.preload=${opts.preload.join(',')}`] : []),
+  ]
+  return [
+    '-nodefaults',
+    '-no-user-config',
+    '-display', 'none',
+    '-no-reboot',
+    '-nic', 'none',
+    ...(opts.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', opts.cpu ?? 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', opts.cpu ?? 'max']),
+    '-M', 'pc',
+    '-m', String(opts.memoryMb ?? 1024),
+    '-smp', String(opts.cpus ?? 2),
+    '-kernel', kernel.image,
+    '-initrd', opts.initramfs,
+    '-append', append.join(' '),
+    '-serial', `file:${join(opts.workDir, 'console.log')}`,
+    // The host's files, read-only: the guest lays a tmpfs over them.
+    '-fsdev', 'local,id=nslabroot,path=/,security_model=none,readonly=on,multidevs=remap',
+    '-device', 'virtio-9p-pci,fsdev=nslabroot,mount_tag=nslabroot',
+    // Events come back on qemu's stdout through a virtio-serial port.
+    '-device', 'virtio-serial-pci',
+    '-chardev', 'stdio,id=events,signal=off',
+    '-device', 'virtserialport,chardev=events,name=nslab.events',
+    '-device', 'virtio-rng-pci',
+  ]
+}
+
+/**
+ * Boot a throwaway VM and wait for it to end: it powers off when its run
+ * script ends; a panic ends it too (-no-reboot); a hang ends at the time
+ * limit, when qemu is killed. qemu runs under setpriv --pdeathsig, so it
+ * dies with this process: no qemu is ever left behind.
+ */
+export async function bootVm(opts: BootVmOptions): Promise<VmRun> {
+  const qemu = findProgram(QEMU)
+  if (!qemu) throw new NslabError({ code: 'PREREQUISITE', message: `this machine lacks \`${QEMU}\``, fix: 'apt-get install qemu-system-x86' })
+  const setpriv = findProgram('setpriv')
+  const args = qemuArgs(opts)
+  const t0 = performance.now()
+  const running = start({
+    file: setpriv ?? qemu,
+    args: setpriv ? ['--pdeathsig', 'KILL', '--', qemu, ...args] : args,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' },
+    timeoutMs: opts.timeoutMs,
+    machine: 'vm',
+    command: `${QEMU} … (${opts.kernel.spec})`,
+    maxOutputBytes: 1024 * 1024 * 1024,
+    // The guest is gone once qemu exits; its port has nothing more to say.
+    pipeGraceMs: 500,
+    keepStdin: true,
+  })
+  let aborted = false
+  const abort = () => {
+    aborted = true
+    running.kill('SIGKILL')
+  }
+  opts.signal?.addEventListener('abort', abort, { once: true })
+  if (opts.signal?.aborted) abort()
+  if (opts.onLine && running.child.stdout) {
+    const onLine = opts.onLine
+    createInterface({ input: running.child.stdout, crlfDelay: Infinity }).on('line', (l) => onLine(l))
+  }
+  const r = await running.done.finally(() => opts.signal?.removeEventListener('abort', abort))
+  const consoleLog = join(opts.workDir, 'console.log')
+  const text = await readFile(consoleLog, 'utf8').catch(() => '')
+  const vm: VmRun = {
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
+    aborted,
+    durationMs: Math.round(performance.now() - t0),
+    consoleTail: consoleTail(text),
+    qemuSays: r.stderr.split('\n').filter((l) => l.trim() && !/host doesn't support requested feature/.test(l)).join('\n'),
+    consoleLog,
+  }
+  if (r.signal) vm.signal = r.signal
+  return vm
+}
+
+/** The last lines of a console, without the terminal's control characters. */
+export function consoleTail(text: string, lines = TAIL_LINES): string {
+  const clean = plainText(text.replace(/\r/g, '')).replace(/\s+$/, '')
+  return clean.split('\n').slice(-lines).join('\n')
+}

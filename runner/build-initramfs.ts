@@ -1,0 +1,129 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { run } from './exec.js'
+import type { Kernel } from './fetch-kernel.js'
+import { moduleLoadOrder } from './module-load-order.js'
+import { NslabError } from './nslab-error.js'
+import { findProgram } from './require-programs.js'
+import { writeCpio, type CpioEntry } from './write-cpio.js'
+
+/** What the initramfs loads before it can reach the host's files: virtio, 9p, overlay, the events port, entropy. */
+export const BOOT_MODULES = ['virtio_pci', 'virtio_console', 'virtio_rng', '9pnet_virtio', '9p', 'overlay']
+
+/**
+ * The first program of the VM, run by busybox sh from the initramfs. It
+ * loads the boot modules, mounts the host's root read-only (9p) under a
+ * tmpfs layer (overlay), then switch_root into it and runs the second
+ * stage there. Its arguments come on the kernel command line: nslab.modules
+ * (the kernel's modules folder, a host path), nslab.release, nslab.run (the
+ * host's script to run), nslab.preload (modules to load first, a,b,c).
+ */
+const INIT = `#!/bin/sh
+export PATH=/bin
+say() { echo "nslab-vm: $*"; }
+die() { say "$*"; say "powering off"; poweroff -f; sleep 5; exit 1; }
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+for m in $(cat /modules/order); do insmod "/modules/$m" || say "could not load $m"; done
+mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=524288,cache=loose,access=any nslabroot /lower || die "cannot mount the host's files (9p)"
+mount -t tmpfs -o mode=755 nslabrw /rw || die "cannot mount a tmpfs"
+mkdir -p /rw/upper /rw/work
+mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work nslabroot /newroot || die "cannot mount the overlay on the host's files"
+mount -t proc proc /newroot/proc
+mount -t sysfs sysfs /newroot/sys
+mount -t devtmpfs dev /newroot/dev
+mkdir -p /newroot/dev/pts /newroot/dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /newroot/dev/pts
+mount -t tmpfs -o mode=1777 shm /newroot/dev/shm
+mount -t tmpfs -o mode=755 run /newroot/run
+mkdir -p /newroot/run/nslab-vm
+cp /bin/busybox /newroot/run/nslab-vm/busybox
+ln -s busybox /newroot/run/nslab-vm/modprobe
+cp /stage2 /newroot/run/nslab-vm/stage2
+exec switch_root /newroot /run/nslab-vm/busybox sh /run/nslab-vm/stage2
+`
+
+/** The second stage, pid 1 inside the host's files: the kernel's modules, then the run script, then power off. */
+const STAGE2 = `B=/run/nslab-vm/busybox
+say() { echo "nslab-vm: $*"; }
+for a in $($B cat /proc/cmdline); do
+  case $a in
+    nslab.run=*) RUN=\${a#nslab.run=} ;;
+    nslab.modules=*) MODS=\${a#nslab.modules=} ;;
+    nslab.release=*) REL=\${a#nslab.release=} ;;
+    nslab.preload=*) PRELOAD=\${a#nslab.preload=} ;;
+  esac
+done
+if [ -n "$MODS" ] && [ -n "$REL" ]; then
+  # The kernel's own modules where modprobe looks, and busybox's modprobe for the kernel to call.
+  $B mkdir -p "/lib/modules/$REL" && $B mount --bind "$MODS" "/lib/modules/$REL" || say "cannot mount the modules of $REL"
+  echo /run/nslab-vm/modprobe > /proc/sys/kernel/modprobe
+  for m in $($B echo "$PRELOAD" | $B tr , ' '); do /run/nslab-vm/modprobe "$m" 2>/dev/null || say "no module $m"; done
+fi
+$B hostname nslab-vm
+/bin/sh "$RUN"
+say "run script ended ($?); powering off"
+$B poweroff -f
+`
+
+export interface Initramfs {
+  /** The archive (uncompressed newc cpio). */
+  data: Buffer
+  /** Boot modules the kernel has neither as a file nor built in. */
+  missing: string[]
+}
+
+/** The initramfs of a kernel: busybox, the init, and the boot modules from the kernel's own modules folder. */
+export async function buildInitramfs(kernel: Kernel, busybox = findProgram('busybox')): Promise<Initramfs> {
+  if (!busybox) {
+    throw new NslabError({ code: 'PREREQUISITE', message: 'this machine lacks a static busybox for the VM', fix: 'apt-get install busybox-static' })
+  }
+  const entries: CpioEntry[] = [
+    ...['bin', 'dev', 'proc', 'sys', 'lower', 'rw', 'newroot', 'modules'].map((name): CpioEntry => ({ type: 'dir', name })),
+    { type: 'char', name: 'dev/console', major: 5, minor: 1 },
+    { type: 'char', name: 'dev/null', major: 1, minor: 3, mode: 0o666 },
+    { type: 'file', name: 'bin/busybox', data: await readFile(busybox), mode: 0o755 },
+    ...['sh', 'mount', 'mkdir', 'insmod', 'cat', 'cp', 'ln', 'switch_root', 'poweroff', 'sleep'].map(
+      (name): CpioEntry => ({ type: 'symlink', name: `bin/${name}`, target: 'busybox' }),
+    ),
+    { type: 'file', name: 'init', data: INIT, mode: 0o755 },
+    { type: 'file', name: 'stage2', data: STAGE2, mode: 0o644 },
+  ]
+  const order: string[] = []
+  let missing: string[] = []
+  if (kernel.modulesDir) {
+    const plan = moduleLoadOrder(kernel.modulesDir, BOOT_MODULES)
+    missing = plan.missing
+    for (const file of plan.files) {
+      const name = file.split('/').pop()!.replace(/\.(xz|zst|gz)$/, '')
+      entries.push({ type: 'file', name: `modules/${name}`, data: await readModule(join(kernel.modulesDir, file)) })
+      order.push(name)
+    }
+  }
+  entries.push({ type: 'file', name: 'modules/order', data: order.map((n) => `${n}\n`).join('') })
+  return { data: writeCpio(entries), missing }
+}
+
+/** A module file as insmod takes it: busybox's insmod reads no compressed modules, so undo xz or zstd here. */
+async function readModule(path: string): Promise<Buffer> {
+  const m = /\.(xz|zst|gz)$/.exec(path)
+  if (!m) return readFile(path)
+  const dir = await mkdtemp(join(tmpdir(), 'nslab-ko-'))
+  try {
+    const out = join(dir, 'm.ko')
+    const tool = m[1] === 'zst' ? ['zstd', '-dcq'] : m[1] === 'xz' ? ['busybox', 'xzcat'] : ['busybox', 'zcat']
+    const r = await run({ file: 'sh', args: ['-c', '"$@" > "$0"', out, ...tool, path], timeoutMs: 60_000 })
+    if (r.exitCode !== 0) {
+      throw new NslabError({
+        code: 'PREREQUISITE',
+        message: `cannot decompress ${path}: ${r.output.trim()}`,
+        ...(m[1] === 'zst' ? { fix: 'apt-get install zstd' } : {}),
+      })
+    }
+    return await readFile(out)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}

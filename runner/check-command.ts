@@ -1,0 +1,198 @@
+// nslab check: the learner's progress. Tasks are judged in order from the
+// first one not yet passed; a passed task stays passed. It is fast on
+// purpose: no sandbox is built, the lab comes from the session's cache, and
+// only the checks of the current task run.
+import { parseArgs } from 'node:util'
+import { colorEnabled, createColors, type Colors } from './colors.js'
+import { formatFailure, formatPass } from './format-verdict.js'
+import { judgeTask, type TaskVerdict } from './judge-task.js'
+import type { Lab } from './lab.js'
+import { labTasks, renderEnding, renderTask, type LabTasks, type Task } from './lab-tasks.js'
+import { attachSession, commandFor, latchTask, progressText, resolveSession, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
+import { NslabError } from './nslab-error.js'
+import type { Sandbox } from './sandbox.js'
+import { SANDBOX_DIR } from './sandbox-paths.js'
+import type { Session } from './session-store.js'
+
+export const CHECK_HELP = `Usage: nslab check [NAME] [--watch] [--verbose]
+
+Checks your progress in a lab that is up: the current task's checks run on the
+lab host as it is now. A task that passes stays passed, and the next task is
+shown; one that does not shows what was seen, and its hint.
+
+  NAME      the lab (default: the only one up)
+  --watch     check every second and keep a live task list on the screen
+  --verbose   show every command the checks ran, not only the first
+
+Exit: 0 when every task of the lab has passed, 1 while some have not.
+`
+
+const PROGRESS_FILE = `${SANDBOX_DIR}/progress`
+
+export async function checkCommand(argv: string[], ctx: LearnerContext = {}): Promise<number> {
+  let v
+  try {
+    v = parseArgs({ args: argv, allowPositionals: true, options: { watch: { type: 'boolean', short: 'w' }, verbose: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' } } })
+  } catch (e) {
+    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${CHECK_HELP}` })
+  }
+  if (v.values.help) {
+    process.stdout.write(CHECK_HELP)
+    return 0
+  }
+  if (v.positionals.length > 1) throw new NslabError({ code: 'USAGE', message: `nslab check takes one lab name\n\n${CHECK_HELP}` })
+  if (v.values.watch && ctx.inside) {
+    throw new NslabError({ code: 'USAGE', message: 'nslab check --watch needs a terminal of its own: run it outside the lab shell, next to it' })
+  }
+  const s = resolveSession(v.positionals[0] ?? ctx.session)
+  const sandbox = attachSession(s)
+  const lab = await sessionLab(s)
+  const verbose = v.values.verbose === true
+  return v.values.watch ? await watch(s, lab, sandbox, verbose) : await checkOnce(s, lab, sandbox, ctx, verbose)
+}
+
+function outputOptions() {
+  const color = colorEnabled(process.stdout)
+  return { color, c: createColors(color), width: Math.min(process.stdout.columns ?? 80, 100) }
+}
+
+async function checkOnce(session: Session, lab: Lab, sandbox: Sandbox, ctx: LearnerContext, verbose: boolean): Promise<number> {
+  const { color, c, width } = outputOptions()
+  const tasks = labTasks(lab)
+  const total = tasks.tasks.length
+  const current = tasks.tasks.find((t) => !session.passed.includes(t.index))
+  if (!current) {
+    process.stdout.write(`${c.green('✓')} All ${total} tasks of ${c.bold(session.name)} are done.${solvedNote(session, c)}\n`)
+    return 0
+  }
+  const v = await judgeTask(lab, current, sandbox)
+  if (!v.ok) {
+    const lines = formatFailure(lab, current, total, v, c, { verbose })
+    lines.push('', c.dim(`Progress: ${session.passed.length} of ${total} tasks done.   ${commandFor('hint', session, ctx)} · ${commandFor('solve', session, ctx)}`))
+    process.stdout.write(lines.join('\n') + '\n')
+    return 1
+  }
+  const s = latchTask(session, current.index, false)
+  await writeInside(s, sandbox, PROGRESS_FILE, `${progressText(s)}\n`)
+  const out = formatPass(current, total, v, c, false)
+  out.push('', ...nextText(s, lab, tasks, { color, width }, c))
+  process.stdout.write(out.join('\n') + '\n')
+  return allPassed(s, tasks) ? 0 : 1
+}
+
+export function allPassed(s: Session, tasks: LabTasks): boolean {
+  return tasks.tasks.every((t) => s.passed.includes(t.index))
+}
+
+/** After a task passed: the next task to do, or the end of the lab. */
+export function nextText(s: Session, lab: Lab, tasks: LabTasks, opts: { color: boolean; width: number }, c: Colors): string[] {
+  const next = tasks.tasks.find((t) => !s.passed.includes(t.index))
+  if (next) return renderTask(lab, tasks, next, opts).split('\n')
+  const ending = renderEnding(lab, tasks, opts)
+  return [
+    `${c.green('★')} ${c.bold(`All ${tasks.tasks.length} tasks done`)}: ${lab.title}.${solvedNote(s, c)}`,
+    ...(ending ? ['', ending] : []),
+    '',
+    c.dim(`When you are finished: ${commandFor('down', s)}`),
+  ]
+}
+
+function solvedNote(s: Session, c: Colors): string {
+  return s.solved.length ? c.dim(` (${s.solved.length} solved with help)`) : ''
+}
+
+// ── --watch ─────────────────────────────────────────────────────────────────
+
+async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: boolean): Promise<number> {
+  const { color, c, width } = outputOptions()
+  const live = process.stdout.isTTY === true
+  const tasks = labTasks(lab)
+  const ac = new AbortController()
+  const stop = () => ac.abort()
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  let s = session
+  let last: { task?: Task; verdict?: TaskVerdict } = {}
+  let printed = ''
+  try {
+    for (;;) {
+      const t0 = Date.now()
+      if (!sandbox.alive()) throw new NslabError({ code: 'SANDBOX', message: `the lab host of ${s.name} is gone`, fix: `nslab reset ${s.name}` })
+      const current = tasks.tasks.find((t) => !s.passed.includes(t.index))
+      if (current) {
+        const v = await judgeTask(lab, current, sandbox, ac.signal)
+        if (ac.signal.aborted) break
+        if (v.ok) {
+          s = latchTask(s, current.index, false)
+          await writeInside(s, sandbox, PROGRESS_FILE, `${progressText(s)}\n`)
+        }
+        last = { task: current, verdict: v }
+      }
+      const done = allPassed(s, tasks)
+      const screen = watchScreen(s, lab, tasks, last, { color, width, verbose }, c, live)
+      if (live) process.stdout.write(`\x1b[H\x1b[2J${screen}\n`)
+      else if (screen !== printed) process.stdout.write(`${screen}\n\n`)
+      printed = screen
+      if (done) return 0
+      if (last.verdict?.ok) continue
+      await sleep(Math.max(0, 1000 - (Date.now() - t0)), ac.signal)
+      if (ac.signal.aborted) break
+      // Another nslab check (the lab shell's) may have latched tasks meanwhile.
+      s = { ...s, passed: reloadPassed(s) }
+    }
+    return 1
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
+}
+
+function reloadPassed(s: Session): number[] {
+  try {
+    const fresh = resolveSession(s.name)
+    return fresh.createdAt === s.createdAt ? [...new Set([...s.passed, ...fresh.passed])] : s.passed
+  } catch {
+    return s.passed
+  }
+}
+
+function watchScreen(
+  s: Session,
+  lab: Lab,
+  tasks: LabTasks,
+  last: { task?: Task; verdict?: TaskVerdict },
+  opts: { color: boolean; width: number; verbose: boolean },
+  c: Colors,
+  live: boolean,
+): string {
+  const total = tasks.tasks.length
+  const current = tasks.tasks.find((t) => !s.passed.includes(t.index))
+  const out: string[] = [`${c.bold(lab.title)}  ${c.dim(`· ${s.name} · ${progressText(s)}${live ? ` · checked ${new Date().toLocaleTimeString('en-GB')}` : ''}`)}`, '']
+  for (const t of tasks.tasks) {
+    const n = String(t.index + 1).padStart(String(total).length)
+    if (s.passed.includes(t.index)) out.push(`  ${c.green('✓')} ${n}  ${t.title}${s.solved.includes(t.index) ? c.dim(' (solved with help)') : ''}`)
+    else if (t === current) out.push(`  ${c.yellow('▸')} ${n}  ${c.bold(t.title)}`)
+    else out.push(c.dim(`  · ${n}  ${t.title}`))
+  }
+  out.push('')
+  if (!current) {
+    out.push(...nextText(s, lab, tasks, opts, c))
+    return out.join('\n')
+  }
+  out.push(renderTask(lab, tasks, current, opts))
+  if (last.task === current && last.verdict && !last.verdict.ok) out.push('', ...formatFailure(lab, current, total, last.verdict, c, { verbose: opts.verbose }))
+  if (live) out.push('', c.dim('Checking every second. Ctrl-C stops watching; the lab stays up.'))
+  return out.join('\n')
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

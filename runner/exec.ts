@@ -1,0 +1,282 @@
+// The one module that starts processes. Everything else (sandbox, checks,
+// runner) asks it. Built on node:child_process rather than execa because a
+// step that leaves a background child holding stdout must not hang the run:
+// we resolve on the direct child's exit, give its pipes a short grace, then
+// cut them. Each process gets its own process group, so a timeout ends the
+// whole tree it started (and nothing else).
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import type { ExecResult } from './exec-result.js'
+import { NslabError } from './nslab-error.js'
+
+export interface ExecOptions {
+  file: string
+  args: string[]
+  /** Written to stdin, then stdin is closed. */
+  input?: string
+  /** Kill the process group after this long; the result says timedOut. */
+  timeoutMs?: number
+  /** The whole environment of the process (never merged in silently). */
+  env?: NodeJS.ProcessEnv
+  /** Label for results: the machine it ran on. */
+  machine?: string
+  /** Label for results: the script or command as a person reads it. */
+  command?: string
+  /** Cap on stdout+stderr kept; past it the process group is killed. */
+  maxOutputBytes?: number
+  /** How long to wait for pipes after the process exited (background children may hold them). */
+  pipeGraceMs?: number
+}
+
+export interface Running {
+  pid: number
+  /** stdin of the process, open until closed (only with keepStdin). */
+  child: ChildProcess
+  done: Promise<ExecResult>
+  /** Signal the process group (or only the process with group=false). */
+  kill(signal?: NodeJS.Signals, group?: boolean): void
+}
+
+const DEFAULT_MAX_OUTPUT = 8 * 1024 * 1024
+
+/** Start a process; `done` resolves with its result, never rejects for exit codes. */
+export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
+  const t0 = performance.now()
+  const child = spawn(opts.file, opts.args, {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: opts.env ?? process.env,
+  })
+  const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  const all: Buffer[] = []
+  let size = 0
+  let truncated = false
+  let timedOut = false
+  let exited = false
+
+  const kill = (signal: NodeJS.Signals = 'SIGKILL', group = true): void => {
+    if (child.pid === undefined || exited) return
+    try {
+      process.kill(group ? -child.pid : child.pid, signal)
+    } catch {
+      // already gone
+    }
+  }
+
+  const collect = (into: Buffer[]) => (chunk: Buffer) => {
+    if (truncated) return
+    if (size + chunk.length > max) {
+      chunk = chunk.subarray(0, Math.max(0, max - size))
+      truncated = true
+      kill('SIGKILL')
+    }
+    size += chunk.length
+    into.push(chunk)
+    all.push(chunk)
+  }
+  child.stdout?.on('data', collect(out))
+  child.stderr?.on('data', collect(err))
+  // A closed stdin of a process that never reads it is not an error.
+  child.stdin?.on('error', () => {})
+  if (opts.input !== undefined) child.stdin?.end(opts.input)
+  else if (!opts.keepStdin) child.stdin?.end()
+
+  const timer =
+    opts.timeoutMs !== undefined && opts.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true
+          kill('SIGKILL')
+        }, opts.timeoutMs)
+      : undefined
+
+  const done = new Promise<ExecResult>((resolve, reject) => {
+    let code: number | null = null
+    let signal: NodeJS.Signals | null = null
+    let settled = false
+    const finish = () => {
+      if (settled) return
+      settled = true
+      if (timer) clearTimeout(timer)
+      child.stdout?.destroy()
+      child.stderr?.destroy()
+      const result: ExecResult = {
+        machine: opts.machine ?? 'local',
+        command: opts.command ?? [opts.file, ...opts.args].join(' '),
+        exitCode: code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        output: Buffer.concat(all).toString('utf8'),
+        durationMs: Math.round((performance.now() - t0) * 10) / 10,
+        timedOut,
+      }
+      if (signal) result.signal = signal
+      if (truncated) result.truncated = true
+      resolve(result)
+    }
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer)
+      if (e.code === 'ENOENT') {
+        reject(
+          new NslabError({
+            code: 'PREREQUISITE',
+            message: `${opts.file} is not installed`,
+            cause: e,
+          }),
+        )
+      } else reject(e)
+    })
+    child.on('exit', (c, s) => {
+      exited = true
+      code = c
+      signal = s
+      // Pipes may be held open by a child that outlives this process.
+      const grace = setTimeout(finish, opts.pipeGraceMs ?? 100)
+      child.on('close', () => {
+        clearTimeout(grace)
+        finish()
+      })
+    })
+  })
+  return { pid: child.pid ?? -1, child, done, kill }
+}
+
+/** Run a process to its end (or its timeout) and return what it did. */
+export function run(opts: ExecOptions): Promise<ExecResult> {
+  return start(opts).done
+}
+
+/** Whether a process we started is still alive (signal 0 probes it). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** End a process we started, by its id, with SIGKILL, and wait until it is gone. */
+export async function killAndWait(pid: number, timeoutMs = 3000): Promise<boolean> {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    return true
+  }
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    if (!isAlive(pid) || isZombie(pid)) return true
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  return false
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+export interface InteractiveOptions {
+  file: string
+  args: string[]
+  /** The whole environment of the process (never merged in silently). */
+  env?: NodeJS.ProcessEnv
+  /** Pipes after stdin, stdout and stderr (fds 3, 4, …): a side channel with the program. */
+  extraPipes?: number
+}
+
+export interface Interactive {
+  pid: number
+  /** The parent's ends of the extra pipes, fd 3 first. */
+  pipes: (NodeJS.ReadableStream & NodeJS.WritableStream)[]
+  /** Its exit status, 128 + the signal's number when a signal ended it. */
+  done: Promise<number>
+}
+
+/**
+ * Run a program on this terminal (a shell, a command a person watches): stdin,
+ * stdout and stderr are ours. While it runs, the terminal's signals (Ctrl-C,
+ * Ctrl-\) are its own, not reasons for nslab to end.
+ */
+export function interactive(opts: InteractiveOptions): Interactive {
+  const extra = Array.from({ length: opts.extraPipes ?? 0 }, () => 'pipe' as const)
+  const child = spawn(opts.file, opts.args, { stdio: ['inherit', 'inherit', 'inherit', ...extra], env: opts.env ?? process.env })
+  const ignore = () => {}
+  process.on('SIGINT', ignore)
+  process.on('SIGQUIT', ignore)
+  const pipes = child.stdio.slice(3).filter((s) => s !== null && s !== undefined) as unknown as Interactive['pipes']
+  const done = new Promise<number>((resolve, reject) => {
+    const cleanup = () => {
+      process.off('SIGINT', ignore)
+      process.off('SIGQUIT', ignore)
+      // A background process of the program may hold the pipes: they are ours to close.
+      for (const p of child.stdio.slice(3)) (p as { destroy?: () => void } | null)?.destroy?.()
+    }
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      cleanup()
+      reject(e.code === 'ENOENT' ? new NslabError({ code: 'PREREQUISITE', message: `${opts.file} is not installed`, cause: e }) : e)
+    })
+    child.on('exit', (code, signal) => {
+      cleanup()
+      resolve(code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 1) : 1))
+    })
+  })
+  return { pid: child.pid ?? -1, pipes, done }
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 }
+
+/** What /proc says of a process: enough to tell it is the one we started. */
+export interface ProcessInfo {
+  pid: number
+  ppid: number
+  /** Its name (comm), e.g. "unshare". */
+  name: string
+  /** Its command line. */
+  argv: string[]
+  /** Real uid. */
+  uid: number
+  /** Start time in clock ticks after boot: with the pid, it names one process for good. */
+  startTime: number
+  /** Ended, not yet reaped by its parent. */
+  zombie?: boolean
+}
+
+/** The process with this pid, or undefined when there is none (or /proc hides it). */
+export function processInfo(pid: number): ProcessInfo | undefined {
+  if (!Number.isInteger(pid) || pid <= 1) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The name is in parentheses and may hold spaces or ')'.
+    const close = stat.lastIndexOf(')')
+    const name = stat.slice(stat.indexOf('(') + 1, close)
+    const f = stat.slice(close + 2).split(' ')
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? NaN)
+    let argv: string[] = []
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1)
+    } catch {
+      // a zombie has none
+    }
+    return { pid, ppid: Number(f[1]), name, argv, uid, startTime: Number(f[19]), ...(f[0] === 'Z' ? { zombie: true } : {}) }
+  } catch {
+    return undefined
+  }
+}
+
+/** Processes whose parent is pid (from /proc). */
+export function childProcesses(pid: number): ProcessInfo[] {
+  const out: ProcessInfo[] = []
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    const info = processInfo(Number(e))
+    if (info && info.ppid === pid) out.push(info)
+  }
+  return out
+}

@@ -1,0 +1,210 @@
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { basename, join, resolve } from 'node:path'
+import { debianMirror } from './debian-mirror.js'
+import { run } from './exec.js'
+import type { ExecResult } from './exec-result.js'
+import { NslabError } from './nslab-error.js'
+import type { KernelSpec } from './parse-kernel-spec.js'
+import { findProgram } from './require-programs.js'
+
+/** A kernel ready to boot. */
+export interface Kernel {
+  /** As given: `debian:bookworm`, or the image path. */
+  spec: string
+  image: string
+  /** Its lib/modules/RELEASE folder with modules.dep; none for a kernel with all it needs built in. */
+  modulesDir?: string
+  /** uname -r, as its modules folder names it. */
+  release?: string
+  /** The Debian package it came from, with its version. */
+  package?: string
+}
+
+export interface FetchKernelOptions {
+  /** Default: $XDG_CACHE_HOME/nslab or ~/.cache/nslab. */
+  cacheDir?: string
+  /** One line of progress ("fetching …"), for a person waiting. */
+  log?: (line: string) => void
+}
+
+/** Where fetched kernels are kept: $NSLAB_CACHE, $XDG_CACHE_HOME/nslab, or ~/.cache/nslab. */
+export function kernelCacheDir(): string {
+  if (process.env.NSLAB_CACHE) return resolve(process.env.NSLAB_CACHE)
+  const xdg = process.env.XDG_CACHE_HOME
+  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'nslab')
+}
+
+const APT_TIMEOUT_MS = 10 * 60_000
+/** A fetch by another process older than this is taken to have died. */
+const STALE_LOCK_MS = 20 * 60_000
+
+/**
+ * A kernel for a spec: a Debian suite's newest linux-image-amd64, fetched
+ * with apt from this machine's own Debian mirror into the cache the first
+ * time and read from there after; or an image someone built, checked.
+ * Throws NslabError with a reason a person can act on.
+ */
+export async function fetchKernel(spec: KernelSpec, opts: FetchKernelOptions = {}): Promise<Kernel> {
+  if (spec.kind === 'image') return imageKernel(spec)
+  const root = join(opts.cacheDir ?? kernelCacheDir(), 'kernels')
+  const dir = join(root, spec.suite)
+  const cached = await readCached(dir, spec.text)
+  if (cached) return cached
+  await mkdir(root, { recursive: true })
+  const lock = join(root, `.${spec.suite}.lock`)
+  for (;;) {
+    try {
+      await mkdir(lock)
+      break
+    } catch {
+      // Another nslab is fetching this suite: wait for it, unless it died.
+      const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? 0)
+      if (age > STALE_LOCK_MS) {
+        await rm(lock, { recursive: true, force: true })
+        continue
+      }
+      await new Promise((r) => setTimeout(r, 1000))
+      const done = await readCached(dir, spec.text)
+      if (done) return done
+    }
+  }
+  try {
+    const again = await readCached(dir, spec.text)
+    if (again) return again
+    return await fetchDebian(spec.suite, spec.text, root, dir, opts.log)
+  } finally {
+    await rm(lock, { recursive: true, force: true })
+  }
+}
+
+async function readCached(dir: string, specText: string): Promise<Kernel | undefined> {
+  try {
+    const k = JSON.parse(await readFile(join(dir, 'kernel.json'), 'utf8')) as Kernel
+    if (!existsSync(k.image) || (k.modulesDir && !existsSync(join(k.modulesDir, 'modules.dep')))) return undefined
+    return { ...k, spec: specText }
+  } catch {
+    return undefined
+  }
+}
+
+async function fetchDebian(suite: string, specText: string, root: string, dir: string, log?: (l: string) => void): Promise<Kernel> {
+  const fail = (message: string, fix?: string) =>
+    new NslabError({ code: 'PREREQUISITE', message: `cannot fetch the kernel of debian:${suite}: ${message}`, ...(fix ? { fix } : {}) })
+  for (const p of ['apt-get', 'apt-cache', 'dpkg-deb', 'busybox']) {
+    if (!findProgram(p)) throw fail(`this machine lacks \`${p}\``, p === 'busybox' ? 'apt-get install busybox-static' : 'run it on a Debian or Ubuntu machine')
+  }
+  const mirror = debianMirror()
+  if (!mirror) throw fail('no Debian archive found in /etc/apt/sources.list or /etc/apt/sources.list.d', 'add a Debian mirror to apt\'s sources')
+  const work = await mkdtemp(join(root, `.fetch-${suite}-`))
+  try {
+    const apt = join(work, 'apt')
+    for (const d of ['state/lists/partial', 'cache/archives/partial', 'parts', 'prefs']) await mkdir(join(apt, d), { recursive: true })
+    await writeFile(join(apt, 'state/status'), '')
+    const keyring = mirror.signedBy ?? '/usr/share/keyrings/debian-archive-keyring.gpg'
+    await writeFile(join(apt, 'sources.list'), `deb [signed-by=${keyring}] ${mirror.uri} ${suite} main\n`)
+    // A private apt: its own sources, lists and cache, so the machine's own apt is never touched.
+    const aptOpts = [
+      `-o`, `Dir::Etc::SourceList=${apt}/sources.list`,
+      `-o`, `Dir::Etc::SourceParts=${apt}/parts`,
+      `-o`, `Dir::Etc::Preferences=${apt}/prefs/none`,
+      `-o`, `Dir::Etc::PreferencesParts=${apt}/prefs`,
+      `-o`, `Dir::State=${apt}/state`,
+      `-o`, `Dir::State::status=${apt}/state/status`,
+      `-o`, `Dir::Cache=${apt}/cache`,
+      `-o`, `APT::Sandbox::User=root`,
+      `-o`, `Debug::NoLocking=1`,
+      `-o`, `Acquire::Languages=none`,
+      `-o`, `APT::Architecture=amd64`,
+      `-o`, `APT::Architectures=amd64`,
+    ]
+    const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', DEBIAN_FRONTEND: 'noninteractive' }
+    const step = async (file: string, args: string[], what: string, cwd?: string): Promise<ExecResult> => {
+      const r = cwd
+        ? await run({ file: 'sh', args: ['-c', 'cd "$1" && shift && exec "$@"', 'sh', cwd, file, ...args], env, timeoutMs: APT_TIMEOUT_MS, command: `${file} ${args.join(' ')}` })
+        : await run({ file, args, env, timeoutMs: APT_TIMEOUT_MS })
+      if (r.exitCode !== 0) throw fail(`${what} failed${r.timedOut ? ' (timed out)' : ''}: ${lastLines(r.output, 6)}`)
+      return r
+    }
+    log?.(`fetching the kernel of debian:${suite} (once; kept in ${dir})…`)
+    await step('apt-get', [...aptOpts, '-qq', 'update'], `apt-get update for ${suite}`)
+    const dep = await step('apt-cache', [...aptOpts, 'depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', 'linux-image-amd64'], 'apt-cache depends linux-image-amd64')
+    const pkg = /Depends:\s*<?(linux-image-[^\s>]+)>?/.exec(dep.stdout)?.[1]
+    if (!pkg) throw fail(`linux-image-amd64 of ${suite} names no kernel package: ${lastLines(dep.output, 4)}`)
+    await step('apt-get', [...aptOpts, '-qq', 'download', pkg], `apt-get download ${pkg}`, work)
+    const deb = readdirSync(work).find((f) => f.endsWith('.deb'))
+    if (!deb) throw fail(`apt-get download ${pkg} left no .deb`)
+    const unpacked = join(work, 'root')
+    await step('dpkg-deb', ['-x', join(work, deb), unpacked], `dpkg-deb -x ${deb}`)
+    await rm(join(work, deb), { force: true })
+    await rm(apt, { recursive: true, force: true })
+    const releases = readdirSync(join(unpacked, 'lib/modules'))
+    const release = releases[0]
+    if (!release || releases.length !== 1) throw fail(`${deb} holds ${releases.length} module folders, expected one`)
+    const image = readdirSync(join(unpacked, 'boot')).find((f) => f.startsWith('vmlinuz'))
+    if (!image) throw fail(`${deb} holds no boot/vmlinuz`)
+    // Debian builds modules.dep at install time (depmod in its postinst); do the same.
+    await step('busybox', ['depmod', '-b', unpacked, release], `depmod for ${release}`)
+    const version = /_([^_]+)_[^_]+\.deb$/.exec(deb)?.[1]
+    const kernel: Kernel = {
+      spec: specText,
+      image: join(dir, 'boot', image),
+      modulesDir: join(dir, 'lib/modules', release),
+      release,
+      package: version ? `${pkg} ${version}` : pkg,
+    }
+    await writeFile(join(unpacked, 'kernel.json'), `${JSON.stringify(kernel, null, 2)}\n`)
+    await rm(dir, { recursive: true, force: true })
+    await rename(unpacked, dir)
+    log?.(`fetched ${kernel.package} (${release})`)
+    return kernel
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** A kernel someone built: the image must exist; its modules folder must have modules.dep. */
+function imageKernel(spec: Extract<KernelSpec, { kind: 'image' }>): Kernel {
+  const image = resolve(spec.image)
+  const bad = (message: string, fix?: string) =>
+    new NslabError({ code: 'NOT_FOUND', message: `--kernel ${spec.text}: ${message}`, ...(fix ? { fix } : {}) })
+  if (!isFile(image)) throw bad(`no kernel image at ${image}`)
+  if (!spec.modules) return { spec: spec.text, image }
+  let modulesDir = resolve(spec.modules)
+  if (!isDir(modulesDir)) throw bad(`no modules folder at ${modulesDir}`)
+  if (!isFile(join(modulesDir, 'modules.dep'))) {
+    // A root that holds lib/modules/RELEASE (INSTALL_MOD_PATH), or lib/modules itself.
+    const under = [join(modulesDir, 'lib/modules'), modulesDir].find((d) => isDir(d) && readdirSync(d).some((r) => isFile(join(d, r, 'modules.dep'))))
+    const releases = under ? readdirSync(under).filter((r) => isFile(join(under, r, 'modules.dep'))) : []
+    if (!under || releases.length !== 1) {
+      throw bad(
+        releases.length > 1 ? `${modulesDir} holds modules of ${releases.length} releases; name one` : `${modulesDir} has no modules.dep`,
+        'make modules_install INSTALL_MOD_PATH=DIR, then --kernel IMAGE:DIR/lib/modules/RELEASE',
+      )
+    }
+    modulesDir = join(under, releases[0]!)
+  }
+  return { spec: spec.text, image, modulesDir, release: basename(modulesDir) }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile()
+  } catch {
+    return false
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join('\n') || '(no output)'
+}
+

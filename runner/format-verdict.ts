@@ -1,0 +1,56 @@
+import type { Colors } from './colors.js'
+import type { TaskVerdict } from './judge-task.js'
+import type { Lab } from './lab.js'
+import { taskHeader, type Task } from './lab-tasks.js'
+import { oneLine, plainText } from './plain-text.js'
+
+/** Lines of a command's output shown as evidence: its end, where the answer is. */
+const EVIDENCE_LINES = 6
+
+/**
+ * A task that is not done yet, in plain words: what each failing check saw,
+ * the commands nslab ran to see it and what they printed, and the hint.
+ */
+export function formatFailure(lab: Lab, task: Task, total: number, v: TaskVerdict, c: Colors, opts: { hint?: boolean; verbose?: boolean } = {}): string[] {
+  const out = [`${c.red('✗')} ${c.bold(taskHeader(task, total))} ${c.dim('— not done yet')}`]
+  for (const r of v.results) {
+    if (r.ok) continue
+    out.push(`    ${c.red('✗')} ${oneLine(r.sentence)}`)
+    if (r.expected !== undefined && r.got !== undefined && r.expected !== r.got) {
+      out.push(c.dim(`        expected: ${oneLine(r.expected)}`), c.dim(`        got:      ${oneLine(r.got)}`))
+    }
+    // The first command is what was looked at; the rest (how a rule is normalized, …) on request.
+    const evidence = opts.verbose ? r.evidence : r.evidence.slice(0, 1)
+    for (const e of evidence) {
+      const status = e.exitCode === null ? 'killed' : `exit ${e.exitCode}`
+      out.push(c.dim(`        ${e.machine === 'host' ? '' : `(on ${e.machine}) `}$ ${oneLine(e.command)}   → ${status}`))
+      const lines = plainText(e.output).replace(/\s+$/, '').split('\n').filter((l) => l.trim() !== '')
+      const shown = lines.slice(-EVIDENCE_LINES)
+      if (lines.length > shown.length) out.push(c.dim(`          … ${lines.length - shown.length} lines before`))
+      for (const l of shown) out.push(c.dim(`          ${l}`))
+    }
+    const more = r.evidence.length - evidence.length
+    if (more > 0) out.push(c.dim(`        (+${more} more command${more > 1 ? 's' : ''}: nslab check --verbose)`))
+  }
+  const passedToo = v.results.filter((r) => r.ok)
+  for (const r of passedToo) out.push(`    ${c.green('✓')} ${oneLine(r.sentence)}`)
+  const block = lab.blocks[task.checkBlock]
+  const hint = block?.kind === 'check' ? block.hint : undefined
+  if (hint && opts.hint !== false) out.push(`    ${c.yellow('Hint:')} ${hint}`)
+  out.push(...skippedNote(v, c))
+  return out
+}
+
+/** A task done: one line, and what was seen, briefly. */
+export function formatPass(task: Task, total: number, v: TaskVerdict, c: Colors, solved: boolean): string[] {
+  const out = [`${c.green('✓')} ${c.bold(taskHeader(task, total))} ${c.dim(solved ? '— done (solved with help)' : '— done')}`]
+  for (const r of v.results) out.push(c.dim(`    ✓ ${oneLine(r.sentence)}`))
+  out.push(...skippedNote(v, c))
+  return out
+}
+
+function skippedNote(v: TaskVerdict, c: Colors): string[] {
+  if (v.skipped.length === 0) return []
+  const what = v.skipped.map((k) => k.source).join('; ')
+  return [c.dim(`    · not judged here (about nslab run's own run of the step): ${what}`)]
+}

@@ -1,0 +1,350 @@
+// The YAML front matter of a lab: found between the `---` lines at the top,
+// parsed with yaml (keeping every node's offset, for lines), checked with
+// strict zod schemas, and turned into the lab's metadata and topology.
+// Every problem is reported at the line of the key or value at fault.
+
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import { z } from 'zod'
+import type { Engine, Topology } from './lab.js'
+import { buildTopology, type ContainerInput, type Located } from './build-topology.js'
+import { didYouMean, suggestion } from './did-you-mean.js'
+import type { LineIndex } from './line-index.js'
+import { parseDuration } from './parse-duration.js'
+
+export interface FrontMatter {
+  title: string
+  summary?: string
+  engine: Engine
+  timeoutMs: number
+  topology: Topology
+}
+
+export interface FrontMatterResult {
+  /** Set only when the front matter has no problem. */
+  meta?: FrontMatter
+  /** Where the Markdown after the front matter starts; undefined when it cannot be told. */
+  bodyOffset?: number
+  problems: Located[]
+}
+
+export const ENGINES: Engine[] = ['netns']
+export const DEFAULT_TIMEOUT_MS = 10_000
+/** A front matter is a few lines; anything bigger is a mistake, and parsing it costs. */
+const MAX_FRONT_MATTER = 64 * 1024
+const MAX_DEPTH = 64
+
+const KEYS = {
+  root: ['title', 'summary', 'engine', 'timeout', 'topology'],
+  topology: ['docker', 'bridge', 'containers', 'internet'],
+  container: ['ip', 'publish', 'command'],
+}
+
+const ContainerSchema = z.strictObject({
+  ip: z.string().optional(),
+  publish: z.array(z.string()).optional(),
+  command: z.string().optional(),
+})
+
+const TopologySchema = z.strictObject({
+  docker: z.boolean().optional(),
+  bridge: z.string().optional(),
+  // A list of names or a map of name → settings: told apart by hand, so that
+  // each form gets its own plain error rather than a union's.
+  containers: z.unknown().optional(),
+  internet: z.boolean().optional(),
+})
+
+const FrontMatterSchema = z.strictObject({
+  title: z.string().trim().min(1),
+  summary: z.string().optional(),
+  engine: z.string().optional(),
+  // A bare number is a duration without a unit: read it to say so.
+  timeout: z.union([z.string(), z.number()]).optional(),
+  topology: TopologySchema.nullable().optional(),
+})
+
+type Path = (string | number)[]
+
+const FENCE_LINE = /^---[ \t]*$/
+
+export function readFrontMatter(text: string, index: LineIndex): FrontMatterResult {
+  const problems: Located[] = []
+  if (!FENCE_LINE.test(index.textOf(1))) {
+    problems.push({ line: 1, message: 'missing front matter: a lab starts with a line ---, then YAML such as title: My lab, then a line ---' })
+    return { problems, bodyOffset: 0 }
+  }
+  const closing = /^---[ \t]*$/gm
+  closing.lastIndex = index.startOf(2)
+  const close = index.lineCount >= 2 ? closing.exec(text) : null
+  const closeLine = close ? index.lineAt(close.index) : undefined
+  const yamlStart = index.startOf(2)
+  const fence = /^ {0,3}(```|~~~)/gm
+  fence.lastIndex = yamlStart
+  const fenceMatch = fence.exec(text)
+  const fenceLine = fenceMatch ? index.lineAt(fenceMatch.index) : undefined
+  if (closeLine === undefined || (fenceLine !== undefined && fenceLine < closeLine)) {
+    const where = fenceLine !== undefined ? ` before the code block on line ${fenceLine}` : ''
+    problems.push({ line: 1, message: `the front matter is never closed${where}: add a line --- after its last key` })
+    return { problems }
+  }
+  const bodyOffset = index.startOf(closeLine + 1)
+  const yamlText = text.slice(yamlStart, index.startOf(closeLine))
+  if (yamlText.length > MAX_FRONT_MATTER) {
+    problems.push({ line: 1, message: `the front matter is ${Math.round(yamlText.length / 1024)} KB: a lab's front matter is a few lines (at most 64 KB)` })
+    return { problems, bodyOffset }
+  }
+
+  const lc = new LineCounter()
+  let doc: Document
+  try {
+    doc = parseDocument(yamlText, { lineCounter: lc, uniqueKeys: false, prettyErrors: false })
+  } catch (e) {
+    problems.push({ line: 2, message: `the front matter is not YAML nslab can read (${(e as Error).message})` })
+    return { problems, bodyOffset }
+  }
+  const lineOf = (offset: number) => Math.min(closeLine - 1, Math.max(2, 1 + lc.linePos(offset).line))
+  const errorLines = new Set<number>()
+  for (const err of doc.errors) {
+    const line = lineOf(err.pos[0])
+    if (errorLines.has(line)) continue
+    errorLines.add(line)
+    problems.push({ line, message: `the front matter is not valid YAML: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })
+  }
+  if (problems.length) return { problems, bodyOffset }
+
+  let data: unknown
+  try {
+    data = doc.toJS({ maxAliasCount: 100 })
+  } catch (e) {
+    problems.push({ line: 2, message: `the front matter is not YAML nslab can read: ${(e as Error).message}` })
+    return { problems, bodyOffset }
+  }
+
+  const nodeAt = (path: Path): Node | undefined => {
+    const n = path.length === 0 ? doc.contents : doc.getIn(path, true)
+    return n && typeof n === 'object' && 'range' in n ? (n as Node) : undefined
+  }
+  const lineAt = (path: Path): number => {
+    for (let p = path; ; p = p.slice(0, -1)) {
+      const n = nodeAt(p)
+      if (n?.range) return lineOf(n.range[0])
+      if (p.length === 0) return 1
+    }
+  }
+  const keyLineAt = (mapPath: Path, key: string): number => {
+    const map = nodeAt(mapPath)
+    if (isMap(map)) {
+      for (const pair of map.items) {
+        if (isScalar(pair.key) && String(pair.key.value) === key && pair.key.range) return lineOf(pair.key.range[0])
+      }
+    }
+    return lineAt(mapPath)
+  }
+
+  reportDuplicateKeys(doc.contents, [], lineOf, problems)
+
+  if (data === null || data === undefined) {
+    problems.push({ line: 1, message: 'the front matter needs a title, e.g. title: SNAT outbound' })
+    return { problems, bodyOffset }
+  }
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    problems.push({ line: 2, message: `the front matter is keys and values, such as title: My lab, not ${describe(data)}` })
+    return { problems, bodyOffset }
+  }
+
+  const parsed = FrontMatterSchema.safeParse(data)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, [], data, lineAt, keyLineAt))
+  }
+
+  const raw = data as Record<string, unknown>
+  let engine: Engine = 'netns'
+  if (typeof raw.engine === 'string') {
+    if ((ENGINES as string[]).includes(raw.engine)) engine = raw.engine as Engine
+    else {
+      problems.push({
+        line: lineAt(['engine']),
+        message: `unknown engine "${raw.engine}"${suggestion(raw.engine, ENGINES) || `; this version of nslab knows ${ENGINES.join(', ')}`}`,
+      })
+    }
+  }
+  let timeoutMs = DEFAULT_TIMEOUT_MS
+  if (typeof raw.timeout === 'string' || typeof raw.timeout === 'number') {
+    const d = parseDuration(String(raw.timeout))
+    if ('error' in d) problems.push({ line: lineAt(['timeout']), message: `bad timeout: ${d.error}` })
+    else if (d.ms <= 0) problems.push({ line: lineAt(['timeout']), message: 'bad timeout: a time limit must be more than 0' })
+    else timeoutMs = d.ms
+  }
+  if (typeof raw.summary === 'string' && raw.summary.trim().includes('\n')) {
+    problems.push({ line: lineAt(['summary']), message: 'the summary is one line: put longer text in the lab itself' })
+  }
+
+  const topoRaw = raw.topology
+  let topology: Topology = { docker: false, containers: [], internet: false }
+  if (topoRaw !== null && typeof topoRaw === 'object' && !Array.isArray(topoRaw)) {
+    const t = topoRaw as Record<string, unknown>
+    const containers = readContainers(t.containers, lineAt, keyLineAt, problems)
+    const built = buildTopology(
+      {
+        docker: t.docker === true,
+        dockerLine: lineAt(['topology', 'docker']),
+        ...(typeof t.bridge === 'string' ? { bridge: t.bridge, bridgeLine: lineAt(['topology', 'bridge']) } : {}),
+        containers,
+        containersLine: keyLineAt(['topology'], 'containers'),
+        internet: t.internet === true,
+        unsure: Object.keys(t).some((k) => !KEYS.topology.includes(k)),
+      },
+      keyLineAt([], 'topology'),
+    )
+    problems.push(...built.problems)
+    topology = built.topology
+  }
+
+  if (problems.length) return { problems, bodyOffset }
+  const title = (parsed.success ? parsed.data.title : String(raw.title)).trim()
+  const meta: FrontMatter = { title, engine, timeoutMs, topology }
+  if (typeof raw.summary === 'string') meta.summary = raw.summary.trim()
+  return { meta, bodyOffset, problems }
+}
+
+function readContainers(
+  value: unknown,
+  lineAt: (p: Path) => number,
+  keyLineAt: (p: Path, k: string) => number,
+  problems: Located[],
+): ContainerInput[] {
+  const base: Path = ['topology', 'containers']
+  if (value === undefined || value === null) return []
+  const out: ContainerInput[] = []
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      if (typeof item === 'string') out.push({ name: item, line: lineAt([...base, i]) })
+      else {
+        problems.push({
+          line: lineAt([...base, i]),
+          message: `a container in the list is a name, not ${describe(item)} (for settings, make containers a map: box1: {ip: 172.17.0.5})`,
+        })
+      }
+    })
+    return out
+  }
+  if (typeof value !== 'object') {
+    problems.push({
+      line: lineAt(base),
+      message: `containers is a list of names, e.g. [box1, box2], or a map of name → {ip, publish, command}, not ${describe(value)}`,
+    })
+    return out
+  }
+  for (const [name, settings] of Object.entries(value as Record<string, unknown>)) {
+    const path = [...base, name]
+    const c: ContainerInput = { name, line: keyLineAt(base, name) }
+    out.push(c)
+    if (settings === null || settings === undefined) continue
+    const r = ContainerSchema.safeParse(settings)
+    if (!r.success) {
+      for (const issue of r.error.issues) problems.push(...issueProblems(issue, path, settings, lineAt, keyLineAt))
+      continue
+    }
+    if (r.data.ip !== undefined) {
+      c.ip = r.data.ip
+      c.ipLine = lineAt([...path, 'ip'])
+    }
+    if (r.data.publish !== undefined) c.publish = r.data.publish.map((spec, i) => ({ spec, line: lineAt([...path, 'publish', i]) }))
+    if (r.data.command !== undefined) {
+      c.command = r.data.command
+      c.commandLine = lineAt([...path, 'command'])
+    }
+  }
+  return out
+}
+
+function reportDuplicateKeys(node: unknown, path: Path, lineOf: (o: number) => number, problems: Located[], depth = 0): void {
+  if (depth > MAX_DEPTH) return
+  if (isMap(node)) {
+    const seen = new Map<string, number>()
+    for (const pair of node.items) {
+      if (isScalar(pair.key) && pair.key.range) {
+        const key = String(pair.key.value)
+        const line = lineOf(pair.key.range[0])
+        const first = seen.get(key)
+        if (first === undefined) seen.set(key, line)
+        else if (path.length === 2 && path[0] === 'topology' && path[1] === 'containers') {
+          problems.push({ line, message: `two containers are named "${key}" (the other is on line ${first})` })
+        } else problems.push({ line, message: `the key "${key}" is given twice (the other is on line ${first})` })
+        reportDuplicateKeys(pair.value, [...path, key], lineOf, problems, depth + 1)
+      }
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => reportDuplicateKeys(item, [...path, i], lineOf, problems, depth + 1))
+  }
+}
+
+/** A value as a sentence names it: "yes" (quoted), 10, a list, a map, nothing. */
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'empty'
+  if (typeof v === 'string') return JSON.stringify(v)
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'object') return 'a map'
+  return String(v)
+}
+
+function pathName(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${p}`)).join('')
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'text',
+  boolean: 'true or false',
+  number: 'a number',
+  array: 'a list',
+  object: 'a map of keys',
+}
+
+function valueAt(root: unknown, path: Path): unknown {
+  let v = root
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = (v as Record<string | number, unknown>)[p]
+  }
+  return v
+}
+
+function issueProblems(
+  issue: z.core.$ZodIssue,
+  prefix: Path,
+  root: unknown,
+  lineAt: (p: Path) => number,
+  keyLineAt: (p: Path, k: string) => number,
+): Located[] {
+  const rel = issue.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number')
+  const path = [...prefix, ...rel]
+  if (issue.code === 'unrecognized_keys') {
+    const known = path.length === 0 ? KEYS.root : path.length === 1 && path[0] === 'topology' ? KEYS.topology : KEYS.container
+    const where =
+      path.length === 0 ? '' : path.length === 1 ? ` in ${path[0]}` : ` in container "${String(path[path.length - 1])}"`
+    return issue.keys.map((key) => {
+      const hint = suggestion(key, known)
+      return {
+        line: keyLineAt(path, key),
+        message: `unknown key "${key}"${where}${hint || `; ${where ? `it takes` : 'the front matter takes'} ${known.join(', ')}`}`,
+      }
+    })
+  }
+  const value = valueAt(root, rel)
+  const name = pathName(path)
+  if (path.length === 1 && path[0] === 'title' && (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))) {
+    // A misspelt title ("titel") is reported as such, once.
+    const misspelt = value === undefined && Object.keys(root as object).some((k) => didYouMean(k, ['title']) === 'title')
+    if (misspelt) return []
+    return [{ line: value === undefined ? 1 : lineAt(path), message: 'the front matter needs a title, e.g. title: SNAT outbound' }]
+  }
+  if (path.includes('publish') && typeof path[path.length - 1] === 'number') {
+    return [{ line: lineAt(path), message: `bad publish entry ${describe(value)}: write "HOST:CONTAINER", e.g. "8080:80"` }]
+  }
+  if (issue.code === 'invalid_type' || issue.code === 'invalid_union') {
+    const expected = issue.code === 'invalid_type' ? (EXPECTED[issue.expected] ?? issue.expected) : path[0] === 'timeout' ? 'a duration such as 10s' : 'something else'
+    const example = path[path.length - 1] === 'publish' ? ', e.g. ["8080:80"]' : ''
+    return [{ line: lineAt(path), message: `${name} should be ${expected}${example}, not ${describe(value)}` }]
+  }
+  return [{ line: lineAt(path), message: `${name}: ${issue.message}` }]
+}

@@ -1,0 +1,290 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { dirname } from 'node:path'
+import { parseArgs } from 'node:util'
+import { colorEnabled } from './colors.js'
+import { formatDuration } from './format-duration.js'
+import type { Grade, GradeLimits, Submission } from './grade.js'
+import { gradeHtml } from './grade-html.js'
+import { gradeJson } from './grade-json.js'
+import { gradeSubmission } from './grade-submission.js'
+import { gradebookCsv } from './gradebook-csv.js'
+import { prepareGradingHost, type GradingHost } from './grading-host.js'
+import { interruptOnSignals } from './interrupt-on-signals.js'
+import type { Lab } from './lab.js'
+import { labExercises } from './lab-exercises.js'
+import { formatProblem } from './lab-problem.js'
+import { loadLabs } from './load-labs.js'
+import { formatBytes, loadSubmission } from './load-submission.js'
+import { NslabError } from './nslab-error.js'
+import { parseDurationArg } from './parse-duration-arg.js'
+import type { RunEvent } from './run-event.js'
+import { progressLine, scoreboard } from './scoreboard.js'
+
+export const GRADE_HELP = `Usage: nslab grade LAB SUBMISSIONS… [options]
+
+Grades learners' answers to a lab's exercises. A submission is a learner's
+folder holding one file per exercise, named after the exercise's id
+(exercise-1.sh, exercise-2.sh, … unless the lab names them), or a single file
+for a lab with one exercise. Each submission runs on a fresh lab host of its
+own: setup, steps, the learner's answer in place of each solution, the checks.
+An exercise scores the checks after it that pass. Answers are untrusted code:
+they run inside their sandbox, within limits (docs/instructors.md).
+
+Reports:
+  --csv FILE             the gradebook as CSV (one row per learner)
+  --html FILE            one self-contained page: the class, and every learner's checks
+  --json FILE            everything, for scripts (docs/instructors.md)
+  --junit FILE           JUnit XML (a test suite per learner)
+
+Options:
+  -j, --jobs N           submissions graded in parallel (default ${defaultJobs()})
+  --timeout DURATION     each submission's time limit, as a whole (default 3m)
+  --max-output SIZE      what one script may print before it is stopped (default 1M)
+  --max-procs N          processes (and threads) of one submission at once (default 256)
+  --memory SIZE          memory of one submission's processes together (default 512M)
+  --max-file SIZE        largest file an answer may write (default 64M)
+  --cpus N               CPUs one submission may use at once (default 1; 0: no limit)
+  --walkthrough          also run the checks before the first exercise (no points)
+  --iptables nft|legacy  the iptables back end inside the lab hosts
+Exit: 0 every submission got full marks, 1 some did not (or could not be graded),
+2 an invalid lab or usage, 3 the machine lacks a prerequisite.
+`
+
+export interface GradeFlags {
+  lab: string
+  submissions: string[]
+  jobs: number
+  csv?: string
+  html?: string
+  json?: string
+  junit?: string
+  limits: GradeLimits
+  walkthrough: boolean
+  iptables?: 'nft' | 'legacy'
+}
+
+export const DEFAULT_LIMITS: GradeLimits = {
+  timeoutMs: 180_000,
+  maxOutputBytes: 1024 * 1024,
+  maxProcs: 256,
+  memoryBytes: 512 * 1024 * 1024,
+  fileBytes: 64 * 1024 * 1024,
+  cpus: 1,
+}
+
+function defaultJobs(): number {
+  // Most of a lab's time is waiting (pings, timeouts), not computing.
+  return Math.max(2, availableParallelism() * 3)
+}
+
+export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
+  let v
+  try {
+    v = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        jobs: { type: 'string', short: 'j' },
+        csv: { type: 'string' },
+        html: { type: 'string' },
+        json: { type: 'string' },
+        junit: { type: 'string' },
+        timeout: { type: 'string' },
+        'max-output': { type: 'string' },
+        'max-procs': { type: 'string' },
+        memory: { type: 'string' },
+        'max-file': { type: 'string' },
+        cpus: { type: 'string' },
+        walkthrough: { type: 'boolean', default: false },
+        iptables: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    })
+  } catch (e) {
+    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${GRADE_HELP}` })
+  }
+  const o = v.values
+  if (o.help) return 'help'
+  const [lab, ...submissions] = v.positionals
+  if (!lab || submissions.length === 0) throw new NslabError({ code: 'USAGE', message: `nslab grade needs a lab and at least one submission\n\n${GRADE_HELP}` })
+  const int = (text: string | undefined, option: string, fallback: number, min: number): number => {
+    if (text === undefined) return fallback
+    const n = Number(text)
+    if (!Number.isInteger(n) || n < min) throw new NslabError({ code: 'USAGE', message: `${option} takes a whole number ≥ ${min}, not "${text}"` })
+    return n
+  }
+  if (o.iptables !== undefined && o.iptables !== 'nft' && o.iptables !== 'legacy') {
+    throw new NslabError({ code: 'USAGE', message: `--iptables takes nft or legacy, not "${o.iptables}"` })
+  }
+  const cpus = o.cpus === undefined ? DEFAULT_LIMITS.cpus : Number(o.cpus)
+  if (!Number.isFinite(cpus) || cpus < 0) throw new NslabError({ code: 'USAGE', message: `--cpus takes a number ≥ 0, not "${o.cpus}"` })
+  const flags: GradeFlags = {
+    lab,
+    submissions,
+    jobs: int(o.jobs, '--jobs', defaultJobs(), 1),
+    walkthrough: o.walkthrough,
+    limits: {
+      timeoutMs: o.timeout === undefined ? DEFAULT_LIMITS.timeoutMs : parseDurationArg(o.timeout, '--timeout'),
+      maxOutputBytes: o['max-output'] === undefined ? DEFAULT_LIMITS.maxOutputBytes : parseSize(o['max-output'], '--max-output'),
+      maxProcs: int(o['max-procs'], '--max-procs', DEFAULT_LIMITS.maxProcs, 16),
+      memoryBytes: o.memory === undefined ? DEFAULT_LIMITS.memoryBytes : parseSize(o.memory, '--memory'),
+      fileBytes: o['max-file'] === undefined ? DEFAULT_LIMITS.fileBytes : parseSize(o['max-file'], '--max-file'),
+      cpus,
+    },
+  }
+  if (flags.limits.memoryBytes < 64 * 1024 * 1024) throw new NslabError({ code: 'USAGE', message: '--memory must be at least 64M: the grader itself needs some' })
+  for (const k of ['csv', 'html', 'json', 'junit'] as const) if (o[k]) flags[k] = o[k]
+  if (o.iptables) flags.iptables = o.iptables as 'nft' | 'legacy'
+  return flags
+}
+
+/** A size on the command line: 512, 64K, 1M, 2G (binary units; a bare number is bytes). */
+export function parseSize(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?$/i.exec(text.trim())
+  if (!m) throw new NslabError({ code: 'USAGE', message: `${option} takes a size like 64K, 1M or 2G, not "${text}"` })
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g']
+  return Math.round(Number(m[1]) * unit)
+}
+
+export async function gradeCommand(argv: string[]): Promise<number> {
+  const flags = parseGradeFlags(argv)
+  if (flags === 'help') {
+    process.stdout.write(GRADE_HELP)
+    return 0
+  }
+  const { labs, problems, files } = loadLabs([flags.lab])
+  if (problems.length) {
+    process.stderr.write(problems.map(formatProblem).join('\n') + `\n${problems.length} problem${problems.length > 1 ? 's' : ''}: nothing was graded\n`)
+    return 2
+  }
+  if (files.length !== 1 || !labs[0]) throw new NslabError({ code: 'USAGE', message: `nslab grade grades one lab; ${flags.lab} holds ${files.length}` })
+  const lab = labs[0]
+  const exercises = labExercises(lab)
+  if (exercises.length === 0) {
+    throw new NslabError({ code: 'USAGE', message: `${lab.file} has no exercises (no \`sh solution\` blocks): there is nothing to grade`, file: lab.file })
+  }
+  const submissions = uniqueNames(flags.submissions.map((p) => loadSubmission(p, exercises.map((e) => e.id))))
+  const host = await prepareGradingHost()
+  const color = colorEnabled(process.stdout)
+  const out = (s: string) => process.stdout.write(s)
+  out(`Grading ${lab.file} (${exercises.map((e) => `${e.id}: ${e.max} check${e.max === 1 ? '' : 's'}`).join(', ')})\n`)
+  out(`${submissions.length} submission${submissions.length === 1 ? '' : 's'}, ${Math.min(flags.jobs, submissions.length)} at a time\n\n`)
+  const { grades, durationMs, startTime, enforcedBy } = await gradeAll({
+    lab,
+    submissions,
+    flags,
+    host,
+    onGrade: (g) => out(`${progressLine(g, { color, width: process.stdout.columns ?? 100 })}\n`),
+  })
+  out(`\n${scoreboard(grades, exercises, { color, width: process.stdout.columns ?? 100 })}`)
+  out(`graded in ${formatDuration(durationMs)}\n`)
+
+  const version = safeVersion()
+  const writes: [string | undefined, () => string | Promise<string>][] = [
+    [flags.csv, () => gradebookCsv(grades, exercises)],
+    [flags.json, () => `${JSON.stringify(gradeJson({ version, startTime, durationMs, lab, exercises, limits: flags.limits, enforcedBy, grades }), null, 2)}\n`],
+    [flags.html, () => gradeHtml({ lab, exercises, grades, limits: flags.limits, enforcedBy, version, startTime, durationMs })],
+  ]
+  for (const [file, make] of writes) {
+    if (!file) continue
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, await make())
+    out(`wrote ${file}\n`)
+  }
+  if (flags.junit) {
+    const { createJunitReporter } = await import('./junit-reporter.js')
+    const r = createJunitReporter({ file: flags.junit })
+    const events: RunEvent[] = [{ type: 'run-start', files: [lab.file], jobs: flags.jobs, time: startTime }]
+    for (const g of grades) events.push({ type: 'lab-end', result: g.result })
+    events.push({ type: 'run-end', results: grades.map((g) => g.result), durationMs })
+    for (const e of events) r.onEvent(e)
+    await r.close()
+    out(`wrote ${flags.junit}\n`)
+  }
+  return grades.length === submissions.length && grades.every((g) => g.status === 'pass') ? 0 : 1
+}
+
+/** Grade every submission, jobs at a time; each in a worker of its own (a slot: its uid). */
+export async function gradeAll(opts: {
+  lab: Lab
+  submissions: Submission[]
+  flags: Pick<GradeFlags, 'jobs' | 'limits' | 'walkthrough' | 'iptables'>
+  host: GradingHost
+  onGrade?: (g: Grade) => void
+  signal?: AbortSignal
+}): Promise<{ grades: Grade[]; durationMs: number; startTime: number; enforcedBy: string[] }> {
+  const { lab, submissions, flags, host } = opts
+  const startTime = Date.now()
+  const t0 = performance.now()
+  const interrupt = opts.signal ? undefined : interruptOnSignals()
+  const signal = opts.signal ?? interrupt!.signal
+  const free = Array.from({ length: Math.max(1, Math.min(flags.jobs, submissions.length)) }, (_, i) => i)
+  const grades: Grade[] = new Array(submissions.length)
+  let next = 0
+  const hows = new Set<string>()
+  const worker = async () => {
+    while (next < submissions.length && !signal.aborted) {
+      const i = next++
+      const slot = free.shift() ?? 0
+      try {
+        const g = await gradeSubmission({
+          lab,
+          submission: submissions[i]!,
+          limits: flags.limits,
+          host,
+          slot,
+          jobs: flags.jobs,
+          walkthroughChecks: flags.walkthrough,
+          signal,
+          ...(flags.iptables ? { iptables: flags.iptables } : {}),
+        })
+        for (const n of g.notes) if (n.startsWith('the cgroup limits could not')) hows.add(n)
+        grades[i] = g
+        opts.onGrade?.(g)
+      } finally {
+        free.push(slot)
+      }
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(flags.jobs, submissions.length)) }, worker))
+  } finally {
+    interrupt?.dispose()
+  }
+  const done = grades.filter((g): g is Grade => g !== undefined)
+  return { grades: done, durationMs: performance.now() - t0, startTime, enforcedBy: enforcedBy(host, flags.limits) }
+}
+
+/** How each limit is enforced on this machine, as the reports say it. */
+export function enforcedBy(host: GradingHost, limits: GradeLimits): string[] {
+  const s: string[] = []
+  s.push(
+    host.mode === 'isolated'
+      ? `answers run as an unused uid (${host.uidBase}+slot) inside their sandbox: the machine's files are out of their reach`
+      : "answers run as the user who ran nslab grade: that user's own files are within their reach (run nslab grade as root to isolate them)",
+  )
+  s.push(`time: each script its block's timeout, the whole submission ${Math.round(limits.timeoutMs / 1000)} s`)
+  s.push(`output: ${formatBytes(limits.maxOutputBytes)} per script, then it is stopped`)
+  if (host.cgroups) s.push(`processes (${limits.maxProcs}), memory (${formatBytes(limits.memoryBytes)})${limits.cpus ? ` and CPU (${limits.cpus})` : ''}: a cgroup per submission`)
+  else s.push(`processes (${limits.maxProcs}) and memory (${formatBytes(limits.memoryBytes)}): rlimits of each answer (RLIMIT_NPROC, RLIMIT_AS)`)
+  s.push(`files: ${formatBytes(limits.fileBytes)} per file (RLIMIT_FSIZE)`)
+  return s
+}
+
+/** Two learners with the same folder name are told apart by their paths. */
+function uniqueNames(subs: Submission[]): Submission[] {
+  const count = new Map<string, number>()
+  for (const s of subs) count.set(s.name, (count.get(s.name) ?? 0) + 1)
+  return subs.map((s) => ((count.get(s.name) ?? 0) > 1 ? { ...s, name: s.path.replace(/\/+$/, '') } : s))
+}
+
+function safeVersion(): string {
+  try {
+    return nslabVersionSync()
+  } catch {
+    return 'unknown'
+  }
+}
+
+import { nslabVersion as nslabVersionSync } from './nslab-version.js'

@@ -1,0 +1,42 @@
+import { colorEnabled, createColors } from './colors.js'
+import { labTasks, renderTask, taskHeader } from './lab-tasks.js'
+import { commandFor, resolveSession, sessionLab, type LearnerContext } from './learner-session.js'
+import { NslabError } from './nslab-error.js'
+
+export const HINT_HELP = `Usage: nslab hint [NAME]
+
+Shows the hint of the task you are on. A task without a hint is shown again.
+`
+
+export async function hintCommand(argv: string[], ctx: LearnerContext = {}): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HINT_HELP)
+    return 0
+  }
+  const bad = argv.find((a) => a.startsWith('-'))
+  if (bad || argv.length > 1) throw new NslabError({ code: 'USAGE', message: `${bad ? `unknown option ${bad}` : 'nslab hint takes one lab name'}\n\n${HINT_HELP}` })
+  const s = resolveSession(argv[0] ?? ctx.session)
+  const lab = await sessionLab(s)
+  const color = colorEnabled(process.stdout)
+  const c = createColors(color)
+  const tasks = labTasks(lab)
+  const current = tasks.tasks.find((t) => !s.passed.includes(t.index))
+  if (!current) {
+    process.stdout.write(`All ${tasks.tasks.length} tasks are done: no hint needed.\n`)
+    return 0
+  }
+  const block = lab.blocks[current.checkBlock]
+  const hint = block?.kind === 'check' ? block.hint : undefined
+  const hasSolution = current.blocks.some((i) => {
+    const b = lab.blocks[i]
+    return b?.kind === 'script' && (b.role === 'solution' || b.role === 'step')
+  })
+  const solve = hasSolution ? c.dim(`Still stuck? ${commandFor('solve', s, ctx)} does it for you (marked "solved with help").`) : ''
+  if (hint) {
+    process.stdout.write(`${c.yellow('Hint')} for ${c.bold(taskHeader(current, tasks.tasks.length))}:\n    ${hint}\n${solve ? `${solve}\n` : ''}`)
+  } else {
+    const width = Math.min(process.stdout.columns ?? 80, 100)
+    process.stdout.write(`This task has no hint of its own; here it is again.\n\n${renderTask(lab, tasks, current, { color, width })}\n${solve ? `${solve}\n` : ''}`)
+  }
+  return 0
+}

@@ -1,0 +1,42 @@
+import type { CheckResult } from '../checks/check-result.js'
+import { runCheck } from '../checks/run-check.js'
+import type { Check, Lab } from './lab.js'
+import type { Task } from './lab-tasks.js'
+import type { Sandbox } from './sandbox.js'
+
+export interface TaskVerdict {
+  ok: boolean
+  /** One per check judged, in order. */
+  results: CheckResult[]
+  /**
+   * exit and stdout checks: they are about nslab's own run of the step before
+   * them (nslab run), which learner mode does not make; the learner's typing
+   * is not seen. They are not judged here.
+   */
+  skipped: Check[]
+  durationMs: number
+}
+
+const ABOUT_THE_RUN = new Set(['exit', 'stdout'])
+
+/** Judge the check block that ends a task, on the lab host as it is now. */
+export async function judgeTask(lab: Lab, task: Task, sandbox: Sandbox, signal?: AbortSignal): Promise<TaskVerdict> {
+  const t0 = performance.now()
+  const block = lab.blocks[task.checkBlock]
+  if (!block || block.kind !== 'check') throw new Error(`task ${task.index + 1}: block ${task.checkBlock} is not a check block`)
+  const ctx = {
+    lab,
+    exec: (o: { machine: string; script: string; timeoutMs?: number }) => sandbox.exec(o),
+    addressOf: (name: string) => sandbox.addressOf(name),
+    ...(signal ? { signal } : {}),
+  }
+  const results: CheckResult[] = []
+  const skipped: Check[] = []
+  // In order, as nslab run does: a later check may count what an earlier one sent.
+  for (const check of block.checks) {
+    if (ABOUT_THE_RUN.has(check.verb)) skipped.push(check)
+    else results.push(await runCheck(check, ctx))
+    if (signal?.aborted) break
+  }
+  return { ok: !signal?.aborted && results.every((r) => r.ok), results, skipped, durationMs: performance.now() - t0 }
+}

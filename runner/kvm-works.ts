@@ -1,0 +1,79 @@
+import { closeSync, constants, openSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { run } from './exec.js'
+
+export interface KvmVerdict {
+  ok: boolean
+  /** The -cpu model that ran (a nested KVM may refuse the host's MSRs: then without arch-capabilities). */
+  cpu?: string
+  /** Why not, in a few words: "/dev/kvm is absent", "it hung", … */
+  why?: string
+  durationMs: number
+}
+
+/** How long the probe may take: a working KVM answers in a tenth of this. */
+export const KVM_PROBE_TIMEOUT_MS = 1500
+
+/** CPU models tried in turn; the first that runs is used for every VM. */
+const CPUS = ['host', 'host,-arch-capabilities']
+
+/** The exit status qemu's isa-debug-exit gives for the probe's byte 0x21: (0x21 << 1) | 1. */
+const PROBE_EXIT = 67
+
+let memo: Promise<KvmVerdict> | undefined
+
+/**
+ * Whether KVM really runs a guest here. /dev/kvm can exist and still not
+ * work (nested virtualisation often hangs or fails), so the proof is a tiny
+ * VM: a 64 KiB firmware whose reset vector writes one byte to qemu's debug
+ * exit port. Only a CPU that really ran it makes qemu exit with 67. Asked
+ * once per process.
+ */
+export function kvmWorks(qemu = 'qemu-system-x86_64'): Promise<KvmVerdict> {
+  memo ??= probe(qemu)
+  return memo
+}
+
+async function probe(qemu: string): Promise<KvmVerdict> {
+  const t0 = performance.now()
+  const verdict = (ok: boolean, why?: string, cpu?: string): KvmVerdict => ({
+    ok,
+    ...(cpu ? { cpu } : {}),
+    ...(why ? { why } : {}),
+    durationMs: Math.round(performance.now() - t0),
+  })
+  try {
+    closeSync(openSync('/dev/kvm', constants.O_RDWR))
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    return verdict(false, code === 'ENOENT' ? '/dev/kvm is absent' : `/dev/kvm cannot be opened (${code})`)
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'nslab-kvm-'))
+  try {
+    // hlt everywhere; at the reset vector (0xffff0 of the BIOS area): mov al,0x21; out 0xf4,al; hlt.
+    const bios = Buffer.alloc(65536, 0xf4)
+    bios.set([0xb0, 0x21, 0xe6, 0xf4, 0xf4], 0xfff0)
+    await writeFile(join(dir, 'probe.bin'), bios)
+    let failure = ''
+    for (const cpu of CPUS) {
+      const r = await run({
+        file: qemu,
+        args: ['-accel', 'kvm', '-cpu', cpu, '-M', 'pc', '-nodefaults', '-no-user-config', '-display', 'none', '-m', '16', '-bios', join(dir, 'probe.bin'), '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'],
+        timeoutMs: KVM_PROBE_TIMEOUT_MS,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' },
+      })
+      if (r.exitCode === PROBE_EXIT) return verdict(true, undefined, cpu)
+      // A hang is the verdict at once; a refusal may pass with the next CPU model.
+      if (r.timedOut) return verdict(false, `a KVM guest hung (no answer within ${KVM_PROBE_TIMEOUT_MS} ms)`)
+      const said = r.output.trim().split('\n').filter((l) => !/warning:/i.test(l))[0]
+      failure = `a KVM guest failed (exit ${r.exitCode ?? r.signal}${said ? `: ${said.replace(/^qemu-system-x86_64: /, '')}` : ''})`
+    }
+    return verdict(false, failure)
+  } catch (e) {
+    return verdict(false, `qemu could not run: ${(e as Error).message}`)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,137 @@
+// The typed form of a lab file (../shared/LAB-FORMAT.md). The parser builds
+// it; everything else reads it. Lines are 1-based lines of the file.
+
+export type Engine = 'netns'
+
+export interface Publish {
+  hostPort: number
+  containerPort: number
+  protocol: 'tcp' | 'udp'
+  /** The `-p` text as written, e.g. "8080:80". */
+  spec: string
+}
+
+export interface Container {
+  name: string
+  /** Given in the lab or handed out in order from the bridge's subnet. */
+  ip: string
+  publish: Publish[]
+  command?: string
+  line: number
+}
+
+export interface Bridge {
+  name: string
+  /** The bridge's own address, e.g. 172.17.0.1 */
+  address: string
+  /** Prefix length, e.g. 16 */
+  prefix: number
+  /** The subnet, e.g. 172.17.0.0/16 */
+  subnet: string
+}
+
+export interface Topology {
+  docker: boolean
+  /** docker0 172.17.0.1/16 when docker is true; undefined on an empty host. */
+  bridge?: Bridge
+  containers: Container[]
+  internet: boolean
+}
+
+export type ScriptRole = 'step' | 'setup' | 'solution'
+
+interface BlockBase {
+  /** Line of the opening fence. */
+  line: number
+  /** Line of the first content line (line + 1). */
+  contentLine: number
+  /** The info string as written. */
+  info: string
+  content: string
+  /** Markdown prose between the previous block (or the front matter) and this one. */
+  prose: string
+}
+
+export interface ScriptBlock extends BlockBase {
+  kind: 'script'
+  role: ScriptRole
+  lang: string
+  /** Machine the script runs on: 'host', a container's name, or 'internet'. */
+  on: string
+  /** Exit status it must end with; 'any' accepts every status. */
+  exit: number | 'any'
+  timeoutMs: number
+  background: boolean
+  /** Solutions only: the name a learner's answer is filed under. */
+  id?: string
+}
+
+export interface OutputBlock extends BlockBase {
+  kind: 'output'
+  /** Expected lines; '...' matches any number of lines, '{*}' any text within one. */
+  lines: string[]
+}
+
+export interface CheckBlock extends BlockBase {
+  kind: 'check'
+  hint?: string
+  checks: Check[]
+}
+
+/** A fenced block that is only shown (no role), or with an unknown LANG and no role. */
+export interface ShownBlock extends BlockBase {
+  kind: 'shown'
+  lang: string
+}
+
+export type Block = ScriptBlock | OutputBlock | CheckBlock | ShownBlock
+
+export type CheckVerb =
+  | 'ping'
+  | 'http'
+  | 'rule'
+  | 'policy'
+  | 'addr'
+  | 'master'
+  | 'route'
+  | 'sysctl'
+  | 'netns'
+  | 'exit'
+  | 'stdout'
+  | 'sh'
+
+export interface Check {
+  verb: CheckVerb
+  negated: boolean
+  /** Positional arguments after the verb, unquoted. */
+  args: string[]
+  /** key=value options (within, status, contains, min-packets, …), unquoted. */
+  options: Record<string, string>
+  /** Retry window in ms (`within=`, default 2000). */
+  withinMs: number
+  line: number
+  /** The line as written, trimmed. */
+  source: string
+}
+
+export interface Lab {
+  file: string
+  title: string
+  summary?: string
+  engine: Engine
+  /** Default time limit of one step. */
+  timeoutMs: number
+  topology: Topology
+  blocks: Block[]
+  /** Markdown after the last block. */
+  epilogue: string
+}
+
+/** Machines a lab has: 'host', its containers, and 'internet' when it has one. */
+export function machinesOf(topology: Topology): string[] {
+  return [
+    'host',
+    ...topology.containers.map((c) => c.name),
+    ...(topology.internet ? ['internet'] : []),
+  ]
+}

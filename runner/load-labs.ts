@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs'
+import { findLabs } from './find-labs.js'
+import type { Lab } from './lab.js'
+import { formatProblem, type LabProblem } from './lab-problem.js'
+import { NslabError } from './nslab-error.js'
+import { parseLab } from './parse-lab.js'
+
+/** Find and parse labs; every problem of every file, or the labs. */
+export function loadLabs(paths: string[]): { labs: Lab[]; problems: LabProblem[]; files: string[] } {
+  const files = findLabs(paths)
+  const labs: Lab[] = []
+  const problems: LabProblem[] = []
+  for (const file of files) {
+    let bytes: Buffer
+    try {
+      bytes = readFileSync(file)
+    } catch (e) {
+      problems.push({ file, line: 0, message: `cannot read it: ${(e as Error).message}` })
+      continue
+    }
+    const r = parseLab(bytes, file)
+    problems.push(...r.problems)
+    if (r.lab) labs.push(r.lab)
+  }
+  return { labs, problems, files }
+}
+
+/** The labs, or an exception listing every problem (exit 2). */
+export function loadValidLabs(paths: string[]): Lab[] {
+  const { labs, problems, files } = loadLabs(paths)
+  if (problems.length) {
+    throw new NslabError({ code: 'LAB_INVALID', message: `invalid lab${problems.length > 1 ? 's' : ''}:\n${problems.map(formatProblem).join('\n')}` })
+  }
+  if (files.length === 0) throw new NslabError({ code: 'NOT_FOUND', message: `no labs found in ${paths.join(', ')}` })
+  return labs
+}

@@ -1,0 +1,286 @@
+// One line of a ```check block → a typed Check, or one plain sentence saying
+// what is wrong with it. Which machines a lab has is known only to parseLab,
+// so the arguments that name machines are handed back for it to look up.
+
+import type { Check, CheckVerb } from './lab.js'
+import { suggestion } from './did-you-mean.js'
+import { parseDuration } from './parse-duration.js'
+import { parseCidr, parseIPv4 } from './parse-ipv4.js'
+import { splitWords, type Word } from './split-words.js'
+
+export interface ParsedCheck {
+  check?: Check
+  problem?: string
+  /** Indexes into check.args of the arguments that name machines of the lab. */
+  machineArgs: number[]
+}
+
+interface VerbSpec {
+  usage: string
+  min: number
+  max: number
+  options: readonly string[]
+}
+
+const LIVE = ['within']
+
+const VERBS: Record<CheckVerb, VerbSpec> = {
+  ping: { usage: 'ping FROM TO', min: 2, max: 2, options: LIVE },
+  http: { usage: 'http FROM URL [status=N] [contains="text"]', min: 2, max: 2, options: ['status', 'contains', ...LIVE] },
+  rule: { usage: 'rule TABLE CHAIN SPEC…', min: 3, max: Infinity, options: ['min-packets', ...LIVE] },
+  policy: { usage: 'policy TABLE CHAIN TARGET', min: 3, max: 3, options: LIVE },
+  addr: { usage: 'addr NAME IFACE CIDR', min: 3, max: 3, options: LIVE },
+  master: { usage: 'master IFACE BRIDGE', min: 2, max: 2, options: LIVE },
+  route: { usage: 'route NAME DEST via GW', min: 4, max: 4, options: LIVE },
+  sysctl: { usage: 'sysctl NAME KEY VALUE', min: 3, max: 3, options: LIVE },
+  netns: { usage: 'netns NAME', min: 1, max: 1, options: LIVE },
+  // exit and stdout judge the run that already happened: nothing to retry.
+  exit: { usage: 'exit N', min: 1, max: 1, options: [] },
+  stdout: { usage: 'stdout "text" or stdout /regex/', min: 1, max: 1, options: [] },
+  sh: { usage: 'sh NAME "command"', min: 2, max: 2, options: LIVE },
+}
+
+export const CHECK_VERBS = Object.keys(VERBS) as CheckVerb[]
+
+export const TABLES = ['raw', 'mangle', 'nat', 'filter', 'security']
+
+/** Built-in chains per table: only these have a policy. */
+const BUILTIN_CHAINS: Record<string, string[]> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+}
+
+export const DEFAULT_WITHIN_MS = 2000
+
+/** Interface names: at most 15 bytes (IFNAMSIZ - 1), no space, slash or colon. */
+export function interfaceNameProblem(name: string, what: string): string | undefined {
+  if (/^[^\s/:]{1,15}$/.test(name) && name !== '.' && name !== '..') return undefined
+  return `${what} "${name}" is not an interface name: at most 15 characters, without spaces, / or :`
+}
+
+const looksLikeAddress = (s: string) => /^[0-9.]+$/.test(s)
+
+function checkRegex(body: string, flags: string): string | undefined {
+  if (!/^[imsu]*$/.test(flags)) return `bad regex flags "${flags}": use i, m, s or u`
+  try {
+    new RegExp(body, flags)
+    return undefined
+  } catch (e) {
+    return `bad regex /${body}/${flags}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`
+  }
+}
+
+/**
+ * Reads a regex literal /…/flags at the start of `s`: the closing slash is
+ * the first one not escaped and not in a [class].
+ */
+function readRegex(s: string): { body: string; flags: string; end: number } | undefined {
+  let inClass = false
+  for (let i = 1; i < s.length; i++) {
+    const c = s[i]
+    if (c === '\\') i++
+    else if (c === '[') inClass = true
+    else if (c === ']') inClass = false
+    else if (c === '/' && !inClass) {
+      let end = i + 1
+      while (end < s.length && /[a-z]/i.test(s[end]!)) end++
+      return { body: s.slice(1, i), flags: s.slice(i + 1, end), end }
+    }
+  }
+  return undefined
+}
+
+export function parseCheck(line: string, lineNo: number): ParsedCheck {
+  const machineArgs: number[] = []
+  const fail = (problem: string): ParsedCheck => ({ problem, machineArgs: [] })
+  const source = line.trim()
+
+  // The verb (and `no`) first, so that stdout's /regex/ can be read as written:
+  // a shell would eat its backslashes.
+  const head = /^(\S+)(?:[ \t]+|$)/.exec(source)
+  if (!head) return fail('an empty check')
+  let negated = false
+  let verbWord = head[1]!
+  let rest = source.slice(head[0].length)
+  if (verbWord === 'no') {
+    const next = /^(\S+)(?:[ \t]+|$)/.exec(rest)
+    if (!next) return fail('"no" needs a check after it, e.g. no ping box1 internet')
+    negated = true
+    verbWord = next[1]!
+    rest = rest.slice(next[0].length)
+  }
+  if (!(verbWord in VERBS)) {
+    const hint = suggestion(verbWord, [...CHECK_VERBS, 'no'])
+    return fail(`unknown check "${verbWord}"${hint || `; the checks are ${CHECK_VERBS.join(', ')}`}`)
+  }
+  const verb = verbWord as CheckVerb
+  const spec = VERBS[verb]
+
+  let regex: { body: string; flags: string; literal: string } | undefined
+  if (verb === 'stdout' && rest.startsWith('/')) {
+    const r = readRegex(rest)
+    if (!r) return fail(`the regex ${rest} has no closing /: write stdout /regex/`)
+    regex = { body: r.body, flags: r.flags, literal: rest.slice(0, r.end) }
+    if (r.end < rest.length && rest[r.end] !== ' ' && rest[r.end] !== '\t') {
+      return fail(`unexpected text after the regex ${regex.literal}: write stdout /regex/`)
+    }
+    rest = rest.slice(r.end)
+  }
+
+  const split = splitWords(rest)
+  if ('error' in split) return fail(`${split.error}: quote as a shell does`)
+  const positional: Word[] = []
+  const options: Record<string, string> = {}
+  for (const w of split.words) {
+    if (w.key === undefined) {
+      positional.push(w)
+      continue
+    }
+    if (!spec.options.includes(w.key)) {
+      const known = spec.options.length === 0 ? `${verb} takes no options` : `${verb} takes ${spec.options.map((o) => `${o}=`).join(', ')}`
+      return fail(`unknown option "${w.key}=" for ${verb}${suggestion(w.key, spec.options) || `; ${known}`}`)
+    }
+    if (w.key in options) return fail(`${w.key}= is given twice`)
+    if (w.text === '') return fail(`${w.key}= needs a value`)
+    options[w.key] = w.text
+  }
+  const args = positional.map((w) => w.text)
+  if (regex) args.unshift(regex.literal)
+
+  if (args.length < spec.min) return fail(`too few arguments for ${verb}: write ${spec.usage}`)
+  if (args.length > spec.max) {
+    const quote = verb === 'sh' ? ' (quote the command)' : verb === 'stdout' ? ' (quote the text)' : ''
+    return fail(`too many arguments for ${verb}: write ${spec.usage}${quote}`)
+  }
+  const a = (i: number) => args[i]!
+
+  let withinMs = DEFAULT_WITHIN_MS
+  if (options.within !== undefined) {
+    const d = parseDuration(options.within)
+    if ('error' in d) return fail(`bad within=: ${d.error}`)
+    withinMs = d.ms
+  }
+
+  const problem = validate()
+  if (problem) return fail(problem)
+  if (regex) {
+    options.regex = regex.body
+    options.flags = regex.flags
+  }
+  return { check: { verb, negated, args, options, withinMs, line: lineNo, source }, machineArgs }
+
+  function addressProblem(text: string): string | undefined {
+    const r = parseIPv4(text)
+    return 'error' in r ? r.error : undefined
+  }
+
+  function validate(): string | undefined {
+    switch (verb) {
+      case 'ping': {
+        machineArgs.push(0)
+        if (looksLikeAddress(a(1))) return addressProblem(a(1))
+        machineArgs.push(1)
+        return undefined
+      }
+      case 'http': {
+        machineArgs.push(0)
+        let url: URL | undefined
+        try {
+          url = new URL(a(1))
+        } catch {
+          url = undefined
+        }
+        if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+          return `http needs a URL that starts with http:// or https://, not "${a(1)}"`
+        }
+        if (options.status !== undefined && (!/^\d{3}$/.test(options.status) || Number(options.status) < 100 || Number(options.status) > 599)) {
+          return `bad status="${options.status}": an HTTP status is a number from 100 to 599`
+        }
+        return undefined
+      }
+      case 'rule': {
+        const tableProblem = tableCheck(a(0))
+        if (tableProblem) return tableProblem
+        if (a(1).startsWith('-')) return `write the chain before the rule: ${spec.usage}, e.g. rule nat POSTROUTING -s 172.17.0.0/16 -j MASQUERADE`
+        const first = a(2)
+        if (first !== '!' && !first.startsWith('-')) {
+          return `the rule is written as after iptables -A ${a(1)}, starting with an option such as -s or -j, not "${first}"`
+        }
+        if (options['min-packets'] !== undefined && !/^\d{1,15}$/.test(options['min-packets'])) {
+          return `bad min-packets="${options['min-packets']}": write a whole number, e.g. min-packets=1`
+        }
+        return undefined
+      }
+      case 'policy': {
+        const tableProblem = tableCheck(a(0))
+        if (tableProblem) return tableProblem
+        const chains = BUILTIN_CHAINS[a(0)]!
+        if (!chains.includes(a(1))) {
+          return `only built-in chains have a policy, and ${a(0)} has ${chains.join(', ')}, not "${a(1)}"${suggestion(a(1), chains)}`
+        }
+        if (a(2) !== 'ACCEPT' && a(2) !== 'DROP') return `a policy is ACCEPT or DROP, not "${a(2)}"${suggestion(a(2), ['ACCEPT', 'DROP'])}`
+        return undefined
+      }
+      case 'addr': {
+        machineArgs.push(0)
+        const ifaceProblem = interfaceNameProblem(a(1), 'IFACE')
+        if (ifaceProblem) return ifaceProblem
+        // An address alone stands for itself (a /32).
+        if (!a(2).includes('/')) return addressProblem(a(2))
+        const c = parseCidr(a(2))
+        return 'error' in c ? c.error : undefined
+      }
+      case 'master':
+        return interfaceNameProblem(a(0), 'IFACE') ?? interfaceNameProblem(a(1), 'BRIDGE')
+      case 'route': {
+        machineArgs.push(0)
+        if (a(2) !== 'via') return `write ${spec.usage}, with the word via before the gateway (got "${a(2)}")`
+        const dest = a(1)
+        if (dest !== 'default') {
+          if (dest.includes('/')) {
+            const c = parseCidr(dest)
+            if ('error' in c) return c.error
+          } else if (looksLikeAddress(dest)) {
+            const p = addressProblem(dest)
+            if (p) return p
+          } else {
+            return `DEST is an address, a CIDR or default, not "${dest}"${suggestion(dest, ['default'])}`
+          }
+        }
+        if (looksLikeAddress(a(3))) return addressProblem(a(3))
+        machineArgs.push(3)
+        return undefined
+      }
+      case 'sysctl': {
+        machineArgs.push(0)
+        if (!/^[A-Za-z0-9_.\/-]+$/.test(a(1))) return `"${a(1)}" is not a sysctl key, e.g. net.ipv4.ip_forward`
+        if (a(2) === '') return `sysctl needs the value to compare with: ${spec.usage}`
+        return undefined
+      }
+      case 'netns':
+        if (!/^[A-Za-z0-9_.-]+$/.test(a(0)) || a(0) === '.' || a(0) === '..') {
+          return `"${a(0)}" is not a network namespace name: letters, digits, -, _ and .`
+        }
+        return undefined
+      case 'exit':
+        if (!/^\d{1,3}$/.test(a(0)) || Number(a(0)) > 255) return `exit needs a number from 0 to 255, not "${a(0)}"`
+        return undefined
+      case 'stdout':
+        if (regex) return checkRegex(regex.body, regex.flags)
+        if (a(0) === '') return 'stdout needs the text to look for: stdout "text"'
+        return undefined
+      case 'sh':
+        machineArgs.push(0)
+        if (a(1).trim() === '') return `sh needs a command: ${spec.usage}`
+        return undefined
+    }
+  }
+}
+
+function tableCheck(table: string): string | undefined {
+  if (TABLES.includes(table)) return undefined
+  return `unknown table "${table}"${suggestion(table, TABLES) || `; the tables are ${TABLES.join(', ')}`}`
+}

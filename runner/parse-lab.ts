@@ -1,0 +1,217 @@
+// A lab file → a typed Lab, or every problem in it as file:line: message.
+// Never throws: a lab author sees sentences, not stack traces.
+
+import type { Block, Check, CheckBlock, Lab, OutputBlock, ScriptBlock, ShownBlock } from './lab.js'
+import { machinesOf } from './lab.js'
+import type { LabProblem } from './lab-problem.js'
+import type { Located } from './build-topology.js'
+import { decodeLabText } from './decode-lab-text.js'
+import { suggestion } from './did-you-mean.js'
+import { findCodeBlocks, type FencedBlock } from './find-code-blocks.js'
+import { DEFAULT_TIMEOUT_MS, readFrontMatter } from './front-matter.js'
+import { LineIndex } from './line-index.js'
+import { parseCheck } from './parse-check.js'
+import { parseInfo } from './parse-info.js'
+
+export interface ParseLabResult {
+  /** Set only when problems is empty. */
+  lab?: Lab
+  problems: LabProblem[]
+}
+
+/**
+ * Lists and quotes nested deeper than this are refused before marked sees
+ * them: its time grows steeply with depth (a 1000-deep list takes seconds).
+ */
+const MAX_NESTING = 32
+const NESTING = /(?:[ \t]*(?:>|[*+-](?=[ \t\n])|\d{1,9}[.)](?=[ \t\n])))+/y
+
+/** The first line nested deeper than MAX_NESTING, if any. */
+function tooDeep(text: string, from: number, index: LineIndex): { line: number; depth: number } | undefined {
+  for (let line = index.lineAt(from); line <= index.lineCount; line++) {
+    const start = index.startOf(line)
+    const c = text.charCodeAt(start)
+    // Fast path: most lines start with a letter, a backtick or nothing.
+    if (!(c === 32 || c === 9 || c === 62 || c === 42 || c === 43 || c === 45 || (c >= 48 && c <= 57))) continue
+    NESTING.lastIndex = start
+    const m = NESTING.exec(text)
+    if (!m) continue
+    const s = m[0]
+    let depth = 0
+    for (let i = 0; i < s.length; i++) {
+      const ch = s.charCodeAt(i)
+      if (ch === 62 || ch === 42 || ch === 43 || ch === 45 || ch === 46 || ch === 41) depth++
+    }
+    let indent = 0
+    while (indent < s.length && (s[indent] === ' ' || s[indent] === '\t')) indent++
+    depth += Math.floor(indent / 2)
+    if (depth > MAX_NESTING) return { line, depth }
+  }
+  return undefined
+}
+
+export function parseLab(text: string | Uint8Array, file: string): ParseLabResult {
+  try {
+    return parse(text, file)
+  } catch (e) {
+    // A bug of nslab, not of the lab: still one line, never a stack trace.
+    return { problems: [{ file, line: 1, message: `nslab could not read this file (${(e as Error)?.message ?? e}); please report it` }] }
+  }
+}
+
+function parse(input: string | Uint8Array, file: string): ParseLabResult {
+  const decoded = decodeLabText(input)
+  if (!('text' in decoded)) return { problems: [{ file, line: decoded.line, message: decoded.message }] }
+  const text = decoded.text
+  if (text.trim() === '') {
+    return { problems: [{ file, line: 1, message: 'empty file: a lab needs front matter (a line ---, title: …, a line ---) and at least one block' }] }
+  }
+  const index = new LineIndex(text)
+  const problems: Located[] = []
+  const front = readFrontMatter(text, index)
+  problems.push(...front.problems)
+  const meta = front.meta
+  const labTimeout = meta?.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const machines = meta ? machinesOf(meta.topology) : undefined
+
+  const blocks: Block[] = []
+  let epilogue = ''
+  const bodyOffset = front.bodyOffset
+  if (bodyOffset !== undefined) {
+    const deep = tooDeep(text, bodyOffset, index)
+    if (deep) {
+      problems.push({ line: deep.line, message: `this line nests lists and quotes ${deep.depth} deep: a lab nests at most ${MAX_NESTING}` })
+    } else {
+      const fenced = findCodeBlocks(text, bodyOffset, index)
+      let proseStart = bodyOffset
+      for (const f of fenced) {
+        const prose = text.slice(proseStart, Math.max(proseStart, f.start))
+        proseStart = Math.max(proseStart, f.end)
+        const block = readBlock(f, prose, labTimeout, problems)
+        if (block) blocks.push(block)
+      }
+      epilogue = text.slice(Math.min(proseStart, text.length))
+    }
+  }
+
+  checkBlocksInContext(blocks, machines, problems)
+
+  if (meta && problems.length === 0 && blocks.every((b) => b.kind === 'shown')) {
+    problems.push({ line: 1, message: 'this lab has no step, setup, solution, output or check block: nothing would run' })
+  }
+
+  problems.sort((a, b) => a.line - b.line)
+  const out = problems.map((p) => ({ file, line: p.line, message: p.message }))
+  if (out.length > 0 || !meta) return { problems: out }
+  const lab: Lab = {
+    file,
+    title: meta.title,
+    engine: meta.engine,
+    timeoutMs: meta.timeoutMs,
+    topology: meta.topology,
+    blocks,
+    epilogue,
+  }
+  if (meta.summary !== undefined) lab.summary = meta.summary
+  return { lab, problems: [] }
+}
+
+function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: Located[]): Block | undefined {
+  if (!f.closed) {
+    problems.push({ line: f.line, message: `this code block is never closed: add a line ${f.fence} after its last line` })
+    return undefined
+  }
+  const info = parseInfo(f.info, f.fence)
+  for (const p of info.problems) problems.push({ line: f.line, message: p })
+  const base = { line: f.line, contentLine: f.line + 1, info: f.info, content: f.content, prose }
+  switch (info.kind) {
+    case 'shown': {
+      const b: ShownBlock = { ...base, kind: 'shown', lang: info.lang }
+      return b
+    }
+    case 'script': {
+      const role = info.role!
+      if (f.content.trim() === '') problems.push({ line: f.line, message: `this ${role} is empty: write the commands it runs` })
+      const b: ScriptBlock = {
+        ...base,
+        kind: 'script',
+        role,
+        lang: info.lang,
+        on: info.on ?? 'host',
+        exit: info.exit ?? 0,
+        timeoutMs: info.timeoutMs ?? labTimeout,
+        background: info.background,
+      }
+      if (info.id !== undefined) b.id = info.id
+      return b
+    }
+    case 'output': {
+      const b: OutputBlock = { ...base, kind: 'output', lines: f.content === '' ? [] : f.content.split('\n') }
+      return b
+    }
+    case 'check': {
+      const checks: Check[] = []
+      const lines = f.content.split('\n')
+      for (let i = 0; i < lines.length; i++) {
+        const l = lines[i]!
+        const t = l.trim()
+        if (t === '' || t.startsWith('#')) continue
+        const r = parseCheck(l, f.line + 1 + i)
+        if (r.problem !== undefined) problems.push({ line: f.line + 1 + i, message: r.problem })
+        else if (r.check) {
+          checks.push(r.check)
+          machineArgsOf.set(r.check, r.machineArgs)
+        }
+      }
+      if (checks.length === 0 && !lines.some((l) => l.trim() !== '' && !l.trim().startsWith('#'))) {
+        problems.push({ line: f.line, message: 'this check block has no checks: write one a line, e.g. ping box1 box2' })
+      }
+      const b: CheckBlock = { ...base, kind: 'check', checks }
+      if (info.hint !== undefined) b.hint = info.hint
+      return b
+    }
+  }
+}
+
+/** Which arguments of a parsed check name machines (kept aside: Check has no such field). */
+const machineArgsOf = new WeakMap<Check, number[]>()
+
+/** What depends on more than one block, or on the topology. */
+function checkBlocksInContext(blocks: Block[], machines: string[] | undefined, problems: Located[]): void {
+  const knownMachine = (name: string, line: number, what: string) => {
+    if (!machines || machines.includes(name)) return
+    problems.push({
+      line,
+      message: `unknown machine "${name}"${what}${suggestion(name, machines) || `; this lab has ${machines.join(', ')}`}`,
+    })
+  }
+  let lastScript: ScriptBlock | undefined
+  const ids = new Map<string, number>()
+  let solutions = 0
+  for (const b of blocks) {
+    if (b.kind === 'script') {
+      knownMachine(b.on, b.line, ' in on=')
+      if (b.role === 'solution') {
+        solutions++
+        const id = b.id ?? `exercise-${solutions}`
+        b.id = id
+        const other = ids.get(id)
+        if (other !== undefined) problems.push({ line: b.line, message: `two solutions have the id "${id}" (the other is on line ${other}): give each its own id=` })
+        else ids.set(id, b.line)
+      }
+      lastScript = b
+    } else if (b.kind === 'output') {
+      if (!lastScript) problems.push({ line: b.line, message: 'an output block shows what the step before it prints, but no step comes before it' })
+      else if (lastScript.background) {
+        problems.push({ line: b.line, message: `an output block cannot follow a background step (line ${lastScript.line}): it is still running` })
+      }
+    } else if (b.kind === 'check') {
+      for (const c of b.checks) {
+        for (const i of machineArgsOf.get(c) ?? []) knownMachine(c.args[i]!, c.line, '')
+        if ((c.verb === 'exit' || c.verb === 'stdout') && !lastScript) {
+          problems.push({ line: c.line, message: `${c.verb} is about the step before it, but no step comes before this check` })
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util'
+import type { Lab } from './lab.js'
+import { NslabError } from './nslab-error.js'
+import { loadOrReport } from './run-command.js'
+import { runLab } from './run-lab.js'
+import { runPool } from './run-pool.js'
+import { interruptOnSignals } from './interrupt-on-signals.js'
+import { describeBlock } from './describe-block.js'
+
+const HELP = `Usage: nslab prove [labs or folders…] [-j N]     (default: labs/)
+
+Proves that each lab's checks can fail: for every check block, the lab runs
+again without the step or solution just before it. A check block that still
+passes cannot fail, and is reported (exit 1).
+`
+
+interface Trial {
+  lab: Lab
+  check: number
+  omitted: number
+}
+
+/** The trials of a lab: each check block with the script block just before it. */
+export function trialsOf(lab: Lab): Trial[] {
+  const trials: Trial[] = []
+  let lastScript: number | undefined
+  lab.blocks.forEach((b, i) => {
+    if (b.kind === 'script' && b.role !== 'setup') lastScript = i
+    else if (b.kind === 'script') lastScript = undefined
+    if (b.kind === 'check' && lastScript !== undefined) trials.push({ lab, check: i, omitted: lastScript })
+  })
+  return trials
+}
+
+export async function proveCommand(argv: string[]): Promise<number> {
+  let v
+  try {
+    v = parseArgs({ args: argv, allowPositionals: true, options: { jobs: { type: 'string', short: 'j', default: '2' }, help: { type: 'boolean', short: 'h', default: false } } })
+  } catch (e) {
+    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${HELP}` })
+  }
+  if (v.values.help) {
+    process.stdout.write(HELP)
+    return 0
+  }
+  const labs = loadOrReport(v.positionals.length ? v.positionals : ['labs'])
+  if (!labs) return 2
+  const trials = labs.flatMap(trialsOf)
+  const interrupt = interruptOnSignals()
+  const t0 = performance.now()
+  let weak = 0
+  const outcomes = await runPool(
+    trials,
+    Number(v.values.jobs) || 1,
+    async (t) => {
+      const r = await runLab({ lab: t.lab, emit: () => {}, signal: interrupt.signal, omit: t.omitted, stopAfter: t.check })
+      const checkResult = r.blocks.find((b) => b.index === t.check)
+      const check = t.lab.blocks[t.check]!
+      const omitted = t.lab.blocks[t.omitted]!
+      const canFail = checkResult?.status !== 'pass'
+      if (!canFail) weak++
+      const line = `${canFail ? '✓' : '✗'} ${t.lab.file}:${check.line} ${describeBlock(check)} — ${
+        canFail ? 'fails' : 'still passes'
+      } without ${describeBlock(omitted)} (line ${omitted.line})`
+      process.stdout.write(`${line}\n`)
+      return canFail
+    },
+    () => interrupt.signal.aborted,
+  )
+  interrupt.dispose()
+  if (interrupt.signal.aborted) return interrupt.exitCode()
+  const ran = outcomes.filter((o) => o !== undefined).length
+  process.stdout.write(
+    `\n${ran} check block${ran === 1 ? '' : 's'} tried in ${labs.length} lab${labs.length === 1 ? '' : 's'}: ${ran - weak} can fail, ${weak} cannot  (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+  )
+  return weak ? 1 : 0
+}

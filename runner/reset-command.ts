@@ -1,0 +1,35 @@
+import { colorEnabled, createColors } from './colors.js'
+import { labTasks, renderTask } from './lab-tasks.js'
+import { resolveSession, sessionState, type LearnerContext } from './learner-session.js'
+import { NslabError } from './nslab-error.js'
+import { bringUp, takeDown } from './up-command.js'
+
+export const RESET_HELP = `Usage: nslab reset [NAME]
+
+A fresh lab host for a lab that is up (or was: a gone one comes back): the old
+one is taken down, a new one is built and set up, progress starts again at the
+first task.
+`
+
+export async function resetCommand(argv: string[], _ctx: LearnerContext = {}): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(RESET_HELP)
+    return 0
+  }
+  const bad = argv.find((a) => a.startsWith('-'))
+  if (bad || argv.length > 1) throw new NslabError({ code: 'USAGE', message: `${bad ? `unknown option ${bad}` : 'nslab reset takes one lab name'}\n\n${RESET_HELP}` })
+  const old = resolveSession(argv[0])
+  if (sessionState(old) === 'starting') throw new NslabError({ code: 'USAGE', message: `${old.name} is still starting; reset it once nslab up has finished` })
+  await takeDown(old)
+  const up = await bringUp({ file: old.lab, name: old.name, ...(old.sandbox.iptables ? { iptables: old.sandbox.iptables } : {}) })
+  if ('failed' in up) return up.failed
+  const color = colorEnabled(process.stdout)
+  const c = createColors(color)
+  const tasks = labTasks(up.lab)
+  const first = tasks.tasks[0]
+  process.stdout.write(
+    `${c.green('✓')} ${c.bold(old.name)} was reset: a fresh lab host, progress cleared.\n` +
+      (first ? `\n${renderTask(up.lab, tasks, first, { color, width: Math.min(process.stdout.columns ?? 80, 100) })}\n` : ''),
+  )
+  return 0
+}

@@ -1,0 +1,164 @@
+import { parseArgs } from 'node:util'
+import type { Lab } from './lab.js'
+import { formatProblem } from './lab-problem.js'
+import { loadLabs } from './load-labs.js'
+import { NslabError } from './nslab-error.js'
+import { parseDurationArg } from './parse-duration-arg.js'
+import { makeReporters } from './make-reporters.js'
+import type { LabResult, RunEvent } from './run-event.js'
+import { runLab } from './run-lab.js'
+import { runPool } from './run-pool.js'
+import { interruptOnSignals } from './interrupt-on-signals.js'
+import { keepSandbox } from './keep-sandbox.js'
+
+export const RUN_HELP = `Usage: nslab run [labs or folders…] [options]     (default: labs/)
+
+Runs each lab on a throwaway lab host: every block in document order, then teardown.
+
+Options:
+  --reporter terminal|tap   what goes to stdout (default: terminal)
+  --junit FILE              also write a JUnit XML report
+  --json FILE               also write a JSON report (docs/json-report.md)
+  -j, --jobs N              labs in parallel (default 1)
+  --grep PATTERN            only labs whose file or title matches (a regular expression)
+  --bail                    stop after the first lab that fails
+  --timeout DURATION        time limit of each lab as a whole (default 5m)
+  --verbose                 show what steps print
+  --keep                    leave a failed lab's host up; prints how to enter it
+  --iptables nft|legacy     the iptables back end inside the lab host (default: the machine's)
+Exit: 0 all passed, 1 a lab failed, 2 an invalid lab or usage, 3 the machine lacks a prerequisite.
+`
+
+export interface RunFlags {
+  reporter: string
+  junit?: string
+  json?: string
+  jobs: number
+  grep?: RegExp
+  bail: boolean
+  timeoutMs: number
+  verbose: boolean
+  keep: boolean
+  iptables?: 'nft' | 'legacy'
+  paths: string[]
+}
+
+export function parseRunFlags(argv: string[]): RunFlags | 'help' {
+  let v
+  try {
+    v = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        reporter: { type: 'string', default: 'terminal' },
+        junit: { type: 'string' },
+        json: { type: 'string' },
+        jobs: { type: 'string', short: 'j', default: '1' },
+        grep: { type: 'string' },
+        bail: { type: 'boolean', default: false },
+        timeout: { type: 'string', default: '5m' },
+        verbose: { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
+        iptables: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    })
+  } catch (e) {
+    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${RUN_HELP}` })
+  }
+  const o = v.values
+  if (o.help) return 'help'
+  if (o.reporter !== 'terminal' && o.reporter !== 'tap') {
+    throw new NslabError({ code: 'USAGE', message: `--reporter takes terminal or tap, not "${o.reporter}"` })
+  }
+  const jobs = Number(o.jobs)
+  if (!Number.isInteger(jobs) || jobs < 1) throw new NslabError({ code: 'USAGE', message: `--jobs takes a whole number ≥ 1, not "${o.jobs}"` })
+  if (o.iptables !== undefined && o.iptables !== 'nft' && o.iptables !== 'legacy') {
+    throw new NslabError({ code: 'USAGE', message: `--iptables takes nft or legacy, not "${o.iptables}"` })
+  }
+  let grep: RegExp | undefined
+  if (o.grep !== undefined) {
+    try {
+      grep = new RegExp(o.grep, 'i')
+    } catch {
+      throw new NslabError({ code: 'USAGE', message: `--grep: "${o.grep}" is not a valid regular expression` })
+    }
+  }
+  const flags: RunFlags = {
+    reporter: o.reporter,
+    jobs,
+    bail: o.bail,
+    timeoutMs: parseDurationArg(o.timeout, '--timeout'),
+    verbose: o.verbose,
+    keep: o.keep,
+    paths: v.positionals.length ? v.positionals : ['labs'],
+  }
+  if (o.junit) flags.junit = o.junit
+  if (o.json) flags.json = o.json
+  if (grep) flags.grep = grep
+  if (o.iptables) flags.iptables = o.iptables as 'nft' | 'legacy'
+  return flags
+}
+
+/** Load labs or print every problem; undefined means exit 2. */
+export function loadOrReport(paths: string[], grep?: RegExp): Lab[] | undefined {
+  const { labs, problems, files } = loadLabs(paths)
+  if (problems.length) {
+    process.stderr.write(problems.map(formatProblem).join('\n') + `\n${problems.length} problem${problems.length > 1 ? 's' : ''}: nothing was run\n`)
+    return undefined
+  }
+  if (files.length === 0) throw new NslabError({ code: 'NOT_FOUND', message: `no labs found in ${paths.join(', ')}` })
+  const chosen = grep ? labs.filter((l) => grep.test(l.file) || grep.test(l.title)) : labs
+  if (chosen.length === 0) throw new NslabError({ code: 'NOT_FOUND', message: `no lab matches --grep ${grep}` })
+  return chosen
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const flags = parseRunFlags(argv)
+  if (flags === 'help') {
+    process.stdout.write(RUN_HELP)
+    return 0
+  }
+  const labs = loadOrReport(flags.paths, flags.grep)
+  if (!labs) return 2
+  const reporter = await makeReporters(flags)
+  const emit = (e: RunEvent) => reporter.onEvent(e)
+  const t0 = performance.now()
+  const interrupt = interruptOnSignals()
+  let failedOnce = false
+  let prerequisite: NslabError | undefined
+  emit({ type: 'run-start', files: labs.map((l) => l.file), jobs: flags.jobs, time: Date.now() })
+  const results = await runPool(
+    labs,
+    flags.jobs,
+    async (lab) => {
+      const limit = AbortSignal.timeout(flags.timeoutMs)
+      const signal = AbortSignal.any([interrupt.signal, limit])
+      try {
+        const r = await runLab({
+          lab,
+          emit,
+          signal,
+          ...(flags.iptables ? { iptables: flags.iptables } : {}),
+          ...(flags.keep ? { keep: keepSandbox } : {}),
+        })
+        if (r.status !== 'pass') failedOnce = true
+        return r
+      } catch (e) {
+        if (e instanceof NslabError && e.exitCode === 3) {
+          prerequisite ??= e
+          return undefined
+        }
+        throw e
+      }
+    },
+    () => interrupt.signal.aborted || prerequisite !== undefined || (flags.bail && failedOnce),
+  )
+  const done = results.filter((r): r is LabResult => r !== undefined)
+  emit({ type: 'run-end', results: done, durationMs: performance.now() - t0 })
+  await reporter.close()
+  interrupt.dispose()
+  if (prerequisite) throw prerequisite
+  if (interrupt.signal.aborted) return interrupt.exitCode()
+  return done.every((r) => r.status === 'pass') && done.length === labs.length ? 0 : 1
+}

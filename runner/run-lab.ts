@@ -1,0 +1,194 @@
+import { runCheck } from '../checks/run-check.js'
+import type { CheckResult } from '../checks/check-result.js'
+import type { ExecResult } from './exec-result.js'
+import type { Block, CheckBlock, Lab, OutputBlock, ScriptBlock } from './lab.js'
+import { matchOutput } from './match-output.js'
+import { NslabError } from './nslab-error.js'
+import type { BlockResult, LabResult, RunEvent } from './run-event.js'
+import { createSandbox, type Sandbox } from './sandbox.js'
+
+export interface RunLabOptions {
+  lab: Lab
+  emit: (event: RunEvent) => void
+  /** Ends the lab early (Ctrl-C, SIGTERM, a lab time limit). */
+  signal?: AbortSignal
+  iptables?: 'nft' | 'legacy'
+  /** Run without this block (nslab prove): it is skipped silently. */
+  omit?: number
+  /** Stop after this block (nslab prove). */
+  stopAfter?: number
+  /** Grading: a learner's answer in place of the solution with this id. */
+  answers?: Map<string, string>
+  /** Leave the sandbox up when the lab fails; called with it instead of stopping it. */
+  keep?: (sandbox: Sandbox, result: LabResult) => Promise<string | undefined>
+  /** Run blocks on an existing sandbox (learner mode) instead of building one. */
+  sandbox?: Sandbox
+  /** A label for reports (a kernel/back end cell). */
+  cell?: string
+  /** Cap of what one script may print. */
+  maxOutputBytes?: number
+}
+
+/** How long a background step must survive to count as started. */
+const BACKGROUND_SETTLE_MS = 150
+
+/** Run one lab: a sandbox, every block in document order, then teardown (always). */
+export async function runLab(opts: RunLabOptions): Promise<LabResult> {
+  const { lab, emit } = opts
+  const t0 = performance.now()
+  emit({ type: 'lab-start', file: lab.file, lab, time: Date.now() })
+  const results: BlockResult[] = []
+  const finish = (status: LabResult['status'], error?: string): LabResult => {
+    const r: LabResult = { file: lab.file, title: lab.title, status, durationMs: performance.now() - t0, blocks: results }
+    if (error) r.error = error
+    if (opts.cell) r.cell = opts.cell
+    return r
+  }
+
+  let sandbox: Sandbox
+  try {
+    sandbox =
+      opts.sandbox ??
+      (await createSandbox({
+        topology: lab.topology,
+        name: lab.file.replace(/^.*\//, '').replace(/\.md$/, ''),
+        // A kept host must outlive this process.
+        persistent: opts.keep !== undefined,
+        ...(opts.iptables ? { iptables: opts.iptables } : {}),
+      }))
+  } catch (e) {
+    const result = finish('error', e instanceof NslabError ? e.toString() : String(e))
+    emit({ type: 'lab-end', result })
+    if (e instanceof NslabError && e.exitCode === 3) throw e
+    return result
+  }
+  if (!opts.sandbox) emit({ type: 'sandbox-up', file: lab.file, durationMs: sandbox.upMs })
+
+  let result: LabResult | undefined
+  try {
+    let stopped: string | undefined
+    let previous: ExecResult | undefined
+    let previousSkipped = false
+    for (let i = 0; i < lab.blocks.length; i++) {
+      if (opts.stopAfter !== undefined && i > opts.stopAfter) break
+      const block = lab.blocks[i]!
+      if (block.kind === 'shown' || i === opts.omit) continue
+      if (opts.signal?.aborted) stopped ??= 'the run was interrupted'
+      emit({ type: 'block-start', file: lab.file, index: i, block })
+      let r: BlockResult
+      if (stopped) {
+        r = { index: i, block, status: 'skip', durationMs: 0, message: stopped }
+      } else if (block.kind === 'script') {
+        r = await runScript(sandbox, block, i, opts)
+        previous = r.exec
+        previousSkipped = false
+        if (r.status === 'fail') stopped = `skipped: the ${block.role} at line ${block.line} failed`
+      } else if (block.kind === 'output') {
+        r = judgeOutput(block, i, previous, previousSkipped)
+      } else {
+        r = await runChecks(sandbox, lab, block, i, previous, opts.signal)
+      }
+      if (r.status === 'skip' && block.kind === 'script') previousSkipped = true
+      results.push(r)
+      emit({ type: 'block-end', file: lab.file, result: r })
+    }
+    const failed = results.some((r) => r.status === 'fail')
+    result = finish(opts.signal?.aborted ? 'error' : failed ? 'fail' : 'pass', opts.signal?.aborted ? `interrupted (${String(opts.signal.reason ?? 'aborted')})` : undefined)
+    return result
+  } finally {
+    // Teardown always happens, whatever happened above.
+    if (!opts.sandbox) {
+      let kept: string | undefined
+      if (opts.keep && result && result.status !== 'pass' && !opts.signal?.aborted) {
+        kept = await opts.keep(sandbox, result).catch(() => undefined)
+      }
+      if (kept && result) result.kept = kept
+      else await sandbox.stop()
+    }
+    if (result) emit({ type: 'lab-end', result })
+  }
+}
+
+async function runScript(sandbox: Sandbox, block: ScriptBlock, index: number, opts: RunLabOptions): Promise<BlockResult> {
+  const t0 = performance.now()
+  const script = block.role === 'solution' && block.id && opts.answers?.has(block.id) ? opts.answers.get(block.id)! : block.content
+  const base = { machine: block.on, script, ...(opts.maxOutputBytes ? { maxOutputBytes: opts.maxOutputBytes } : {}) }
+  let exec: ExecResult
+  if (block.background) {
+    const running = sandbox.spawn(base)
+    const early = await Promise.race([running.done, new Promise<undefined>((r) => setTimeout(r, BACKGROUND_SETTLE_MS))])
+    if (early === undefined) {
+      // Still running: it passes, and goes on until the lab ends.
+      running.done.catch(() => undefined)
+      exec = { machine: block.on, command: script, exitCode: null, stdout: '', stderr: '', output: '', durationMs: performance.now() - t0, timedOut: false }
+      return { index, block, status: 'pass', durationMs: exec.durationMs, exec }
+    }
+    exec = early
+    const ok = exec.exitCode === 0
+    return { index, block, status: ok ? 'pass' : 'fail', durationMs: exec.durationMs, exec, ...(ok ? {} : { message: `it exited at once with status ${exec.exitCode}` }) }
+  }
+  const abort = () => running.kill('SIGKILL')
+  const running = sandbox.spawn({ ...base, timeoutMs: block.timeoutMs })
+  opts.signal?.addEventListener('abort', abort, { once: true })
+  try {
+    exec = await running.done
+  } finally {
+    opts.signal?.removeEventListener('abort', abort)
+  }
+  const r: BlockResult = { index, block, status: 'pass', durationMs: exec.durationMs, exec }
+  if (exec.timedOut) {
+    r.status = 'fail'
+    r.message = `it did not finish within ${formatMs(block.timeoutMs)} (timeout)`
+  } else if (exec.truncated) {
+    r.status = 'fail'
+    r.message = 'it printed more than the output limit and was stopped'
+  } else if (block.exit !== 'any' && exec.exitCode !== block.exit) {
+    r.status = 'fail'
+    r.message =
+      exec.exitCode === null
+        ? `it was killed by ${exec.signal ?? 'a signal'}`
+        : `it exited with status ${exec.exitCode}, expected ${block.exit}`
+  }
+  return r
+}
+
+function judgeOutput(block: OutputBlock, index: number, previous: ExecResult | undefined, previousSkipped: boolean): BlockResult {
+  if (!previous || previousSkipped) {
+    return { index, block, status: 'skip', durationMs: 0, message: 'skipped: the step before it did not run' }
+  }
+  const m = matchOutput(block.lines, previous.output)
+  const r: BlockResult = { index, block, status: m.ok ? 'pass' : 'fail', durationMs: 0, exec: previous }
+  if (m.message) r.message = m.message
+  return r
+}
+
+async function runChecks(
+  sandbox: Sandbox,
+  lab: Lab,
+  block: CheckBlock,
+  index: number,
+  previous: ExecResult | undefined,
+  signal: AbortSignal | undefined,
+): Promise<BlockResult> {
+  const t0 = performance.now()
+  const checks: CheckResult[] = []
+  const ctx = {
+    lab,
+    exec: (o: { machine: string; script: string; timeoutMs?: number }) => sandbox.exec(o),
+    addressOf: (name: string) => sandbox.addressOf(name),
+    ...(previous ? { previous } : {}),
+    ...(signal ? { signal } : {}),
+  }
+  for (const check of block.checks) checks.push(await runCheck(check, ctx))
+  const failed = checks.filter((c) => !c.ok)
+  const r: BlockResult = { index, block, status: failed.length ? 'fail' : 'pass', durationMs: performance.now() - t0, checks }
+  if (failed.length) r.message = failed.map((c) => c.sentence).join('; ')
+  if (block.hint) r.hint = block.hint
+  return r
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
+}
+
+export type { Block }

@@ -1,0 +1,15 @@
+// Where things live inside a sandbox's own mount namespace. /run is a fresh
+// tmpfs there, so none of this exists on the real machine.
+export const SANDBOX_DIR = '/run/.nslab'
+export const NETNS_DIR = '/run/netns'
+/** Network namespaces of machines that `ip netns list` should not show. */
+export const HIDDEN_NS_DIR = `${SANDBOX_DIR}/ns`
+export const LOG_DIR = `${SANDBOX_DIR}/log`
+export const BIN_DIR = `${SANDBOX_DIR}/bin`
+
+/** Path of a machine's network namespace file, inside the sandbox. */
+export function netnsPath(machine: string): string | undefined {
+  if (machine === 'host') return undefined
+  if (machine === 'internet') return `${HIDDEN_NS_DIR}/internet`
+  return `${NETNS_DIR}/${machine}`
+}

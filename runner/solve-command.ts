@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util'
+import { allPassed, nextText } from './check-command.js'
+import { colorEnabled, createColors } from './colors.js'
+import { formatFailure, formatPass } from './format-verdict.js'
+import { judgeTask } from './judge-task.js'
+import { commandLines, labTasks, taskHeader } from './lab-tasks.js'
+import { attachSession, latchTask, progressText, resolveSession, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
+import { NslabError } from './nslab-error.js'
+import { plainText } from './plain-text.js'
+import { runLearnerStep } from './run-learner-step.js'
+import { SANDBOX_DIR } from './sandbox-paths.js'
+
+export const SOLVE_HELP = `Usage: nslab solve [NAME] [--all]
+
+Runs the reference solution of the task you are on: the lab's own commands for
+it (its steps and its solution), on the lab host, then checks the task. A task
+done this way counts as "solved with help".
+
+  --all   every task not yet done, in order
+
+Exit: 0 when the tasks it solved pass, 1 when one does not.
+`
+
+/** Lines of a command's output shown while solving. */
+const OUTPUT_LINES = 15
+
+export async function solveCommand(argv: string[], ctx: LearnerContext = {}): Promise<number> {
+  let v
+  try {
+    v = parseArgs({ args: argv, allowPositionals: true, options: { all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+  } catch (e) {
+    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${SOLVE_HELP}` })
+  }
+  if (v.values.help) {
+    process.stdout.write(SOLVE_HELP)
+    return 0
+  }
+  if (v.positionals.length > 1) throw new NslabError({ code: 'USAGE', message: `nslab solve takes one lab name\n\n${SOLVE_HELP}` })
+  let s = resolveSession(v.positionals[0] ?? ctx.session)
+  const sandbox = attachSession(s)
+  const lab = await sessionLab(s)
+  const color = colorEnabled(process.stdout)
+  const c = createColors(color)
+  const width = Math.min(process.stdout.columns ?? 80, 100)
+  const tasks = labTasks(lab)
+  const total = tasks.tasks.length
+  const todo = tasks.tasks.filter((t) => !s.passed.includes(t.index))
+  if (todo.length === 0) {
+    process.stdout.write(`All ${total} tasks are done: nothing to solve.\n`)
+    return 0
+  }
+  const out = (lines: string[]) => process.stdout.write(lines.join('\n') + '\n')
+  for (const task of v.values.all ? todo : todo.slice(0, 1)) {
+    out([c.yellow(`Solving ${taskHeader(task, total)}`)])
+    for (const i of task.blocks) {
+      const b = lab.blocks[i]
+      if (b?.kind !== 'script' || b.role === 'setup') continue
+      out(commandLines(b, c))
+      const r = await runLearnerStep(sandbox, b)
+      const lines = plainText(r.exec.output).replace(/\s+$/, '').split('\n').filter((l) => l !== '')
+      const shown = lines.slice(-OUTPUT_LINES)
+      if (lines.length > shown.length) out([c.dim(`      … ${lines.length - shown.length} lines before`)])
+      if (shown.length) out(shown.map((l) => c.dim(`      ${l}`)))
+      if (!r.ok) {
+        out([`${c.red('✗')} the lab's own command failed: ${r.message}`, c.dim('  The lab host may be in a state the lab did not expect; nslab reset starts afresh.')])
+        return 1
+      }
+    }
+    const verdict = await judgeTask(lab, task, sandbox)
+    if (!verdict.ok) {
+      out(['', ...formatFailure(lab, task, total, verdict, c, { hint: false }), c.dim('  The solution ran, yet the check fails: something else on the lab host is in the way (nslab reset starts afresh).')])
+      return 1
+    }
+    s = latchTask(s, task.index, true)
+    await writeInside(s, sandbox, `${SANDBOX_DIR}/progress`, `${progressText(s)}\n`)
+    out(formatPass(task, total, verdict, c, true))
+  }
+  out(['', ...nextText(s, lab, tasks, { color, width }, c)])
+  return allPassed(s, tasks) || !v.values.all ? 0 : 1
+}

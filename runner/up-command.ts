@@ -1,0 +1,229 @@
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { colorEnabled, createColors } from './colors.js'
+import { childProcesses, processInfo } from './exec.js'
+import { formatDuration } from './format-duration.js'
+import { interruptOnSignals } from './interrupt-on-signals.js'
+import type { Lab } from './lab.js'
+import { labTasks, renderEnding, renderTask } from './lab-tasks.js'
+import { checkSessionName, commandFor, parseLabFile, progressText, sandboxIsOurs, sessionState, writeInside } from './learner-session.js'
+import { NslabError } from './nslab-error.js'
+import { plainText } from './plain-text.js'
+import { runLearnerStep } from './run-learner-step.js'
+import { attachSandbox, createSandbox, type Sandbox } from './sandbox.js'
+import { SANDBOX_DIR } from './sandbox-paths.js'
+import { createSession, loadSession, removeSession, saveSession, type Session } from './session-store.js'
+import { truncateOutput } from './truncate-output.js'
+
+export const UP_HELP = `Usage: nslab up LAB [--name NAME] [--iptables nft|legacy]
+
+Starts a lab to work in by hand: builds its lab host, runs its setup, and shows
+the first task. The lab host stays up after this command ends.
+
+  LAB          a lab file, or the name of one in labs/ (snat-outbound)
+  --name NAME  what to call it (default: the file's name); several labs can be
+               up at once under different names
+  --iptables   the iptables back end inside the lab host (default: the machine's)
+
+Then: nslab shell (work in it), nslab check (your progress), nslab down.
+`
+
+export const PROGRESS_FILE = `${SANDBOX_DIR}/progress`
+
+export async function upCommand(argv: string[]): Promise<number> {
+  let v
+  try {
+    v = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { name: { type: 'string' }, iptables: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    })
+  } catch (e) {
+    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${UP_HELP}` })
+  }
+  if (v.values.help) {
+    process.stdout.write(UP_HELP)
+    return 0
+  }
+  const [arg, ...more] = v.positionals
+  if (arg === undefined || more.length) throw new NslabError({ code: 'USAGE', message: `nslab up takes one lab\n\n${UP_HELP}` })
+  const ipt = v.values.iptables
+  if (ipt !== undefined && ipt !== 'nft' && ipt !== 'legacy') throw new NslabError({ code: 'USAGE', message: `--iptables takes nft or legacy, not "${ipt}"` })
+  const file = resolveLabFile(arg)
+  const name = checkSessionName(v.values.name ?? basename(file).replace(/\.md$/, ''))
+  const up = await bringUp({ file, name, ...(ipt ? { iptables: ipt } : {}) })
+  if ('failed' in up) return up.failed
+  process.stdout.write(welcome(up.session, up.lab, up.sandbox, up.timing))
+  return 0
+}
+
+/** A lab named on the command line: a file, or a lab of labs/ here or of nslab's own, by name. */
+export function resolveLabFile(arg: string): string {
+  const own = fileURLToPath(new URL('../../labs/', import.meta.url))
+  const candidates = [arg, `${arg}.md`, join('labs', arg), join('labs', `${arg}.md`), join(own, arg), join(own, `${arg}.md`)]
+  for (const c of candidates) {
+    try {
+      if (statSync(c).isFile()) return resolve(c)
+    } catch {
+      // next
+    }
+  }
+  const dir = existsSync('labs') ? 'labs' : existsSync(own) ? own : undefined
+  const known = dir ? readdirSync(dir).filter((f) => f.endsWith('.md') && f.toLowerCase() !== 'readme.md').map((f) => f.replace(/\.md$/, '')) : []
+  throw new NslabError({ code: 'NOT_FOUND', message: `no such lab: ${arg}${known.length ? ` (labs: ${known.join(', ')})` : ''}` })
+}
+
+export interface BringUpOptions {
+  file: string
+  name: string
+  iptables?: 'nft' | 'legacy'
+}
+
+interface Up {
+  session: Session
+  lab: Lab
+  sandbox: Sandbox
+  timing: { hostMs: number; setupMs: number }
+}
+
+/**
+ * Build the lab host and run its setup, keeping the session file true at
+ * every moment: it names the sandbox's pid from the instant it exists, so
+ * that if this process is killed, nslab gc finds what to end.
+ */
+export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: number }> {
+  const lab = await parseLabFile(opts.file)
+  const st = statSync(opts.file)
+  const tasks = labTasks(lab)
+  const session: Session = {
+    name: opts.name,
+    lab: opts.file,
+    sandbox: { pid: 0, topology: lab.topology, ...(opts.iptables ? { iptables: opts.iptables } : {}) },
+    createdAt: Date.now(),
+    passed: [],
+    solved: [],
+    title: lab.title,
+    checks: tasks.tasks.length,
+    ready: false,
+    upPid: process.pid,
+    labCache: { mtimeMs: st.mtimeMs, size: st.size, lab },
+  }
+  await claimName(session)
+
+  const interrupt = interruptOnSignals()
+  const err = createColors(colorEnabled(process.stderr))
+  let sandbox: Sandbox | undefined
+  try {
+    const t0 = performance.now()
+    const pending = createSandbox({
+      topology: lab.topology,
+      persistent: true,
+      name: opts.name,
+      ...(opts.iptables ? { iptables: opts.iptables } : {}),
+    })
+    // unshare was started before createSandbox's first await: record it now.
+    const started = childProcesses(process.pid).filter((p) => p.name === 'unshare')
+    const [child] = started
+    if (started.length === 1 && child) {
+      session.sandbox = { ...session.sandbox, pid: child.pid }
+      session.sandboxStart = child.startTime
+      saveSession(session)
+    }
+    sandbox = await pending
+    session.sandbox = sandbox.handle()
+    session.sandboxStart ??= processInfo(sandbox.pid)?.startTime
+    saveSession(session)
+    const hostMs = performance.now() - t0
+
+    const t1 = performance.now()
+    for (const block of lab.blocks) {
+      if (interrupt.signal.aborted) break
+      if (block.kind !== 'script' || block.role !== 'setup') continue
+      const r = await runLearnerStep(sandbox, block, interrupt.signal)
+      if (interrupt.signal.aborted) break
+      if (!r.ok) {
+        const out = truncateOutput(plainText(r.exec.output).trim(), 2000).text
+        process.stderr.write(
+          `${err.red('✗')} the setup at ${lab.file}:${block.line} failed: ${r.message}\n` +
+            (out ? `${out.split('\n').map((l) => `    ${l}`).join('\n')}\n` : '') +
+            `${opts.name} was not started.\n`,
+        )
+        await takeDown(session, sandbox)
+        return { failed: 1 }
+      }
+    }
+    if (interrupt.signal.aborted) {
+      await takeDown(session, sandbox)
+      return { failed: interrupt.exitCode() }
+    }
+    const setupMs = performance.now() - t1
+    await writeInside(session, sandbox, PROGRESS_FILE, `${progressText(session)}\n`)
+    session.ready = true
+    delete session.upPid
+    saveSession(session)
+    return { session, lab, sandbox, timing: { hostMs, setupMs } }
+  } catch (e) {
+    if (sandbox) await takeDown(session, sandbox)
+    else removeSession(session.name)
+    throw e
+  } finally {
+    interrupt.dispose()
+  }
+}
+
+/** Take the name for this session, or say why it cannot be taken. A stale session of that name is cleaned away. */
+async function claimName(session: Session): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (createSession(session)) return
+    const old = loadSession(session.name)
+    if (!old) continue
+    const state = sessionState(old)
+    if (state === 'up' || state === 'starting') {
+      throw new NslabError({
+        code: 'USAGE',
+        message: `a lab named "${session.name}" is already up (${old.title ?? old.lab})`,
+        fix: `nslab shell ${session.name} to work in it, nslab down ${session.name} to end it, or --name OTHER for a second one`,
+      })
+    }
+    // Left behind by a killed run: end what is left of it and take the name.
+    await takeDown(old)
+  }
+  throw new NslabError({ code: 'USAGE', message: `the name "${session.name}" is taken; try --name OTHER` })
+}
+
+/** End a session's lab host (when it is ours and alive) and forget the session. */
+export async function takeDown(session: Session, sandbox?: Sandbox): Promise<void> {
+  if (sandboxIsOurs(session)) {
+    await (sandbox ?? attachSandbox(session.sandbox)).stop()
+    // stop() sends TERM, then KILL after a grace: wait until the process is really gone.
+    const until = Date.now() + 3000
+    while (Date.now() < until) {
+      const p = processInfo(session.sandbox.pid)
+      if (!p || p.zombie || p.startTime !== session.sandboxStart) break
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  }
+  removeSession(session.name)
+}
+
+function welcome(session: Session, lab: Lab, _sandbox: Sandbox, timing: { hostMs: number; setupMs: number }): string {
+  const color = colorEnabled(process.stdout)
+  const c = createColors(color)
+  const width = Math.min(process.stdout.columns ?? 80, 100)
+  const tasks = labTasks(lab)
+  const first = tasks.tasks[0]
+  const out: string[] = [
+    `${c.green('✓')} ${c.bold(session.name)} is up: ${lab.title}  ${c.dim(`(lab host ${formatDuration(timing.hostMs)}, setup ${formatDuration(timing.setupMs)})`)}`,
+    '',
+  ]
+  if (first) out.push(renderTask(lab, tasks, first, { color, width }))
+  else out.push(renderEnding(lab, tasks, { color, width }) || 'This lab has no tasks to check.')
+  out.push(
+    '',
+    `Work in the lab: ${c.bold(commandFor('shell', session))}    Check your work: ${c.bold(commandFor('check', session))}    End it: ${c.bold(commandFor('down', session))}`,
+    '',
+  )
+  return out.join('\n')
+}
