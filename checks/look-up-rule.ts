@@ -13,6 +13,7 @@ const M = {
   rejected: '@@NSLAB-REJECTED@@',
   accepted: '@@NSLAB-ACCEPTED@@',
   scratched: '@@NSLAB-SCRATCHED@@',
+  fast: '@@NSLAB-AS-PRINTED@@',
 }
 
 export interface RuleLookup {
@@ -36,17 +37,29 @@ export interface RuleLookup {
  * namespace (`unshare -n`, nothing of the machine's own rules touched) declare
  * the table's user-defined chains (so `-j DOCKER` resolves), append SPEC to
  * CHAIN there with the same `iptables` binary, and print that table back.
- * No grammar of iptables here: iptables canonicalises both sides.
+ * No grammar of iptables here: iptables canonicalises both sides. When the
+ * machine already has a rule printed exactly as SPEC is written, that is
+ * iptables' own form (save output parses back to itself) and the scratch step
+ * is skipped.
  */
 export async function lookUpRule(
   ctx: CheckContext,
-  o: { machine: string; table: string; chain: string; spec: string[]; timeoutMs: number },
+  o: {
+    machine: string
+    table: string
+    chain: string
+    spec: string[]
+    /** SPEC as one line, quoted the way iptables-save quotes (specText). */
+    written: string
+    timeoutMs: number
+  },
 ): Promise<RuleLookup> {
   const T = shellQuote(o.table)
   const builtin = builtinChains(o.table) ?? []
   const append = `iptables -t ${T} -A ${shellQuote(o.chain)} ${o.spec.map(shellQuote).join(' ')}`
   const inner = [
-    `iptables-restore 2>&1 || { echo ${M.restoreFailed}; exit 0; }`,
+    // Only a rule in or to a user-defined chain needs the table's chains declared.
+    `[ -z "$NSLAB_CHAINS" ] || iptables-restore 2>&1 || { echo ${M.restoreFailed}; exit 0; }`,
     `out=$(${append} 2>&1); rc=$?`,
     `[ -z "$out" ] || printf '%s\\n' "$out"`,
     `if [ $rc -ne 0 ]; then echo "${M.rejected} $rc"; exit 0; fi`,
@@ -55,17 +68,26 @@ export async function lookUpRule(
   ].join('\n')
   const scratch = `unshare -n sh -c ${shellQuote(inner)}`
   const declare = `:${o.chain} - [0:0]`
+  const jump = jumpTarget(o.spec)
   const script = [
     'set +e',
     `save=$(iptables-save -c -t ${T} 2>&1); rc=$?`,
     `printf '%s\\n' "$save"`,
     `echo "${M.saved} $rc"`,
-    // The table's user-defined chains, read with bash alone (no process per step).
     `in=${shellQuote(`*${o.table}`)}$'\\n'`,
-    `while read -r name policy _; do [ "$policy" = - ] && [ "\${name#:}" != "$name" ] && in+="$name - [0:0]"$'\\n'; done <<<"$save"`,
+    // One pass with bash alone (no process per line): a rule printed exactly as
+    // the check writes it is iptables' own form already, so no scratch is needed;
+    // else collect the user-defined chains for the scratch copy.
+    `want=${shellQuote(`-A ${o.chain} ${o.written}`)}`,
+    `[ $rc -ne 0 ] || while IFS= read -r l; do`,
+    `  [ "\${l#\\[*\\] }" != "$want" ] || { echo ${M.fast}; exit 0; }`,
+    `  case $l in ':'*' - '*) in+="\${l%% *} - [0:0]"$'\\n' ;; esac`,
+    `done <<<"$save"`,
     // A user-defined CHAIN the machine lacks is declared anyway, so its rule is still checked.
     ...(builtin.includes(o.chain) ? [] : [`case "$in" in *${shellQuote(`\n${declare}\n`)}*) ;; *) in+=${shellQuote(declare)}$'\\n' ;; esac`]),
-    `printf '%sCOMMIT\\n' "$in" | ${scratch} 2>&1`,
+    `chains=${builtin.includes(o.chain) ? '' : '1'}`,
+    ...(jump ? [`case "$in" in *${shellQuote(`\n:${jump} - `)}*) chains=1 ;; esac`] : []),
+    `printf '%sCOMMIT\\n' "$in" | NSLAB_CHAINS=$chains ${scratch} 2>&1`,
     `echo "${M.scratched} $?"`,
   ].join('\n')
   const exec = await ctx.exec({ machine: o.machine, script, timeoutMs: o.timeoutMs })
@@ -84,6 +106,10 @@ export async function lookUpRule(
   else r.target = parseIptablesSave(saveText)
 
   const rest = out.slice(saved.index + saved[0].length + 1)
+  if (rest.startsWith(`${M.fast}\n`) && r.target) {
+    r.canonical = [`-A ${o.chain} ${o.written}`]
+    return r
+  }
   const end = new RegExp(`^${M.scratched} (\\d+)$`, 'm').exec(rest)
   const scratchText = end ? rest.slice(0, end.index) : rest
   const scratchRc = end ? Number(end[1]) : exec.exitCode
@@ -114,4 +140,10 @@ export async function lookUpRule(
 
 function ev(machine: string, command: string, exitCode: number | null, output: string): Evidence {
   return { machine, command, exitCode, output: truncateOutput(output.trim(), EVIDENCE_MAX_CHARS).text }
+}
+
+/** The chain or target a rule jumps to (-j/--jump, -g/--goto), if any. */
+export function jumpTarget(spec: string[]): string | undefined {
+  const i = spec.findIndex((a) => a === '-j' || a === '--jump' || a === '-g' || a === '--goto')
+  return i >= 0 ? spec[i + 1] : undefined
 }

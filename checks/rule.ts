@@ -2,7 +2,7 @@ import type { Check } from '../runner/lab.js'
 import { builtinChains, IPTABLES_TABLES } from './builtin-chains.js'
 import type { CheckContext, Probe } from './check-context.js'
 import { invalidProbe } from './invalid-probe.js'
-import { lookUpRule } from './look-up-rule.js'
+import { jumpTarget, lookUpRule } from './look-up-rule.js'
 import type { SavedRule } from './parse-iptables-save.js'
 import type { ProbeOptions } from './probe-fn.js'
 import { specText } from './spec-text.js'
@@ -26,7 +26,7 @@ export async function ruleProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
     minPackets = Number(v)
   }
   const written = specText(spec)
-  const l = await lookUpRule(ctx, { machine: 'host', table, chain, spec, timeoutMs: opts.timeoutMs })
+  const l = await lookUpRule(ctx, { machine: 'host', table, chain, spec, written, timeoutMs: opts.timeoutMs })
   const evidence = l.evidence
   if (l.targetError) return invalidProbe(`host could not read its ${table} table: ${l.targetError}`, evidence)
   if (l.scratchError) return invalidProbe(`host could not make a scratch copy of ${table} to read the rule "${written}": ${l.scratchError}`, evidence)
@@ -60,11 +60,6 @@ export async function ruleProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
     return { holds: true, sentence: `${table} ${chain} has the rule "${like}" and it has counted ${counted} (at least ${minPackets} wanted)`, expected, got, evidence }
   }
   return { holds: false, sentence: `${table} ${chain} has the rule "${like}" but it has counted ${counted}, not at least ${minPackets}`, expected, got, evidence }
-}
-
-function jumpTarget(spec: string[]): string | undefined {
-  const i = spec.findIndex((a) => a === '-j' || a === '--jump' || a === '-g' || a === '--goto')
-  return i >= 0 ? spec[i + 1] : undefined
 }
 
 function listRules(rules: SavedRule[]): string {

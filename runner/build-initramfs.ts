@@ -71,12 +71,35 @@ $B poweroff -f
 export interface Initramfs {
   /** The archive (uncompressed newc cpio). */
   data: Buffer
-  /** Boot modules the kernel has neither as a file nor built in. */
+  /** Modules the kernel has neither as a file nor built in. */
   missing: string[]
 }
 
+/**
+ * What the labs need of netfilter and links, loaded at boot from the
+ * initramfs: the kernel would load most on demand, but not for a process in
+ * a user namespace (the sandbox), and a module from the initramfs loads
+ * without its signature check, which costs seconds under emulation.
+ */
+export const LAB_MODULES = {
+  common: [
+    'veth', 'bridge', 'br_netfilter', 'nf_conntrack', 'nf_nat', 'nf_defrag_ipv4', 'nf_reject_ipv4', 'x_tables',
+    'xt_addrtype', 'xt_conntrack', 'xt_state', 'xt_MASQUERADE', 'xt_nat', 'xt_tcpudp', 'xt_comment', 'xt_multiport',
+    'xt_mark', 'xt_REDIRECT', 'xt_LOG', 'xt_limit', 'xt_physdev',
+  ],
+  nft: ['nf_tables', 'nft_compat', 'nft_chain_nat', 'nft_ct', 'nft_nat', 'nft_masq', 'nft_redir', 'nft_reject_ipv4', 'nft_limit', 'nft_log'],
+  legacy: ['ip_tables', 'iptable_filter', 'iptable_nat', 'iptable_mangle', 'iptable_raw', 'ipt_REJECT'],
+}
+
+export interface InitramfsOptions {
+  /** Modules loaded at boot besides BOOT_MODULES (with what they need). */
+  modules?: string[]
+  busybox?: string
+}
+
 /** The initramfs of a kernel: busybox, the init, and the boot modules from the kernel's own modules folder. */
-export async function buildInitramfs(kernel: Kernel, busybox = findProgram('busybox')): Promise<Initramfs> {
+export async function buildInitramfs(kernel: Kernel, opts: InitramfsOptions = {}): Promise<Initramfs> {
+  const busybox = opts.busybox ?? findProgram('busybox')
   if (!busybox) {
     throw new NslabError({ code: 'PREREQUISITE', message: 'this machine lacks a static busybox for the VM', fix: 'apt-get install busybox-static' })
   }
@@ -93,12 +116,15 @@ export async function buildInitramfs(kernel: Kernel, busybox = findProgram('busy
   ]
   const order: string[] = []
   let missing: string[] = []
+  // Only a kernel whose config is known not to enforce signatures gets its modules unsigned.
+  const config = kernel.config ? await readFile(kernel.config, 'utf8').catch(() => '') : ''
+  const strip = /^# CONFIG_MODULE_SIG_FORCE is not set$/m.test(config)
   if (kernel.modulesDir) {
-    const plan = moduleLoadOrder(kernel.modulesDir, BOOT_MODULES)
+    const plan = moduleLoadOrder(kernel.modulesDir, BOOT_MODULES.concat(opts.modules ?? []))
     missing = plan.missing
     for (const file of plan.files) {
       const name = file.split('/').pop()!.replace(/\.(xz|zst|gz)$/, '')
-      entries.push({ type: 'file', name: `modules/${name}`, data: await readModule(join(kernel.modulesDir, file)) })
+      entries.push({ type: 'file', name: `modules/${name}`, data: await readModule(join(kernel.modulesDir, file)).then((ko) => (strip ? stripSignature(ko) : ko)) })
       order.push(name)
     }
   }
@@ -126,4 +152,21 @@ async function readModule(path: string): Promise<Buffer> {
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+const SIGNATURE_MAGIC = Buffer.from('~Module signature appended~\n', 'latin1')
+
+/**
+ * A module without its appended signature. Checking one costs a second or
+ * more under software emulation, and a throwaway VM gains nothing by it: the
+ * kernel loads an unsigned module (when signatures are not enforced) and
+ * only notes a taint.
+ */
+export function stripSignature(ko: Buffer): Buffer {
+  const end = ko.length - SIGNATURE_MAGIC.length
+  if (end < 12 || !ko.subarray(end).equals(SIGNATURE_MAGIC)) return ko
+  // struct module_signature: 12 bytes before the magic, ending with the signature's length (big-endian).
+  const sigLen = ko.readUInt32BE(end - 4)
+  const cut = end - 12 - sigLen
+  return cut > 0 ? ko.subarray(0, cut) : ko
 }

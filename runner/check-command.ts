@@ -7,7 +7,7 @@ import { colorEnabled, createColors, type Colors } from './colors.js'
 import { formatFailure, formatPass } from './format-verdict.js'
 import { judgeTask, type TaskVerdict } from './judge-task.js'
 import type { Lab } from './lab.js'
-import { labTasks, renderEnding, renderTask, type LabTasks, type Task } from './lab-tasks.js'
+import { labTasks, type LabTasks, type Task } from './lab-tasks.js'
 import { attachSession, commandFor, latchTask, progressText, resolveSession, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
 import type { Sandbox } from './sandbox.js'
@@ -74,9 +74,9 @@ async function checkOnce(session: Session, lab: Lab, sandbox: Sandbox, ctx: Lear
   }
   const s = latchTask(session, current.index, false)
   await writeInside(s, sandbox, PROGRESS_FILE, `${progressText(s)}\n`)
-  const out = formatPass(current, total, v, c, false)
-  out.push('', ...nextText(s, lab, tasks, { color, width }, c))
-  process.stdout.write(out.join('\n') + '\n')
+  // The verdict first; the next task's text needs the Markdown renderer, loaded only now.
+  process.stdout.write(formatPass(current, total, v, c, false).join('\n') + '\n')
+  process.stdout.write(['', ...(await nextText(s, lab, tasks, { color, width }, c))].join('\n') + '\n')
   return allPassed(s, tasks) ? 0 : 1
 }
 
@@ -85,7 +85,8 @@ export function allPassed(s: Session, tasks: LabTasks): boolean {
 }
 
 /** After a task passed: the next task to do, or the end of the lab. */
-export function nextText(s: Session, lab: Lab, tasks: LabTasks, opts: { color: boolean; width: number }, c: Colors): string[] {
+export async function nextText(s: Session, lab: Lab, tasks: LabTasks, opts: { color: boolean; width: number }, c: Colors): Promise<string[]> {
+  const { renderEnding, renderTask } = await import('./render-task.js')
   const next = tasks.tasks.find((t) => !s.passed.includes(t.index))
   if (next) return renderTask(lab, tasks, next, opts).split('\n')
   const ending = renderEnding(lab, tasks, opts)
@@ -107,6 +108,8 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
   const { color, c, width } = outputOptions()
   const live = process.stdout.isTTY === true
   const tasks = labTasks(lab)
+  const render = await import('./render-task.js')
+  const ending = await nextText({ ...session, passed: tasks.tasks.map((t) => t.index) }, lab, tasks, { color, width }, c)
   const ac = new AbortController()
   const stop = () => ac.abort()
   process.on('SIGINT', stop)
@@ -129,7 +132,7 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
         last = { task: current, verdict: v }
       }
       const done = allPassed(s, tasks)
-      const screen = watchScreen(s, lab, tasks, last, { color, width, verbose }, c, live)
+      const screen = watchScreen(s, lab, tasks, last, { color, width, verbose }, c, live, render.renderTask, ending)
       if (live) process.stdout.write(`\x1b[H\x1b[2J${screen}\n`)
       else if (screen !== printed) process.stdout.write(`${screen}\n\n`)
       printed = screen
@@ -164,6 +167,8 @@ function watchScreen(
   opts: { color: boolean; width: number; verbose: boolean },
   c: Colors,
   live: boolean,
+  renderTask: (typeof import('./render-task.js'))['renderTask'],
+  ending: string[],
 ): string {
   const total = tasks.tasks.length
   const current = tasks.tasks.find((t) => !s.passed.includes(t.index))
@@ -176,7 +181,7 @@ function watchScreen(
   }
   out.push('')
   if (!current) {
-    out.push(...nextText(s, lab, tasks, opts, c))
+    out.push(...ending)
     return out.join('\n')
   }
   out.push(renderTask(lab, tasks, current, opts))

@@ -6,6 +6,8 @@ export interface DebianMirror {
   uri: string
   /** The keyring its sources are signed with, when they say. */
   signedBy?: string
+  /** The security archive beside it, when the machine uses one (where a stable release's newest kernel is). */
+  securityUri?: string
 }
 
 interface Source {
@@ -46,9 +48,19 @@ export function debianMirror(etcApt = '/etc/apt'): DebianMirror | undefined {
   const isDebian = (s: Source) =>
     s.suites.some((x) => !/-security$/.test(x) && !/^(?:nodistro|stable-security)$/.test(x)) &&
     (s.signedBy === undefined || /debian-archive/.test(s.signedBy))
+  const security = sources
+    .filter((s) => s.suites.some((x) => /-security$/.test(x)))
+    .flatMap((s) => s.uris)
+    .find((u) => /^https?:\/\/.*\/debian-security\/?$/.test(u))
   for (const s of sources.filter(isDebian)) {
     const uri = s.uris.find((u) => /^https?:\/\/.*\/debian\/?$/.test(u) && !/security/.test(u))
-    if (uri) return { uri: uri.replace(/\/+$/, ''), ...(s.signedBy ? { signedBy: s.signedBy } : {}) }
+    if (uri) {
+      return {
+        uri: uri.replace(/\/+$/, ''),
+        ...(s.signedBy ? { signedBy: s.signedBy } : {}),
+        ...(security ? { securityUri: security.replace(/\/+$/, '') } : {}),
+      }
+    }
   }
   return undefined
 }

@@ -31,8 +31,8 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   const lower = word.toLowerCase()
   const same = candidates.find((c) => c.toLowerCase() === lower)
   if (same !== undefined) return same === word ? undefined : same
-  // Short words allow one edit, longer ones two, so "ip" never becomes "on".
-  const limit = lower.length <= 2 ? 0 : lower.length <= 4 ? 1 : 2
+  // One letter is no word to correct; short words allow one edit, longer ones two.
+  const limit = lower.length <= 1 ? 0 : lower.length <= 4 ? 1 : 2
   let best: string | undefined
   let bestDistance = limit + 1
   let tie = false

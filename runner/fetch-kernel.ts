@@ -4,6 +4,7 @@ import { homedir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { debianMirror } from './debian-mirror.js'
 import { run } from './exec.js'
+import { extractVmlinux } from './extract-vmlinux.js'
 import type { ExecResult } from './exec-result.js'
 import { NslabError } from './nslab-error.js'
 import type { KernelSpec } from './parse-kernel-spec.js'
@@ -13,6 +14,7 @@ import { findProgram } from './require-programs.js'
 export interface Kernel {
   /** As given: `debian:bookworm`, or the image path. */
   spec: string
+  /** What qemu boots: the uncompressed vmlinux when it has a PVH entry, else the bzImage. */
   image: string
   /** Its lib/modules/RELEASE folder with modules.dep; none for a kernel with all it needs built in. */
   modulesDir?: string
@@ -20,6 +22,8 @@ export interface Kernel {
   release?: string
   /** The Debian package it came from, with its version. */
   package?: string
+  /** The kernel's build config (boot/config-RELEASE), when known. */
+  config?: string
 }
 
 export interface FetchKernelOptions {
@@ -35,6 +39,9 @@ export function kernelCacheDir(): string {
   const xdg = process.env.XDG_CACHE_HOME
   return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'nslab')
 }
+
+/** Bumped when what the cache holds changes; an older cache is fetched again. */
+const CACHE_FORMAT = 2
 
 const APT_TIMEOUT_MS = 10 * 60_000
 /** A fetch by another process older than this is taken to have died. */
@@ -81,7 +88,9 @@ export async function fetchKernel(spec: KernelSpec, opts: FetchKernelOptions = {
 
 async function readCached(dir: string, specText: string): Promise<Kernel | undefined> {
   try {
-    const k = JSON.parse(await readFile(join(dir, 'kernel.json'), 'utf8')) as Kernel
+    const k = JSON.parse(await readFile(join(dir, 'kernel.json'), 'utf8')) as Kernel & { cacheFormat?: number }
+    if (k.cacheFormat !== CACHE_FORMAT) return undefined
+    delete k.cacheFormat
     if (!existsSync(k.image) || (k.modulesDir && !existsSync(join(k.modulesDir, 'modules.dep')))) return undefined
     return { ...k, spec: specText }
   } catch {
@@ -103,7 +112,12 @@ async function fetchDebian(suite: string, specText: string, root: string, dir: s
     for (const d of ['state/lists/partial', 'cache/archives/partial', 'parts', 'prefs']) await mkdir(join(apt, d), { recursive: true })
     await writeFile(join(apt, 'state/status'), '')
     const keyring = mirror.signedBy ?? '/usr/share/keyrings/debian-archive-keyring.gpg'
-    await writeFile(join(apt, 'sources.list'), `deb [signed-by=${keyring}] ${mirror.uri} ${suite} main\n`)
+    // A stable release's newest kernel is often a security update: look there too.
+    const security = mirror.securityUri && !/^(sid|unstable|experimental)$|-backports$/.test(suite)
+    const sourcesList = (withSecurity: boolean) =>
+      `deb [signed-by=${keyring}] ${mirror.uri} ${suite} main\n` +
+      (withSecurity ? `deb [signed-by=${keyring}] ${mirror.securityUri} ${suite}-security main\n` : '')
+    await writeFile(join(apt, 'sources.list'), sourcesList(Boolean(security)))
     // A private apt: its own sources, lists and cache, so the machine's own apt is never touched.
     const aptOpts = [
       `-o`, `Dir::Etc::SourceList=${apt}/sources.list`,
@@ -128,7 +142,14 @@ async function fetchDebian(suite: string, specText: string, root: string, dir: s
       return r
     }
     log?.(`fetching the kernel of debian:${suite} (once; kept in ${dir})…`)
-    await step('apt-get', [...aptOpts, '-qq', 'update'], `apt-get update for ${suite}`)
+    try {
+      await step('apt-get', [...aptOpts, '-qq', 'update'], `apt-get update for ${suite}`)
+    } catch (e) {
+      if (!security) throw e
+      // No security archive for this suite (yet): the suite alone.
+      await writeFile(join(apt, 'sources.list'), sourcesList(false))
+      await step('apt-get', [...aptOpts, '-qq', 'update'], `apt-get update for ${suite}`)
+    }
     const dep = await step('apt-cache', [...aptOpts, 'depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', 'linux-image-amd64'], 'apt-cache depends linux-image-amd64')
     const pkg = /Depends:\s*<?(linux-image-[^\s>]+)>?/.exec(dep.stdout)?.[1]
     if (!pkg) throw fail(`linux-image-amd64 of ${suite} names no kernel package: ${lastLines(dep.output, 4)}`)
@@ -146,15 +167,19 @@ async function fetchDebian(suite: string, specText: string, root: string, dir: s
     if (!image) throw fail(`${deb} holds no boot/vmlinuz`)
     // Debian builds modules.dep at install time (depmod in its postinst); do the same.
     await step('busybox', ['depmod', '-b', unpacked, release], `depmod for ${release}`)
+    // Booted without decompression it starts seconds sooner under emulation.
+    const vmlinux = `vmlinux-${release}`
+    const direct = await extractVmlinux(join(unpacked, 'boot', image), join(unpacked, 'boot', vmlinux))
     const version = /_([^_]+)_[^_]+\.deb$/.exec(deb)?.[1]
     const kernel: Kernel = {
       spec: specText,
-      image: join(dir, 'boot', image),
+      image: join(dir, 'boot', direct ? vmlinux : image),
       modulesDir: join(dir, 'lib/modules', release),
       release,
       package: version ? `${pkg} ${version}` : pkg,
+      ...(existsSync(join(unpacked, 'boot', `config-${release}`)) ? { config: join(dir, 'boot', `config-${release}`) } : {}),
     }
-    await writeFile(join(unpacked, 'kernel.json'), `${JSON.stringify(kernel, null, 2)}\n`)
+    await writeFile(join(unpacked, 'kernel.json'), `${JSON.stringify({ ...kernel, cacheFormat: CACHE_FORMAT }, null, 2)}\n`)
     await rm(dir, { recursive: true, force: true })
     await rename(unpacked, dir)
     log?.(`fetched ${kernel.package} (${release})`)

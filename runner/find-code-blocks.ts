@@ -19,6 +19,8 @@ export interface FencedBlock {
   fence: string
   /** The info string as written, trimmed. */
   info: string
+  /** Where the info string starts on its line (0-based), for the columns of errors. */
+  infoColumn: number
   content: string
   /** False when no closing fence ends it (marked then runs it to the end of its container). */
   closed: boolean
@@ -73,7 +75,10 @@ export function findCodeBlocks(text: string, from: number, index: LineIndex): Fe
     const line = index.lineAt(lineStart)
     const closed = lines.length >= 2 && isClosing(lines[lines.length - 1]!, fence)
     const end = index.startOf(line + lines.length)
-    blocks.push({ line, start: lineStart, end, fence, info, content: tok.text, closed })
+    const source = index.textOf(line)
+    const afterFence = Math.max(0, source.indexOf(fence)) + fence.length
+    const infoColumn = afterFence + (source.length - afterFence - source.slice(afterFence).trimStart().length)
+    blocks.push({ line, start: lineStart, end, fence, info, infoColumn, content: tok.text, closed })
     cursor = Math.max(cursor, end)
   }
 

@@ -17,6 +17,7 @@ import { formatProblem } from './lab-problem.js'
 import { loadLabs } from './load-labs.js'
 import { formatBytes, loadSubmission } from './load-submission.js'
 import { NslabError } from './nslab-error.js'
+import { nslabVersion as nslabVersionSync } from './nslab-version.js'
 import { parseDurationArg } from './parse-duration-arg.js'
 import type { RunEvent } from './run-event.js'
 import { progressLine, scoreboard } from './scoreboard.js'
@@ -239,7 +240,7 @@ export async function gradeAll(opts: {
           signal,
           ...(flags.iptables ? { iptables: flags.iptables } : {}),
         })
-        for (const n of g.notes) if (n.startsWith('the cgroup limits could not')) hows.add(n)
+        hows.add(g.limitsBy)
         grades[i] = g
         opts.onGrade?.(g)
       } finally {
@@ -253,11 +254,11 @@ export async function gradeAll(opts: {
     interrupt?.dispose()
   }
   const done = grades.filter((g): g is Grade => g !== undefined)
-  return { grades: done, durationMs: performance.now() - t0, startTime, enforcedBy: enforcedBy(host, flags.limits) }
+  return { grades: done, durationMs: performance.now() - t0, startTime, enforcedBy: enforcedBy(host, flags.limits, [...hows]) }
 }
 
 /** How each limit is enforced on this machine, as the reports say it. */
-export function enforcedBy(host: GradingHost, limits: GradeLimits): string[] {
+export function enforcedBy(host: GradingHost, limits: GradeLimits, limitsBy: string[] = []): string[] {
   const s: string[] = []
   s.push(
     host.mode === 'isolated'
@@ -266,8 +267,10 @@ export function enforcedBy(host: GradingHost, limits: GradeLimits): string[] {
   )
   s.push(`time: each script its block's timeout, the whole submission ${Math.round(limits.timeoutMs / 1000)} s`)
   s.push(`output: ${formatBytes(limits.maxOutputBytes)} per script, then it is stopped`)
-  if (host.cgroups) s.push(`processes (${limits.maxProcs}), memory (${formatBytes(limits.memoryBytes)})${limits.cpus ? ` and CPU (${limits.cpus})` : ''}: a cgroup per submission`)
-  else s.push(`processes (${limits.maxProcs}) and memory (${formatBytes(limits.memoryBytes)}): rlimits of each answer (RLIMIT_NPROC, RLIMIT_AS)`)
+  const what = `processes (${limits.maxProcs}), memory (${formatBytes(limits.memoryBytes)})${limits.cpus ? `, CPU (${limits.cpus})` : ''}`
+  for (const by of limitsBy.length ? limitsBy : ['rlimits']) {
+    s.push(by.startsWith('cgroup') ? `${what}: a cgroup per submission (${by})` : `processes (${limits.maxProcs}) and memory (${formatBytes(limits.memoryBytes)}): rlimits of each answer (RLIMIT_NPROC, RLIMIT_AS)${by === 'rlimits' ? '' : `, because ${by}`}`)
+  }
   s.push(`files: ${formatBytes(limits.fileBytes)} per file (RLIMIT_FSIZE)`)
   return s
 }
@@ -286,5 +289,3 @@ function safeVersion(): string {
     return 'unknown'
   }
 }
-
-import { nslabVersion as nslabVersionSync } from './nslab-version.js'

@@ -40,6 +40,7 @@ export async function gradeSubmission(opts: GradeSubmissionOptions): Promise<Gra
   const cg: CgroupLimits | { unavailable: string } = host.cgroups ? createCgroupLimits(limits) : { unavailable: 'not run as root' }
   const cgroup = 'unavailable' in cg ? undefined : cg
   const notes: string[] = []
+  const limitsBy = cgroup ? cgroup.how : host.cgroups ? `no cgroup could be made (${'unavailable' in cg ? cg.unavailable : ''})` : 'rlimits'
   const job = gradeJob({ ...opts, exercises, prefix: answerPrefix(limits, cgroup, opts) })
   if (cgroup) job.cgroups = cgroup.dirs
   let reply: Awaited<ReturnType<typeof askWorker>>
@@ -90,7 +91,7 @@ export async function gradeSubmission(opts: GradeSubmissionOptions): Promise<Gra
     result = { file: lab.file, title: lab.title, status: 'error', durationMs: performance.now() - t0, blocks: [], error: why, cell: submission.name }
   }
   result.cell = submission.name
-  const grade = scoreResult({ exercises, submission, result, limitsHit, notes, durationMs: performance.now() - t0 })
+  const grade = scoreResult({ exercises, submission, result, limitsHit, limitsBy, notes, durationMs: performance.now() - t0 })
   if (opts.signal?.aborted && !(reply.ok && 'result' in reply.reply)) {
     grade.status = 'error'
     grade.reason = 'not graded: grading was interrupted'

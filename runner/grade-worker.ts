@@ -7,12 +7,13 @@
 // parent sees that and grades the submission as failing.
 import { pathToFileURL } from 'node:url'
 import { readLimitCounters, type CgroupDirs, type LimitCounters } from './cgroup-limits.js'
-import { run } from './exec.js'
 import type { GradeLimits } from './grade.js'
 import type { Lab, ScriptBlock } from './lab.js'
 import { formatBytes } from './load-submission.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
 import { runLab } from './run-lab.js'
+import { createSandbox } from './sandbox.js'
+import { NslabError } from './nslab-error.js'
 
 export interface GradeJob {
   /** The lab as graded: solutions hold the learner's answers (grade-submission prepares it). */
@@ -34,7 +35,7 @@ export type WorkerRequest = { job: GradeJob } | { ping: true }
 
 export type WorkerReply =
   | { result: LabResult; counters: LimitCounters }
-  | { pong: true; uid: number; userns: { ok: boolean; message?: string } }
+  | { pong: true; uid: number; sandbox: { ok: boolean; message?: string } }
 
 /** Signals a learner's command may die of, and what they mean here. */
 const SIGNAL_CAUSES: Record<string, string> = {
@@ -48,13 +49,15 @@ const SIGNAL_NUMBERS: Record<number, string> = { 9: 'SIGKILL', 11: 'SIGSEGV', 24
 /** Handle one request; the reply is what goes to stdout. */
 export async function gradeWorker(request: WorkerRequest): Promise<WorkerReply> {
   if ('ping' in request) {
-    // Can this user make the sandbox's namespaces? (The grading would fail on every submission otherwise.)
-    const r = await run({ file: 'unshare', args: ['--user', '--map-root-user', '--net', '--mount', 'true'], timeoutMs: 10_000 }).catch((e: unknown) => ({
-      exitCode: -1,
-      stderr: String(e),
-    }))
-    const userns = r.exitCode === 0 ? { ok: true } : { ok: false, message: r.stderr.trim() || `exit ${r.exitCode}` }
-    return { pong: true, uid: process.getuid?.() ?? -1, userns }
+    // Can this user build a lab host? (Every submission would fail otherwise, each the same way.)
+    let sandbox: { ok: boolean; message?: string } = { ok: true }
+    try {
+      const sb = await createSandbox({ topology: { docker: false, containers: [], internet: false }, name: 'nslab-grade-check' })
+      await sb.stop()
+    } catch (e) {
+      sandbox = { ok: false, message: e instanceof NslabError ? e.toString() : String(e) }
+    }
+    return { pong: true, uid: process.getuid?.() ?? -1, sandbox }
   }
   const { job } = request
   const counters = () => (job.cgroups ? readLimitCounters(job.cgroups) : { procsRefused: 0, oomKills: 0 })
@@ -117,6 +120,14 @@ function annotate(r: BlockResult, job: GradeJob, before: LimitCounters, after: L
         else if (exec.exitCode === 127) r.message += ' (a command was not found)'
       }
     }
+  }
+  // Without cgroups (an ordinary user) the rlimits speak through what the commands print.
+  const said = exec?.output ?? ''
+  if (!job.cgroups?.pids && /fork: (retry: )?Resource temporarily unavailable|Cannot fork|fork failed/.test(said)) {
+    notes.push(`it could not start more processes (the limit is ${job.limits.maxProcs})`)
+  }
+  if (!job.cgroups?.memory && /memory exhausted|Cannot allocate memory|cannot allocate \d+ bytes|out of memory/i.test(said)) {
+    notes.push(`it ran out of memory (the limit is ${formatBytes(job.limits.memoryBytes)})`)
   }
   if (after.procsRefused > before.procsRefused) {
     notes.push(`it hit the limit of ${job.limits.maxProcs} processes: ${after.procsRefused - before.procsRefused} fork${after.procsRefused - before.procsRefused === 1 ? ' was' : 's were'} refused`)

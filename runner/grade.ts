@@ -85,6 +85,8 @@ export interface Grade {
   result: LabResult
   /** Limits the submission ran into, as sentences. */
   limitsHit: string[]
+  /** What enforced its process and memory limits: "cgroup v1: pids, memory, cpu", or "rlimits". */
+  limitsBy: string
   /** From the submission and from grading: files ignored, line ends converted, … */
   notes: string[]
   durationMs: number

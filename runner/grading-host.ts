@@ -79,11 +79,10 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
     })
   }
   if (!('pong' in reply.reply)) throw new NslabError({ code: 'SANDBOX', message: 'the grader answered a ping with something else' })
-  if (!reply.reply.userns.ok) {
+  if (!reply.reply.sandbox.ok) {
     throw new NslabError({
       code: 'PREREQUISITE',
-      message: `the grader${mode === 'isolated' ? ` (uid ${uidBase})` : ''} cannot make user namespaces: ${reply.reply.userns.message}`,
-      fix: 'sysctl -w user.max_user_namespaces=15000 (and kernel.unprivileged_userns_clone=1 on older Debian kernels, kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 23.10+)',
+      message: `the grader${mode === 'isolated' ? `, running as the unused uid ${uidBase},` : ''} cannot build a lab host: ${reply.reply.sandbox.message}`,
     })
   }
   return host

@@ -1,5 +1,6 @@
 import { colorEnabled, createColors } from './colors.js'
-import { labTasks, renderTask, taskHeader } from './lab-tasks.js'
+import { labTasks, taskHeader } from './lab-tasks.js'
+import { renderTask } from './render-task.js'
 import { commandFor, resolveSession, sessionLab, type LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
 

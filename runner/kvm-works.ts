@@ -26,10 +26,12 @@ let memo: Promise<KvmVerdict> | undefined
 
 /**
  * Whether KVM really runs a guest here. /dev/kvm can exist and still not
- * work (nested virtualisation often hangs or fails), so the proof is a tiny
- * VM: a 64 KiB firmware whose reset vector writes one byte to qemu's debug
- * exit port. Only a CPU that really ran it makes qemu exit with 67. Asked
- * once per process.
+ * work (nested virtualisation often hangs or fails, and some hosts run real
+ * mode but hang as the guest enters long mode), so the proof is a tiny VM:
+ * a 64 KiB firmware that goes from real mode through protected mode and
+ * paging into 64-bit long mode, as a kernel's boot does, then writes one
+ * byte to qemu's debug exit port. Only a CPU that really ran it makes qemu
+ * exit with 67. Asked once per process.
  */
 export function kvmWorks(qemu = 'qemu-system-x86_64'): Promise<KvmVerdict> {
   memo ??= probe(qemu)
@@ -52,10 +54,7 @@ async function probe(qemu: string): Promise<KvmVerdict> {
   }
   const dir = await mkdtemp(join(tmpdir(), 'nslab-kvm-'))
   try {
-    // hlt everywhere; at the reset vector (0xffff0 of the BIOS area): mov al,0x21; out 0xf4,al; hlt.
-    const bios = Buffer.alloc(65536, 0xf4)
-    bios.set([0xb0, 0x21, 0xe6, 0xf4, 0xf4], 0xfff0)
-    await writeFile(join(dir, 'probe.bin'), bios)
+    await writeFile(join(dir, 'probe.bin'), probeFirmware())
     let failure = ''
     for (const cpu of CPUS) {
       const r = await run({
@@ -76,4 +75,26 @@ async function probe(qemu: string): Promise<KvmVerdict> {
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * The probe's firmware. At 0xf0000 (the ROM's start), assembled from:
+ *   .code16: cli; ds=0; identity-map the first 2 MiB (PML4 0x1000 → PDPT
+ *            0x2000 → PD 0x3000, one 2 MiB page); lgdt; CR0.PE=1; ljmp 0x08:pm32
+ *   .code32: ds=ss=0x10; CR4.PAE=1; CR3=0x1000; EFER.LME=1; CR0.PG=1; ljmp 0x18:lm64
+ *   .code64: mov al,0x21; out 0xf4,al; hlt
+ * then a GDT (null, 32-bit code, data, 64-bit code) and its descriptor.
+ * The reset vector (0xffff0) jumps to F000:0000; every other byte is hlt.
+ */
+export function probeFirmware(): Buffer {
+  const code = Buffer.from(
+    'fa31c08ed866c70600100320000066c70600200330000066c7060030830000002e660f011698000f20c00c010f22c066ea37000f00080066b810008ed88ed00f' +
+      '20e083c8200f22e0b8001000000f22d8b9800000c00f320d000100000f300f20c00d000000800f22c0ea70000f001800b021e6f4f4ebfd900000000000000000' +
+      'ffff0000009acf00ffff00000092cf00ffff0000009aaf001f0078000f00',
+    'hex',
+  )
+  const rom = Buffer.alloc(65536, 0xf4)
+  code.copy(rom, 0)
+  rom.set([0xea, 0x00, 0x00, 0x00, 0xf0], 0xfff0)
+  return rom
 }

@@ -1,12 +1,9 @@
 // A lab as a learner works through it: tasks. A task is the stretch of the
 // lab up to and including the next check block: its prose, the commands to
-// type, what they print, and the check that says it is done. Setup blocks
-// ran before the learner arrived, so only their prose is shown; solutions
-// are the learner's to find, so they are never shown here (nslab solve runs
-// them). Blocks after the last check block and the epilogue close the lab.
-import { createColors } from './colors.js'
-import type { Block, Lab, ScriptBlock } from './lab.js'
-import { markdownPlainText, renderMarkdown } from './render-markdown.js'
+// type, what they print, and the check that says it is done. Blocks after
+// the last check block and the epilogue close the lab. (render-task.ts
+// shows a task; this module stays light, for nslab check.)
+import type { Lab } from './lab.js'
 
 export interface Task {
   /** 0-based; people see index + 1. */
@@ -42,13 +39,13 @@ function titleOf(lab: Lab, blocks: number[]): string {
   const prose = blocks.map((i) => lab.blocks[i]?.prose ?? '').join('\n\n')
   const headings = [...prose.matchAll(/^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$/gm)].map((m) => m[1] ?? '')
   const last = headings[headings.length - 1]
-  if (last) return cut(markdownPlainText(last))
+  if (last) return cut(plainMarkdown(last))
   const para = prose
     .split(/\n\s*\n/)
     .map((p) => p.trim())
     .find((p) => p !== '' && !p.startsWith('<!--'))
   if (para) {
-    const text = markdownPlainText(para)
+    const text = plainMarkdown(para)
     const sentence = /^(.+?[.!?:])(\s|$)/.exec(text)?.[1] ?? text
     return cut(sentence.replace(/[:.]$/, ''))
   }
@@ -61,112 +58,25 @@ function cut(text: string, max = 60): string {
   return chars.length > max ? `${chars.slice(0, max - 1).join('').trimEnd()}…` : text
 }
 
-export interface RenderTaskOptions {
-  color: boolean
-  /** Columns to wrap prose to. */
-  width?: number
-}
-
-/** The header of a task: "Task 2 of 3 · Flush the nat table". */
+/** "Task 2 of 3 · Flush the nat table". */
 export function taskHeader(task: Task, total: number): string {
   return `Task ${task.index + 1} of ${total} · ${task.title}`
 }
 
-/** A task as the learner reads it in the terminal: prose, commands to type, the way to check. */
-export function renderTask(lab: Lab, tasks: LabTasks, task: Task, opts: RenderTaskOptions): string {
-  const c = createColors(opts.color)
-  const out: string[] = [c.bold(c.cyan(`── ${taskHeader(task, tasks.tasks.length)} `)) + c.dim('─'.repeat(Math.max(4, 60 - taskHeader(task, tasks.tasks.length).length)))]
-  out.push(...renderBlocks(lab, task.blocks, opts))
-  const hasSolution = task.blocks.some((i) => {
-    const b = lab.blocks[i]
-    return b?.kind === 'script' && b.role === 'solution'
-  })
-  out.push('', c.dim(`When you are done: nslab check${hasSolution ? '   ·   stuck? nslab hint, nslab solve' : ''}`))
-  return out.join('\n')
-}
-
-/** What closes the lab: blocks after the last check block, and the epilogue. */
-export function renderEnding(lab: Lab, tasks: LabTasks, opts: RenderTaskOptions): string {
-  const lines = renderBlocks(lab, tasks.after, opts)
-  if (lab.epilogue.trim()) lines.push('', ...renderMarkdown(lab.epilogue, { color: opts.color, width: opts.width ?? 80 }).split('\n'))
-  while (lines[0] === '') lines.shift()
-  return lines.join('\n')
-}
-
-function renderBlocks(lab: Lab, indexes: number[], opts: RenderTaskOptions): string[] {
-  const c = createColors(opts.color)
-  const width = opts.width ?? 80
-  const out: string[] = []
-  const para = (lines: string[]) => {
-    if (lines.length === 0) return
-    if (out.length > 0) out.push('')
-    out.push(...lines)
-  }
-  const shownOn = new Set<string>()
-  for (const i of indexes) {
-    const b = lab.blocks[i]
-    if (!b) continue
-    if (b.prose.trim()) para(renderMarkdown(b.prose, { color: opts.color, width }).split('\n'))
-    const lines = blockLines(b, c, shownOn)
-    if (lines.length) para(lines)
-  }
-  return out
-}
-
-type C = ReturnType<typeof createColors>
-
-function blockLines(b: Block, c: C, shownOn: Set<string>): string[] {
-  switch (b.kind) {
-    case 'script':
-      if (b.role === 'setup') return []
-      if (b.role === 'solution') return [c.dim('    (your turn: this one is yours to work out)')]
-      return stepLines(b, c, shownOn)
-    case 'output': {
-      const shown = b.lines.map((l) => (l === '...' ? '…' : l.replace(/\{\*\}/g, '…')))
-      return [c.dim('    It prints something like:'), ...shown.map((l) => c.dim(`      ${l}`.trimEnd()))]
-    }
-    case 'shown':
-      return b.content
-        .replace(/\n+$/, '')
-        .split('\n')
-        .map((l) => `    ${c.cyan(l)}`.trimEnd())
-    case 'check':
-      return []
-  }
-}
-
-/** A step as commands to type, each line after a prompt; continuations and heredocs without one. */
-function stepLines(b: ScriptBlock, c: C, shownOn: Set<string>): string[] {
-  const out: string[] = []
-  if (b.on !== 'host') {
-    const how = `in the lab shell, \`on ${b.on}\` opens a shell there, \`on ${b.on} COMMAND\` runs one`
-    out.push(c.dim(shownOn.has(b.on) ? `    on ${b.on}:` : `    on ${b.on} (${how}):`))
-    shownOn.add(b.on)
-  }
-  out.push(...commandLines(b, c))
-  const notes: string[] = []
-  if (b.background) notes.push('it keeps running: start it with & at the end, or in a second shell')
-  if (typeof b.exit === 'number' && b.exit !== 0) notes.push(`it fails on purpose (exit status ${b.exit})`)
-  for (const n of notes) out.push(c.dim(`    (${n})`))
-  return out
-}
-
-/** A script's lines as typed at a prompt: each command after one, continuations and heredocs without. */
-export function commandLines(b: ScriptBlock, c: C): string[] {
-  const out: string[] = []
-  const prompt = b.on === 'host' ? '$ ' : `${b.on}$ `
-  let continued = false
-  let heredoc: string | undefined
-  for (const line of b.content.replace(/\n+$/, '').split('\n')) {
-    if (heredoc !== undefined) {
-      out.push(`    ${' '.repeat(prompt.length)}${c.cyan(line)}`.trimEnd())
-      if (line.replace(/^\t+/, '') === heredoc) heredoc = undefined
-      continue
-    }
-    out.push(`    ${continued || line.trim() === '' ? ' '.repeat(prompt.length) : c.dim(prompt)}${c.bold(c.cyan(line))}`.trimEnd())
-    continued = /\\$/.test(line)
-    const h = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(line)
-    if (h) heredoc = h[2]
-  }
-  return out
+/** Inline Markdown as one plain line, for a title: no markers, links as their text. */
+function plainMarkdown(md: string): string {
+  return md
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/<[^>]+>/g, '')
+    .replace(/`+([^`]*)`+/g, '$1')
+    .replace(/(\*\*|__)(?=\S)(.+?)\1/g, '$2')
+    .replace(/(^|[\s(])([*_])(?=\S)(.+?)\2(?=$|[\s).,:;!?])/g, '$1$3')
+    .replace(/\\([\\`*_{}[\]()#+\-.!])/g, '$1')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/\s+/g, ' ')
+    .trim()
 }

@@ -130,7 +130,7 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
     rest = rest.slice(r.end)
   }
 
-  const split = splitWords(rest)
+  const split = splitWords(rest, line.length - line.trimStart().length + source.length - rest.length)
   if ('error' in split) return fail(`${split.error}: quote as a shell does`)
   const positional: Word[] = []
   const options: Record<string, string> = {}

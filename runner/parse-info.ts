@@ -31,9 +31,10 @@ const SCRIPT_OPTIONS = ['on', 'exit', 'timeout', 'background']
 const SOLUTION_OPTIONS = [...SCRIPT_OPTIONS, 'id']
 const FLAGS = new Set(['background'])
 
-export function parseInfo(info: string, fence: string): ParsedInfo {
+/** `column0`: where the info string starts on its line, for the columns of errors. */
+export function parseInfo(info: string, fence: string, column0 = 0): ParsedInfo {
   const out: ParsedInfo = { kind: 'shown', lang: '', background: false, problems: [] }
-  const split = splitWords(info)
+  const split = splitWords(info, column0)
   if ('error' in split) {
     out.problems.push(`bad info string: ${split.error}`)
     return out

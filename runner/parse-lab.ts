@@ -121,7 +121,7 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
     problems.push({ line: f.line, message: `this code block is never closed: add a line ${f.fence} after its last line` })
     return undefined
   }
-  const info = parseInfo(f.info, f.fence)
+  const info = parseInfo(f.info, f.fence, f.infoColumn)
   for (const p of info.problems) problems.push({ line: f.line, message: p })
   const base = { line: f.line, contentLine: f.line + 1, info: f.info, content: f.content, prose }
   switch (info.kind) {

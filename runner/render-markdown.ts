@@ -35,8 +35,6 @@ interface Segment {
 interface Ctx {
   color: boolean
   width: number
-  /** One plain line: no backticks, no link targets. */
-  plain?: boolean
 }
 
 /** Render Markdown to lines of terminal text (no trailing newline). */
@@ -44,22 +42,6 @@ export function renderMarkdown(markdown: string, opts: RenderMarkdownOptions): s
   const ctx: Ctx = { color: opts.color, width: Math.max(opts.width ?? 80, 20) }
   const tokens = lexer(markdown.replace(/\r\n?/g, '\n'))
   return blocks(tokens, ctx, ctx.width).join('\n')
-}
-
-/** Markdown inline text as one plain line (titles, labels). */
-export function markdownPlainText(markdown: string): string {
-  const tokens = lexer(markdown)
-  const segs: Segment[] = []
-  for (const t of tokens) {
-    const inner = (t as Tokens.Generic).tokens
-    if (inner) segs.push(...inline(inner, [], { color: false, width: 80, plain: true }, false), { text: ' ', styles: [] })
-    else if (t.type !== 'space') segs.push({ text: (t as Tokens.Generic).text ?? t.raw, styles: [] })
-  }
-  return segs
-    .map((s) => s.text)
-    .join('')
-    .replace(/\s+/g, ' ')
-    .trim()
 }
 
 function paint(text: string, styles: Style[], color: boolean): string {
@@ -205,7 +187,7 @@ function inline(tokens: Token[], styles: Style[], ctx: Ctx, allowBreaks: boolean
       case 'codespan': {
         const text = decode((tok as Tokens.Codespan).text)
         // Without color the backticks are what says "this is code".
-        out.push(ctx.color || ctx.plain ? { text, styles: [...styles, 'code'] } : { text: `\`${text}\``, styles })
+        out.push(ctx.color ? { text, styles: [...styles, 'code'] } : { text: `\`${text}\``, styles })
         break
       }
       case 'br':
@@ -217,7 +199,7 @@ function inline(tokens: Token[], styles: Style[], ctx: Ctx, allowBreaks: boolean
         out.push(...text)
         const shown = text.map((s) => s.text).join('')
         const href = l.href.replace(/^mailto:/, '')
-        if (href && href !== shown && !href.startsWith('#') && !ctx.plain) out.push({ text: ` (${href})`, styles: ctx.color ? [...styles, 'dim'] : styles })
+        if (href && href !== shown && !href.startsWith('#')) out.push({ text: ` (${href})`, styles: ctx.color ? [...styles, 'dim'] : styles })
         break
       }
       case 'image': {

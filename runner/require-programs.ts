@@ -8,6 +8,7 @@ export const PACKAGE_OF: Record<string, string> = {
   unshare: 'util-linux',
   nsenter: 'util-linux',
   mount: 'mount',
+  hostname: 'hostname',
   ip: 'iproute2',
   bridge: 'iproute2',
   iptables: 'iptables',

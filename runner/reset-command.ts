@@ -1,5 +1,6 @@
 import { colorEnabled, createColors } from './colors.js'
-import { labTasks, renderTask } from './lab-tasks.js'
+import { labTasks } from './lab-tasks.js'
+import { renderTask } from './render-task.js'
 import { resolveSession, sessionState, type LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
 import { bringUp, takeDown } from './up-command.js'

@@ -46,7 +46,8 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   const { topology } = opts
   const s: string[] = []
   s.push('set -e')
-  s.push(`echo ${shellQuote(opts.hostname)} > /proc/sys/kernel/hostname`)
+  // sethostname(2): /proc/sys/kernel/hostname is not writable by an ordinary user's namespace root.
+  s.push(`hostname ${shellQuote(opts.hostname)}`)
   s.push('mount -t tmpfs -o mode=755 nslab /run')
   // One fstab, one `mount -a`: a process per mount would cost more than the rest.
   const dirs = ['etc', 'usr', 'var', 'opt', 'srv', 'home', 'root']

@@ -152,7 +152,7 @@ export function attachSandbox(h: SandboxHandle, extra: { upMs?: number; running?
 export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const t0 = performance.now()
   const { topology } = opts
-  requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'ip', ...(topology.docker ? ['iptables-restore'] : [])])
+  requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'hostname', 'ip', ...(topology.docker ? ['iptables-restore'] : [])])
   const realRoot = process.getuid?.() === 0
   const script = sandboxScript({
     topology,

@@ -14,6 +14,7 @@ export function scoreResult(opts: {
   submission: Submission
   result: LabResult
   limitsHit?: string[]
+  limitsBy?: string
   notes?: string[]
   durationMs?: number
 }): Grade {
@@ -63,7 +64,7 @@ export function scoreResult(opts: {
     if (!run || run.status === 'skip') {
       g.status = 'not-run'
       g.reason = stoppedBy
-        ? `not graded: ${stoppedBy.id === ex.id ? 'its' : `${stoppedBy.id}'s`} answer ${stoppedBy.why}`
+        ? `not graded: the lab stopped at ${stoppedBy.id}'s answer (${stoppedBy.why})`
         : result.error
           ? `not graded: ${result.error}`
           : `not graded: ${run?.message ?? 'the run stopped before it'}`
@@ -71,14 +72,14 @@ export function scoreResult(opts: {
     }
     // A solution that stopped the lab (timeout, output limit): what follows is not graded.
     const stoppedRun = run.status === 'fail' && (run.exec?.timedOut || run.exec?.truncated)
-    if (stoppedRun) stoppedBy = { id: ex.id, why: `was stopped (${run.message ?? 'it failed'})` }
+    if (stoppedRun) stoppedBy = { id: ex.id, why: run.exec?.timedOut ? 'a timeout' : 'the output limit' }
     g.points = ran
     g.status = ex.max > 0 && ran === ex.max ? 'pass' : ran > 0 ? 'partial' : 'fail'
     if (ex.max === 0) g.status = run.status === 'pass' ? 'pass' : 'fail'
     const failed = checks.filter((c) => !c.result.ok)
     const answerProblem = run.status === 'fail' ? `your answer failed: ${run.message ?? 'it failed'}` : undefined
     if (stoppedRun) {
-      g.reason = `your answer ${run.message ?? 'failed'}`
+      g.reason = `your answer was stopped: ${run.message ?? 'it failed'}`
     } else if (answerProblem && g.status === 'pass') {
       g.status = 'partial'
       g.reason = `every check passed, but ${answerProblem}`
@@ -104,6 +105,7 @@ export function scoreResult(opts: {
     exercises: graded,
     result,
     limitsHit,
+    limitsBy: opts.limitsBy ?? 'rlimits',
     notes: [...submission.notes, ...(opts.notes ?? [])],
     durationMs: opts.durationMs ?? result.durationMs,
   }

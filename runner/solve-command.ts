@@ -3,7 +3,8 @@ import { allPassed, nextText } from './check-command.js'
 import { colorEnabled, createColors } from './colors.js'
 import { formatFailure, formatPass } from './format-verdict.js'
 import { judgeTask } from './judge-task.js'
-import { commandLines, labTasks, taskHeader } from './lab-tasks.js'
+import { labTasks, taskHeader } from './lab-tasks.js'
+import { commandLines } from './render-task.js'
 import { attachSession, latchTask, progressText, resolveSession, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
 import { plainText } from './plain-text.js'
@@ -75,6 +76,6 @@ export async function solveCommand(argv: string[], ctx: LearnerContext = {}): Pr
     await writeInside(s, sandbox, `${SANDBOX_DIR}/progress`, `${progressText(s)}\n`)
     out(formatPass(task, total, verdict, c, true))
   }
-  out(['', ...nextText(s, lab, tasks, { color, width }, c)])
+  out(['', ...(await nextText(s, lab, tasks, { color, width }, c))])
   return allPassed(s, tasks) || !v.values.all ? 0 : 1
 }

@@ -20,7 +20,8 @@ const KEY = /[A-Za-z][A-Za-z0-9_-]*=/y
 /** In double quotes a backslash escapes only these, as in a shell. */
 const DQ_ESCAPABLE = new Set(['"', '\\', '$', '`'])
 
-export function splitWords(line: string): SplitResult {
+/** `column0` is where `line` starts in the text it came from, for the columns of errors. */
+export function splitWords(line: string, column0 = 0): SplitResult {
   const words: Word[] = []
   const n = line.length
   let i = 0
@@ -40,14 +41,14 @@ export function splitWords(line: string): SplitResult {
       const c = line[i]!
       if (c === "'") {
         const close = line.indexOf("'", i + 1)
-        if (close < 0) return { error: `a ' opened at column ${i + 1} is never closed` }
+        if (close < 0) return { error: `a ' opened at column ${column0 + i + 1} is never closed` }
         text += line.slice(i + 1, close)
         i = close + 1
       } else if (c === '"') {
         const open = i
         i++
         for (;;) {
-          if (i >= n) return { error: `a " opened at column ${open + 1} is never closed` }
+          if (i >= n) return { error: `a " opened at column ${column0 + open + 1} is never closed` }
           const d = line[i]!
           if (d === '"') break
           if (d === '\\' && i + 1 < n && DQ_ESCAPABLE.has(line[i + 1]!)) {

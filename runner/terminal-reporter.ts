@@ -29,7 +29,10 @@ export interface TerminalReporterOptions {
   now?: () => number
 }
 
-const LABEL_WIDTH = 40
+/** Labels are cut and padded to this, so that times line up on an 80-column terminal. */
+const LABEL_WIDTH = 52
+/** Past this many skipped blocks in a row (for one reason), the rest are counted, not listed. */
+const SKIPS_LISTED = 3
 const INDENT = '      '
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 
@@ -43,6 +46,8 @@ interface RunningLab {
   current?: { label: string; startedAt: number }
   sandboxMs?: number
   headerPrinted: boolean
+  /** Indexes of the blocks whose lines are out (with -j 1). */
+  printed: Set<number>
 }
 
 /**
@@ -120,7 +125,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
   }
 
   function blockLines(r: BlockResult): string[] {
-    const label = describeBlock(r.block)
+    const label = describeBlock(r.block, { maxLength: LABEL_WIDTH })
     if (r.status === 'skip') {
       const why = skipReason(r)
       return [`  ${c.yellow('-')} ${label} ${c.dim(`(skipped${why ? `: ${why}` : ''})`)}`]
@@ -222,11 +227,32 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
     return out
   }
 
+  /**
+   * Lines of blocks in order. After a failure every later block is skipped
+   * for the same reason: a long run of those shows its first and a count.
+   */
+  function blockListLines(results: BlockResult[]): string[] {
+    const out: string[] = []
+    for (let i = 0; i < results.length; ) {
+      const r = results[i]!
+      let j = i + 1
+      if (r.status === 'skip') while (results[j]?.status === 'skip' && skipReason(results[j]!) === skipReason(r)) j++
+      if (j - i > SKIPS_LISTED && !verbose) {
+        const why = skipReason(r)
+        out.push(...blockLines(r), `  ${c.yellow('-')} … ${j - i - 1} more blocks ${c.dim(`(skipped${why ? `: ${why}` : ''})`)}`)
+      } else {
+        for (const b of results.slice(i, j)) out.push(...blockLines(b))
+      }
+      i = j
+    }
+    return out
+  }
+
   function wholeLab(r: LabResult, sandboxMs?: number): string[] {
     return [
       header(r.file, r.title),
       ...(verbose && sandboxMs !== undefined ? [sandboxLine(sandboxMs)] : []),
-      ...r.blocks.flatMap(blockLines),
+      ...blockListLines(r.blocks),
       ...labTail(r),
     ]
   }
@@ -247,8 +273,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
     const lab = running.get(r.file)
     running.delete(r.file)
     if (streaming && lab?.headerPrinted) {
-      const printed = new Set(lab.blocks.map((b) => b.index))
-      print([...r.blocks.filter((b) => !printed.has(b.index)).flatMap(blockLines), ...labTail(r)])
+      print([...blockListLines(r.blocks.filter((b) => !lab.printed.has(b.index))), ...labTail(r)])
     } else {
       print(wholeLab(r, lab?.sandboxMs))
     }
@@ -278,6 +303,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
             total: event.lab ? event.lab.blocks.filter((b) => b.kind !== 'shown').length : 0,
             blocks: [],
             headerPrinted: false,
+            printed: new Set(),
           }
           running.set(event.file, lab)
           if (streaming) {
@@ -305,8 +331,12 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
             delete lab.current
             lab.blocks.push(event.result)
           }
-          if (streaming && lab?.headerPrinted) print(blockLines(event.result))
-          else redraw()
+          // Skipped blocks wait: a run of them is shown as one (blockListLines).
+          if (streaming && lab?.headerPrinted && event.result.status !== 'skip') {
+            const waiting = lab.blocks.filter((b) => !lab.printed.has(b.index))
+            for (const b of waiting) lab.printed.add(b.index)
+            print(blockListLines(waiting))
+          } else redraw()
           return
         }
         case 'lab-end':
@@ -326,7 +356,8 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
       // Labs still running were cut short (Ctrl-C): show what they did.
       const lines: string[] = []
       for (const lab of running.values()) {
-        if (!lab.headerPrinted || !streaming) lines.push(header(lab.file, lab.title), ...lab.blocks.flatMap(blockLines))
+        if (!lab.headerPrinted || !streaming) lines.push(header(lab.file, lab.title))
+        lines.push(...blockListLines(lab.blocks.filter((b) => !lab.printed.has(b.index))))
         lines.push(`${c.red('✗')} ${c.bold(lab.file)}  ${c.red('interrupted')}  ${c.dim(`(${formatDuration(now() - lab.startedAt)})`)}`, '')
       }
       running.clear()

@@ -123,6 +123,17 @@ for (const backend of ['nft', 'legacy'] as const) {
       t.match(pos.sentence, message, '  in its own words')
       t.ok(neg.invalid && !neg.ok, '  and the no form fails too')
     }
+    // Quotes, dollars and blanks reach iptables intact (the spec is quoted for the shell, never evaluated).
+    const odd = `it's "$HOME" \\ $(true) ; x`
+    const add = await sb.exec({ machine: 'host', script: `iptables -A DOCKER-USER -m comment --comment ${JSON.stringify(odd).replace(/\$/g, '\\$')} -j RETURN; iptables -S DOCKER-USER | grep comment` })
+    t.equal(add.exitCode, 0, add.output)
+    const spec = ['DOCKER-USER', '-m', 'comment', '--comment', odd, '-j', 'RETURN']
+    const same = await runCheck({ ...check('filter', false), args: ['filter', ...spec] }, ctx)
+    t.ok(same.ok, `a comment with quotes and $: ${same.sentence}`)
+    const other = await runCheck({ ...check('filter', false), args: ['filter', ...spec.map((a) => (a === odd ? `${odd}!` : a))] }, ctx)
+    t.notOk(other.ok, `and one character more is another rule: ${other.sentence}`)
+    t.notOk(other.invalid)
+
     // min-packets reads the counters: nothing has hit these rules.
     const counted = await runCheck({ ...check('filter DOCKER-USER -s 10.1.0.0/16 -j DROP', false), options: { 'min-packets': '1' } }, ctx)
     t.notOk(counted.ok, counted.sentence)

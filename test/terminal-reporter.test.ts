@@ -29,11 +29,11 @@ t.test('plain output of a failing lab follows the format guide', async (t) => {
   t.equal(
     out,
     `labs/snat-outbound.md  SNAT — how a container reaches the outside world
-  ✓ setup: iptables -t nat -N EXTRA           12 ms
-  ✓ step: ip netns exec box1 ping -c 3 203.0.113.10  410 ms
-  ✓ check: ping box1 internet (+1)            35 ms
-  ✓ step: iptables -t nat -F                  20 ms
-  ✗ check: no ping box1 internet              1.2 s
+  ✓ setup: iptables -t nat -N EXTRA                       12 ms
+  ✓ step: ip netns exec box1 ping -c 3 203.0.113.10       410 ms
+  ✓ check: ping box1 internet (+1)                        35 ms
+  ✓ step: iptables -t nat -F                              20 ms
+  ✗ check: no ping box1 internet                          1.2 s
       box1 got replies from 203.0.113.10 (1 sent, 1 received)
       expected: no reply   got: 1 received
       $ ping -c 1 -W 1 203.0.113.10   (on box1, exit 0)
@@ -44,7 +44,7 @@ t.test('plain output of a failing lab follows the format guide', async (t) => {
         1 packets transmitted, 1 received, 0% packet loss, time 0ms
         rtt min/avg/max/mdev = 0.061/0.061/0.061/0.000 ms
       hint: Rewrite the source of traffic from 172.17.0.0/16 in nat POSTROUTING
-  - solution: iptables -t nat -A POSTROUTING -s 172.17.0.0/16 -… (skipped: an earlier step failed)
+  - solution: iptables -t nat -A POSTROUTING -s 172.17.… (skipped: an earlier step failed)
   - check: ping box1 internet (skipped: an earlier step failed)
 ✗ labs/snat-outbound.md  1 of 7 blocks failed, 2 skipped  (1.9 s)
 
@@ -82,6 +82,18 @@ t.test('-j 1 streams block lines; the text is the same as printed whole', async 
   await r.close()
 })
 
+t.test('a long run of skipped blocks is counted, not listed (but with --verbose)', async (t) => {
+  const lab = structuredClone(failLab)
+  const skipped = lab.blocks[6]!
+  for (let i = 7; i < 12; i++) lab.blocks.push({ ...structuredClone(skipped), index: i })
+  const out = await render(runEvents([lab], { jobs: 1 }))
+  t.match(out, /\n {2}- solution: .*\(skipped: an earlier step failed\)\n {2}- … 6 more blocks \(skipped: an earlier step failed\)\n✗ labs\/snat-outbound\.md {2}1 of 12 blocks failed, 7 skipped/)
+  t.equal(await render(runEvents([lab], { jobs: 2 })), out, 'the same when printed whole')
+  const verbose = await render(runEvents([lab]), { verbose: true })
+  t.equal(verbose.match(/^ {2}- /gm)?.length, 7)
+  t.equal((await render(runEvents([failLab]))).match(/^ {2}- /gm)?.length, 2, 'a short run is listed')
+})
+
 t.test('interleaved labs (-j 2) are printed each as one group when it ends', async (t) => {
   const labs = [passLab, failLab, nastyLab]
   const events = runEvents(labs, { interleave: true, jobs: 3 })
@@ -110,7 +122,7 @@ t.test('color: green ✓, red ✗, dim times; the same text without it', async (
 
 t.test('--verbose shows what steps print and each check line', async (t) => {
   const out = await render(runEvents([passLab]), { verbose: true })
-  t.match(out, /✓ step: ip netns exec box1 ping -c 1 203\.0\.113\.10 {2}410 ms\n {6}PING 203\.0\.113\.10 \(203\.0\.113\.10\) 56\(84\) bytes of data\.\n {6}64 bytes from/)
+  t.match(out, /✓ step: ip netns exec box1 ping -c 1 203\.0\.113\.10 +410 ms\n {6}PING 203\.0\.113\.10 \(203\.0\.113\.10\) 56\(84\) bytes of data\.\n {6}64 bytes from/)
   t.match(out, /^ {6}✓ rule nat POSTROUTING -s 172\.17\.0\.0\/16 ! -o docker0 -j MASQUERADE {2}nat POSTROUTING has/m)
   t.match(out, /^ {2}· sandbox up +120 ms$/m)
   const quiet = await render(runEvents([passLab]))
@@ -119,7 +131,7 @@ t.test('--verbose shows what steps print and each check line', async (t) => {
 
 t.test('failed steps show their output, checks with several lines say which failed', async (t) => {
   const out = await render(runEvents([nastyLab]))
-  t.match(out, /✗ step: .* \(\+1 line\) {2}50 ms\n {6}.*expected 0/)
+  t.match(out, /✗ step: .* \(\+1 line\) +50 ms\n {6}.*expected 0/)
   t.match(out, /\$ .*\(\+1 line\) {3}\(on host, exit 3\)/)
   t.match(out, /^ {6}✗ sh box1 "test -e \/x<y" {2}line 21$/m)
   t.match(out, /^ {6}✗ no netns box1 {2}line 23$/m)

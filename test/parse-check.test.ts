@@ -1,0 +1,192 @@
+import t from 'tap'
+import { parseCheck } from '../runner/parse-check.js'
+import { splitWords } from '../runner/split-words.js'
+import { didYouMean } from '../runner/did-you-mean.js'
+import { parseDuration } from '../runner/parse-duration.js'
+import { parseCidr, parseIPv4 } from '../runner/parse-ipv4.js'
+
+/** verb, negated, args, options and withinMs of a line that must parse. */
+function ok(line: string) {
+  const r = parseCheck(line, 7)
+  if (!r.check) throw new Error(`${line}: ${r.problem}`)
+  const { verb, negated, args, options, withinMs } = r.check
+  return { verb, negated, args, options, withinMs, machineArgs: r.machineArgs }
+}
+const bad = (line: string) => parseCheck(line, 7).problem
+
+t.test('every verb, written right', async (t) => {
+  t.same(ok('ping box1 box2'), { verb: 'ping', negated: false, args: ['box1', 'box2'], options: {}, withinMs: 2000, machineArgs: [0, 1] })
+  t.same(ok('ping box1 203.0.113.10').machineArgs, [0], 'an address is not a machine')
+  t.same(ok('no ping box1 internet within=500ms'), {
+    verb: 'ping',
+    negated: true,
+    args: ['box1', 'internet'],
+    options: { within: '500ms' },
+    withinMs: 500,
+    machineArgs: [0, 1],
+  })
+  t.same(ok('http host http://172.17.0.2:8080/x?a=b status=404 contains="not found"'), {
+    verb: 'http',
+    negated: false,
+    args: ['host', 'http://172.17.0.2:8080/x?a=b'],
+    options: { status: '404', contains: 'not found' },
+    withinMs: 2000,
+    machineArgs: [0],
+  })
+  t.same(ok('http box1 https://box2/').args, ['box1', 'https://box2/'])
+  t.same(ok('rule nat POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE min-packets=3'), {
+    verb: 'rule',
+    negated: false,
+    args: ['nat', 'POSTROUTING', '-s', '172.17.0.0/16', '!', '-o', 'docker0', '-j', 'MASQUERADE'],
+    options: { 'min-packets': '3' },
+    withinMs: 2000,
+    machineArgs: [],
+  })
+  t.same(ok('rule filter INPUT ! -i lo -m comment --comment "a b" -j ACCEPT').args, [
+    'filter', 'INPUT', '!', '-i', 'lo', '-m', 'comment', '--comment', 'a b', '-j', 'ACCEPT',
+  ])
+  t.same(ok('policy filter FORWARD DROP').args, ['filter', 'FORWARD', 'DROP'])
+  t.same(ok('policy nat POSTROUTING ACCEPT').args, ['nat', 'POSTROUTING', 'ACCEPT'])
+  t.same(ok('addr box1 eth0 172.17.0.0/16').machineArgs, [0])
+  t.same(ok('addr box1 eth0 172.17.0.2').args, ['box1', 'eth0', '172.17.0.2'])
+  t.same(ok('master veth1a2b3c4 docker0').args, ['veth1a2b3c4', 'docker0'])
+  t.same(ok('route box1 default via 172.17.0.1').machineArgs, [0])
+  t.same(ok('route host 203.0.113.0/24 via internet').machineArgs, [0, 3])
+  t.same(ok('route box1 198.51.100.1 via 172.17.0.1').args, ['box1', '198.51.100.1', 'via', '172.17.0.1'])
+  t.same(ok('sysctl host net.ipv4.ip_forward 1').args, ['host', 'net.ipv4.ip_forward', '1'])
+  t.same(ok("sysctl box1 net/ipv4/tcp_rmem '4096 131072 6291456'").args, ['box1', 'net/ipv4/tcp_rmem', '4096 131072 6291456'])
+  t.same(ok('netns box1').args, ['box1'])
+  t.same(ok('exit 0'), { verb: 'exit', negated: false, args: ['0'], options: {}, withinMs: 2000, machineArgs: [] })
+  t.same(ok('no exit 255').negated, true)
+  t.same(ok('stdout "3 packets transmitted"').args, ['3 packets transmitted'])
+  t.same(ok('stdout /\\d+ received/').options, { regex: '\\d+ received', flags: '' })
+  t.same(ok('stdout /a[/]b\\/c/im'), {
+    verb: 'stdout',
+    negated: false,
+    args: ['/a[/]b\\/c/im'],
+    options: { regex: 'a[/]b\\/c', flags: 'im' },
+    withinMs: 2000,
+    machineArgs: [],
+  })
+  t.same(ok('stdout "/not a regex/"').options, {}, 'a quoted text is text even when it looks like a regex')
+  t.same(ok('sh box1 "ip -4 route | grep -q \\"via 172.17.0.1\\""').args, ['box1', 'ip -4 route | grep -q "via 172.17.0.1"'])
+  t.same(ok("sh box1 'test $(cat /proc/sys/net/ipv4/ip_forward) = 1'").args, ['box1', 'test $(cat /proc/sys/net/ipv4/ip_forward) = 1'])
+  t.same(ok('  ping   box1\tbox2  ').args, ['box1', 'box2'], 'spaces and tabs separate')
+  const r = parseCheck('  ping box1 box2  ', 42)
+  t.equal(r.check!.line, 42)
+  t.equal(r.check!.source, 'ping box1 box2')
+})
+
+t.test('every mistake, with what would be right', async (t) => {
+  t.equal(bad('pnig box1 box2'), 'unknown check "pnig" (did you mean "ping"?)')
+  t.equal(bad('PING box1 box2'), 'unknown check "PING" (did you mean "ping"?)')
+  t.equal(bad('not ping box1 box2'), 'unknown check "not" (did you mean "no"?)')
+  t.equal(bad('frobnicate x'), 'unknown check "frobnicate"; the checks are ping, http, rule, policy, addr, master, route, sysctl, netns, exit, stdout, sh')
+  t.equal(bad('no'), '"no" needs a check after it, e.g. no ping box1 internet')
+  t.equal(bad('ping box1'), 'too few arguments for ping: write ping FROM TO')
+  t.equal(bad('ping box1 box2 box3'), 'too many arguments for ping: write ping FROM TO')
+  t.equal(bad('ping box1 300.1.1.1'), '"300.1.1.1" is not an IPv4 address: 300 is more than 255')
+  t.equal(bad('ping box1 1.2.3'), '"1.2.3" is not an IPv4 address: write four numbers from 0 to 255 with dots, e.g. 172.17.0.2')
+  t.equal(bad('ping box1 box2 within=2'), 'bad within=: "2" has no unit: write 2s or 2ms')
+  t.equal(bad('ping box1 box2 witin=2s'), 'unknown option "witin=" for ping (did you mean "within"?)')
+  t.equal(bad('ping box1 box2 within=1s within=2s'), 'within= is given twice')
+  t.equal(bad('ping box1 box2 within='), 'within= needs a value')
+  t.equal(bad('http box1 box2:80'), 'http needs a URL that starts with http:// or https://, not "box2:80"')
+  t.equal(bad('http box1 ftp://box2/'), 'http needs a URL that starts with http:// or https://, not "ftp://box2/"')
+  t.equal(bad('http box1 http://box2/ status=2xx'), 'bad status="2xx": an HTTP status is a number from 100 to 599')
+  t.equal(bad('http box1 http://box2/ statsu=200'), 'unknown option "statsu=" for http (did you mean "status"?)')
+  t.equal(bad('rule nta POSTROUTING -j MASQUERADE'), 'unknown table "nta" (did you mean "nat"?)')
+  t.equal(bad('rule nat -A POSTROUTING -j MASQUERADE'), 'write the chain before the rule: rule TABLE CHAIN SPEC…, e.g. rule nat POSTROUTING -s 172.17.0.0/16 -j MASQUERADE')
+  t.equal(bad('rule nat POSTROUTING MASQUERADE'), 'the rule is written as after iptables -A POSTROUTING, starting with an option such as -s or -j, not "MASQUERADE"')
+  t.equal(bad('rule nat POSTROUTING'), 'too few arguments for rule: write rule TABLE CHAIN SPEC…')
+  t.equal(bad('rule nat POSTROUTING -j MASQUERADE min-packets=some'), 'bad min-packets="some": write a whole number, e.g. min-packets=1')
+  t.equal(bad('rule nat POSTROUTING -j MASQUERADE status=1'), 'unknown option "status=" for rule; rule takes min-packets=, within=')
+  t.equal(bad('policy filter FORWARD REJECT'), 'a policy is ACCEPT or DROP, not "REJECT"')
+  t.equal(bad('policy filter FORWARD accept'), 'a policy is ACCEPT or DROP, not "accept" (did you mean "ACCEPT"?)')
+  t.equal(bad('policy filter DOCKER DROP'), 'only built-in chains have a policy, and filter has INPUT, FORWARD, OUTPUT, not "DOCKER"')
+  t.equal(bad('policy nat FORWRD DROP'), 'only built-in chains have a policy, and nat has PREROUTING, INPUT, OUTPUT, POSTROUTING, not "FORWRD"')
+  t.equal(bad('policy filter FORWRD DROP'), 'only built-in chains have a policy, and filter has INPUT, FORWARD, OUTPUT, not "FORWRD" (did you mean "FORWARD"?)')
+  t.equal(bad('addr box1 eth0 172.17.0.0/33'), '"172.17.0.0/33" is not a CIDR: the prefix length is 0 to 32')
+  t.equal(bad('addr box1 eth0 300.1.1.1/8'), '"300.1.1.1/8" is not a CIDR: 300 is more than 255')
+  t.equal(bad('addr box1 eth0 300.1.1.1'), '"300.1.1.1" is not an IPv4 address: 300 is more than 255')
+  t.equal(bad('addr box1 eth0 172.17.0.0/'), '"172.17.0.0/" is not a CIDR: the prefix length is 0 to 32')
+  t.equal(bad('addr box1 a-name-far-too-long 172.17.0.0/16'), 'IFACE "a-name-far-too-long" is not an interface name: at most 15 characters, without spaces, / or :')
+  t.equal(bad('master eth0 br/0'), 'BRIDGE "br/0" is not an interface name: at most 15 characters, without spaces, / or :')
+  t.equal(bad('route box1 default 172.17.0.1'), 'too few arguments for route: write route NAME DEST via GW')
+  t.equal(bad('route box1 default gw 172.17.0.1'), 'write route NAME DEST via GW, with the word via before the gateway (got "gw")')
+  t.equal(bad('route box1 defualt via 172.17.0.1'), 'DEST is an address, a CIDR or default, not "defualt" (did you mean "default"?)')
+  t.equal(bad('route box1 10.0.0.0/40 via 172.17.0.1'), '"10.0.0.0/40" is not a CIDR: the prefix length is 0 to 32')
+  t.equal(bad('route box1 default via 172.17.0.256'), '"172.17.0.256" is not an IPv4 address: 256 is more than 255')
+  t.equal(bad('sysctl host "net ipv4" 1'), '"net ipv4" is not a sysctl key, e.g. net.ipv4.ip_forward')
+  t.equal(bad('sysctl host net.ipv4.ip_forward ""'), 'sysctl needs the value to compare with: sysctl NAME KEY VALUE')
+  t.equal(bad('netns a/b'), '"a/b" is not a network namespace name: letters, digits, -, _ and .')
+  t.equal(bad('exit x'), 'exit needs a number from 0 to 255, not "x"')
+  t.equal(bad('exit 256'), 'exit needs a number from 0 to 255, not "256"')
+  t.equal(bad('exit 0 within=1s'), 'unknown option "within=" for exit; exit takes no options')
+  t.equal(bad('stdout hello world'), 'too many arguments for stdout: write stdout "text" or stdout /regex/ (quote the text)')
+  t.equal(bad('stdout ""'), 'stdout needs the text to look for: stdout "text"')
+  t.equal(bad('stdout /a(/'), 'bad regex /a(/: Unterminated group')
+  t.equal(bad('stdout /abc'), 'the regex /abc has no closing /: write stdout /regex/')
+  t.equal(bad('stdout /a/g'), 'bad regex flags "g": use i, m, s or u')
+  t.equal(bad('stdout /a/x'), 'bad regex flags "x": use i, m, s or u')
+  t.equal(bad('stdout /a/"x"'), 'unexpected text after the regex /a/: write stdout /regex/')
+  t.equal(bad('sh box1 ip link'), 'too many arguments for sh: write sh NAME "command" (quote the command)')
+  t.equal(bad('sh box1 " "'), 'sh needs a command: sh NAME "command"')
+  t.equal(bad('sh box1 "ip link'), 'a " opened at column 9 is never closed: quote as a shell does')
+  t.equal(bad("sh box1 'ip link"), "a ' opened at column 9 is never closed: quote as a shell does")
+})
+
+t.test('words are split as a shell splits them', async (t) => {
+  const words = (s: string) => {
+    const r = splitWords(s)
+    return 'error' in r ? r.error : r.words.map((w) => (w.key === undefined ? w.text : `${w.key}=>${w.text}`))
+  }
+  t.same(words(`a 'b c' "d \\" e" f\\ g`), ['a', 'b c', 'd " e', 'f g'])
+  t.same(words(`"a\\nb" 'a\\nb' a\\nb`), ['a\\nb', 'a\\nb', 'anb'], 'in double quotes a backslash escapes only " \\ $ `')
+  t.same(words(`x"y"'z' ""`), ['xyz', ''])
+  t.same(words(`hint="a b" k=v 'k=v' k"="v -k=v http://x/?a=b`), ['hint=>a b', 'k=>v', 'k=v', 'k=v', '-k=v', 'http://x/?a=b'])
+  t.same(words('trailing\\'), ['trailing\\'])
+  t.same(words('   '), [])
+})
+
+t.test('did you mean', async (t) => {
+  t.equal(didYouMean('pnig', ['ping', 'http']), 'ping')
+  t.equal(didYouMean('titel', ['title', 'summary']), 'title')
+  t.equal(didYouMean('netsn', ['netns']), 'netns')
+  t.equal(didYouMean('Step', ['step']), 'step')
+  t.equal(didYouMean('step', ['step']), undefined, 'nothing to correct')
+  t.equal(didYouMean('xyzzy', ['ping', 'http']), undefined)
+  t.equal(didYouMean('box3', ['box1', 'box2']), undefined, 'a tie is no suggestion')
+  t.equal(didYouMean('x', ['h']), undefined)
+  t.equal(didYouMean('a'.repeat(1000), ['a']), undefined)
+})
+
+t.test('durations', async (t) => {
+  t.same(parseDuration('10s'), { ms: 10_000 })
+  t.same(parseDuration('500ms'), { ms: 500 })
+  t.same(parseDuration('1.5s'), { ms: 1500 })
+  t.same(parseDuration('2m'), { ms: 120_000 })
+  t.same(parseDuration('1h'), { ms: 3_600_000 })
+  t.same(parseDuration('0s'), { ms: 0 })
+  t.same(parseDuration('10'), { error: '"10" has no unit: write 10s or 10ms' })
+  t.same(parseDuration('10sec'), { error: '"10sec" has an unknown unit "sec": write 10s' })
+  t.same(parseDuration('10S'), { error: '"10S" has an unknown unit "S": write 10s' })
+  t.same(parseDuration('10d'), { error: '"10d" has an unknown unit "d": the units are ms, s, m and h' })
+  t.same(parseDuration('-1s'), { error: '"-1s" is not a duration: write a number and a unit, such as 10s, 500ms, 1.5s or 2m' })
+  t.same(parseDuration('1m30s'), { error: '"1m30s" is not a duration: write a number and a unit, such as 10s, 500ms, 1.5s or 2m' })
+  t.same(parseDuration('25h'), { error: '"25h" is too long: at most 24h' })
+})
+
+t.test('addresses', async (t) => {
+  t.same(parseIPv4('172.17.0.1'), { value: 0xac110001 })
+  t.same(parseIPv4('0.0.0.0'), { value: 0 })
+  t.same(parseIPv4('255.255.255.255'), { value: 0xffffffff })
+  t.same(parseIPv4('01.2.3.4'), { error: '"01.2.3.4" is not an IPv4 address: write 01 without its leading zero' })
+  t.match(parseIPv4('1.2.3.4.5'), { error: /not an IPv4 address/ })
+  t.match(parseIPv4('::1'), { error: /not an IPv4 address/ })
+  t.same(parseCidr('172.17.0.0/16'), { address: 0xac110000, prefix: 16 })
+  t.same(parseCidr('0.0.0.0/0'), { address: 0, prefix: 0 })
+  t.same(parseCidr('172.17.0.0/33'), { error: '"172.17.0.0/33" is not a CIDR: the prefix length is 0 to 32' })
+  t.same(parseCidr('172.17.0.0/016'), { error: '"172.17.0.0/016" is not a CIDR: the prefix length is 0 to 32' })
+  t.same(parseCidr('172.17.0.0'), { error: '"172.17.0.0" has no prefix length: write it as ADDRESS/PREFIX, e.g. 172.17.0.0/16' })
+})
