@@ -79,7 +79,7 @@ try {
     }
     times.sort((a, b) => a - b)
     const q = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))].toFixed(0)
-    rows.push(`| \`${line}\` | ${want === null ? '' : want ? 'pass' : 'fail'} | ${q(0.5)} | ${q(0.9)} | ${times[times.length - 1].toFixed(0)} |`)
+    rows.push(`| ${want === null ? line : `\`${line}\``} | ${want === null ? '' : want ? 'pass' : 'fail'} | ${q(0.5)} | ${q(0.9)} | ${times[times.length - 1].toFixed(0)} |`)
   }
   const load = (await import('node:os')).loadavg()[0].toFixed(1)
   console.log(`iptables: ${(await sb.exec({ machine: 'host', script: 'iptables --version' })).stdout.trim()}; ${runs} runs after a warm-up; load average ${load}\n`)

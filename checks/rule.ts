@@ -1,6 +1,7 @@
 import type { Check } from '../runner/lab.js'
 import { builtinChains, IPTABLES_TABLES } from './builtin-chains.js'
 import type { CheckContext, Probe } from './check-context.js'
+import { formatSeconds } from './format-seconds.js'
 import { invalidProbe } from './invalid-probe.js'
 import { jumpTarget, lookUpRule } from './look-up-rule.js'
 import type { SavedRule } from './parse-iptables-save.js'
@@ -28,6 +29,7 @@ export async function ruleProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   const written = specText(spec)
   const l = await lookUpRule(ctx, { machine: 'host', table, chain, spec, written, timeoutMs: opts.timeoutMs })
   const evidence = l.evidence
+  if (l.exec.timedOut) return { holds: false, sentence: `host did not finish reading its ${table} table within ${formatSeconds(opts.timeoutMs)}`, evidence }
   if (l.targetError) return invalidProbe(`host could not read its ${table} table: ${l.targetError}`, evidence)
   if (l.scratchError) return invalidProbe(`host could not make a scratch copy of ${table} to read the rule "${written}": ${l.scratchError}`, evidence)
   const t = l.target!.tables.get(table)

@@ -3,6 +3,7 @@ import { checkKinds } from './check-kinds.js'
 import type { CheckContext, Probe } from './check-context.js'
 import type { CheckResult } from './check-result.js'
 import { formatSeconds } from './format-seconds.js'
+import { NslabError } from '../runner/nslab-error.js'
 
 /** Pause between attempts of a positive check. */
 export const RETRY_PAUSE_MS = 75
@@ -41,7 +42,14 @@ export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckRe
   for (;;) {
     const budget = Math.max(MIN_ATTEMPT_MS, Math.min(cap, hardEnd - performance.now()))
     attempts++
-    const probe = await kind.probe(check, ctx, { timeoutMs: Math.round(budget) })
+    let probe: Probe
+    try {
+      probe = await kind.probe(check, ctx, { timeoutMs: Math.round(budget) })
+    } catch (e) {
+      // A machine the lab does not have: the check is wrong, not the run.
+      if (e instanceof NslabError && e.code === 'USAGE') return done({ holds: false, invalid: true, sentence: e.message, evidence: [] }, attempts)
+      throw e
+    }
     if (once || probe.holds || probe.invalid) return done(probe, attempts)
     const now = performance.now()
     if (now >= windowEnd || ctx.signal?.aborted) {

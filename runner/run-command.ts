@@ -122,7 +122,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const labs = loadOrReport(flags.paths, flags.grep)
   if (!labs) return 2
   const reporter = await makeReporters(flags)
-  const emit = (e: RunEvent) => reporter.onEvent(e)
+  // The last result of each lab, also of one that ended in an exception.
+  const ended = new Map<string, LabResult>()
+  const emit = (e: RunEvent) => {
+    if (e.type === 'lab-end') ended.set(e.result.file, e.result)
+    reporter.onEvent(e)
+  }
   const t0 = performance.now()
   const interrupt = interruptOnSignals()
   let failedOnce = false
@@ -147,7 +152,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       } catch (e) {
         if (e instanceof NslabError && e.exitCode === 3) {
           prerequisite ??= e
-          return undefined
+          return ended.get(lab.file)
         }
         throw e
       }
