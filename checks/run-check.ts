@@ -1,9 +1,9 @@
 import type { Check } from '../runner/lab.js'
+import { NslabError } from '../runner/nslab-error.js'
 import { checkKinds } from './check-kinds.js'
 import type { CheckContext, Probe } from './check-context.js'
 import type { CheckResult } from './check-result.js'
 import { formatSeconds } from './format-seconds.js'
-import { NslabError } from '../runner/nslab-error.js'
 
 /** Pause between attempts of a positive check. */
 export const RETRY_PAUSE_MS = 75

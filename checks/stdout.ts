@@ -8,17 +8,19 @@ import { previousStep } from './previous-step.js'
  * `stdout "text"` / `stdout /regex/`: what the block run just before printed
  * on stdout contains the text, or matches the regex. A regex is written
  * unquoted; quoted text is always text ("/etc/" is a path, not a regex).
- * Regexes are JavaScript ones, multi-line (^ and $ match at each line) unless
- * flags are given after the closing slash: /x/i.
+ * Regexes are JavaScript ones, always multi-line (^ and $ match at each line's
+ * start and end), with the flags written after the closing slash: /x/i.
  */
 export async function stdoutProbe(check: Check, ctx: CheckContext): Promise<Probe> {
   const [arg] = check.args
   if (check.args.length !== 1 || arg === undefined) return invalidProbe('stdout needs one text or /regex/: stdout "Welcome"')
+  // parseCheck hands the regex over as written (options.regex, options.flags);
+  // a Check made by hand says it by an unquoted /…/.
+  const m = check.options.regex !== undefined ? [arg, check.options.regex, check.options.flags ?? ''] : writtenQuoted(check.source) ? null : /^\/(.*)\/([a-z]*)$/s.exec(arg)
   let re: RegExp | undefined
-  const m = /^\/(.*)\/([a-z]*)$/s.exec(arg)
-  if (m && !writtenQuoted(check.source)) {
+  if (m) {
     try {
-      re = new RegExp(m[1]!, m[2] || 'm')
+      re = new RegExp(m[1]!, [...new Set(`${m[2] ?? ''}m`)].join(''))
     } catch (e) {
       return invalidProbe(`${arg} is not a valid regex: ${(e as Error).message}`)
     }
@@ -27,7 +29,7 @@ export async function stdoutProbe(check: Check, ctx: CheckContext): Promise<Prob
   if (!p) return invalidProbe('there is no step before this check to judge')
   const evidence = [evidenceOf(p)]
   const step = previousStep(p)
-  const what = re ? `${re}` : JSON.stringify(arg)
+  const what = re ? arg : JSON.stringify(arg)
   const expected = re ? `stdout matching ${what}` : `stdout containing ${what}`
   const got = firstLines(p.stdout)
   const holds = re ? re.test(p.stdout) : p.stdout.includes(arg)

@@ -59,6 +59,8 @@ export function qemuArgs(opts: BootVmOptions): string[] {
     'loglevel=4',
     // A throwaway guest: no mitigations to pay for, a TSC to trust (TCG's drifts and trips the watchdog).
     'mitigations=off',
+    // The crypto self-tests cost seconds under emulation and test nothing a lab needs.
+    'cryptomgr.notests',
     'tsc=reliable',
     'no_timer_check',
     'random.trust_cpu=on',
@@ -85,12 +87,13 @@ export function qemuArgs(opts: BootVmOptions): string[] {
     '-serial', `file:${join(opts.workDir, 'console.log')}`,
     // The host's files, read-only: the guest lays a tmpfs over them.
     '-fsdev', 'local,id=nslabroot,path=/,security_model=none,readonly=on,multidevs=remap',
-    '-device', 'virtio-9p-pci,fsdev=nslabroot,mount_tag=nslabroot',
+    '-device', 'virtio-9p-pci,fsdev=nslabroot,mount_tag=nslabroot,disable-legacy=on',
     // Events come back on qemu's stdout through a virtio-serial port.
-    '-device', 'virtio-serial-pci',
+    // Room for one port (port 0 is kept for a console), modern virtio only: fewer queues to set up at boot.
+    '-device', 'virtio-serial-pci,max_ports=2,disable-legacy=on',
     '-chardev', 'stdio,id=events,signal=off',
     '-device', 'virtserialport,chardev=events,name=nslab.events',
-    '-device', 'virtio-rng-pci',
+    '-device', 'virtio-rng-pci,disable-legacy=on',
   ]
 }
 

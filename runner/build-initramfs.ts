@@ -11,13 +11,14 @@ import { writeCpio, type CpioEntry } from './write-cpio.js'
 /** What the initramfs loads before it can reach the host's files: virtio, 9p, overlay, the events port, entropy. */
 export const BOOT_MODULES = ['virtio_pci', 'virtio_console', 'virtio_rng', '9pnet_virtio', '9p', 'overlay']
 
+/** The file the guest's second stage creates once the lab modules are loaded. */
+export const LAB_MODULES_DONE = '/run/nslab-vm/modules.done'
+
 /**
  * The first program of the VM, run by busybox sh from the initramfs. It
  * loads the boot modules, mounts the host's root read-only (9p) under a
- * tmpfs layer (overlay), then switch_root into it and runs the second
- * stage there. Its arguments come on the kernel command line: nslab.modules
- * (the kernel's modules folder, a host path), nslab.release, nslab.run (the
- * host's script to run), nslab.preload (modules to load first, a,b,c).
+ * tmpfs layer (overlay), hands the lab modules on to the second stage, then
+ * switch_root into the host's files and runs the second stage there.
  */
 const INIT = `#!/bin/sh
 export PATH=/bin
@@ -26,7 +27,7 @@ die() { say "$*"; say "powering off"; poweroff -f; sleep 5; exit 1; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs dev /dev 2>/dev/null
-for m in $(cat /modules/order); do insmod "/modules/$m" || say "could not load $m"; done
+for m in $(cat /modules/boot); do insmod "/modules/$m" || say "could not load $m"; done
 mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=524288,cache=loose,access=any nslabroot /lower || die "cannot mount the host's files (9p)"
 mount -t tmpfs -o mode=755 nslabrw /rw || die "cannot mount a tmpfs"
 mkdir -p /rw/upper /rw/work
@@ -38,14 +39,23 @@ mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /newroot/dev/pts
 mount -t tmpfs -o mode=1777 shm /newroot/dev/shm
 mount -t tmpfs -o mode=755 run /newroot/run
-mkdir -p /newroot/run/nslab-vm
+mkdir -p /newroot/run/nslab-vm/modules
 cp /bin/busybox /newroot/run/nslab-vm/busybox
 ln -s busybox /newroot/run/nslab-vm/modprobe
+for m in $(cat /modules/lab); do cp "/modules/$m" /newroot/run/nslab-vm/modules/; done
+cp /modules/lab /newroot/run/nslab-vm/modules.order
 cp /stage2 /newroot/run/nslab-vm/stage2
 exec switch_root /newroot /run/nslab-vm/busybox sh /run/nslab-vm/stage2
 `
 
-/** The second stage, pid 1 inside the host's files: the kernel's modules, then the run script, then power off. */
+/**
+ * The second stage, pid 1 inside the host's files: the lab modules load in
+ * the background while the run starts (the run waits for LAB_MODULES_DONE
+ * before its first lab), the kernel's own modules folder where modprobe
+ * looks, then the run script, then power off. Its arguments come on the
+ * kernel command line: nslab.run (the host's script to run), nslab.modules
+ * (the kernel's modules folder, a host path) and nslab.release.
+ */
 const STAGE2 = `B=/run/nslab-vm/busybox
 say() { echo "nslab-vm: $*"; }
 for a in $($B cat /proc/cmdline); do
@@ -53,14 +63,17 @@ for a in $($B cat /proc/cmdline); do
     nslab.run=*) RUN=\${a#nslab.run=} ;;
     nslab.modules=*) MODS=\${a#nslab.modules=} ;;
     nslab.release=*) REL=\${a#nslab.release=} ;;
-    nslab.preload=*) PRELOAD=\${a#nslab.preload=} ;;
   esac
 done
+(
+  cd /run/nslab-vm/modules && for m in $($B cat ../modules.order); do $B insmod "./$m" 2>/dev/null || say "could not load $m"; done
+  $B rm -rf /run/nslab-vm/modules
+  : > ${LAB_MODULES_DONE}
+) &
 if [ -n "$MODS" ] && [ -n "$REL" ]; then
   # The kernel's own modules where modprobe looks, and busybox's modprobe for the kernel to call.
   $B mkdir -p "/lib/modules/$REL" && $B mount --bind "$MODS" "/lib/modules/$REL" || say "cannot mount the modules of $REL"
   echo /run/nslab-vm/modprobe > /proc/sys/kernel/modprobe
-  for m in $($B echo "$PRELOAD" | $B tr , ' '); do /run/nslab-vm/modprobe "$m" 2>/dev/null || say "no module $m"; done
 fi
 $B hostname nslab-vm
 /bin/sh "$RUN"
@@ -83,6 +96,8 @@ export interface Initramfs {
  */
 export const LAB_MODULES = {
   common: [
+    // libcrc32c (nf_conntrack's) asks the crypto API for crc32c: a soft dependency modules.dep does not list.
+    'crc32c_generic',
     'veth', 'bridge', 'br_netfilter', 'nf_conntrack', 'nf_nat', 'nf_defrag_ipv4', 'nf_reject_ipv4', 'x_tables',
     'xt_addrtype', 'xt_conntrack', 'xt_state', 'xt_MASQUERADE', 'xt_nat', 'xt_tcpudp', 'xt_comment', 'xt_multiport',
     'xt_mark', 'xt_REDIRECT', 'xt_LOG', 'xt_limit', 'xt_physdev',
@@ -114,21 +129,24 @@ export async function buildInitramfs(kernel: Kernel, opts: InitramfsOptions = {}
     { type: 'file', name: 'init', data: INIT, mode: 0o755 },
     { type: 'file', name: 'stage2', data: STAGE2, mode: 0o644 },
   ]
-  const order: string[] = []
+  const lists = { boot: [] as string[], lab: [] as string[] }
   let missing: string[] = []
   // Only a kernel whose config is known not to enforce signatures gets its modules unsigned.
   const config = kernel.config ? await readFile(kernel.config, 'utf8').catch(() => '') : ''
   const strip = /^# CONFIG_MODULE_SIG_FORCE is not set$/m.test(config)
   if (kernel.modulesDir) {
-    const plan = moduleLoadOrder(kernel.modulesDir, BOOT_MODULES.concat(opts.modules ?? []))
-    missing = plan.missing
-    for (const file of plan.files) {
+    const boot = moduleLoadOrder(kernel.modulesDir, BOOT_MODULES)
+    const all = moduleLoadOrder(kernel.modulesDir, BOOT_MODULES.concat(opts.modules ?? []))
+    missing = all.missing
+    for (const file of all.files) {
       const name = file.split('/').pop()!.replace(/\.(xz|zst|gz)$/, '')
-      entries.push({ type: 'file', name: `modules/${name}`, data: await readModule(join(kernel.modulesDir, file)).then((ko) => (strip ? stripSignature(ko) : ko)) })
-      order.push(name)
+      const ko = await readModule(join(kernel.modulesDir, file))
+      entries.push({ type: 'file', name: `modules/${name}`, data: strip ? stripSignature(ko) : ko })
+      lists[boot.files.includes(file) ? 'boot' : 'lab'].push(name)
     }
   }
-  entries.push({ type: 'file', name: 'modules/order', data: order.map((n) => `${n}\n`).join('') })
+  entries.push({ type: 'file', name: 'modules/boot', data: lists.boot.map((n) => `${n}\n`).join('') })
+  entries.push({ type: 'file', name: 'modules/lab', data: lists.lab.map((n) => `${n}\n`).join('') })
   return { data: writeCpio(entries), missing }
 }
 

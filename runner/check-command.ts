@@ -7,6 +7,7 @@ import { colorEnabled, createColors, type Colors } from './colors.js'
 import { formatFailure, formatPass } from './format-verdict.js'
 import { judgeTask, type TaskVerdict } from './judge-task.js'
 import type { Lab } from './lab.js'
+import { labProse, type LabProse } from './lab-prose.js'
 import { labTasks, type LabTasks, type Task } from './lab-tasks.js'
 import { attachSession, commandFor, latchTask, progressText, resolveSession, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
@@ -67,7 +68,7 @@ async function checkOnce(session: Session, lab: Lab, sandbox: Sandbox, ctx: Lear
   }
   const v = await judgeTask(lab, current, sandbox)
   if (!v.ok) {
-    const lines = formatFailure(lab, current, total, v, c, { verbose })
+    const lines = formatFailure(lab, current, total, v, c, { verbose, width })
     lines.push('', c.dim(`Progress: ${session.passed.length} of ${total} tasks done.   ${commandFor('hint', session, ctx)} · ${commandFor('solve', session, ctx)}`))
     process.stdout.write(lines.join('\n') + '\n')
     return 1
@@ -87,9 +88,10 @@ export function allPassed(s: Session, tasks: LabTasks): boolean {
 /** After a task passed: the next task to do, or the end of the lab. */
 export async function nextText(s: Session, lab: Lab, tasks: LabTasks, opts: { color: boolean; width: number }, c: Colors): Promise<string[]> {
   const { renderEnding, renderTask } = await import('./render-task.js')
+  const prose = await labProse(lab, s)
   const next = tasks.tasks.find((t) => !s.passed.includes(t.index))
-  if (next) return renderTask(lab, tasks, next, opts).split('\n')
-  const ending = renderEnding(lab, tasks, opts)
+  if (next) return renderTask(lab, tasks, next, { ...opts, prose }).split('\n')
+  const ending = renderEnding(lab, tasks, { ...opts, prose })
   return [
     `${c.green('★')} ${c.bold(`All ${tasks.tasks.length} tasks done`)}: ${lab.title}.${solvedNote(s, c)}`,
     ...(ending ? ['', ending] : []),
@@ -109,6 +111,7 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
   const live = process.stdout.isTTY === true
   const tasks = labTasks(lab)
   const render = await import('./render-task.js')
+  const prose = await labProse(lab, session)
   const ending = await nextText({ ...session, passed: tasks.tasks.map((t) => t.index) }, lab, tasks, { color, width }, c)
   const ac = new AbortController()
   const stop = () => ac.abort()
@@ -132,7 +135,7 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
         last = { task: current, verdict: v }
       }
       const done = allPassed(s, tasks)
-      const screen = watchScreen(s, lab, tasks, last, { color, width, verbose }, c, live, render.renderTask, ending)
+      const screen = watchScreen(s, lab, tasks, last, { color, width, verbose, prose }, c, live, render.renderTask, ending)
       if (live) process.stdout.write(`\x1b[H\x1b[2J${screen}\n`)
       else if (screen !== printed) process.stdout.write(`${screen}\n\n`)
       printed = screen
@@ -164,7 +167,7 @@ function watchScreen(
   lab: Lab,
   tasks: LabTasks,
   last: { task?: Task; verdict?: TaskVerdict },
-  opts: { color: boolean; width: number; verbose: boolean },
+  opts: { color: boolean; width: number; verbose: boolean; prose: LabProse },
   c: Colors,
   live: boolean,
   renderTask: (typeof import('./render-task.js'))['renderTask'],
@@ -172,22 +175,32 @@ function watchScreen(
 ): string {
   const total = tasks.tasks.length
   const current = tasks.tasks.find((t) => !s.passed.includes(t.index))
-  const out: string[] = [`${c.bold(lab.title)}  ${c.dim(`· ${s.name} · ${progressText(s)}${live ? ` · checked ${new Date().toLocaleTimeString('en-GB')}` : ''}`)}`, '']
-  for (const t of tasks.tasks) {
+  const head = [`${c.bold(lab.title)}  ${c.dim(`· ${s.name} · ${progressText(s)}${live ? ` · checked ${new Date().toLocaleTimeString('en-GB')}` : ''}`)}`, '']
+  const line = (t: Task) => {
     const n = String(t.index + 1).padStart(String(total).length)
-    if (s.passed.includes(t.index)) out.push(`  ${c.green('✓')} ${n}  ${t.title}${s.solved.includes(t.index) ? c.dim(' (solved with help)') : ''}`)
-    else if (t === current) out.push(`  ${c.yellow('▸')} ${n}  ${c.bold(t.title)}`)
-    else out.push(c.dim(`  · ${n}  ${t.title}`))
+    if (s.passed.includes(t.index)) return `  ${c.green('✓')} ${n}  ${t.title}${s.solved.includes(t.index) ? c.dim(' (solved with help)') : ''}`
+    if (t === current) return `  ${c.yellow('▸')} ${n}  ${c.bold(t.title)}`
+    return c.dim(`  · ${n}  ${t.title}`)
   }
-  out.push('')
-  if (!current) {
-    out.push(...ending)
-    return out.join('\n')
+  const list = tasks.tasks.map(line)
+  if (!current) return [...head, ...list, '', ...ending].join('\n')
+  const text = renderTask(lab, tasks, current, opts).split('\n')
+  const failure = last.task === current && last.verdict && !last.verdict.ok ? ['', ...formatFailure(lab, current, total, last.verdict, c, { verbose: opts.verbose, width: opts.width })] : []
+  const foot = live ? ['', c.dim('Checking every second. Ctrl-C stops watching; the lab stays up.')] : []
+  let screen = [...head, ...list, '', ...text, ...failure, ...foot]
+  // A redrawn screen must fit the terminal, or its top scrolls away: the task's
+  // text goes first (the learner has it from nslab check), then tasks far from the current one.
+  const rows = live ? Math.max((process.stdout.rows ?? 24) - 1, 10) : Infinity
+  if (screen.length > rows) screen = [...head, ...list, '', text[0] ?? '', c.dim('    (its text does not fit: a taller terminal shows it)'), ...failure, ...foot]
+  if (screen.length > rows) {
+    const at = current.index
+    const near = tasks.tasks.filter((t) => Math.abs(t.index - at) <= 2)
+    const before = near[0]?.index ?? 0
+    const after = total - 1 - (near[near.length - 1]?.index ?? total - 1)
+    const compact = [...(before ? [c.dim(`  ✓ ${before} task${before > 1 ? 's' : ''} before`)] : []), ...near.map(line), ...(after ? [c.dim(`  · ${after} more`)] : [])]
+    screen = [...head, ...compact, '', text[0] ?? '', ...failure, ...foot]
   }
-  out.push(renderTask(lab, tasks, current, opts))
-  if (last.task === current && last.verdict && !last.verdict.ok) out.push('', ...formatFailure(lab, current, total, last.verdict, c, { verbose: opts.verbose }))
-  if (live) out.push('', c.dim('Checking every second. Ctrl-C stops watching; the lab stays up.'))
-  return out.join('\n')
+  return screen.slice(0, rows).join('\n')
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

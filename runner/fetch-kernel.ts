@@ -41,7 +41,7 @@ export function kernelCacheDir(): string {
 }
 
 /** Bumped when what the cache holds changes; an older cache is fetched again. */
-const CACHE_FORMAT = 2
+const CACHE_FORMAT = 3
 
 const APT_TIMEOUT_MS = 10 * 60_000
 /** A fetch by another process older than this is taken to have died. */

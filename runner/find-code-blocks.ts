@@ -46,10 +46,19 @@ const OPENING = /^(`{3,}|~{3,})(.*)$/
 /** What may stand before a nested fence on its line: indentation, quote markers, list markers. */
 const CONTAINER_PREFIX = /^[ \t>*+\-0-9.)]*$/
 
-function rawLines(raw: string): string[] {
+/** First line, last line and number of lines of a raw text, trailing newlines aside (no split: blocks can be big). */
+function rawLines(raw: string): { first: string; last: string; count: number } {
   let end = raw.length
   while (end > 0 && raw.charCodeAt(end - 1) === 10) end--
-  return raw.slice(0, end).split('\n')
+  const firstEnd = raw.indexOf('\n')
+  if (firstEnd < 0 || firstEnd >= end) return { first: raw.slice(0, end), last: raw.slice(0, end), count: 1 }
+  let count = 1
+  let lastStart = 0
+  for (let i = firstEnd; i >= 0 && i < end; i = raw.indexOf('\n', i + 1)) {
+    count++
+    lastStart = i + 1
+  }
+  return { first: raw.slice(0, firstEnd), last: raw.slice(lastStart, end), count }
 }
 
 function isClosing(line: string, fence: string): boolean {
@@ -68,13 +77,13 @@ export function findCodeBlocks(text: string, from: number, index: LineIndex): Fe
 
   const place = (tok: Tokens.Code, lineStart: number) => {
     const lines = rawLines(tok.raw)
-    const first = lines[0]!.trimStart()
+    const first = lines.first.trimStart()
     const m = OPENING.exec(first)
     const fence = m ? m[1]! : '```'
     const info = m ? m[2]!.trim() : ''
     const line = index.lineAt(lineStart)
-    const closed = lines.length >= 2 && isClosing(lines[lines.length - 1]!, fence)
-    const end = index.startOf(line + lines.length)
+    const closed = lines.count >= 2 && isClosing(lines.last, fence)
+    const end = index.startOf(line + lines.count)
     const source = index.textOf(line)
     const afterFence = Math.max(0, source.indexOf(fence)) + fence.length
     const infoColumn = afterFence + (source.length - afterFence - source.slice(afterFence).trimStart().length)
@@ -84,7 +93,8 @@ export function findCodeBlocks(text: string, from: number, index: LineIndex): Fe
 
   /** Where a nested block's opening line starts, searching text[cursor..limit). */
   const locate = (tok: Tokens.Code, limit: number): number => {
-    const needle = rawLines(tok.raw)[0]!.trimStart()
+    const nl = tok.raw.indexOf('\n')
+    const needle = (nl < 0 ? tok.raw : tok.raw.slice(0, nl)).trimStart()
     let at = needle === '' ? -1 : text.indexOf(needle, cursor)
     while (at >= 0 && at < limit) {
       const lineStart = index.startOf(index.lineAt(at))
@@ -107,8 +117,9 @@ export function findCodeBlocks(text: string, from: number, index: LineIndex): Fe
 
   for (const tok of tokens) {
     const start = offset
-    if (exact && body.startsWith(tok.raw, offset)) offset += tok.raw.length
-    else exact = false
+    offset += tok.raw.length
+    // Raw texts tile the source; a code token checks that they still do where it matters.
+    if (exact && tok.type === 'code' && !body.startsWith(tok.raw, start)) exact = false
     if (tok.type === 'code') {
       const code = tok as Tokens.Code
       if (code.codeBlockStyle === 'indented') continue
@@ -120,7 +131,7 @@ export function findCodeBlocks(text: string, from: number, index: LineIndex): Fe
       })
       if (nested.length === 0) continue
       if (exact) cursor = Math.max(cursor, from + start)
-      const limit = exact ? from + offset : text.length
+      const limit = exact ? Math.min(text.length, from + offset) : text.length
       for (const code of nested) place(code, locate(code, limit))
     }
   }

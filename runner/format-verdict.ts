@@ -11,11 +11,19 @@ const EVIDENCE_LINES = 6
  * A task that is not done yet, in plain words: what each failing check saw,
  * the commands nslab ran to see it and what they printed, and the hint.
  */
-export function formatFailure(lab: Lab, task: Task, total: number, v: TaskVerdict, c: Colors, opts: { hint?: boolean; verbose?: boolean } = {}): string[] {
+export function formatFailure(
+  lab: Lab,
+  task: Task,
+  total: number,
+  v: TaskVerdict,
+  c: Colors,
+  opts: { hint?: boolean; verbose?: boolean; width?: number } = {},
+): string[] {
+  const width = opts.width ?? 80
   const out = [`${c.red('✗')} ${c.bold(taskHeader(task, total))} ${c.dim('— not done yet')}`]
   for (const r of v.results) {
     if (r.ok) continue
-    out.push(`    ${c.red('✗')} ${oneLine(r.sentence)}`)
+    out.push(...wrapText(oneLine(r.sentence), width, `    ${c.red('✗')} `, '      '))
     if (r.expected !== undefined && r.got !== undefined && r.expected !== r.got) {
       out.push(c.dim(`        expected: ${oneLine(r.expected)}`), c.dim(`        got:      ${oneLine(r.got)}`))
     }
@@ -36,7 +44,7 @@ export function formatFailure(lab: Lab, task: Task, total: number, v: TaskVerdic
   for (const r of passedToo) out.push(`    ${c.green('✓')} ${oneLine(r.sentence)}`)
   const block = lab.blocks[task.checkBlock]
   const hint = block?.kind === 'check' ? block.hint : undefined
-  if (hint && opts.hint !== false) out.push(`    ${c.yellow('Hint:')} ${hint}`)
+  if (hint && opts.hint !== false) out.push(...wrapText(oneLine(hint), width, `    ${c.yellow('Hint:')} `, '          '))
   out.push(...skippedNote(v, c))
   return out
 }
@@ -53,4 +61,21 @@ function skippedNote(v: TaskVerdict, c: Colors): string[] {
   if (v.skipped.length === 0) return []
   const what = v.skipped.map((k) => k.source).join('; ')
   return [c.dim(`    · not judged here (about nslab run's own run of the step): ${what}`)]
+}
+
+/** Plain text wrapped at spaces to width, after a first prefix (which may hold colors) and a hanging indent. */
+export function wrapText(text: string, width: number, first: string, rest: string): string[] {
+  const firstWidth = plainText(first).length
+  const lines: string[] = []
+  let line = ''
+  let room = width - firstWidth
+  for (const word of text.split(' ')) {
+    if (line && [...line].length + 1 + [...word].length > room) {
+      lines.push(line)
+      line = word
+      room = width - rest.length
+    } else line = line ? `${line} ${word}` : word
+  }
+  lines.push(line)
+  return lines.map((l, i) => (i === 0 ? first : rest) + l)
 }

@@ -190,10 +190,10 @@ table { border-collapse: collapse; width: 100%; margin: 0.5em 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 thead th { background: var(--bg2); }
 .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.pass, span.pass { color: var(--pass); }
-td.partial, span.partial { color: var(--partial); }
-td.fail, td.not-run, span.fail { color: var(--fail); }
-span.error { color: var(--error); }
+td.pass, .summary .pass { color: var(--pass); }
+td.partial, .summary .partial { color: var(--partial); }
+td.fail, td.not-run, .summary .fail { color: var(--fail); }
+.summary .error { color: var(--error); }
 td.total { font-weight: 600; }
 td.reason { color: var(--dim); font-size: 0.9em; }
 .badge { display: inline-block; min-width: 3.2em; text-align: center; border-radius: 1em; padding: 0 0.6em; color: #fff; font-size: 0.85em; font-weight: 600; background: var(--fail); }

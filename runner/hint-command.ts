@@ -1,4 +1,6 @@
 import { colorEnabled, createColors } from './colors.js'
+import { wrapText } from './format-verdict.js'
+import { labProse } from './lab-prose.js'
 import { labTasks, taskHeader } from './lab-tasks.js'
 import { renderTask } from './render-task.js'
 import { commandFor, resolveSession, sessionLab, type LearnerContext } from './learner-session.js'
@@ -34,10 +36,13 @@ export async function hintCommand(argv: string[], ctx: LearnerContext = {}): Pro
   })
   const solve = hasSolution ? c.dim(`Still stuck? ${commandFor('solve', s, ctx)} does it for you (marked "solved with help").`) : ''
   if (hint) {
-    process.stdout.write(`${c.yellow('Hint')} for ${c.bold(taskHeader(current, tasks.tasks.length))}:\n    ${hint}\n${solve ? `${solve}\n` : ''}`)
+    const width = Math.min(process.stdout.columns ?? 80, 100)
+    const lines = [`${c.yellow('Hint')} for ${c.bold(taskHeader(current, tasks.tasks.length))}:`, ...wrapText(hint, width, '    ', '    '), ...(solve ? [solve] : [])]
+    process.stdout.write(`${lines.join('\n')}\n`)
   } else {
     const width = Math.min(process.stdout.columns ?? 80, 100)
-    process.stdout.write(`This task has no hint of its own; here it is again.\n\n${renderTask(lab, tasks, current, { color, width })}\n${solve ? `${solve}\n` : ''}`)
+    const prose = await labProse(lab, s)
+    process.stdout.write(`This task has no hint of its own; here it is again.\n\n${renderTask(lab, tasks, current, { color, width, prose })}\n${solve ? `${solve}\n` : ''}`)
   }
   return 0
 }

@@ -130,10 +130,9 @@ export function decodeAnswer(bytes: Uint8Array): { script: string; notes: string
     return { problem: `is not a text file (it is not valid UTF-8 ${invalidAt(bytes)}): hand in a shell script` }
   }
   const notes: string[] = []
-  if (text.startsWith('\ufeff')) {
-    text = text.slice(1)
-    notes.push('a byte order mark at its start was removed')
-  }
+  // TextDecoder drops a UTF-8 byte order mark itself; say so.
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) notes.push('a byte order mark at its start was removed')
+  if (text.startsWith('\ufeff')) text = text.slice(1)
   if (text.includes('\r\n')) {
     text = text.replace(/\r\n/g, '\n')
     notes.push('Windows line ends (CRLF) were converted')

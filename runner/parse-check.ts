@@ -6,7 +6,7 @@ import type { Check, CheckVerb } from './lab.js'
 import { suggestion } from './did-you-mean.js'
 import { parseDuration } from './parse-duration.js'
 import { parseCidr, parseIPv4 } from './parse-ipv4.js'
-import { splitWords, type Word } from './split-words.js'
+import { splitWords } from './split-words.js'
 
 export interface ParsedCheck {
   check?: Check
@@ -32,7 +32,8 @@ const VERBS: Record<CheckVerb, VerbSpec> = {
   addr: { usage: 'addr NAME IFACE CIDR', min: 3, max: 3, options: LIVE },
   master: { usage: 'master IFACE BRIDGE', min: 2, max: 2, options: LIVE },
   route: { usage: 'route NAME DEST via GW', min: 4, max: 4, options: LIVE },
-  sysctl: { usage: 'sysctl NAME KEY VALUE', min: 3, max: 3, options: LIVE },
+  // A value of several words ("4096 131072 6291456") may go unquoted: the check joins them.
+  sysctl: { usage: 'sysctl NAME KEY VALUE', min: 3, max: Infinity, options: LIVE },
   netns: { usage: 'netns NAME', min: 1, max: 1, options: LIVE },
   // exit and stdout judge the run that already happened: nothing to retry.
   exit: { usage: 'exit N', min: 1, max: 1, options: [] },
@@ -93,26 +94,27 @@ function readRegex(s: string): { body: string; flags: string; end: number } | un
   return undefined
 }
 
+const fail = (problem: string): ParsedCheck => ({ problem, machineArgs: [] })
+const WORD_AND_SPACE = /^(\S+)(?:[ \t]+|$)/
+
 export function parseCheck(line: string, lineNo: number): ParsedCheck {
-  const machineArgs: number[] = []
-  const fail = (problem: string): ParsedCheck => ({ problem, machineArgs: [] })
   const source = line.trim()
 
   // The verb (and `no`) first, so that stdout's /regex/ can be read as written:
   // a shell would eat its backslashes.
-  const head = /^(\S+)(?:[ \t]+|$)/.exec(source)
+  const head = WORD_AND_SPACE.exec(source)
   if (!head) return fail('an empty check')
   let negated = false
   let verbWord = head[1]!
   let rest = source.slice(head[0].length)
   if (verbWord === 'no') {
-    const next = /^(\S+)(?:[ \t]+|$)/.exec(rest)
+    const next = WORD_AND_SPACE.exec(rest)
     if (!next) return fail('"no" needs a check after it, e.g. no ping box1 internet')
     negated = true
     verbWord = next[1]!
     rest = rest.slice(next[0].length)
   }
-  if (!(verbWord in VERBS)) {
+  if (!Object.hasOwn(VERBS, verbWord)) {
     const hint = suggestion(verbWord, [...CHECK_VERBS, 'no'])
     return fail(`unknown check "${verbWord}"${hint || `; the checks are ${CHECK_VERBS.join(', ')}`}`)
   }
@@ -132,30 +134,27 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
 
   const split = splitWords(rest, line.length - line.trimStart().length + source.length - rest.length)
   if ('error' in split) return fail(`${split.error}: quote as a shell does`)
-  const positional: Word[] = []
+  const args: string[] = regex ? [regex.literal] : []
   const options: Record<string, string> = {}
   for (const w of split.words) {
     if (w.key === undefined) {
-      positional.push(w)
+      args.push(w.text)
       continue
     }
     if (!spec.options.includes(w.key)) {
       const known = spec.options.length === 0 ? `${verb} takes no options` : `${verb} takes ${spec.options.map((o) => `${o}=`).join(', ')}`
       return fail(`unknown option "${w.key}=" for ${verb}${suggestion(w.key, spec.options) || `; ${known}`}`)
     }
-    if (w.key in options) return fail(`${w.key}= is given twice`)
+    if (Object.hasOwn(options, w.key)) return fail(`${w.key}= is given twice`)
     if (w.text === '') return fail(`${w.key}= needs a value`)
     options[w.key] = w.text
   }
-  const args = positional.map((w) => w.text)
-  if (regex) args.unshift(regex.literal)
 
   if (args.length < spec.min) return fail(`too few arguments for ${verb}: write ${spec.usage}`)
   if (args.length > spec.max) {
     const quote = verb === 'sh' ? ' (quote the command)' : verb === 'stdout' ? ' (quote the text)' : ''
     return fail(`too many arguments for ${verb}: write ${spec.usage}${quote}`)
   }
-  const a = (i: number) => args[i]!
 
   let withinMs = DEFAULT_WITHIN_MS
   if (options.within !== undefined) {
@@ -164,119 +163,123 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
     withinMs = d.ms
   }
 
-  const problem = validate()
+  const machineArgs: number[] = []
+  const problem = regex ? checkRegex(regex.body, regex.flags) : validate(verb, args, options, machineArgs)
   if (problem) return fail(problem)
   if (regex) {
     options.regex = regex.body
     options.flags = regex.flags
   }
   return { check: { verb, negated, args, options, withinMs, line: lineNo, source }, machineArgs }
+}
 
-  function addressProblem(text: string): string | undefined {
-    const r = parseIPv4(text)
-    return 'error' in r ? r.error : undefined
-  }
+function addressProblem(text: string): string | undefined {
+  const r = parseIPv4(text)
+  return 'error' in r ? r.error : undefined
+}
 
-  function validate(): string | undefined {
-    switch (verb) {
-      case 'ping': {
-        machineArgs.push(0)
-        if (looksLikeAddress(a(1))) return addressProblem(a(1))
-        machineArgs.push(1)
-        return undefined
-      }
-      case 'http': {
-        machineArgs.push(0)
-        let url: URL | undefined
-        try {
-          url = new URL(a(1))
-        } catch {
-          url = undefined
-        }
-        if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-          return `http needs a URL that starts with http:// or https://, not "${a(1)}"`
-        }
-        if (options.status !== undefined && (!/^\d{3}$/.test(options.status) || Number(options.status) < 100 || Number(options.status) > 599)) {
-          return `bad status="${options.status}": an HTTP status is a number from 100 to 599`
-        }
-        return undefined
-      }
-      case 'rule': {
-        const tableProblem = tableCheck(a(0))
-        if (tableProblem) return tableProblem
-        if (a(1).startsWith('-')) return `write the chain before the rule: ${spec.usage}, e.g. rule nat POSTROUTING -s 172.17.0.0/16 -j MASQUERADE`
-        const first = a(2)
-        if (first !== '!' && !first.startsWith('-')) {
-          return `the rule is written as after iptables -A ${a(1)}, starting with an option such as -s or -j, not "${first}"`
-        }
-        if (options['min-packets'] !== undefined && !/^\d{1,15}$/.test(options['min-packets'])) {
-          return `bad min-packets="${options['min-packets']}": write a whole number, e.g. min-packets=1`
-        }
-        return undefined
-      }
-      case 'policy': {
-        const tableProblem = tableCheck(a(0))
-        if (tableProblem) return tableProblem
-        const chains = BUILTIN_CHAINS[a(0)]!
-        if (!chains.includes(a(1))) {
-          return `only built-in chains have a policy, and ${a(0)} has ${chains.join(', ')}, not "${a(1)}"${suggestion(a(1), chains)}`
-        }
-        if (a(2) !== 'ACCEPT' && a(2) !== 'DROP') return `a policy is ACCEPT or DROP, not "${a(2)}"${suggestion(a(2), ['ACCEPT', 'DROP'])}`
-        return undefined
-      }
-      case 'addr': {
-        machineArgs.push(0)
-        const ifaceProblem = interfaceNameProblem(a(1), 'IFACE')
-        if (ifaceProblem) return ifaceProblem
-        // An address alone stands for itself (a /32).
-        if (!a(2).includes('/')) return addressProblem(a(2))
-        const c = parseCidr(a(2))
-        return 'error' in c ? c.error : undefined
-      }
-      case 'master':
-        return interfaceNameProblem(a(0), 'IFACE') ?? interfaceNameProblem(a(1), 'BRIDGE')
-      case 'route': {
-        machineArgs.push(0)
-        if (a(2) !== 'via') return `write ${spec.usage}, with the word via before the gateway (got "${a(2)}")`
-        const dest = a(1)
-        if (dest !== 'default') {
-          if (dest.includes('/')) {
-            const c = parseCidr(dest)
-            if ('error' in c) return c.error
-          } else if (looksLikeAddress(dest)) {
-            const p = addressProblem(dest)
-            if (p) return p
-          } else {
-            return `DEST is an address, a CIDR or default, not "${dest}"${suggestion(dest, ['default'])}`
-          }
-        }
-        if (looksLikeAddress(a(3))) return addressProblem(a(3))
-        machineArgs.push(3)
-        return undefined
-      }
-      case 'sysctl': {
-        machineArgs.push(0)
-        if (!/^[A-Za-z0-9_.\/-]+$/.test(a(1))) return `"${a(1)}" is not a sysctl key, e.g. net.ipv4.ip_forward`
-        if (a(2) === '') return `sysctl needs the value to compare with: ${spec.usage}`
-        return undefined
-      }
-      case 'netns':
-        if (!/^[A-Za-z0-9_.-]+$/.test(a(0)) || a(0) === '.' || a(0) === '..') {
-          return `"${a(0)}" is not a network namespace name: letters, digits, -, _ and .`
-        }
-        return undefined
-      case 'exit':
-        if (!/^\d{1,3}$/.test(a(0)) || Number(a(0)) > 255) return `exit needs a number from 0 to 255, not "${a(0)}"`
-        return undefined
-      case 'stdout':
-        if (regex) return checkRegex(regex.body, regex.flags)
-        if (a(0) === '') return 'stdout needs the text to look for: stdout "text"'
-        return undefined
-      case 'sh':
-        machineArgs.push(0)
-        if (a(1).trim() === '') return `sh needs a command: ${spec.usage}`
-        return undefined
+/** What is wrong with the arguments of a check, if anything; notes the ones that name machines. */
+function validate(verb: CheckVerb, args: string[], options: Record<string, string>, machineArgs: number[]): string | undefined {
+  const a = (i: number) => args[i]!
+  const usage = VERBS[verb].usage
+  switch (verb) {
+    case 'ping': {
+      machineArgs.push(0)
+      if (looksLikeAddress(a(1))) return addressProblem(a(1))
+      machineArgs.push(1)
+      return undefined
     }
+    case 'http': {
+      machineArgs.push(0)
+      let url: URL | undefined
+      try {
+        url = new URL(a(1))
+      } catch {
+        url = undefined
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+        return `http needs a URL that starts with http:// or https://, not "${a(1)}"`
+      }
+      // A status, or a class of them: 404, 2xx.
+      if (options.status !== undefined && !/^[1-5](?:\d\d|xx)$/.test(options.status)) {
+        return `bad status="${options.status}": write an HTTP status from 100 to 599, or a class such as 2xx`
+      }
+      return undefined
+    }
+    case 'rule': {
+      const tableProblem = tableCheck(a(0))
+      if (tableProblem) return tableProblem
+      if (a(1).startsWith('-')) return `write the chain before the rule: ${usage}, e.g. rule nat POSTROUTING -s 172.17.0.0/16 -j MASQUERADE`
+      const first = a(2)
+      if (first !== '!' && !first.startsWith('-')) {
+        return `the rule is written as after iptables -A ${a(1)}, starting with an option such as -s or -j, not "${first}"`
+      }
+      if (options['min-packets'] !== undefined && !/^\d{1,15}$/.test(options['min-packets'])) {
+        return `bad min-packets="${options['min-packets']}": write a whole number, e.g. min-packets=1`
+      }
+      return undefined
+    }
+    case 'policy': {
+      const tableProblem = tableCheck(a(0))
+      if (tableProblem) return tableProblem
+      const chains = BUILTIN_CHAINS[a(0)]!
+      if (!chains.includes(a(1))) {
+        return `only built-in chains have a policy, and ${a(0)} has ${chains.join(', ')}, not "${a(1)}"${suggestion(a(1), chains)}`
+      }
+      if (a(2) !== 'ACCEPT' && a(2) !== 'DROP') return `a policy is ACCEPT or DROP, not "${a(2)}"${suggestion(a(2), ['ACCEPT', 'DROP'])}`
+      return undefined
+    }
+    case 'addr': {
+      machineArgs.push(0)
+      const ifaceProblem = interfaceNameProblem(a(1), 'IFACE')
+      if (ifaceProblem) return ifaceProblem
+      // An address alone stands for itself (a /32).
+      if (!a(2).includes('/')) return addressProblem(a(2))
+      const c = parseCidr(a(2))
+      return 'error' in c ? c.error : undefined
+    }
+    case 'master':
+      return interfaceNameProblem(a(0), 'IFACE') ?? interfaceNameProblem(a(1), 'BRIDGE')
+    case 'route': {
+      machineArgs.push(0)
+      if (a(2) !== 'via') return `write ${usage}, with the word via before the gateway (got "${a(2)}")`
+      const dest = a(1)
+      if (dest !== 'default') {
+        if (dest.includes('/')) {
+          const c = parseCidr(dest)
+          if ('error' in c) return c.error
+        } else if (looksLikeAddress(dest)) {
+          const p = addressProblem(dest)
+          if (p) return p
+        } else {
+          return `DEST is an address, a CIDR or default, not "${dest}"${suggestion(dest, ['default'])}`
+        }
+      }
+      if (looksLikeAddress(a(3))) return addressProblem(a(3))
+      machineArgs.push(3)
+      return undefined
+    }
+    case 'sysctl': {
+      machineArgs.push(0)
+      if (!/^[A-Za-z0-9_.\/-]+$/.test(a(1))) return `"${a(1)}" is not a sysctl key, e.g. net.ipv4.ip_forward`
+      if (a(2) === '') return `sysctl needs the value to compare with: ${usage}`
+      return undefined
+    }
+    case 'netns':
+      if (!/^[A-Za-z0-9_.-]+$/.test(a(0)) || a(0) === '.' || a(0) === '..') {
+        return `"${a(0)}" is not a network namespace name: letters, digits, -, _ and .`
+      }
+      return undefined
+    case 'exit':
+      if (!/^\d{1,3}$/.test(a(0)) || Number(a(0)) > 255) return `exit needs a number from 0 to 255, not "${a(0)}"`
+      return undefined
+    case 'stdout':
+      if (a(0) === '') return 'stdout needs the text to look for: stdout "text"'
+      return undefined
+    case 'sh':
+      machineArgs.push(0)
+      if (a(1).trim() === '') return `sh needs a command: ${usage}`
+      return undefined
   }
 }
 

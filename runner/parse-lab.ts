@@ -63,7 +63,7 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   const decoded = decodeLabText(input)
   if (!('text' in decoded)) return { problems: [{ file, line: decoded.line, message: decoded.message }] }
   const text = decoded.text
-  if (text.trim() === '') {
+  if (!/\S/.test(text)) {
     return { problems: [{ file, line: 1, message: 'empty file: a lab needs front matter (a line ---, title: …, a line ---) and at least one block' }] }
   }
   const index = new LineIndex(text)
@@ -75,6 +75,8 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   const machines = meta ? machinesOf(meta.topology) : undefined
 
   const blocks: Block[] = []
+  /** Arguments of checks that name machines, looked up once the topology is known. */
+  const named: NamedMachine[] = []
   let epilogue = ''
   const bodyOffset = front.bodyOffset
   if (bodyOffset !== undefined) {
@@ -87,14 +89,14 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
       for (const f of fenced) {
         const prose = text.slice(proseStart, Math.max(proseStart, f.start))
         proseStart = Math.max(proseStart, f.end)
-        const block = readBlock(f, prose, labTimeout, problems)
+        const block = readBlock(f, prose, labTimeout, problems, named)
         if (block) blocks.push(block)
       }
       epilogue = text.slice(Math.min(proseStart, text.length))
     }
   }
 
-  checkBlocksInContext(blocks, machines, problems)
+  checkBlocksInContext(blocks, named, machines, problems)
 
   if (meta && problems.length === 0 && blocks.every((b) => b.kind === 'shown')) {
     problems.push({ line: 1, message: 'this lab has no step, setup, solution, output or check block: nothing would run' })
@@ -116,25 +118,37 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   return { lab, problems: [] }
 }
 
-function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: Located[]): Block | undefined {
+interface NamedMachine {
+  name: string
+  line: number
+}
+
+function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: Located[], named: NamedMachine[]): Block | undefined {
   if (!f.closed) {
     problems.push({ line: f.line, message: `this code block is never closed: add a line ${f.fence} after its last line` })
     return undefined
   }
   const info = parseInfo(f.info, f.fence, f.infoColumn)
   for (const p of info.problems) problems.push({ line: f.line, message: p })
-  const base = { line: f.line, contentLine: f.line + 1, info: f.info, content: f.content, prose }
+  // Literals, not spreads of a common base: spreads cost, and blocks can be many.
+  const line = f.line
+  const contentLine = f.line + 1
+  const content = f.content
   switch (info.kind) {
     case 'shown': {
-      const b: ShownBlock = { ...base, kind: 'shown', lang: info.lang }
+      const b: ShownBlock = { kind: 'shown', line, contentLine, info: f.info, content, prose, lang: info.lang }
       return b
     }
     case 'script': {
       const role = info.role!
-      if (f.content.trim() === '') problems.push({ line: f.line, message: `this ${role} is empty: write the commands it runs` })
+      if (!/\S/.test(content)) problems.push({ line, message: `this ${role} is empty: write the commands it runs` })
       const b: ScriptBlock = {
-        ...base,
         kind: 'script',
+        line,
+        contentLine,
+        info: f.info,
+        content,
+        prose,
         role,
         lang: info.lang,
         on: info.on ?? 'host',
@@ -146,38 +160,35 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
       return b
     }
     case 'output': {
-      const b: OutputBlock = { ...base, kind: 'output', lines: f.content === '' ? [] : f.content.split('\n') }
+      const b: OutputBlock = { kind: 'output', line, contentLine, info: f.info, content, prose, lines: content === '' ? [] : content.split('\n') }
       return b
     }
     case 'check': {
       const checks: Check[] = []
-      const lines = f.content.split('\n')
+      const lines = content.split('\n')
+      let written = false
       for (let i = 0; i < lines.length; i++) {
         const l = lines[i]!
         const t = l.trim()
         if (t === '' || t.startsWith('#')) continue
-        const r = parseCheck(l, f.line + 1 + i)
-        if (r.problem !== undefined) problems.push({ line: f.line + 1 + i, message: r.problem })
+        written = true
+        const r = parseCheck(l, contentLine + i)
+        if (r.problem !== undefined) problems.push({ line: contentLine + i, message: r.problem })
         else if (r.check) {
           checks.push(r.check)
-          machineArgsOf.set(r.check, r.machineArgs)
+          for (const a of r.machineArgs) named.push({ name: r.check.args[a]!, line: r.check.line })
         }
       }
-      if (checks.length === 0 && !lines.some((l) => l.trim() !== '' && !l.trim().startsWith('#'))) {
-        problems.push({ line: f.line, message: 'this check block has no checks: write one a line, e.g. ping box1 box2' })
-      }
-      const b: CheckBlock = { ...base, kind: 'check', checks }
+      if (!written) problems.push({ line, message: 'this check block has no checks: write one a line, e.g. ping box1 box2' })
+      const b: CheckBlock = { kind: 'check', line, contentLine, info: f.info, content, prose, checks }
       if (info.hint !== undefined) b.hint = info.hint
       return b
     }
   }
 }
 
-/** Which arguments of a parsed check name machines (kept aside: Check has no such field). */
-const machineArgsOf = new WeakMap<Check, number[]>()
-
 /** What depends on more than one block, or on the topology. */
-function checkBlocksInContext(blocks: Block[], machines: string[] | undefined, problems: Located[]): void {
+function checkBlocksInContext(blocks: Block[], named: NamedMachine[], machines: string[] | undefined, problems: Located[]): void {
   const knownMachine = (name: string, line: number, what: string) => {
     if (!machines || machines.includes(name)) return
     problems.push({
@@ -185,6 +196,7 @@ function checkBlocksInContext(blocks: Block[], machines: string[] | undefined, p
       message: `unknown machine "${name}"${what}${suggestion(name, machines) || `; this lab has ${machines.join(', ')}`}`,
     })
   }
+  for (const n of named) knownMachine(n.name, n.line, '')
   let lastScript: ScriptBlock | undefined
   const ids = new Map<string, number>()
   let solutions = 0
@@ -207,7 +219,6 @@ function checkBlocksInContext(blocks: Block[], machines: string[] | undefined, p
       }
     } else if (b.kind === 'check') {
       for (const c of b.checks) {
-        for (const i of machineArgsOf.get(c) ?? []) knownMachine(c.args[i]!, c.line, '')
         if ((c.verb === 'exit' || c.verb === 'stdout') && !lastScript) {
           problems.push({ line: c.line, message: `${c.verb} is about the step before it, but no step comes before this check` })
         }

@@ -4,13 +4,16 @@
 // learner's to find, so they are never shown (nslab solve runs them).
 import { createColors } from './colors.js'
 import type { Block, Lab, ScriptBlock } from './lab.js'
+import type { LabProse } from './lab-prose.js'
 import { taskHeader, type LabTasks, type Task } from './lab-tasks.js'
-import { renderMarkdown } from './render-markdown.js'
+import { renderTokens } from './render-tokens.js'
 
 export interface RenderTaskOptions {
   color: boolean
   /** Columns to wrap prose to. */
   width?: number
+  /** The lab's prose, lexed (labProse). */
+  prose: LabProse
 }
 
 /** A task as the learner reads it in the terminal: prose, commands to type, the way to check. */
@@ -29,7 +32,7 @@ export function renderTask(lab: Lab, tasks: LabTasks, task: Task, opts: RenderTa
 /** What closes the lab: blocks after the last check block, and the epilogue. */
 export function renderEnding(lab: Lab, tasks: LabTasks, opts: RenderTaskOptions): string {
   const lines = renderBlocks(lab, tasks.after, opts)
-  if (lab.epilogue.trim()) lines.push('', ...renderMarkdown(lab.epilogue, { color: opts.color, width: opts.width ?? 80 }).split('\n'))
+  if (opts.prose.epilogue.length) lines.push('', ...renderTokens(opts.prose.epilogue, { color: opts.color, width: opts.width ?? 80 }).split('\n'))
   while (lines[0] === '') lines.shift()
   return lines.join('\n')
 }
@@ -47,7 +50,8 @@ function renderBlocks(lab: Lab, indexes: number[], opts: RenderTaskOptions): str
   for (const i of indexes) {
     const b = lab.blocks[i]
     if (!b) continue
-    if (b.prose.trim()) para(renderMarkdown(b.prose, { color: opts.color, width }).split('\n'))
+    const prose = opts.prose.blocks[i]
+    if (prose) para(renderTokens(prose, { color: opts.color, width }).split('\n'))
     const lines = blockLines(b, c, shownOn)
     if (lines.length) para(lines)
   }
@@ -80,14 +84,15 @@ function blockLines(b: Block, c: C, shownOn: Set<string>): string[] {
 function stepLines(b: ScriptBlock, c: C, shownOn: Set<string>): string[] {
   const out: string[] = []
   if (b.on !== 'host') {
-    const how = `in the lab shell, \`on ${b.on}\` opens a shell there, \`on ${b.on} COMMAND\` runs one`
+    const code = (x: string) => (c.enabled ? c.cyan(x) : `\`${x}\``)
+    const how = `in the lab shell, ${code(`on ${b.on}`)} opens a shell there, ${code(`on ${b.on} COMMAND`)} runs one`
     out.push(c.dim(shownOn.has(b.on) ? `    on ${b.on}:` : `    on ${b.on} (${how}):`))
     shownOn.add(b.on)
   }
   out.push(...commandLines(b, c))
   const notes: string[] = []
   if (b.background) notes.push('it keeps running: start it with & at the end, or in a second shell')
-  if (typeof b.exit === 'number' && b.exit !== 0) notes.push(`it fails on purpose (exit status ${b.exit})`)
+  if (typeof b.exit === 'number' && b.exit !== 0) notes.push(`it fails on purpose: exit status ${b.exit}`)
   for (const n of notes) out.push(c.dim(`    (${n})`))
   return out
 }

@@ -30,7 +30,7 @@ export async function resetCommand(argv: string[], _ctx: LearnerContext = {}): P
   const first = tasks.tasks[0]
   process.stdout.write(
     `${c.green('✓')} ${c.bold(old.name)} was reset: a fresh lab host, progress cleared.\n` +
-      (first ? `\n${renderTask(up.lab, tasks, first, { color, width: Math.min(process.stdout.columns ?? 80, 100) })}\n` : ''),
+      (first ? `\n${renderTask(up.lab, tasks, first, { color, width: Math.min(process.stdout.columns ?? 80, 100), prose: up.prose })}\n` : ''),
   )
   return 0
 }

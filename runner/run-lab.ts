@@ -6,6 +6,8 @@ import { matchOutput } from './match-output.js'
 import { NslabError } from './nslab-error.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
 import { createSandbox, type Sandbox } from './sandbox.js'
+import { programsOfLab } from './programs-of-lab.js'
+import { requirePrograms } from './require-programs.js'
 
 export interface RunLabOptions {
   lab: Lab
@@ -47,6 +49,7 @@ export async function runLab(opts: RunLabOptions): Promise<LabResult> {
 
   let sandbox: Sandbox
   try {
+    requirePrograms(programsOfLab(lab))
     sandbox =
       opts.sandbox ??
       (await createSandbox({

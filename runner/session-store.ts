@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Lab } from './lab.js'
+import type { LabProse } from './lab-prose.js'
 import type { SandboxHandle } from './sandbox.js'
 
 /** A lab host that outlives the command that made it (nslab up, run --keep). */
@@ -25,7 +26,7 @@ export interface Session {
   /** Start time (clock ticks after boot, /proc/PID/stat) of sandbox.pid: tells it from a later process with that pid. */
   sandboxStart?: number
   /** The parsed lab, reused while the file is unchanged, so that nslab check need not parse it. */
-  labCache?: { mtimeMs: number; size: number; lab: Lab }
+  labCache?: { mtimeMs: number; size: number; lab: Lab; prose?: LabProse }
 }
 
 /** Per-user folder of sessions; each user's own, so users never collide. */

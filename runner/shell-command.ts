@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline'
 import { colorEnabled, createColors } from './colors.js'
 import { interactive } from './exec.js'
-import { attachSession, commandFor, progressText, resolveSession, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
+import { attachSession, commandFor, progressText, resolveSession, sandboxIsOurs, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
 import { labTasks } from './lab-tasks.js'
 import { machinesOf } from './lab.js'
 import { NslabError } from './nslab-error.js'
@@ -144,7 +144,8 @@ async function interactiveShell(s: Session, sandbox: Sandbox, machine: string): 
   const [requests, replies] = shell.pipes
   if (requests && replies) serve(requests, replies, s.name)
   const code = await shell.done
-  process.stdout.write(c.dim(`Left the lab shell; ${s.name} is still up (${commandFor('check', s)}, ${commandFor('down', s)}).\n`))
+  if (sandboxIsOurs(s)) process.stdout.write(c.dim(`Left the lab shell; ${s.name} is still up (${commandFor('check', s)}, ${commandFor('down', s)}).\n`))
+  else process.stdout.write(`The lab host of ${s.name} has ended (nslab down, reset or a kill); the shell with it.\n`)
   return code
 }
 

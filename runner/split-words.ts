@@ -64,8 +64,15 @@ export function splitWords(line: string, column0 = 0): SplitResult {
         text += line[i + 1]
         i += 2
       } else {
-        text += c
-        i++
+        // A run of plain characters at once: one slice, not one string per character.
+        let j = i + 1
+        while (j < n) {
+          const d = line.charCodeAt(j)
+          if (d === 32 || d === 9 || d === 39 || d === 34 || d === 92) break
+          j++
+        }
+        text += line.slice(i, j)
+        i = j
       }
     }
     const word: Word = { text, start, end: i, raw: line.slice(start, i) }

@@ -7,6 +7,7 @@ import { childProcesses, processInfo } from './exec.js'
 import { formatDuration } from './format-duration.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
 import type { Lab } from './lab.js'
+import { labProse, type LabProse } from './lab-prose.js'
 import { labTasks } from './lab-tasks.js'
 import { renderEnding, renderTask } from './render-task.js'
 import { checkSessionName, commandFor, parseLabFile, progressText, sandboxIsOurs, sessionState, writeInside } from './learner-session.js'
@@ -56,7 +57,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   const name = checkSessionName(v.values.name ?? basename(file).replace(/\.md$/, ''))
   const up = await bringUp({ file, name, ...(ipt ? { iptables: ipt } : {}) })
   if ('failed' in up) return up.failed
-  process.stdout.write(welcome(up.session, up.lab, up.sandbox, up.timing))
+  process.stdout.write(welcome(up))
   return 0
 }
 
@@ -85,6 +86,7 @@ export interface BringUpOptions {
 interface Up {
   session: Session
   lab: Lab
+  prose: LabProse
   sandbox: Sandbox
   timing: { hostMs: number; setupMs: number }
 }
@@ -98,6 +100,8 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
   const lab = await parseLabFile(opts.file)
   const st = statSync(opts.file)
   const tasks = labTasks(lab)
+  // Lexed now, so that nslab check never loads the Markdown lexer.
+  const prose = await labProse(lab)
   const session: Session = {
     name: opts.name,
     lab: opts.file,
@@ -109,7 +113,7 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
     checks: tasks.tasks.length,
     ready: false,
     upPid: process.pid,
-    labCache: { mtimeMs: st.mtimeMs, size: st.size, lab },
+    labCache: { mtimeMs: st.mtimeMs, size: st.size, lab, prose },
   }
   await claimName(session)
 
@@ -164,7 +168,7 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
     session.ready = true
     delete session.upPid
     saveSession(session)
-    return { session, lab, sandbox, timing: { hostMs, setupMs } }
+    return { session, lab, prose, sandbox, timing: { hostMs, setupMs } }
   } catch (e) {
     if (sandbox) await takeDown(session, sandbox)
     else removeSession(session.name)
@@ -209,7 +213,7 @@ export async function takeDown(session: Session, sandbox?: Sandbox): Promise<voi
   removeSession(session.name)
 }
 
-function welcome(session: Session, lab: Lab, _sandbox: Sandbox, timing: { hostMs: number; setupMs: number }): string {
+function welcome({ session, lab, prose, timing }: Up): string {
   const color = colorEnabled(process.stdout)
   const c = createColors(color)
   const width = Math.min(process.stdout.columns ?? 80, 100)
@@ -219,8 +223,8 @@ function welcome(session: Session, lab: Lab, _sandbox: Sandbox, timing: { hostMs
     `${c.green('✓')} ${c.bold(session.name)} is up: ${lab.title}  ${c.dim(`(lab host ${formatDuration(timing.hostMs)}, setup ${formatDuration(timing.setupMs)})`)}`,
     '',
   ]
-  if (first) out.push(renderTask(lab, tasks, first, { color, width }))
-  else out.push(renderEnding(lab, tasks, { color, width }) || 'This lab has no tasks to check.')
+  if (first) out.push(renderTask(lab, tasks, first, { color, width, prose }))
+  else out.push(renderEnding(lab, tasks, { color, width, prose }) || 'This lab has no tasks to check.')
   out.push(
     '',
     `Work in the lab: ${c.bold(commandFor('shell', session))}    Check your work: ${c.bold(commandFor('check', session))}    End it: ${c.bold(commandFor('down', session))}`,

@@ -5,10 +5,11 @@
 // run. Nothing here touches the host: the guest has no network device, and
 // the host's files are read-only under a tmpfs layer.
 
-import { openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
+import { existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { LAB_MODULES_DONE } from './build-initramfs.js'
 import { createEventsReporter } from './events-reporter.js'
 import { run } from './exec.js'
 import { loadLabs } from './load-labs.js'
@@ -37,6 +38,9 @@ export type GuestLine =
 
 export const EVENTS_PORT_NAME = 'nslab.events'
 
+/** Longest wait for the lab modules (seconds under emulation, well under this). */
+const MODULES_WAIT_MS = 120_000
+
 /** The device of the virtio-serial port with that name (/dev/vportNpM), as sysfs names it. */
 export function findEventsPort(sysfs = '/sys/class/virtio-ports'): string | undefined {
   let ports: string[] = []
@@ -61,6 +65,11 @@ export async function runGuest(job: GuestJob, write: (line: string) => void): Pr
   const ipt = await run({ file: `iptables-${job.iptables}`, args: ['-V'], timeoutMs: 20_000 }).catch((e: unknown) => ({ stdout: '', output: String(e) }))
   const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0])
   send({ type: 'vm-info', release: release(), iptables: ipt.stdout.trim() || `iptables-${job.iptables}: ${ipt.output.trim()}`, uptimeMs: Math.round(uptime * 1000) })
+  // The lab modules load in the background while this program starts; the labs need them.
+  if (existsSync('/run/nslab-vm/modules.order')) {
+    const until = Date.now() + MODULES_WAIT_MS
+    while (!existsSync(LAB_MODULES_DONE) && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+  }
   const reporter = createEventsReporter({ write })
   const emit = (e: RunEvent) => reporter.onEvent(e)
   const { labs, problems } = loadLabs(job.labs)

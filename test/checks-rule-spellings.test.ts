@@ -5,6 +5,7 @@ import t from 'tap'
 import { runCheck } from '../checks/run-check.js'
 import type { CheckContext } from '../checks/check-context.js'
 import type { Check, Lab, Topology } from '../runner/lab.js'
+import { parseCheck } from '../runner/parse-check.js'
 import { createSandbox } from '../runner/sandbox.js'
 
 const topology: Topology = {
@@ -95,9 +96,15 @@ const rejected: [string, RegExp][] = [
   ['nat PREROUTING -o docker0 -j DNAT --to-destination 172.17.0.2', /Can't use -o with PREROUTING|Invalid argument/],
 ]
 
-function check(line: string, negated: boolean): Check {
-  const args = (line.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []).map((w) => w.replace(/"([^"]*)"/g, '$1'))
-  return { verb: 'rule', negated, args, options: {}, withinMs: 0, line: 1, source: `${negated ? 'no ' : ''}rule ${line}` }
+/**
+ * The check line as a lab's check block parses it. A near miss polls through
+ * its window, so it gets a short one (1 s; its attempts still get the full
+ * second of grace, so a loaded machine does not turn them into timeouts).
+ */
+function check(line: string, negated: boolean, withinMs = 2000): Check {
+  const p = parseCheck(`${negated ? 'no ' : ''}rule ${line}`, 1)
+  if (!p.check) throw new Error(`rule ${line}: ${p.problem}`)
+  return { ...p.check, withinMs }
 }
 
 for (const backend of ['nft', 'legacy'] as const) {
@@ -110,15 +117,17 @@ for (const backend of ['nft', 'legacy'] as const) {
     t.equal(s.exitCode, 0, s.output)
     const ctx: CheckContext = { lab, exec: (o) => sb.exec(o), addressOf: (n) => sb.addressOf(n) }
     for (const [line, holds, why] of cases) {
-      const pos = await runCheck(check(line, false), ctx)
-      const neg = await runCheck(check(line, true), ctx)
+      const pos = await runCheck(check(line, false, holds ? 2000 : 1000), ctx)
+      const neg = await runCheck(check(line, true, 1000), ctx)
       t.notOk(pos.invalid, `rule ${line} is a valid rule`)
       t.equal(pos.ok, holds, `rule ${line} → ${holds ? 'matches' : 'no match'} (${why}): ${pos.sentence}`)
       t.equal(neg.ok, !holds, `  no rule … → ${holds ? 'fails' : 'passes'}`)
+      // Judged, not timed out: the sentence says which rule is or is not there.
+      for (const r of [pos, neg]) t.match(r.sentence, holds ? / has the rule "/ : / has no rule like "/, `  ${r.sentence.slice(0, 80)}`)
     }
     for (const [line, message] of rejected) {
-      const pos = await runCheck(check(line, false), ctx)
-      const neg = await runCheck(check(line, true), ctx)
+      const pos = await runCheck(check(line, false, 1000), ctx)
+      const neg = await runCheck(check(line, true, 1000), ctx)
       t.ok(pos.invalid && !pos.ok, `rule ${line} → iptables rejects it: ${pos.sentence}`)
       t.match(pos.sentence, message, '  in its own words')
       t.ok(neg.invalid && !neg.ok, '  and the no form fails too')
@@ -128,17 +137,17 @@ for (const backend of ['nft', 'legacy'] as const) {
     const add = await sb.exec({ machine: 'host', script: `iptables -A DOCKER-USER -m comment --comment ${JSON.stringify(odd).replace(/\$/g, '\\$')} -j RETURN; iptables -S DOCKER-USER | grep comment` })
     t.equal(add.exitCode, 0, add.output)
     const spec = ['DOCKER-USER', '-m', 'comment', '--comment', odd, '-j', 'RETURN']
-    const same = await runCheck({ ...check('filter', false), args: ['filter', ...spec] }, ctx)
+    const same = await runCheck({ ...check('filter X -j RETURN', false), args: ['filter', ...spec] }, ctx)
     t.ok(same.ok, `a comment with quotes and $: ${same.sentence}`)
-    const other = await runCheck({ ...check('filter', false), args: ['filter', ...spec.map((a) => (a === odd ? `${odd}!` : a))] }, ctx)
+    const other = await runCheck({ ...check('filter X -j RETURN', false), args: ['filter', ...spec.map((a) => (a === odd ? `${odd}!` : a))] }, ctx)
     t.notOk(other.ok, `and one character more is another rule: ${other.sentence}`)
     t.notOk(other.invalid)
 
     // min-packets reads the counters: nothing has hit these rules.
-    const counted = await runCheck({ ...check('filter DOCKER-USER -s 10.1.0.0/16 -j DROP', false), options: { 'min-packets': '1' } }, ctx)
+    const counted = await runCheck(check('filter DOCKER-USER -s 10.1.0.0/16 -j DROP min-packets=1', false, 1000), ctx)
     t.notOk(counted.ok, counted.sentence)
     t.match(counted.sentence, /counted 0 packets, not at least 1$/)
-    const zero = await runCheck({ ...check('filter DOCKER-USER -s 10.1.0.0/16 -j DROP', false), options: { 'min-packets': '0' } }, ctx)
+    const zero = await runCheck(check('filter DOCKER-USER -s 10.1.0.0/16 -j DROP min-packets=0', false), ctx)
     t.ok(zero.ok, zero.sentence)
   })
 }

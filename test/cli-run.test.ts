@@ -136,6 +136,17 @@ t.test('a machine that lacks a program: one clear message naming the package, ex
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
 })
 
+t.test("a lab whose server is missing: the lab names its package before anything runs", async (t) => {
+  const r = spawnSync(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', `for p in /usr/sbin/nginx /usr/bin/nginx; do [ -e $p ] && mount --bind /dev/null $p; done; exec "$0" "$@"`, process.execPath, CLI, 'run', 'labs/dnat-port-forward.md'],
+    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+  )
+  t.equal(r.status, 3, r.stdout + r.stderr)
+  t.match(r.stderr, /lacks `nginx`/)
+  t.match(r.stderr, /apt-get install nginx-light/)
+})
+
 t.test('nslab prove: every check of the shipped labs can fail', async (t) => {
   const r = nslab(['prove', 'labs', '-j', '2'], { timeout: 600_000 })
   t.equal(r.code, 0, r.stdout.split('\n').filter((l) => l.startsWith('✗')).join('\n') + r.stderr)

@@ -53,7 +53,7 @@ const WORDS = [
   'internet', 'host', 'on=box1', 'on=', 'exit=any', 'timeout=5s', 'timeout=x', 'background', 'id=a', 'hint="', 'within=1s',
   'status=200', 'contains="', 'min-packets=1', '172.17.0.0/33', '300.1.1.1', '"', "'", '\\', '/', '/a(/', '=', '#', '\t', '  ',
   'title:', 'topology:', 'docker: true', 'containers: [box1, box1]', 'ip: 1', '{', '[', ']', '&a', '*a', '!', ':', '<details>',
-  '\u00e9', '\u200b', '\ud83d\ude00', '\r', '\0',
+  'constructor', '__proto__', 'toString', '1constructor', '\u00e9', '\u200b', '\ud83d\ude00', '\r', '\0',
 ]
 
 type Mutation = (lines: string[]) => string[]

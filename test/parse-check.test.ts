@@ -34,6 +34,7 @@ t.test('every verb, written right', async (t) => {
     machineArgs: [0],
   })
   t.same(ok('http box1 https://box2/').args, ['box1', 'https://box2/'])
+  t.same(ok('http box1 http://box2/ status=4xx').options, { status: '4xx' })
   t.same(ok('rule nat POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE min-packets=3'), {
     verb: 'rule',
     negated: false,
@@ -55,6 +56,7 @@ t.test('every verb, written right', async (t) => {
   t.same(ok('route box1 198.51.100.1 via 172.17.0.1').args, ['box1', '198.51.100.1', 'via', '172.17.0.1'])
   t.same(ok('sysctl host net.ipv4.ip_forward 1').args, ['host', 'net.ipv4.ip_forward', '1'])
   t.same(ok("sysctl box1 net/ipv4/tcp_rmem '4096 131072 6291456'").args, ['box1', 'net/ipv4/tcp_rmem', '4096 131072 6291456'])
+  t.same(ok('sysctl box1 net.ipv4.ip_local_port_range 32768 60999').args, ['box1', 'net.ipv4.ip_local_port_range', '32768', '60999'])
   t.same(ok('netns box1').args, ['box1'])
   t.same(ok('exit 0'), { verb: 'exit', negated: false, args: ['0'], options: {}, withinMs: 2000, machineArgs: [] })
   t.same(ok('no exit 255').negated, true)
@@ -83,6 +85,8 @@ t.test('every mistake, with what would be right', async (t) => {
   t.equal(bad('not ping box1 box2'), 'unknown check "not" (did you mean "no"?)')
   t.equal(bad('frobnicate x'), 'unknown check "frobnicate"; the checks are ping, http, rule, policy, addr, master, route, sysctl, netns, exit, stdout, sh')
   t.equal(bad('no'), '"no" needs a check after it, e.g. no ping box1 internet')
+  t.match(bad('constructor box1'), /^unknown check "constructor"; the checks are /, 'names of Object.prototype are no verbs')
+  t.match(bad('ping a b within=1constructor'), /unknown unit "constructor"/)
   t.equal(bad('ping box1'), 'too few arguments for ping: write ping FROM TO')
   t.equal(bad('ping box1 box2 box3'), 'too many arguments for ping: write ping FROM TO')
   t.equal(bad('ping box1 300.1.1.1'), '"300.1.1.1" is not an IPv4 address: 300 is more than 255')
@@ -93,7 +97,8 @@ t.test('every mistake, with what would be right', async (t) => {
   t.equal(bad('ping box1 box2 within='), 'within= needs a value')
   t.equal(bad('http box1 box2:80'), 'http needs a URL that starts with http:// or https://, not "box2:80"')
   t.equal(bad('http box1 ftp://box2/'), 'http needs a URL that starts with http:// or https://, not "ftp://box2/"')
-  t.equal(bad('http box1 http://box2/ status=2xx'), 'bad status="2xx": an HTTP status is a number from 100 to 599')
+  t.equal(bad('http box1 http://box2/ status=600'), 'bad status="600": write an HTTP status from 100 to 599, or a class such as 2xx')
+  t.equal(bad('http box1 http://box2/ status=ok'), 'bad status="ok": write an HTTP status from 100 to 599, or a class such as 2xx')
   t.equal(bad('http box1 http://box2/ statsu=200'), 'unknown option "statsu=" for http (did you mean "status"?)')
   t.equal(bad('rule nta POSTROUTING -j MASQUERADE'), 'unknown table "nta" (did you mean "nat"?)')
   t.equal(bad('rule nat -A POSTROUTING -j MASQUERADE'), 'write the chain before the rule: rule TABLE CHAIN SPEC…, e.g. rule nat POSTROUTING -s 172.17.0.0/16 -j MASQUERADE')

@@ -504,3 +504,22 @@ t.test('never throws, whatever it is given', async (t) => {
   // A solution in <details> with blank lines around it still counts.
   t.equal(labOf('---\ntitle: x\n---\n<details>\n\n```sh solution\ntrue\n```\n\n</details>\n').blocks[0]!.kind, 'script')
 })
+
+t.test('the examples of docs/lab-format.md are what they say', async (t) => {
+  const doc = readFileSync(new URL('../docs/lab-format.md', import.meta.url), 'utf8')
+  const first = /````markdown\n([\s\S]*?)\n````/.exec(doc)![1]! + '\n'
+  const l = labOf(first, 'first.md')
+  t.same(l.blocks.map((b) => b.kind), ['script', 'output', 'check'])
+  // The front matter example, with a step to make it a lab.
+  const front = /```yaml\n(---\n[\s\S]*?\n---\n)```/.exec(doc)![1]!
+  t.ok(labOf(front + '```sh step\ntrue\n```\n', 'front.md'))
+  // The examples of every check, each a valid check (exit and stdout after a step).
+  const checks = /Examples:\n\n```check\n([\s\S]*?)```/.exec(doc)![1]!
+  const withTopology = `---\ntitle: x\ntopology:\n  docker: true\n  containers: [box1, box2]\n  internet: true\n---\n\`\`\`sh step\ntrue\n\`\`\`\n\`\`\`check\n${checks}\`\`\`\n`
+  const all = labOf(withTopology, 'checks.md')
+  t.same(
+    new Set((all.blocks[1] as CheckBlock).checks.map((c) => c.verb)),
+    new Set(['ping', 'http', 'rule', 'policy', 'addr', 'master', 'route', 'sysctl', 'netns', 'exit', 'stdout', 'sh']),
+    'the examples show every verb',
+  )
+})

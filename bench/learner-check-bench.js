@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// How long `nslab check` takes on a lab that is up, when the current task's
+// checks pass: the whole command, as a learner runs it (a new node process,
+// the session read, the checks run on the lab host, the verdict and the next
+// task printed). Usage: node bench/learner-check-bench.js [runs]   (build first)
+//
+// Each run puts the session back before the task it measures, so every run
+// judges the same task and passes it.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const CLI = join(ROOT, 'dist/runner/cli.js')
+const RUNS = Number(process.argv[2] ?? 20)
+const state = mkdtempSync(join(tmpdir(), 'nslab-bench-'))
+const env = { ...process.env, NSLAB_STATE_DIR: state, NO_COLOR: '1' }
+
+function nslab(args) {
+  const t0 = performance.now()
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env, encoding: 'utf8' })
+  return { ms: performance.now() - t0, code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+function time(label, argv, before = () => {}) {
+  const ms = []
+  for (let i = 0; i < RUNS; i++) {
+    before()
+    const t0 = performance.now()
+    const r = spawnSync(argv[0], argv.slice(1), { cwd: ROOT, env, encoding: 'utf8' })
+    ms.push(performance.now() - t0)
+    if (r.status !== 0 && !(argv.includes('check') && r.status === 1)) throw new Error(`${label}: exit ${r.status}\n${r.stderr}`)
+    if (argv.includes('check') && !/✓ Task/.test(r.stdout)) throw new Error(`${label}: the task did not pass:\n${r.stdout}`)
+  }
+  ms.sort((a, b) => a - b)
+  const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]
+  return { label, median: q(0.5), p90: q(0.9), min: ms[0], max: ms[ms.length - 1] }
+}
+
+function setPassed(name, passed) {
+  const f = join(state, `${name}.json`)
+  const s = JSON.parse(readFileSync(f, 'utf8'))
+  s.passed = passed
+  writeFileSync(f, JSON.stringify(s))
+}
+
+const rows = []
+try {
+  for (const [name, file] of [['snat', 'labs/snat-outbound.md'], ['tiny', 'test/fixtures/labs-learner/tiny.md']]) {
+    const up = nslab(['up', file, '--name', name])
+    if (up.code !== 0) throw new Error(`nslab up ${file}: ${up.stderr}`)
+  }
+  // SNAT task 2 counts box1's packets: send some once, as the learner would.
+  nslab(['shell', 'snat', '--', 'ip netns exec box1 ping -c 1 internet >/dev/null'])
+  const node = [process.execPath]
+  rows.push(time('node -e 0 (Node.js start, for scale)', [...node, '-e', '0']))
+  rows.push(time('nslab --version', [...node, CLI, '--version']))
+  rows.push(time('nslab check: tiny task 1 (1 check: sh)', [...node, CLI, 'check', 'tiny'], () => setPassed('tiny', [])))
+  rows.push(time('nslab check: SNAT task 2 (1 check: rule min-packets)', [...node, CLI, 'check', 'snat'], () => setPassed('snat', [0])))
+  rows.push(time('nslab check: SNAT task 1 (5 checks: route, sysctl, rule, policy, no ping)', [...node, CLI, 'check', 'snat'], () => setPassed('snat', [])))
+} finally {
+  nslab(['down', '--all'])
+  rmSync(state, { recursive: true, force: true })
+}
+
+const f = (ms) => `${Math.round(ms)} ms`
+console.log(`${RUNS} runs each; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}\n`)
+console.log('| what | median | p90 | min | max |')
+console.log('| --- | --- | --- | --- | --- |')
+for (const r of rows) console.log(`| ${r.label} | ${f(r.median)} | ${f(r.p90)} | ${f(r.min)} | ${f(r.max)} |`)

@@ -1,0 +1,29 @@
+import type { Token } from 'marked'
+import type { Lab } from './lab.js'
+import { saveSession, type Session } from './session-store.js'
+
+/** The lab's prose as Markdown tokens: each block's (null when it has none) and the epilogue's. */
+export interface LabProse {
+  blocks: (Token[] | null)[]
+  epilogue: Token[]
+}
+
+/**
+ * The lab's prose, lexed. Lexing loads marked and warms its regular
+ * expressions, which costs more than a passing nslab check may take; so it is
+ * done once (nslab up) and kept in the session next to the parsed lab.
+ */
+export async function labProse(lab: Lab, session?: Session): Promise<LabProse> {
+  const cached = session?.labCache?.prose
+  if (cached && session?.labCache?.lab === lab) return cached
+  const { lexMarkdown } = await import('./render-markdown.js')
+  const prose: LabProse = {
+    blocks: lab.blocks.map((b) => (b.prose.trim() ? lexMarkdown(b.prose) : null)),
+    epilogue: lab.epilogue.trim() ? lexMarkdown(lab.epilogue) : [],
+  }
+  if (session?.labCache && session.labCache.lab === lab) {
+    session.labCache.prose = prose
+    saveSession(session)
+  }
+  return prose
+}
