@@ -71,8 +71,9 @@ done
   : > ${LAB_MODULES_DONE}
 ) &
 if [ -n "$MODS" ] && [ -n "$REL" ]; then
-  # The kernel's own modules where modprobe looks, and busybox's modprobe for the kernel to call.
-  $B mkdir -p "/lib/modules/$REL" && $B mount --bind "$MODS" "/lib/modules/$REL" || say "cannot mount the modules of $REL"
+  # The kernel's own modules where modprobe looks (a link, not a mount: a mount under /usr would keep
+  # a lab host from laying its own layer over /usr), and busybox's modprobe for the kernel to call.
+  $B mkdir -p /lib/modules && $B ln -sfn "$MODS" "/lib/modules/$REL" || say "cannot link the modules of $REL"
   echo /run/nslab-vm/modprobe > /proc/sys/kernel/modprobe
 fi
 $B hostname nslab-vm

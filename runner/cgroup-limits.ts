@@ -32,6 +32,8 @@ export interface CgroupLimits {
   how: string
   /** Move a process (before it starts any other) into every cgroup. */
   join(pid: number): void
+  /** Move a process back to the cgroups of the grading process (a worker kept for the next job). */
+  leave(pid: number): void
   counters(): LimitCounters
   /** End what is left inside (by pid, from the cgroup's own list), then remove the cgroups. */
   release(): Promise<void>
@@ -74,6 +76,15 @@ export function createCgroupLimits(limits: GradeLimits, label = 'grade'): Cgroup
     how: `cgroup v${found.version}: ${controllers.join(', ')}`,
     join(pid) {
       for (const d of made) writeFileSync(`${d}/cgroup.procs`, `${pid}\n`)
+    },
+    leave(pid) {
+      for (const d of made) {
+        try {
+          writeFileSync(`${d.replace(/\/[^/]+$/, '')}/cgroup.procs`, `${pid}\n`)
+        } catch {
+          // gone already: nothing to move
+        }
+      }
     },
     counters: () => readLimitCounters(dirs),
     async release() {

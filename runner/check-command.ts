@@ -9,10 +9,9 @@ import { judgeTask, type TaskVerdict } from './judge-task.js'
 import type { Lab } from './lab.js'
 import { labProse, type LabProse } from './lab-prose.js'
 import { labTasks, type LabTasks, type Task } from './lab-tasks.js'
-import { attachSession, commandFor, latchTask, progressText, resolveSession, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
+import { attachSession, commandFor, latchTask, progressText, resolveSession, sessionLab, writeProgress, type LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
 import type { Sandbox } from './sandbox.js'
-import { SANDBOX_DIR } from './sandbox-paths.js'
 import type { Session } from './session-store.js'
 
 export const CHECK_HELP = `Usage: nslab check [NAME] [--watch] [--verbose]
@@ -27,8 +26,6 @@ shown; one that does not shows what was seen, and its hint.
 
 Exit: 0 when every task of the lab has passed, 1 while some have not.
 `
-
-const PROGRESS_FILE = `${SANDBOX_DIR}/progress`
 
 export async function checkCommand(argv: string[], ctx: LearnerContext = {}): Promise<number> {
   let v
@@ -74,7 +71,7 @@ async function checkOnce(session: Session, lab: Lab, sandbox: Sandbox, ctx: Lear
     return 1
   }
   const s = latchTask(session, current.index, false)
-  await writeInside(s, sandbox, PROGRESS_FILE, `${progressText(s)}\n`)
+  await writeProgress(s, sandbox)
   // The verdict first; the next task's text needs the Markdown renderer, loaded only now.
   process.stdout.write(formatPass(current, total, v, c, false).join('\n') + '\n')
   process.stdout.write(['', ...(await nextText(s, lab, tasks, { color, width }, c))].join('\n') + '\n')
@@ -130,7 +127,7 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
         if (ac.signal.aborted) break
         if (v.ok) {
           s = latchTask(s, current.index, false)
-          await writeInside(s, sandbox, PROGRESS_FILE, `${progressText(s)}\n`)
+          await writeProgress(s, sandbox)
         }
         last = { task: current, verdict: v }
       }

@@ -108,7 +108,8 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
     const line = lineOf(err.pos[0])
     if (errorLines.has(line)) continue
     errorLines.add(line)
-    problems.push({ line, message: `the front matter is not valid YAML: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })
+    const why = /call stack/i.test(err.message) ? 'it nests too deep' : err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+    problems.push({ line, message: `the front matter is not valid YAML: ${why}` })
   }
   if (problems.length) return { problems, bodyOffset }
 

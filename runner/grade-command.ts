@@ -171,13 +171,22 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s)
   out(`Grading ${lab.file} (${exercises.map((e) => `${e.id}: ${e.max} check${e.max === 1 ? '' : 's'}`).join(', ')})\n`)
   out(`${submissions.length} submission${submissions.length === 1 ? '' : 's'}, ${Math.min(flags.jobs, submissions.length)} at a time\n\n`)
-  const { grades, durationMs, startTime, enforcedBy } = await gradeAll({
-    lab,
-    submissions,
-    flags,
-    host,
-    onGrade: (g) => out(`${progressLine(g, { color, width: process.stdout.columns ?? 100 })}\n`),
-  })
+  const interrupt = interruptOnSignals()
+  let graded
+  try {
+    graded = await gradeAll({
+      lab,
+      submissions,
+      flags,
+      host,
+      signal: interrupt.signal,
+      onGrade: (g) => out(`${progressLine(g, { color, width: process.stdout.columns ?? 100 })}\n`),
+    })
+  } finally {
+    interrupt.dispose()
+    await host.close()
+  }
+  const { grades, durationMs, startTime, enforcedBy } = graded
   out(`\n${scoreboard(grades, exercises, { color, width: process.stdout.columns ?? 100 })}`)
   out(`graded in ${formatDuration(durationMs)}\n`)
 
@@ -203,6 +212,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     await r.close()
     out(`wrote ${flags.junit}\n`)
   }
+  if (interrupt.signal.aborted) return interrupt.exitCode()
   return grades.length === submissions.length && grades.every((g) => g.status === 'pass') ? 0 : 1
 }
 
@@ -213,13 +223,13 @@ export async function gradeAll(opts: {
   flags: Pick<GradeFlags, 'jobs' | 'limits' | 'walkthrough' | 'iptables'>
   host: GradingHost
   onGrade?: (g: Grade) => void
+  /** Ctrl-C: no new submission starts, running ones are ended and reported as not graded. */
   signal?: AbortSignal
 }): Promise<{ grades: Grade[]; durationMs: number; startTime: number; enforcedBy: string[] }> {
   const { lab, submissions, flags, host } = opts
   const startTime = Date.now()
   const t0 = performance.now()
-  const interrupt = opts.signal ? undefined : interruptOnSignals()
-  const signal = opts.signal ?? interrupt!.signal
+  const signal = opts.signal ?? new AbortController().signal
   const free = Array.from({ length: Math.max(1, Math.min(flags.jobs, submissions.length)) }, (_, i) => i)
   const grades: Grade[] = new Array(submissions.length)
   let next = 0
@@ -248,11 +258,7 @@ export async function gradeAll(opts: {
       }
     }
   }
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(flags.jobs, submissions.length)) }, worker))
-  } finally {
-    interrupt?.dispose()
-  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(flags.jobs, submissions.length)) }, worker))
   const done = grades.filter((g): g is Grade => g !== undefined)
   return { grades: done, durationMs: performance.now() - t0, startTime, enforcedBy: enforcedBy(host, flags.limits, [...hows]) }
 }

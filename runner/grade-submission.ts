@@ -1,7 +1,7 @@
 import { createCgroupLimits, type CgroupLimits, type LimitCounters } from './cgroup-limits.js'
 import type { Grade, GradeLimits, Submission } from './grade.js'
 import type { GradeJob } from './grade-worker.js'
-import { askWorker, processCountOf, type GradingHost } from './grading-host.js'
+import { processCountOf, type GradingHost, type WorkerAnswer } from './grading-host.js'
 import type { Block, Lab } from './lab.js'
 import { labExercises, type Exercise } from './lab-exercises.js'
 import { formatBytes } from './load-submission.js'
@@ -43,9 +43,9 @@ export async function gradeSubmission(opts: GradeSubmissionOptions): Promise<Gra
   const limitsBy = cgroup ? cgroup.how : host.cgroups ? `no cgroup could be made (${'unavailable' in cg ? cg.unavailable : ''})` : 'rlimits'
   const job = gradeJob({ ...opts, exercises, prefix: answerPrefix(limits, cgroup, opts) })
   if (cgroup) job.cgroups = cgroup.dirs
-  let reply: Awaited<ReturnType<typeof askWorker>>
+  let workerPid: number | undefined
   const abort = () => {
-    // askWorker's own timer ends it too; this is Ctrl-C.
+    // Ctrl-C: the worker goes, and its sandbox with it.
     if (workerPid) {
       try {
         process.kill(workerPid, 'SIGKILL')
@@ -54,12 +54,12 @@ export async function gradeSubmission(opts: GradeSubmissionOptions): Promise<Gra
       }
     }
   }
-  let workerPid: number | undefined
   opts.signal?.addEventListener('abort', abort, { once: true })
+  let reply: WorkerAnswer
   try {
-    reply = await askWorker(host, opts.slot ?? 0, { job }, limits.timeoutMs + WORKER_GRACE_MS, (pid) => {
+    reply = await host.ask(opts.slot ?? 0, { job }, limits.timeoutMs + WORKER_GRACE_MS, (pid) => {
       workerPid = pid
-      // Into the cgroups before it reads its job: everything it starts is born inside.
+      // Into the cgroups before it has the job: everything it starts for it is born inside.
       if (cgroup) {
         try {
           cgroup.join(pid)
@@ -71,6 +71,8 @@ export async function gradeSubmission(opts: GradeSubmissionOptions): Promise<Gra
   } finally {
     opts.signal?.removeEventListener('abort', abort)
   }
+  // The worker stays for the next submission: out of this one's cgroups before they are emptied.
+  if (cgroup && workerPid && reply.ok) cgroup.leave(workerPid)
   const counters: LimitCounters = cgroup ? cgroup.counters() : { procsRefused: 0, oomKills: 0 }
   await cgroup?.release()
   const limitsHit = limitSentences(counters, limits)

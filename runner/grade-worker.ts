@@ -5,7 +5,11 @@
 // prints the result as JSON on stdout. Whatever the answers do, they do it
 // inside this process's sandbox and limits; if they bring it down, the
 // parent sees that and grades the submission as failing.
+import { readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
+import { run } from './exec.js'
 import { readLimitCounters, type CgroupDirs, type LimitCounters } from './cgroup-limits.js'
 import type { GradeLimits } from './grade.js'
 import type { Lab, ScriptBlock } from './lab.js'
@@ -142,21 +146,41 @@ function seconds(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`
 }
 
+/** One request a line on stdin, one reply a line on stdout, until stdin closes. */
 async function main(): Promise<void> {
-  const chunks: Buffer[] = []
-  for await (const c of process.stdin) chunks.push(c as Buffer)
-  let reply: WorkerReply
-  try {
-    reply = await gradeWorker(JSON.parse(Buffer.concat(chunks).toString('utf8')) as WorkerRequest)
-  } catch (e) {
-    process.stderr.write(`nslab grade worker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
-    process.exitCode = 1
-    return
+  const lines = createInterface({ input: process.stdin })
+  for await (const line of lines) {
+    if (line.trim() === '') continue
+    let reply: WorkerReply
+    try {
+      reply = await gradeWorker(JSON.parse(line) as WorkerRequest)
+    } catch (e) {
+      process.stderr.write(`nslab grade worker: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+      process.exit(1)
+    }
+    if (process.env.NSLAB_GRADE_PRIVATE_IPC === '1') await clearPrivateIpc()
+    await new Promise<void>((resolve) => process.stdout.write(`${JSON.stringify(reply)}\n`, () => resolve()))
   }
-  process.stdout.write(`${JSON.stringify(reply)}\n`, () => {
-    // Children of the sandbox may keep handles open; the reply is out, so go.
-    process.exit(0)
-  })
+  // Children of the last sandbox may keep handles open; the replies are out, so go.
+  process.exit(0)
+}
+
+/**
+ * What learners' code left in this worker's own /dev/shm, POSIX message
+ * queues and System V IPC (all private to the worker: see grading-host)
+ * goes before the next learner's job.
+ */
+async function clearPrivateIpc(): Promise<void> {
+  for (const dir of ['/dev/shm', '/dev/mqueue']) {
+    let entries: string[] = []
+    try {
+      entries = readdirSync(dir)
+    } catch {
+      continue
+    }
+    for (const e of entries) rmSync(join(dir, e), { recursive: true, force: true })
+  }
+  await run({ file: 'ipcrm', args: ['--all'], timeoutMs: 5000 }).catch(() => undefined)
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main()

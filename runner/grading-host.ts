@@ -3,16 +3,27 @@
 // maps its root to real root: the learner's script could then write every
 // file of the machine. So, run as root, each worker drops to an unused uid
 // (one per parallel slot) and gets its own IPC namespace and /dev/shm; its
-// sandbox's root is that uid, which owns no file here. Run as an ordinary
+// sandboxes' root is that uid, which owns no file here. Run as an ordinary
 // user, the worker is that user (whose own files answers could then reach:
 // the docs say so) and rlimits stand in for cgroups.
+//
+// A slot keeps its worker from one submission to the next (starting Node and
+// loading the checks costs about 0.2 s of CPU, a third of a submission's);
+// the worker moves into each submission's cgroups before it gets the job,
+// and clears its private /dev/shm and IPC objects after each job. A worker
+// that dies or overruns is ended, and the slot starts a new one.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { start, type Running } from './exec.js'
 import type { WorkerReply, WorkerRequest } from './grade-worker.js'
 import { NslabError } from './nslab-error.js'
 import { requirePrograms } from './require-programs.js'
+
+export type WorkerAnswer =
+  | { ok: true; reply: WorkerReply }
+  | { ok: false; error: string; exitCode: number | null; signal?: string; timedOut: boolean; stderr: string }
 
 export interface GradingHost {
   /** isolated: as root, workers run as an unused uid; self: as the user running nslab. */
@@ -22,40 +33,54 @@ export interface GradingHost {
   /** Whether per-submission cgroups are to be made (root only). */
   cgroups: boolean
   workerFile: string
-  /** Start a worker for a parallel slot; its stdin stays open for the request. */
-  startWorker(slot: number): Running
+  /**
+   * Send one request to the slot's worker (started if it has none) and wait
+   * for its reply. `beforeSend` gets the worker's pid first (to move it into
+   * the submission's cgroups). Past timeoutMs the worker is ended.
+   */
+  ask(slot: number, request: WorkerRequest, timeoutMs: number, beforeSend?: (pid: number) => void): Promise<WorkerAnswer>
+  /** End every worker (their stdin closes; they exit). */
+  close(): Promise<void>
 }
 
 export interface GradingHostOptions {
   /** First uid of the graders (isolated mode); default 1,900,000,000. */
   uidBase?: number
-  /** Run workers as this user even as root (tests of the fallback; unsafe for real classes). */
-  forceSelf?: boolean
 }
 
 export const DEFAULT_UID_BASE = 1_900_000_000
-/** A worker's reply holds every output of the run (each cut at the output limit). */
-const WORKER_MAX_OUTPUT = 256 * 1024 * 1024
+/** Replies hold every output of a run (each cut at the output limit). */
+const WORKER_MAX_OUTPUT = 1024 * 1024 * 1024
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
-/** Decide how workers run here, and prove one can (it must read nslab and make namespaces). */
+interface Worker {
+  running: Running
+  lines: string[]
+  waiting?: (line: string | undefined) => void
+  exited: boolean
+}
+
+/** Decide how workers run here, and prove one can (it must read nslab and build a lab host). */
 export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise<GradingHost> {
   const workerFile = findWorkerFile()
   const isRoot = process.getuid?.() === 0
-  const mode = isRoot && !opts.forceSelf ? 'isolated' : 'self'
+  const mode = isRoot ? 'isolated' : 'self'
   requirePrograms(['unshare', 'nsenter', ...(mode === 'isolated' ? ['setpriv'] : [])])
   const uidBase = opts.uidBase ?? DEFAULT_UID_BASE
   const env = { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8', HOME: '/nonexistent', NODE_OPTIONS: '' }
-  const startWorker = (slot: number): Running => {
+  const workers = new Map<number, Worker>()
+
+  const spawnWorker = (slot: number): Running => {
     if (mode === 'self') {
       return start({ file: process.execPath, args: [workerFile], env: { ...env, HOME: process.env.HOME ?? '/' }, keepStdin: true, maxOutputBytes: WORKER_MAX_OUTPUT, command: 'nslab grade worker' })
     }
     const uid = String(uidBase + slot)
-    // A private IPC namespace and /dev/shm: what the learner's code leaves there dies with it.
+    // A private IPC namespace and /dev/shm: what learners' code leaves there is cleared after each job.
     const inner = [
       'mount -t tmpfs -o size=64m,nosuid,nodev,mode=1777 nslab-shm /dev/shm 2>/dev/null || true',
       '[ ! -d /dev/mqueue ] || mount -t mqueue nslab-mqueue /dev/mqueue 2>/dev/null || true',
       'cd /',
+      'export NSLAB_GRADE_PRIVATE_IPC=1',
       'exec setpriv --reuid="$0" --regid="$0" --clear-groups --no-new-privs -- "$@"',
     ].join('\n')
     return start({
@@ -67,62 +92,101 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
       command: `nslab grade worker (uid ${uid})`,
     })
   }
-  const host: GradingHost = { mode, uidBase, cgroups: isRoot, workerFile, startWorker }
-  const reply = await askWorker(host, 0, { ping: true }, 30_000)
-  if (!reply.ok) {
+
+  const workerOf = (slot: number): Worker => {
+    const old = workers.get(slot)
+    if (old && !old.exited) return old
+    const running = spawnWorker(slot)
+    const w: Worker = { running, lines: [], exited: false }
+    const out = running.child.stdout
+    if (out) {
+      createInterface({ input: out }).on('line', (line) => {
+        if (w.waiting) {
+          const f = w.waiting
+          w.waiting = undefined
+          f(line)
+        } else w.lines.push(line)
+      })
+    }
+    running.done.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      w.exited = true
+      w.waiting?.(undefined)
+    })
+    workers.set(slot, w)
+    return w
+  }
+
+  const ask: GradingHost['ask'] = async (slot, request, timeoutMs, beforeSend) => {
+    let w: Worker
+    try {
+      w = workerOf(slot)
+    } catch (e) {
+      return { ok: false, error: (e as Error).message, exitCode: null, timedOut: false, stderr: '' }
+    }
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      w.running.kill('SIGKILL', false)
+    }, timeoutMs)
+    try {
+      beforeSend?.(w.running.pid)
+      const line = await new Promise<string | undefined>((resolve) => {
+        const queued = w.lines.shift()
+        if (queued !== undefined) return resolve(queued)
+        if (w.exited) return resolve(undefined)
+        w.waiting = resolve
+        w.running.child.stdin?.write(`${JSON.stringify(request)}\n`)
+      })
+      if (line !== undefined && line.startsWith('{')) {
+        try {
+          return { ok: true, reply: JSON.parse(line) as WorkerReply }
+        } catch {
+          // not a reply: the worker is broken
+        }
+      }
+      // No reply: the worker died (or was ended). Say why, from what it left.
+      w.running.kill('SIGKILL', false)
+      const r = await w.running.done.catch((e: unknown) => ({ exitCode: null, signal: undefined, stderr: String(e) }))
+      const error = r.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ') || (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`)
+      return { ok: false, error, exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}), timedOut, stderr: r.stderr }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  const host: GradingHost = {
+    mode,
+    uidBase,
+    cgroups: isRoot,
+    workerFile,
+    ask,
+    async close() {
+      await Promise.all(
+        [...workers.values()].map(async (w) => {
+          w.running.child.stdin?.end()
+          const done = await Promise.race([w.running.done.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))])
+          if (!done) w.running.kill('SIGKILL', false)
+        }),
+      )
+      workers.clear()
+    },
+  }
+  const reply = await ask(0, { ping: true }, 60_000)
+  if (!reply.ok || !('pong' in reply.reply) || !reply.reply.sandbox.ok) {
+    await host.close()
+    const why = !reply.ok ? reply.error : 'pong' in reply.reply ? reply.reply.sandbox.message : 'it answered something else'
     throw new NslabError({
       code: 'PREREQUISITE',
-      message: `the grader could not start${mode === 'isolated' ? ` as uid ${uidBase}` : ''}: ${reply.error}`,
-      ...(mode === 'isolated' && /EACCES|permission denied/i.test(reply.error)
+      message: `the grader${mode === 'isolated' ? `, running as the unused uid ${uidBase},` : ''} cannot build a lab host: ${why}`,
+      ...(mode === 'isolated' && /EACCES|permission denied/i.test(why ?? '') && !reply.ok
         ? { fix: `nslab's files (${dirname(dirname(workerFile))}) must be readable by every user: the grader runs as an unused uid` }
         : {}),
     })
   }
-  if (!('pong' in reply.reply)) throw new NslabError({ code: 'SANDBOX', message: 'the grader answered a ping with something else' })
-  if (!reply.reply.sandbox.ok) {
-    throw new NslabError({
-      code: 'PREREQUISITE',
-      message: `the grader${mode === 'isolated' ? `, running as the unused uid ${uidBase},` : ''} cannot build a lab host: ${reply.reply.sandbox.message}`,
-    })
-  }
   return host
-}
-
-/** Send one request to a new worker and read its reply. */
-export async function askWorker(
-  host: GradingHost,
-  slot: number,
-  request: WorkerRequest,
-  timeoutMs: number,
-  onStart?: (pid: number) => void,
-): Promise<{ ok: true; reply: WorkerReply; stderr: string } | { ok: false; error: string; exitCode: number | null; signal?: string; stderr: string; timedOut: boolean }> {
-  const w = host.startWorker(slot)
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    w.kill('SIGKILL')
-  }, timeoutMs)
-  try {
-    onStart?.(w.pid)
-    w.child.stdin?.end(JSON.stringify(request))
-    const r = await w.done
-    const line = r.stdout.trim().split('\n').pop() ?? ''
-    if (r.exitCode === 0 && line.startsWith('{')) {
-      try {
-        return { ok: true, reply: JSON.parse(line) as WorkerReply, stderr: r.stderr }
-      } catch {
-        // fall through: not a reply
-      }
-    }
-    const error = r.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ') || (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`)
-    return { ok: false, error, exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}), stderr: r.stderr, timedOut }
-  } catch (e) {
-    // A worker that could not even be started.
-    w.kill('SIGKILL')
-    return { ok: false, error: (e as Error).message, exitCode: null, stderr: '', timedOut: false }
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /**

@@ -138,6 +138,14 @@ export async function writeInside(s: Session, sandbox: Sandbox, path: string, co
   await sandbox.exec({ machine: 'host', script: `cat > ${path}`, input: content, timeoutMs: 5000 })
 }
 
+/** Where the lab shell's prompt reads the progress from, inside the lab host. */
+export const PROGRESS_FILE = `${SANDBOX_DIR}/progress`
+
+/** Tell the lab host the progress, for the lab shell's prompt. */
+export async function writeProgress(s: Session, sandbox: Sandbox): Promise<void> {
+  await writeInside(s, sandbox, PROGRESS_FILE, `${progressText(s)}\n`)
+}
+
 /** How to run a command on this session: `nslab check` when it is the only one up, else `nslab check NAME`. */
 export function commandFor(cmd: string, s: Session, opts: { inside?: boolean } = {}): string {
   if (opts.inside) return `nslab ${cmd}`

@@ -1,5 +1,5 @@
 import { formatProblem } from './lab-problem.js'
-import { loadLabs } from './load-labs.js'
+import { DEFAULT_LAB_PATHS, lint } from './lint.js'
 
 const HELP = `Usage: nslab lint [labs or folders…]     (default: labs/)
 
@@ -17,9 +17,9 @@ export async function lintCommand(argv: string[]): Promise<number> {
     process.stderr.write(`nslab lint: unknown option ${unknown}\n\n${HELP}`)
     return 2
   }
-  const { labs, problems, files } = loadLabs(argv.length ? argv : ['labs'])
+  const { problems, files } = await lint(argv)
   if (files.length === 0) {
-    process.stderr.write(`nslab lint: no labs found in ${(argv.length ? argv : ['labs']).join(', ')}\n`)
+    process.stderr.write(`nslab lint: no labs found in ${(argv.length ? argv : DEFAULT_LAB_PATHS).join(', ')}\n`)
     return 2
   }
   for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`)
@@ -27,7 +27,7 @@ export async function lintCommand(argv: string[]): Promise<number> {
   process.stdout.write(
     problems.length
       ? `${bad} of ${files.length} lab${files.length > 1 ? 's' : ''} invalid (${problems.length} problem${problems.length > 1 ? 's' : ''})\n`
-      : `${labs.length} lab${labs.length > 1 ? 's' : ''} valid\n`,
+      : `${files.length} lab${files.length > 1 ? 's' : ''} valid\n`,
   )
   return problems.length ? 2 : 0
 }

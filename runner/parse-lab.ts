@@ -84,7 +84,7 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
     if (deep) {
       problems.push({ line: deep.line, message: `this line nests lists and quotes ${deep.depth} deep: a lab nests at most ${MAX_NESTING}` })
     } else {
-      const fenced = findCodeBlocks(text, bodyOffset, index)
+      const fenced = readMarkdown(text, bodyOffset, index, problems)
       let proseStart = bodyOffset
       for (const f of fenced) {
         const prose = text.slice(proseStart, Math.max(proseStart, f.start))
@@ -116,6 +116,24 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   }
   if (meta.summary !== undefined) lab.summary = meta.summary
   return { lab, problems: [] }
+}
+
+/**
+ * The fenced blocks of the Markdown. marked's regexes can run out of stack on
+ * some inputs (two million blank lines in a row do it): that is this file's
+ * problem to report, not nslab's to crash on.
+ */
+function readMarkdown(text: string, bodyOffset: number, index: LineIndex, problems: Located[]): FencedBlock[] {
+  try {
+    return findCodeBlocks(text, bodyOffset, index)
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e
+    problems.push({
+      line: index.lineAt(bodyOffset),
+      message: 'the Markdown parser ran out of stack reading this file: a very long run of blank lines or of nested blocks does this; shorten it',
+    })
+    return []
+  }
 }
 
 interface NamedMachine {

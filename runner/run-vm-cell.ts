@@ -29,6 +29,8 @@ export interface VmCellOptions {
   /** Labs in parallel inside the VM. */
   jobs?: number
   bail?: boolean
+  /** Stretch step limits and check windows inside the VM (default: 4 under TCG, 1 under KVM). */
+  timeScale?: number
   /** Events of the labs, relabelled with the cell, as a local run emits them (no run-start or run-end). */
   emit: (event: RunEvent) => void
   /** Called once the guest is up and has said what it runs. */
@@ -50,6 +52,9 @@ export interface VmCellResult {
   failure?: string
   consoleTail: string
 }
+
+/** How much slower than the machine itself a guest under software emulation runs, roughly. */
+export const TCG_TIME_SCALE = 4
 
 /** Lines of the guest's console kept as a failed cell's evidence. */
 const EVIDENCE_LINES = 30
@@ -137,6 +142,7 @@ export async function runVmCell(opts: VmCellOptions): Promise<VmCellResult> {
       jobs: opts.jobs ?? 1,
       timeoutMs: opts.labTimeoutMs,
       bail: opts.bail ?? false,
+      timeScale: opts.timeScale ?? (opts.accel === 'tcg' ? TCG_TIME_SCALE : 1),
     }
     await writeFile(join(work, 'job.json'), JSON.stringify(job))
     // The guest reaches these files through its read-only view of this machine's root.
@@ -144,6 +150,7 @@ export async function runVmCell(opts: VmCellOptions): Promise<VmCellResult> {
       join(work, 'guest.sh'),
       [
         'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8',
+        `export NSLAB_TIME_SCALE=${job.timeScale}`,
         `cd ${shellQuote(cwd)} || exit 1`,
         `${shellQuote(process.execPath)} ${shellQuote(guest)} ${shellQuote(join(work, 'job.json'))}`,
         '',

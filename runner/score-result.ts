@@ -117,6 +117,13 @@ export function scoreResult(opts: {
     return grade
   }
   const failedStep = result.blocks.find((b) => b.status === 'fail' && b.block.kind === 'script' && b.block.role !== 'solution')
+  const firstSolution = exercises[0]?.block ?? Number.POSITIVE_INFINITY
+  if (failedStep && failedStep.index < firstSolution && !limitsHit.length) {
+    // Before any answer ran, every learner's run is the same: the lab (or this machine) failed.
+    grade.status = 'error'
+    grade.reason = `not graded: the lab's ${describeRole(failedStep)} at line ${failedStep.block.line} failed before any answer ran: ${failedStep.message ?? ''}`
+    return grade
+  }
   if (limitsHit.length) grade.reason = limitsHit[0]
   else if (firstBad?.reason) grade.reason = `${firstBad.id}: ${firstBad.reason}`
   else if (failedStep) grade.reason = `the step at line ${failedStep.block.line} failed: ${failedStep.message ?? ''}`
@@ -130,4 +137,8 @@ function isSolution(b: BlockResult): boolean {
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s
+}
+
+function describeRole(b: BlockResult): string {
+  return b.block.kind === 'script' ? b.block.role : b.block.kind
 }

@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline'
 import { colorEnabled, createColors } from './colors.js'
 import { interactive } from './exec.js'
-import { attachSession, commandFor, progressText, resolveSession, sandboxIsOurs, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
+import { attachSession, commandFor, PROGRESS_FILE, resolveSession, sandboxIsOurs, sessionLab, writeInside, writeProgress, type LearnerContext } from './learner-session.js'
 import { labTasks } from './lab-tasks.js'
 import { machinesOf } from './lab.js'
 import { NslabError } from './nslab-error.js'
@@ -60,7 +60,7 @@ read -r _a _b _c </proc/self/uid_map; [ "$_c" != 4294967295 ] || { echo "nslab: 
 [ -r /etc/bash.bashrc ] && . /etc/bash.bashrc
 cd /root 2>/dev/null || cd /
 __nslab_progress=?
-__nslab_prompt() { read -r __nslab_progress <${SANDBOX_DIR}/progress 2>/dev/null || __nslab_progress=?; }
+__nslab_prompt() { read -r __nslab_progress <${PROGRESS_FILE} 2>/dev/null || __nslab_progress=?; }
 PROMPT_COMMAND=__nslab_prompt
 if [ "\${NSLAB_MACHINE:-host}" = host ]; then __nslab_at='\\h'; else __nslab_at=$NSLAB_MACHINE; fi
 PS1='${tag} \\u@'"$__nslab_at"':\\w\\$ '
@@ -130,7 +130,7 @@ async function interactiveShell(s: Session, sandbox: Sandbox, machine: string): 
   const color = colorEnabled(process.stdout)
   const c = createColors(color)
   await writeInside(s, sandbox, RC_FILE, rcFile(s, color))
-  await writeInside(s, sandbox, `${SANDBOX_DIR}/progress`, `${progressText(s)}\n`)
+  await writeProgress(s, sandbox)
   const lab = await sessionLab(s)
   const tasks = labTasks(lab)
   const current = tasks.tasks.find((t) => !s.passed.includes(t.index))

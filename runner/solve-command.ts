@@ -5,11 +5,10 @@ import { formatFailure, formatPass } from './format-verdict.js'
 import { judgeTask } from './judge-task.js'
 import { labTasks, taskHeader } from './lab-tasks.js'
 import { commandLines } from './render-task.js'
-import { attachSession, latchTask, progressText, resolveSession, sessionLab, writeInside, type LearnerContext } from './learner-session.js'
+import { attachSession, latchTask, resolveSession, sessionLab, writeProgress, type LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
 import { plainText } from './plain-text.js'
 import { runLearnerStep } from './run-learner-step.js'
-import { SANDBOX_DIR } from './sandbox-paths.js'
 
 export const SOLVE_HELP = `Usage: nslab solve [NAME] [--all]
 
@@ -73,7 +72,7 @@ export async function solveCommand(argv: string[], ctx: LearnerContext = {}): Pr
       return 1
     }
     s = latchTask(s, task.index, true)
-    await writeInside(s, sandbox, `${SANDBOX_DIR}/progress`, `${progressText(s)}\n`)
+    await writeProgress(s, sandbox)
     out(formatPass(task, total, verdict, c, true))
   }
   out(['', ...(await nextText(s, lab, tasks, { color, width }, c))])

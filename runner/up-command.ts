@@ -10,12 +10,11 @@ import type { Lab } from './lab.js'
 import { labProse, type LabProse } from './lab-prose.js'
 import { labTasks } from './lab-tasks.js'
 import { renderEnding, renderTask } from './render-task.js'
-import { checkSessionName, commandFor, parseLabFile, progressText, sandboxIsOurs, sessionState, writeInside } from './learner-session.js'
+import { checkSessionName, commandFor, parseLabFile, sandboxIsOurs, sessionState, writeProgress } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
 import { plainText } from './plain-text.js'
 import { runLearnerStep } from './run-learner-step.js'
 import { attachSandbox, createSandbox, type Sandbox } from './sandbox.js'
-import { SANDBOX_DIR } from './sandbox-paths.js'
 import { createSession, loadSession, removeSession, saveSession, type Session } from './session-store.js'
 import { truncateOutput } from './truncate-output.js'
 
@@ -31,8 +30,6 @@ the first task. The lab host stays up after this command ends.
 
 Then: nslab shell (work in it), nslab check (your progress), nslab down.
 `
-
-export const PROGRESS_FILE = `${SANDBOX_DIR}/progress`
 
 export async function upCommand(argv: string[]): Promise<number> {
   let v
@@ -164,7 +161,7 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
       return { failed: interrupt.exitCode() }
     }
     const setupMs = performance.now() - t1
-    await writeInside(session, sandbox, PROGRESS_FILE, `${progressText(session)}\n`)
+    await writeProgress(session, sandbox)
     session.ready = true
     delete session.upPid
     saveSession(session)

@@ -121,7 +121,10 @@ function mutateBytes(text: string): string | Uint8Array {
   const r = rand()
   if (r < 0.1) {
     const b = Buffer.from(text, 'utf8')
-    for (let k = 1 + int(4); k > 0 && b.length > 0; k--) b[int(b.length)] ^= 1 << int(8)
+    for (let k = 1 + int(4); k > 0 && b.length > 0; k--) {
+      const i = int(b.length)
+      b[i] = b[i]! ^ (1 << int(8))
+    }
     return b
   }
   if (r < 0.15) return Buffer.from(text, 'utf8').subarray(0, int(Buffer.byteLength(text) + 1))

@@ -40,6 +40,7 @@ t.test('the gradebook page in headless Chromium: the class, every learner, escap
   const ids = exercises.map((e) => e.id)
   const submissions = [join(CLASS, 'alice'), join(CLASS, 'bob'), join(CLASS, 'henry'), eve].map((p) => loadSubmission(p, ids))
   const host = await prepareGradingHost()
+  t.teardown(() => host.close())
   const { grades, durationMs, startTime, enforcedBy } = await gradeAll({ lab, submissions, host, flags: { jobs: 4, limits: LIMITS, walkthrough: false }, signal: new AbortController().signal })
   const page = join(dir, 'grades.html')
   writeFileSync(page, gradeHtml({ lab, exercises, grades, limits: LIMITS, enforcedBy, version: 'test', startTime, durationMs }))
@@ -66,7 +67,7 @@ t.test('the gradebook page in headless Chromium: the class, every learner, escap
     )
 
   const dom = browser(['--dump-dom'])
-  t.equal(dom.status, 0, `chromium read the page (${dom.stderr.split('\n').slice(-3).join(' ')})`)
+  t.equal(dom.status, 0, 'chromium read the page', { stderr: dom.stderr.slice(-2000) })
   const text = domText(dom.stdout)
   t.match(text, /SNAT mini — a lab to test grading with/)
   t.match(text, /4 submissions, 4 points each: 2 full marks, 1 partly right, 1 no points; mean 69%\./)
@@ -84,7 +85,7 @@ t.test('the gradebook page in headless Chromium: the class, every learner, escap
 
   const png = join(dir, 'grades.png')
   const shot = browser([`--screenshot=${png}`, '--window-size=1200,1600'])
-  t.equal(shot.status, 0, 'chromium took a screenshot')
+  t.equal(shot.status, 0, 'chromium took a screenshot', { stderr: shot.stderr.slice(-2000) })
   const bytes = readFileSync(png)
   t.same([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG')
   t.same([bytes.readUInt32BE(16), bytes.readUInt32BE(20)], [1200, 1600], 'of the window size')

@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
 import { gradeAll, parseGradeFlags, parseSize } from '../runner/grade-command.js'
+import type { ExecResult } from '../runner/exec-result.js'
 import type { Grade, GradeLimits } from '../runner/grade.js'
+import type { CheckBlock } from '../runner/lab.js'
+import type { BlockResult, LabResult } from '../runner/run-event.js'
+import { scoreResult } from '../runner/score-result.js'
 import { gradeHtml } from '../runner/grade-html.js'
 import { gradeJson } from '../runner/grade-json.js'
 import { gradebookCsv } from '../runner/gradebook-csv.js'
@@ -93,6 +97,46 @@ t.test('loading submissions: every kind of answer, and why it cannot run', async
   t.throws(() => loadSubmission(join(dir, 'nobody'), ids), { code: 'NOT_FOUND' })
 })
 
+t.test('scoring: checks after each answer, an answer that fails, one that stops the run, a lab that fails', async (t) => {
+  const blocks = lab.blocks
+  const exec = (exitCode: number | null, extra: Partial<ExecResult> = {}): ExecResult => ({ machine: 'host', command: 'x', exitCode, stdout: '', stderr: '', output: '', durationMs: 5, timedOut: false, ...extra })
+  const checks = (i: number, ok: boolean[]): BlockResult => {
+    const b = blocks[i] as CheckBlock
+    return { index: i, block: b, status: ok.every(Boolean) ? 'pass' : 'fail', durationMs: 1, checks: b.checks.map((c, k) => ({ check: c, ok: ok[k]!, sentence: ok[k] ? 'seen' : 'not seen', evidence: [], durationMs: 1, attempts: 1 })), ...(b.hint ? { hint: b.hint } : {}) }
+  }
+  const script = (i: number, status: BlockResult['status'], e?: ExecResult, message?: string): BlockResult => ({ index: i, block: blocks[i]!, status, durationMs: 1, ...(e ? { exec: e } : {}), ...(message ? { message } : {}) })
+  const result = (b: BlockResult[], status: LabResult['status'] = 'fail'): LabResult => ({ file: lab.file, title: lab.title, status, durationMs: 10, blocks: b })
+  const sub = loadSubmission(join(CLASS, 'alice'), ids)
+
+  const failedButRight = scoreResult({
+    exercises,
+    submission: sub,
+    result: result([script(0, 'pass', exec(0)), script(2, 'fail', exec(1), 'it exited with status 1'), checks(3, [true, true]), script(4, 'pass', exec(0)), checks(5, [true, false])]),
+  })
+  t.same(failedButRight.exercises.map((e) => [e.points, e.status]), [[2, 'partial'], [1, 'partial']])
+  t.match(failedButRight.exercises[0]!.reason, /^every check passed, but your answer failed: it exited with status 1$/)
+  t.equal(failedButRight.exercises[1]!.checks[1]!.hint, blocks[5]!.kind === 'check' ? blocks[5]!.hint : undefined, 'a failed check carries its hint')
+  t.equal(failedButRight.points, 3)
+
+  const stopped = scoreResult({
+    exercises,
+    submission: sub,
+    result: result([script(0, 'pass', exec(0)), script(2, 'fail', exec(null, { timedOut: true, signal: 'SIGKILL' }), 'it did not finish within 3 s (timeout)'), script(4, 'skip', undefined, 'skipped: the solution at line 29 failed')]),
+  })
+  t.same(stopped.exercises.map((e) => [e.points, e.status]), [[0, 'fail'], [0, 'not-run']])
+  t.equal(stopped.exercises[0]!.reason, 'your answer was stopped: it did not finish within 3 s (timeout)')
+  t.equal(stopped.exercises[1]!.reason, "not graded: the lab stopped at exercise-1's answer (a timeout)")
+  t.equal(stopped.status, 'fail')
+
+  const labFailed = scoreResult({ exercises, submission: sub, result: result([script(0, 'fail', exec(1), 'it exited with status 1, expected 0'), script(2, 'skip'), script(4, 'skip')]) })
+  t.equal(labFailed.status, 'error', 'a step before any answer failed: not the learner’s doing')
+  t.match(labFailed.reason, /^not graded: the lab's step at line 16 failed before any answer ran/)
+
+  const noSandbox = scoreResult({ exercises, submission: sub, result: { ...result([], 'error'), error: 'the lab host could not be built: …' } })
+  t.equal(noSandbox.status, 'error')
+  t.match(noSandbox.reason, /^not graded: the lab host could not be built/)
+})
+
 t.test('command line: sizes, limits and usage errors', async (t) => {
   t.equal(parseSize('64K', '--x'), 65536)
   t.equal(parseSize('1.5M', '--x'), 1572864)
@@ -135,6 +179,7 @@ t.test('a class graded to the expected scores; the machine unchanged', { skip: i
   const before = machineState()
 
   const host = await prepareGradingHost()
+  t.teardown(() => host.close())
   t.equal(host.mode, 'isolated')
   const names = Object.keys(EXPECTED).filter((k) => k !== '_')
   const paths = [...names.map((n) => join(CLASS, n === 'mia' ? 'mia.sh' : n)), quinn]
@@ -142,6 +187,7 @@ t.test('a class graded to the expected scores; the machine unchanged', { skip: i
   const jobs = 4
   const { grades } = await gradeAll({ lab, submissions, host, flags: { jobs, limits: LIMITS, walkthrough: false }, signal: new AbortController().signal })
   t.equal(grades.length, submissions.length, 'every submission graded')
+  await host.close()
   const byName = new Map(grades.map((g) => [g.name, g]))
 
   for (const name of names) {

@@ -2,6 +2,7 @@
 // check (failing with hint and evidence, then passing, latched), hint, solve,
 // reset, status, down, gc after a SIGKILL, several labs and users at once.
 import t from 'tap'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { machineState } from './helpers/machine-state.js'
 import { sandboxProcesses, stillRunning } from './helpers/namespace-traces.js'
@@ -226,9 +227,17 @@ t.test('as an ordinary user', async (t) => {
     return
   }
   const L = learner({ uid: 65534 })
-  t.teardown(() => L.cleanup())
+  const R = learner()
+  t.teardown(() => {
+    L.cleanup()
+    R.cleanup()
+  })
+  // root has a lab of the same name up at the same time: no collision.
+  t.equal(R.nslab(['up', TINY]).code, 0)
   const up = L.nslab(['up', TINY])
   t.equal(up.code, 0, up.stderr)
+  t.equal(statSync(L.state).uid, 65534, "the learner's own state folder")
+  t.equal(statSync(L.state).mode & 0o777, 0o700, 'readable by that learner only')
   t.equal(L.nslab(['shell', '--', 'id -u; cat /root/setup-ran']).stdout, '0\nset up\n', 'root inside, as the lab expects')
   t.match(L.nslab(['check']).stdout, /✓ Task 1 of 3/)
   t.equal(L.nslab(['shell', '--', 'cat /run/.nslab/progress']).stdout, '1/3\n')
@@ -236,6 +245,7 @@ t.test('as an ordinary user', async (t) => {
   const procs = sandboxProcesses(s.sandbox.pid)
   t.equal(L.nslab(['down']).code, 0)
   await until('the lab host to end', () => stillRunning(procs).length === 0, 5000)
+  t.match(R.nslab(['status']).stdout, /tiny .* up/, "root's lab of the same name is still up")
 })
 
 t.test("this machine's own network is as it was", async (t) => {

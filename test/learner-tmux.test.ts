@@ -25,23 +25,27 @@ execFileSync('mkdir', ['-p', bin])
 writeFileSync(join(bin, 'nslab'), `#!/bin/sh\nexec ${process.execPath} ${CLI} "$@"\n`)
 chmodSync(join(bin, 'nslab'), 0o755)
 writeFileSync(join(work, 'tmux.conf'), 'set -g history-limit 100000\nset -g remain-on-exit on\n')
-const env = [`PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, `NSLAB_STATE_DIR=${state}`, 'LANG=C.UTF-8', `HOME=${work}`, 'PS1=outer$ ']
+const env = ['HISTFILE=/dev/null', `PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, `NSLAB_STATE_DIR=${state}`, 'LANG=C.UTF-8', `HOME=${work}`, 'PS1=outer$ ']
 
 const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' })
 
 t.teardown(() => {
   try {
-    execFileSync(process.execPath, [CLI, 'down', '--all'], { env: { ...process.env, NSLAB_STATE_DIR: state }, stdio: 'ignore' })
-    execFileSync(process.execPath, [CLI, 'gc'], { env: { ...process.env, NSLAB_STATE_DIR: state }, stdio: 'ignore' })
+    execFileSync('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, 'down', '--all'], { env: { ...process.env, NSLAB_STATE_DIR: state }, stdio: 'ignore' })
+    execFileSync('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, 'gc'], { env: { ...process.env, NSLAB_STATE_DIR: state }, stdio: 'ignore' })
   } catch {
     // reported by the tests
   }
+  let socket: string | undefined
   try {
+    socket = tmux('display-message', '-p', '#{socket_path}').trim()
     tmux('kill-server')
   } catch {
     // already gone
   }
-  rmSync(work, { recursive: true, force: true })
+  // kill-server leaves the socket file behind.
+  if (socket?.endsWith(SOCKET)) rmSync(socket, { force: true })
+  rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
 })
 
 /** A tmux pane read as a person reads it: the whole scrollback, wrapped lines joined. */

@@ -80,6 +80,8 @@ t.test('the example of the contract', async (t) => {
 
 t.test('a CRLF file and a file with a BOM parse like their plain twin', async (t) => {
   const plain = labOf(read('valid/snat-example.md'), 'x.md')
+  t.ok(read('valid/snat-example-crlf.md').includes('\r\n'), 'the CRLF twin has CRLF line ends')
+  t.same([...read('valid/snat-example-bom.md').subarray(0, 3)], [0xef, 0xbb, 0xbf], 'the BOM twin starts with a BOM')
   t.same(labOf(read('valid/snat-example-crlf.md'), 'x.md'), plain)
   t.same(labOf(read('valid/snat-example-bom.md'), 'x.md'), plain)
   // And as strings, not only bytes.
@@ -501,6 +503,11 @@ t.test('never throws, whatever it is given', async (t) => {
   t.same(problemsOf(new Uint8Array([0x41, 0x0a, 0xed, 0xa0, 0x80])), ['lab.md:2: not a text file: a lab is Markdown in UTF-8, and this file is not valid UTF-8'])
   t.same(problemsOf('ab\ncd\0'), ['lab.md:2: not a text file: a lab is Markdown in UTF-8, and this file has NUL characters'])
   t.same(problemsOf(' \n\t\n'), ['lab.md:1: empty file: a lab needs front matter (a line ---, title: …, a line ---) and at least one block'])
+  // Two million blank lines make marked's regexes run out of stack: a problem of the file, at its body.
+  t.same(problemsOf('---\ntitle: x\n---\n' + '\r'.repeat(2_200_000)), [
+    'lab.md:4: the Markdown parser ran out of stack reading this file: a very long run of blank lines or of nested blocks does this; shorten it',
+  ])
+  t.same(problemsOf('---\ntitle: x\nk: ' + '['.repeat(5000) + '\n---\n'), ['lab.md:3: the front matter is not valid YAML: it nests too deep'])
   // A solution in <details> with blank lines around it still counts.
   t.equal(labOf('---\ntitle: x\n---\n<details>\n\n```sh solution\ntrue\n```\n\n</details>\n').blocks[0]!.kind, 'script')
 })

@@ -45,10 +45,12 @@ export function learner(opts: { uid?: number } = {}): Learner {
     NSLAB_STATE_DIR: state,
     NO_COLOR: '1',
   }
+  // tap hooks every node it sees started (NODE_OPTIONS): nslab runs as a learner's would, without.
+  const node = ['env', '-u', 'NODE_OPTIONS', process.execPath, CLI]
   const argv = (args: string[]) =>
     asOther
-      ? { file: 'setpriv', args: [`--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', '--', process.execPath, CLI, ...args] }
-      : { file: process.execPath, args: [CLI, ...args] }
+      ? { file: 'setpriv', args: [`--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', '--', ...node, ...args] }
+      : { file: node[0]!, args: [...node.slice(1), ...args] }
   const l: Learner = {
     state,
     env,
@@ -80,7 +82,7 @@ export function learner(opts: { uid?: number } = {}): Learner {
         l.nslab(['down', '--all'])
         l.nslab(['gc'])
       }
-      rmSync(base, { recursive: true, force: true })
+      rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
     },
   }
   return l

@@ -1,0 +1,179 @@
+import { readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { CheckResult } from '../checks/check-result.js'
+import { colorEnabled } from './colors.js'
+import type { JsonBlock, JsonCheck, JsonLab, JsonReport } from './json-reporter.js'
+import type { Block, Check, CheckVerb } from './lab.js'
+import { makeReporters } from './make-reporters.js'
+import { matrixTable } from './matrix-table.js'
+import { NslabError } from './nslab-error.js'
+import { nslabVersion } from './nslab-version.js'
+import type { BlockResult, LabResult } from './run-event.js'
+import { summarizeRun } from './summarize-run.js'
+
+export const REPORT_HELP = `Usage: nslab report merge FILES… [options]
+
+Joins JSON reports (nslab run --json) into one: the shards of a matrix that
+a CI system ran on many machines (nslab run --kernel … --shard K/N), or any
+runs. Prints the results and the labs × cells matrix.
+
+Options:
+  --json FILE               write the merged JSON report
+  --junit FILE              write a JUnit XML report of all of them
+  --reporter terminal|tap   what goes to stdout (default: terminal)
+  --verbose                 show what steps printed
+Exit: 0 all passed, 1 a lab failed in some cell, 2 usage or an unreadable report.
+`
+
+/** `nslab report SUBCOMMAND …`; only merge for now. */
+export async function reportCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(REPORT_HELP)
+    return sub === undefined ? 2 : 0
+  }
+  if (sub !== 'merge') throw new NslabError({ code: 'USAGE', message: `unknown report command "${sub}" (there is: merge)\n\n${REPORT_HELP}` })
+  let v
+  try {
+    v = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        json: { type: 'string' },
+        junit: { type: 'string' },
+        reporter: { type: 'string', default: 'terminal' },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    })
+  } catch (e) {
+    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${REPORT_HELP}` })
+  }
+  if (v.values.help) {
+    process.stdout.write(REPORT_HELP)
+    return 0
+  }
+  const reporterName = v.values.reporter
+  if (reporterName !== 'terminal' && reporterName !== 'tap') throw new NslabError({ code: 'USAGE', message: `--reporter takes terminal or tap, not "${reporterName}"` })
+  if (v.positionals.length === 0) throw new NslabError({ code: 'USAGE', message: `report merge needs at least one JSON report\n\n${REPORT_HELP}` })
+
+  const reports = v.positionals.map(readJsonReport)
+  const merged = mergeReports(reports, versionOrUnknown())
+  const results = merged.labs.map(labResultOf)
+  const reporter = await makeReporters({ reporter: reporterName, verbose: v.values.verbose, ...(v.values.junit ? { junit: v.values.junit } : {}) })
+  // jobs > 1: each lab is shown whole as it "ends", as after a parallel run.
+  reporter.onEvent({ type: 'run-start', files: merged.files, jobs: 2, time: Date.parse(merged.startedAt) })
+  for (const r of results) reporter.onEvent({ type: 'lab-end', result: r })
+  reporter.onEvent({ type: 'run-end', results, durationMs: merged.durationMs })
+  await reporter.close()
+  if (v.values.json) {
+    await mkdir(dirname(v.values.json), { recursive: true })
+    await writeFile(v.values.json, `${JSON.stringify(merged, null, 2)}\n`)
+  }
+  const out = reporterName === 'tap' ? process.stderr : process.stdout
+  out.write(`\n${matrixTable(results, { color: reporterName === 'terminal' && colorEnabled(process.stdout) })}`)
+  const missing = reports.filter((r) => !r.complete).length
+  if (missing) out.write(`note: ${missing} of the reports ${missing === 1 ? 'is' : 'are'} of a run that was cut short\n`)
+  return results.length > 0 && results.every((r) => r.status === 'pass') ? 0 : 1
+}
+
+function versionOrUnknown(): string {
+  try {
+    return nslabVersion()
+  } catch {
+    // run from the sources (tests): no package.json two folders up
+    return 'unknown'
+  }
+}
+
+/** A JSON report from a file, checked enough to merge (reportVersion 1, a labs list). */
+export function readJsonReport(file: string): JsonReport {
+  let v: unknown
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (e) {
+    throw new NslabError({ code: 'NOT_FOUND', message: `${file}: cannot read a JSON report: ${(e as Error).message}` })
+  }
+  const r = v as Partial<JsonReport>
+  if (typeof r !== 'object' || r === null || r.reportVersion !== 1 || !Array.isArray(r.labs) || !Array.isArray(r.files)) {
+    throw new NslabError({ code: 'USAGE', message: `${file}: not an nslab JSON report (reportVersion 1)`, file })
+  }
+  return r as JsonReport
+}
+
+/**
+ * Several reports as one: every lab of each, in the order given; files
+ * joined without repeats; started at the earliest start; the duration of
+ * the longest (shards run side by side); complete when all were.
+ */
+export function mergeReports(reports: JsonReport[], version: string): JsonReport {
+  const labs = reports.flatMap((r) => r.labs)
+  const starts = reports.map((r) => Date.parse(r.startedAt)).filter((t) => Number.isFinite(t))
+  return {
+    reportVersion: 1,
+    nslabVersion: version,
+    startedAt: new Date(starts.length ? Math.min(...starts) : Date.now()).toISOString(),
+    durationMs: Math.max(0, ...reports.map((r) => r.durationMs)),
+    complete: reports.every((r) => r.complete),
+    jobs: null,
+    files: [...new Set(reports.flatMap((r) => r.files))],
+    summary: summarizeRun(labs.map(labResultOf)),
+    labs,
+  }
+}
+
+/** A lab of a JSON report back as a LabResult, for the reporters (what JSON keeps of it). */
+export function labResultOf(l: JsonLab): LabResult {
+  const r: LabResult = { file: l.file, title: l.title, status: l.status, durationMs: l.durationMs, blocks: l.blocks.map(blockResultOf) }
+  if (l.error !== null) r.error = l.error
+  if (l.cell !== null) r.cell = l.cell
+  if (l.kept !== null) r.kept = l.kept
+  return r
+}
+
+function blockResultOf(b: JsonBlock): BlockResult {
+  const base = { line: b.line, contentLine: b.line + 1, info: '', content: b.content, prose: '' }
+  const checks = b.checks.map(checkResultOf)
+  let block: Block
+  if (b.kind === 'script') {
+    block = { ...base, kind: 'script', role: b.role ?? 'step', lang: 'sh', on: b.on ?? 'host', exit: b.exec?.exitCode ?? 0, timeoutMs: 0, background: false }
+  } else if (b.kind === 'output') block = { ...base, kind: 'output', lines: b.content.replace(/\n$/, '').split('\n') }
+  else if (b.kind === 'check') block = { ...base, kind: 'check', checks: checks.map((c) => c.check), ...(b.hint !== null ? { hint: b.hint } : {}) }
+  else block = { ...base, kind: 'shown', lang: '' }
+  const r: BlockResult = { index: b.index, block, status: b.status, durationMs: b.durationMs }
+  if (b.message !== null) r.message = b.message
+  if (b.hint !== null) r.hint = b.hint
+  if (b.kind === 'check') r.checks = checks
+  if (b.exec) {
+    r.exec = {
+      machine: b.exec.machine,
+      command: b.exec.command,
+      exitCode: b.exec.exitCode,
+      stdout: b.exec.output,
+      stderr: '',
+      output: b.exec.output,
+      durationMs: b.exec.durationMs,
+      timedOut: b.exec.timedOut,
+      ...(b.exec.signal !== null ? { signal: b.exec.signal } : {}),
+      ...(b.exec.outputTruncated ? { truncated: true } : {}),
+    }
+  }
+  return r
+}
+
+function checkResultOf(c: JsonCheck): CheckResult {
+  const check: Check = { verb: c.verb as CheckVerb, negated: c.negated, args: [], options: {}, withinMs: 0, line: c.line, source: c.source }
+  const r: CheckResult = {
+    check,
+    ok: c.ok,
+    sentence: c.sentence,
+    evidence: c.evidence.map((e) => ({ machine: e.machine, command: e.command, exitCode: e.exitCode, output: e.output })),
+    durationMs: c.durationMs,
+    attempts: c.attempts,
+  }
+  if (c.expected !== null) r.expected = c.expected
+  if (c.got !== null) r.got = c.got
+  return r
+}
