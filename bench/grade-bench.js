@@ -4,7 +4,9 @@
 // graded by `nslab grade` with -j JOBS; prints the wall time, the CPU time of
 // the whole process tree, and the class's scores. Results: bench/README.md.
 //
-//   npm run build && node bench/grade-bench.js [--count 100] [--jobs 6] [--lab labs/snat-outbound.md]
+//   npm run build && node bench/grade-bench.js [--count 100] [--jobs N] [--lab labs/snat-outbound.md]
+//
+// Without --jobs, nslab grade's own default (8 per CPU, bounded by memory).
 //
 // Run it as root to measure what a workshop runs (isolated graders in cgroups).
 import { spawn } from 'node:child_process'
@@ -17,12 +19,12 @@ const root = new URL('..', import.meta.url).pathname
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '100' },
-    jobs: { type: 'string', default: '6' },
+    jobs: { type: 'string' },
     lab: { type: 'string', default: join(root, 'labs/snat-outbound.md') },
   },
 })
 const count = Number(values.count)
-const jobs = Number(values.jobs)
+const jobs = values.jobs === undefined ? undefined : Number(values.jobs)
 
 // The SNAT lab's two exercises: open FORWARD, then Docker's way.
 const RIGHT = {
@@ -53,7 +55,7 @@ for (let i = 0; i < count; i++) {
 const csv = join(dir, 'gradebook.csv')
 
 const t0 = performance.now()
-const child = spawn(process.execPath, [join(root, 'dist/runner/cli.js'), 'grade', values.lab, ...subs, '-j', String(jobs), '--csv', csv], {
+const child = spawn(process.execPath, [join(root, 'dist/runner/cli.js'), 'grade', values.lab, ...subs, ...(jobs ? ['-j', String(jobs)] : []), '--csv', csv], {
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 let out = ''
@@ -73,7 +75,7 @@ for (const r of rows) {
 const result = {
   lab: values.lab.replace(root, ''),
   submissions: count,
-  jobs,
+  jobs: jobs ?? `default (${/(\d+) at a time/.exec(out)?.[1] ?? '?'})`,
   cores: cpus().length,
   exit: code,
   wallSeconds: +(wallMs / 1000).toFixed(1),

@@ -1,5 +1,6 @@
+import { setMaxListeners } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, totalmem } from 'node:os'
 import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { colorEnabled } from './colors.js'
@@ -75,8 +76,9 @@ export const DEFAULT_LIMITS: GradeLimits = {
 }
 
 function defaultJobs(): number {
-  // Most of a lab's time is waiting (pings, timeouts), not computing.
-  return Math.max(2, availableParallelism() * 3)
+  // Most of a lab's time is waiting (pings, check windows), not computing (bench/README.md#grading);
+  // a submission in flight holds about 100 MB (its grader and its lab host).
+  return Math.max(2, Math.min(availableParallelism() * 8, 64, Math.floor(totalmem() / (256 * 1024 * 1024))))
 }
 
 export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
@@ -230,6 +232,8 @@ export async function gradeAll(opts: {
   const startTime = Date.now()
   const t0 = performance.now()
   const signal = opts.signal ?? new AbortController().signal
+  // Each running submission listens for Ctrl-C on it.
+  setMaxListeners(Math.max(10, flags.jobs * 2 + 10), signal)
   const free = Array.from({ length: Math.max(1, Math.min(flags.jobs, submissions.length)) }, (_, i) => i)
   const grades: Grade[] = new Array(submissions.length)
   let next = 0

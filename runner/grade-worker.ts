@@ -102,10 +102,14 @@ function annotate(r: BlockResult, job: GradeJob, before: LimitCounters, after: L
   const notes: string[] = []
   const id = block.role === 'solution' ? block.id : undefined
   if (id !== undefined && job.unusable[id] !== undefined) {
+    // Nothing of the learner's ran (a no-op stood in): there is no run to show.
     r.status = 'fail'
     r.message = job.unusable[id]
+    delete r.exec
     return
   }
+  // Reports show the learner's script, not the limits set in front of it.
+  if (id !== undefined && exec) exec.command = block.content
   if (exec?.truncated) {
     r.status = 'fail'
     r.message = `it printed more than ${formatBytes(job.limits.maxOutputBytes)} and was stopped (the output limit)`

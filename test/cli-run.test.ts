@@ -14,7 +14,8 @@ const ROOT = new URL('..', import.meta.url).pathname
 const CLI = join(ROOT, 'dist/runner/cli.js')
 
 function nslab(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
+  // env -u: tap hooks every node process a test starts; nslab runs as a user runs it.
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
@@ -127,7 +128,7 @@ t.test('a machine that lacks a program: one clear message naming the package, ex
   // Hide `ip` in a mount namespace of this test's own (the machine keeps it).
   const r = spawnSync(
     'unshare',
-    ['--mount', '--propagation', 'private', 'sh', '-c', `for p in /usr/sbin/ip /sbin/ip /usr/bin/ip /bin/ip; do [ -e $p ] && mount --bind /dev/null $p; done; exec "$0" "$@"`, process.execPath, CLI, 'run', 'labs/snat-outbound.md'],
+    ['--mount', '--propagation', 'private', 'sh', '-c', `for p in /usr/sbin/ip /sbin/ip /usr/bin/ip /bin/ip; do [ -e $p ] && mount --bind /dev/null $p; done; exec env -u NODE_OPTIONS "$0" "$@"`, process.execPath, CLI, 'run', 'labs/snat-outbound.md'],
     { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
   )
   t.equal(r.status, 3, r.stdout + r.stderr)
@@ -139,7 +140,7 @@ t.test('a machine that lacks a program: one clear message naming the package, ex
 t.test("a lab whose server is missing: the lab names its package before anything runs", async (t) => {
   const r = spawnSync(
     'unshare',
-    ['--mount', '--propagation', 'private', 'sh', '-c', `for p in /usr/sbin/nginx /usr/bin/nginx; do [ -e $p ] && mount --bind /dev/null $p; done; exec "$0" "$@"`, process.execPath, CLI, 'run', 'labs/dnat-port-forward.md'],
+    ['--mount', '--propagation', 'private', 'sh', '-c', `for p in /usr/sbin/nginx /usr/bin/nginx; do [ -e $p ] && mount --bind /dev/null $p; done; exec env -u NODE_OPTIONS "$0" "$@"`, process.execPath, CLI, 'run', 'labs/dnat-port-forward.md'],
     { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
   )
   t.equal(r.status, 3, r.stdout + r.stderr)

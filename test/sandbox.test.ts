@@ -175,7 +175,7 @@ t.test('20 sandboxes with the same names at once, each pinging its own box2', as
       boxes.map(async (sb, i) => {
         await sb.exec({ machine: 'box2', script: `ip addr add 10.99.${i}.1/32 dev lo` })
         const ping = await sb.exec({ machine: 'box1', script: 'for i in 1 2 3; do ping -c1 -W1 box2 >/dev/null && break; done && echo ok || { ip neigh; ip -br link; ip -br addr; ping -c1 -W1 172.17.0.3; }' })
-        if (ping.stdout.trim() !== 'ok') t.comment(`sandbox ${i}: ${ping.output}`)
+        if (ping.stdout.trim() !== 'ok') t.comment(`sandbox ${i}: ${JSON.stringify(ping)} alive=${sb.alive()}`)
         const mark = await sb.exec({ machine: 'box2', script: 'ip -o -4 addr show lo | grep -c 10.99' })
         return { ok: ping.stdout.trim() === 'ok', marks: mark.stdout.trim() }
       }),

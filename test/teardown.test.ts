@@ -67,7 +67,7 @@ function markedLab(body: string): { file: string; word: string } {
 }
 
 function run(file: string, extra: string[] = []) {
-  return spawnSync(process.execPath, [CLI, 'run', file, ...extra], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 })
+  return spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, 'run', file, ...extra], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 })
 }
 
 const before = machineState()
@@ -102,9 +102,9 @@ for (const [signal, code] of [
 ] as const) {
   t.test(`${signal} during a step: teardown, then exit ${code}`, async (t) => {
     const { file, word } = markedLab('```sh step timeout=60s\nsleep 60\n```')
-    const child = spawn(process.execPath, [CLI, 'run', file], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: 'pipe' })
+    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, 'run', file], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: 'pipe' })
     const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)))
-    t.ok(await until(() => withWord(word).length >= 2), 'the lab is running (its pid 1 and its sleeper)')
+    t.ok(await until(() => withWord(word).length >= 4), 'the lab is running (the runner, unshare, pid 1 and its sleeper)')
     child.kill(signal)
     const c = await exited
     t.equal(c, code, `exit ${code}`)
@@ -114,14 +114,14 @@ for (const [signal, code] of [
 
 t.test('SIGKILL of the runner: the sandbox ends by itself; the next run and gc find nothing', async (t) => {
   const { file, word } = markedLab('```sh step timeout=60s\nsleep 60\n```')
-  const child = spawn(process.execPath, [CLI, 'run', file], { cwd: ROOT, stdio: 'ignore' })
-  t.ok(await until(() => withWord(word).length >= 2), 'the lab is running')
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, 'run', file], { cwd: ROOT, stdio: 'ignore' })
+  t.ok(await until(() => withWord(word).length >= 4), 'the lab is running')
   child.kill('SIGKILL')
   // pid 1 of the sandbox reads a pipe from the runner; its end ends the sandbox.
   t.ok(await until(() => withWord(word).length === 0, 5000), 'everything of the lab ended without the runner')
   const again = markedLab('```check\nping box1 box2\n```')
   t.equal(run(again.file).status, 0, 'the next run passes')
-  const gc = spawnSync(process.execPath, [CLI, 'gc'], { cwd: ROOT, encoding: 'utf8' })
+  const gc = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, 'gc'], { cwd: ROOT, encoding: 'utf8' })
   t.equal(gc.status, 0, gc.stdout + gc.stderr)
   t.same(withWord(word), [])
 })
