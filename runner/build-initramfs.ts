@@ -6,13 +6,13 @@ import type { Kernel } from './fetch-kernel.js'
 import { moduleLoadOrder } from './module-load-order.js'
 import { NslabError } from './nslab-error.js'
 import { findProgram } from './require-programs.js'
+import { LAB_MODULES_DONE } from './vm-guest.js'
 import { writeCpio, type CpioEntry } from './write-cpio.js'
 
 /** What the initramfs loads before it can reach the host's files: virtio, 9p, overlay, the events port, entropy. */
 export const BOOT_MODULES = ['virtio_pci', 'virtio_console', 'virtio_rng', '9pnet_virtio', '9p', 'overlay']
 
-/** The file the guest's second stage creates once the lab modules are loaded. */
-export const LAB_MODULES_DONE = '/run/nslab-vm/modules.done'
+
 
 /**
  * The first program of the VM, run by busybox sh from the initramfs. It

@@ -132,8 +132,20 @@ export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
       exited = true
       code = c
       signal = s
-      // Pipes may be held open by a child that outlives this process.
-      const grace = setTimeout(finish, opts.pipeGraceMs ?? 100)
+      // Pipes may be held open by a child that outlives this process: stop
+      // reading once nothing more came for the grace time. Timers run before
+      // the event loop polls for I/O, so the check waits one poll (setImmediate)
+      // to read what is already in the pipe, however late the timer fired.
+      const graceMs = opts.pipeGraceMs ?? 100
+      let seen = size
+      let grace: NodeJS.Timeout
+      const idle = () =>
+        setImmediate(() => {
+          if (size === seen) return finish()
+          seen = size
+          grace = setTimeout(idle, graceMs)
+        })
+      grace = setTimeout(idle, graceMs)
       child.on('close', () => {
         clearTimeout(grace)
         finish()

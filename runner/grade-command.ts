@@ -257,6 +257,26 @@ export async function gradeAll(opts: {
         hows.add(g.limitsBy)
         grades[i] = g
         opts.onGrade?.(g)
+      } catch (e) {
+        // A bug of nslab's on one submission: it is not graded, the others are.
+        const sub = submissions[i]!
+        const g: Grade = {
+          name: sub.name,
+          path: sub.path,
+          points: 0,
+          max: labExercises(lab).reduce((n, x) => n + x.max, 0),
+          status: 'error',
+          reason: `not graded: nslab failed (${e instanceof Error ? e.message : String(e)})`,
+          exercises: [],
+          result: { file: lab.file, title: lab.title, status: 'error', durationMs: 0, blocks: [], error: String(e), cell: sub.name },
+          limitsHit: [],
+          limitsBy: 'none',
+          notes: [],
+          durationMs: 0,
+        }
+        if (e instanceof NslabError && e.exitCode === 3) throw e
+        grades[i] = g
+        opts.onGrade?.(g)
       } finally {
         free.push(slot)
       }

@@ -91,7 +91,7 @@ function learnerSection(g: Grade, i: number): string {
   parts.push(`<h2>${esc(g.name)} <span class="badge ${g.status}">${g.points}/${g.max}</span></h2>`)
   parts.push(`<p class="meta">submission: ${esc(g.path)} · graded in ${esc(formatDuration(g.durationMs))}</p>`)
   if (g.status !== 'pass' && g.reason) parts.push(`<p class="reason ${g.status}">${esc(plainText(g.reason))}</p>`)
-  const notes = [...g.limitsHit.map((s) => `limit: ${s}`), ...g.notes]
+  const notes = [...g.limitsHit.filter((s) => s !== g.reason).map((s) => `limit: ${s}`), ...g.notes]
   if (notes.length) parts.push(`<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`)
   for (const e of g.exercises) parts.push(exerciseArticle(e))
   parts.push(runDetails(g))

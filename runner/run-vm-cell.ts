@@ -136,7 +136,7 @@ export async function runVmCell(opts: VmCellOptions): Promise<VmCellResult> {
     await writeFile(join(work, 'initramfs'), initramfs.data)
     const cwd = opts.cwd ?? process.cwd()
     const job: GuestJob = {
-      labs: opts.labs.map((l) => l.file),
+      labs: opts.labs,
       cwd,
       iptables: opts.backend,
       jobs: opts.jobs ?? 1,

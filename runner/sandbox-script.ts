@@ -45,13 +45,26 @@ export function machineAddresses(topology: Topology): Map<string, string> {
 export function sandboxScript(opts: SandboxScriptOptions): string {
   const { topology } = opts
   const s: string[] = []
+  const bridge = topology.bridge
+  const waits: string[] = []
   s.push('set -e')
+  // The work runs in parallel where it can: iptables-restore with nf_tables
+  // mostly waits on the kernel, and each `ip` or `mount` is a process of its own.
   // sethostname(2): /proc/sys/kernel/hostname is not writable by an ordinary user's namespace root.
   s.push(`hostname ${shellQuote(opts.hostname)}`)
   s.push('mount -t tmpfs -o mode=755 nslab /run')
+  if (topology.docker && bridge) {
+    // It needs only this network namespace and a /run of the sandbox's own
+    // (iptables-legacy takes its lock there), so it starts as soon as that exists.
+    const restore = opts.iptables ? `/usr/sbin/iptables-${opts.iptables}-restore` : 'iptables-restore'
+    s.push('echo 1 > /proc/sys/net/ipv4/ip_forward')
+    s.push(`${restore} <<'NSLAB_EOF' &\n${dockerRules(bridge, topology.containers)}NSLAB_EOF`)
+    s.push('P_ipt=$!')
+    waits.push('$P_ipt')
+  }
   // One fstab, one `mount -a`: a process per mount would cost more than the rest.
   const dirs = ['etc', 'usr', 'var', 'opt', 'srv', 'home', 'root']
-  s.push(`O=${SANDBOX_DIR}; F=$O/fstab; T=''; mk="$O/ns ${NETNS_DIR} ${LOG_DIR} /run/lock"`)
+  s.push(`O=${SANDBOX_DIR}; F=$O/fstab; T=''; mk="$O/ns ${NETNS_DIR} ${LOG_DIR} /run/lock${opts.iptables ? ` ${BIN_DIR}` : ''}"`)
   s.push(`for d in ${dirs.join(' ')}; do`)
   s.push('  [ -d /$d ] && [ ! -L /$d ] || continue')
   s.push('  mk="$mk $O/upper/$d $O/work/$d"')
@@ -70,29 +83,22 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   const hosts = ['127.0.0.1\tlocalhost', `127.0.1.1\t${opts.hostname}`, '::1\tlocalhost ip6-localhost ip6-loopback']
   for (const [name, ip] of addrs) hosts.push(`${ip}\t${name}`)
   s.push(`printf '%s\\n' ${hosts.map(shellQuote).join(' ')} > $O/hosts`)
-  s.push('mount -a -T $F 2>$O/mount.log || true')
+  // The mounts go on beside the network work below.
+  s.push('mount -a -T $F 2>$O/mount.log &')
+  s.push('P_mnt=$!')
 
   if (opts.iptables) {
-    const prefix = opts.iptables === 'legacy' ? 'legacy' : 'nft'
-    s.push(`mkdir -p ${BIN_DIR}`)
+    const prefix = opts.iptables
+    const links: string[] = []
     for (const tool of ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore']) {
       const [base, ...rest] = tool.split('-')
-      const target = `/usr/sbin/${base}-${prefix}${rest.length ? `-${rest.join('-')}` : ''}`
-      s.push(`ln -s ${target} ${BIN_DIR}/${tool}`)
+      links.push(`ln -s /usr/sbin/${base}-${prefix}${rest.length ? `-${rest.join('-')}` : ''} ${BIN_DIR}/${tool}`)
     }
-    s.push(`export PATH=${BIN_DIR}:$PATH`)
+    s.push(`{ ${links.join('; ')}; } &`)
+    s.push('P_bin=$!')
+    waits.push('$P_bin')
   }
 
-  // The rest runs in parallel where it can: iptables-restore with nft mostly
-  // waits on the kernel, and each `ip` is a process of its own.
-  const bridge = topology.bridge
-  const waits: string[] = []
-  if (topology.docker && bridge) {
-    s.push('echo 1 > /proc/sys/net/ipv4/ip_forward')
-    s.push(`iptables-restore <<'NSLAB_EOF' &\n${dockerRules(bridge, topology.containers)}NSLAB_EOF`)
-    s.push('P_ipt=$!')
-    waits.push('$P_ipt')
-  }
   if (topology.internet) {
     // Made from the inside, so the outer end lands in pid 1's namespace: the host.
     const inet = [
@@ -138,6 +144,8 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     const hostEth = [`addr add ${INTERNET.hostAddress}/${INTERNET.prefix} dev eth0`, 'link set eth0 up', `route add default via ${INTERNET.address}`]
     s.push(`ip -batch - <<'NSLAB_EOF'\n${hostEth.join('\n')}\nNSLAB_EOF`)
   }
+  // A failed mount is not fatal (a machine without /opt …); what matters is checked by the labs.
+  s.push('wait $P_mnt || true')
   for (const w of waits) s.push(`wait ${w}`)
   for (const c of topology.containers) {
     if (!c.command) continue

@@ -9,10 +9,8 @@ import { existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node
 import { release } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { LAB_MODULES_DONE } from './build-initramfs.js'
 import { createEventsReporter } from './events-reporter.js'
 import { run } from './exec.js'
-import { loadLabs } from './load-labs.js'
 import { NslabError } from './nslab-error.js'
 import type { Lab } from './lab.js'
 import type { LabResult, RunEvent } from './run-event.js'
@@ -21,8 +19,11 @@ import { runPool } from './run-pool.js'
 
 /** What the host asks of the guest, in a JSON file the guest reads through the shared root. */
 export interface GuestJob {
-  /** Lab files, as the host names them (relative to cwd). */
-  labs: string[]
+  /**
+   * The labs, parsed by the host: the guest loads no parser (under emulation
+   * loading its modules alone takes many seconds).
+   */
+  labs: Lab[]
   cwd: string
   iptables: 'nft' | 'legacy'
   jobs: number
@@ -44,6 +45,9 @@ export type GuestLine =
   | { type: 'vm-done' }
 
 export const EVENTS_PORT_NAME = 'nslab.events'
+
+/** The file the guest's second stage creates once the lab modules are loaded (see build-initramfs.ts). */
+export const LAB_MODULES_DONE = '/run/nslab-vm/modules.done'
 
 /** Longest wait for the lab modules (seconds under emulation, well under this). */
 const MODULES_WAIT_MS = 120_000
@@ -79,11 +83,7 @@ export async function runGuest(job: GuestJob, write: (line: string) => void): Pr
   }
   const reporter = createEventsReporter({ write })
   const emit = (e: RunEvent) => reporter.onEvent(e)
-  const { labs, problems } = loadLabs(job.labs)
-  if (problems.length) {
-    send({ type: 'vm-error', message: problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n') })
-    return 2
-  }
+  const { labs } = job
   if (job.timeScale && job.timeScale > 1) for (const lab of labs) stretchLab(lab, job.timeScale)
   const t0 = performance.now()
   let prerequisite: NslabError | undefined

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
@@ -175,6 +175,11 @@ t.test('a class graded to the expected scores; the machine unchanged', { skip: i
   t.teardown(() => {
     rmSync(probe, { recursive: true, force: true })
     rmSync(quinnDir, { recursive: true, force: true })
+    try {
+      rmdirSync(join(ROOT, 'tmp'))
+    } catch {
+      // not empty: someone else's files are there
+    }
   })
   const before = machineState()
 
