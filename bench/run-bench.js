@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { loadValidLabs } from '../dist/runner/load-labs.js'
 import { sandboxScript } from '../dist/runner/sandbox-script.js'
 import { netnsPath } from '../dist/runner/sandbox-paths.js'
+import { sandboxOwner } from '../dist/runner/sandbox.js'
 import { shellQuote } from '../dist/runner/shell-quote.js'
 
 const ROUNDS = Number(process.argv[2] ?? 3)
@@ -30,12 +31,12 @@ function timed(cmd, args, input) {
 const on = (machine, script) => {
   const ns = netnsPath(machine)
   const run = `bash -e -o pipefail -c ${shellQuote(script)}`
-  return ns ? `nsenter --net=${ns} ${run}` : run
+  return machine === 'host' ? run : `nsenter --net=${ns} ${run}`
 }
 
 /** One bash script doing what nslab did for this lab. */
 function plainScript(lab, report) {
-  const base = sandboxScript({ topology: lab.topology, realRoot: process.getuid() === 0, persistent: false, hostname: 'bench' })
+  const base = sandboxScript({ topology: lab.topology, persistent: false, hostname: 'bench' })
   const lines = [base.replace(/echo ready\nread -r _ \|\| true\n$/, ''), 'set +e', 'cd /root']
   const results = report.labs[0].blocks
   for (const block of lab.blocks) {
@@ -65,7 +66,10 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const lab of labs) {
     const one = { labs: report.labs.filter((l) => l.file.endsWith(lab.file.replace(/^.*\//, ''))) }
     const script = plainScript(lab, one)
-    const p = timed('unshare', ['--user', '--map-root-user', '--mount', '--net', '--pid', '--uts', '--fork', '--kill-child', '--mount-proc', 'bash', '-s'], script)
+    // As root, as the uid nslab's sandboxes run as: the lab's commands must not reach the machine's files.
+    const owner = sandboxOwner()
+    const pre = owner === undefined ? [] : ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--']
+    const p = timed(pre[0] ?? 'unshare', [...pre.slice(1), ...(pre.length ? ['unshare'] : []), '--user', '--map-root-user', '--mount', '--net', '--pid', '--uts', '--fork', '--kill-child', '--mount-proc', 'bash', '-s'], script)
     plain += p.ms
   }
   plainTimes.push(plain)

@@ -6,7 +6,7 @@
 // Both run only inside namespaces of their own; the script refuses otherwise.
 //   npm run build && node bench/sandbox-bench.js [runs]
 import { spawn } from 'node:child_process'
-import { createSandbox } from '../dist/runner/sandbox.js'
+import { createSandbox, sandboxOwner } from '../dist/runner/sandbox.js'
 
 const RUNS = Number(process.argv[2] ?? 40)
 const docker0 = { name: 'docker0', address: '172.17.0.1', prefix: 16, subnet: '172.17.0.0/16' }
@@ -79,7 +79,9 @@ ip netns del box2
 
 function bareUp() {
   const t0 = performance.now()
-  const p = spawn('unshare', ['--user', '--map-root-user', '--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', 'bash', '-c', SCRIPT], {
+  const owner = sandboxOwner()
+  const pre = owner === undefined ? [] : ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--']
+  const p = spawn(pre[0] ?? 'unshare', [...pre.slice(1), ...(pre.length ? ['unshare'] : []), '--user', '--map-root-user', '--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', 'bash', '-c', SCRIPT], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   return new Promise((resolve, reject) => {

@@ -42,6 +42,8 @@ export interface VmRun {
   consoleTail: string
   /** What qemu itself said on stderr. */
   qemuSays: string
+  /** The guest's CPU faulted while handling a fault and reset: the kernel never got going. */
+  tripleFault: boolean
   consoleLog: string
 }
 
@@ -54,8 +56,10 @@ export function qemuArgs(opts: BootVmOptions): string[] {
   const { kernel } = opts
   const append = [
     'console=ttyS0',
+    // What a kernel says before its console is up is evidence too, when it cannot boot.
+    'earlyprintk=serial,ttyS0',
     'panic=-1',
-    'quiet',
+    // Warnings and worse only, but not 'quiet': the boot stages' own lines are a failed boot's evidence.
     'loglevel=4',
     // A throwaway guest: no mitigations to pay for, a TSC to trust (TCG's drifts and trips the watchdog).
     'mitigations=off',
@@ -85,6 +89,9 @@ export function qemuArgs(opts: BootVmOptions): string[] {
     '-initrd', opts.initramfs,
     '-append', append.join(' '),
     '-serial', `file:${join(opts.workDir, 'console.log')}`,
+    // CPU resets go to a log: a triple fault (a kernel that cannot even start) says so there, and nowhere else.
+    '-d', 'cpu_reset',
+    '-D', join(opts.workDir, 'qemu.log'),
     // The host's files, read-only: the guest lays a tmpfs over them.
     '-fsdev', 'local,id=nslabroot,path=/,security_model=none,readonly=on,multidevs=remap',
     '-device', 'virtio-9p-pci,fsdev=nslabroot,mount_tag=nslabroot,disable-legacy=on',
@@ -135,6 +142,7 @@ export async function bootVm(opts: BootVmOptions): Promise<VmRun> {
   const r = await running.done.finally(() => opts.signal?.removeEventListener('abort', abort))
   const consoleLog = join(opts.workDir, 'console.log')
   const text = await readFile(consoleLog, 'utf8').catch(() => '')
+  const qemuLog = await readFile(join(opts.workDir, 'qemu.log'), 'utf8').catch(() => '')
   const vm: VmRun = {
     exitCode: r.exitCode,
     timedOut: r.timedOut,
@@ -142,6 +150,7 @@ export async function bootVm(opts: BootVmOptions): Promise<VmRun> {
     durationMs: Math.round(performance.now() - t0),
     consoleTail: consoleTail(text),
     qemuSays: r.stderr.split('\n').filter((l) => l.trim() && !/host doesn't support requested feature/.test(l)).join('\n'),
+    tripleFault: /^Triple fault/m.test(qemuLog),
     consoleLog,
   }
   if (r.signal) vm.signal = r.signal

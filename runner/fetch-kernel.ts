@@ -7,12 +7,12 @@ import { run } from './exec.js'
 import { extractVmlinux } from './extract-vmlinux.js'
 import type { ExecResult } from './exec-result.js'
 import { NslabError } from './nslab-error.js'
-import type { KernelSpec } from './parse-kernel-spec.js'
+import { specLabel, type KernelSpec } from './parse-kernel-spec.js'
 import { findProgram } from './require-programs.js'
 
 /** A kernel ready to boot. */
 export interface Kernel {
-  /** As given: `debian:bookworm`, or the image path. */
+  /** How reports name it: `debian:bookworm`, or the image path as given. */
   spec: string
   /** What qemu boots: the uncompressed vmlinux when it has a PVH entry, else the bzImage. */
   image: string
@@ -195,7 +195,7 @@ function imageKernel(spec: Extract<KernelSpec, { kind: 'image' }>): Kernel {
   const bad = (message: string, fix?: string) =>
     new NslabError({ code: 'NOT_FOUND', message: `--kernel ${spec.text}: ${message}`, ...(fix ? { fix } : {}) })
   if (!isFile(image)) throw bad(`no kernel image at ${image}`)
-  if (!spec.modules) return { spec: spec.text, image }
+  if (!spec.modules) return { spec: specLabel(spec), image }
   let modulesDir = resolve(spec.modules)
   if (!isDir(modulesDir)) throw bad(`no modules folder at ${modulesDir}`)
   if (!isFile(join(modulesDir, 'modules.dep'))) {
@@ -210,7 +210,7 @@ function imageKernel(spec: Extract<KernelSpec, { kind: 'image' }>): Kernel {
     }
     modulesDir = join(under, releases[0]!)
   }
-  return { spec: spec.text, image, modulesDir, release: basename(modulesDir) }
+  return { spec: specLabel(spec), image, modulesDir, release: basename(modulesDir) }
 }
 
 function isFile(p: string): boolean {

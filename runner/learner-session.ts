@@ -53,7 +53,8 @@ export function sandboxIsOurs(s: Session): boolean {
   const p = processInfo(s.sandbox.pid)
   if (!p || p.zombie) return false
   if (p.name !== 'unshare') return false
-  if (p.uid !== (process.getuid?.() ?? p.uid)) return false
+  // Root's sandboxes run as their own uid (sandboxOwner); others as the user's.
+  if (p.uid !== (s.sandbox.uid ?? process.getuid?.() ?? p.uid)) return false
   return s.sandboxStart === undefined || s.sandboxStart === p.startTime
 }
 

@@ -40,3 +40,8 @@ export function parseKernelSpec(text: string): KernelSpec {
   if (colon > 0) return { kind: 'image', image: t.slice(0, colon), modules: t.slice(colon + 1), text: t }
   return { kind: 'image', image: t, text: t }
 }
+
+/** How reports name a kernel: the spec as given, an image without its modules folder. */
+export function specLabel(spec: KernelSpec): string {
+  return spec.kind === 'debian' ? spec.text : spec.image
+}

@@ -10,7 +10,7 @@ import { makeReporters } from './make-reporters.js'
 import { matrixTable } from './matrix-table.js'
 import { NslabError } from './nslab-error.js'
 import { parseDurationArg } from './parse-duration-arg.js'
-import { parseKernelSpec, type KernelSpec } from './parse-kernel-spec.js'
+import { parseKernelSpec, specLabel, type KernelSpec } from './parse-kernel-spec.js'
 import { findProgram } from './require-programs.js'
 import { loadOrReport, parseRunFlags, RUN_HELP } from './run-command.js'
 import type { LabResult, RunEvent } from './run-event.js'
@@ -144,14 +144,14 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
       n++
       if (interrupt.signal.aborted) break
       if (flags.bail && all.some((r) => r.status !== 'pass')) break
-      const name = cellKey({ spec: w.cell.spec.text, backend: w.cell.backend })
+      const name = cellKey({ spec: specLabel(w.cell.spec), backend: w.cell.backend })
       let kernel: Kernel
       let r: VmCellResult
       try {
         kernel = await kernelOf(w.cell.spec)
       } catch (e) {
         // A kernel that cannot be had (no such suite, no network, a wrong path) fails its cells, not the run.
-        r = failedCell(w.cell.spec.text, w.cell.backend, w.labs, e instanceof NslabError ? e.toString() : String(e), emit)
+        r = failedCell(specLabel(w.cell.spec), w.cell.backend, w.labs, e instanceof NslabError ? e.toString() : String(e), emit)
         note(`  ✗ ${r.label}: ${r.failure?.split('\n')[0]}`)
         all.push(...r.results)
         continue
@@ -175,6 +175,11 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
         })
       }
       if (r.failure) note(`  ✗ ${r.label}: ${r.failure.split('\n')[0]}`)
+      else {
+        const passed = r.results.filter((x) => x.status === 'pass').length
+        const first = r.firstStepMs !== undefined ? `, first step at ${formatDuration(r.firstStepMs)}` : ''
+        note(`  ${passed === r.results.length ? '✓' : '✗'} ${r.label}: ${passed} of ${plural(r.results.length, 'lab')} passed in ${formatDuration(r.durationMs)}${first}`)
+      }
       all.push(...r.results)
     }
     emit({ type: 'run-end', results: all, durationMs: performance.now() - t0 })

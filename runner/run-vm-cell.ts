@@ -177,12 +177,17 @@ export async function runVmCell(opts: VmCellOptions): Promise<VmCellResult> {
     else if (!done) {
       if (vm.timedOut) failure = `the VM did not finish within ${formatDuration(opts.timeoutMs)}${upMs === undefined ? ' and never came up (a hang at boot?)' : ' (it hung?)'}`
       else if (vm.exitCode !== 0 && upMs === undefined && vm.qemuSays) failure = `qemu could not run the VM (exit ${vm.exitCode ?? vm.signal}): ${vm.qemuSays.trim()}`
+      else if (upMs === undefined && vm.tripleFault) failure = 'the VM did not boot: its CPU triple-faulted and reset before the kernel got going (a kernel that cannot boot)'
       else if (upMs === undefined) failure = 'the VM did not boot: it ended before the run started (a kernel that cannot boot, or a panic)'
       else failure = 'the VM ended in the middle of the run (a panic?)'
     } else if (vmError) failure = `the run inside the VM failed: ${vmError}`
     if (failure) {
-      const evidence = vm.consoleTail.split('\n').slice(-EVIDENCE_LINES).join('\n')
-      const error = `${label}: ${failure}${evidence ? `\nconsole (last lines):\n${evidence}` : '\nthe console is empty'}`
+      const tail = vm.consoleTail.split('\n').slice(-EVIDENCE_LINES).join('\n')
+      const error = [
+        `${label}: ${failure}`,
+        tail ? `console (last lines):\n${tail}` : 'console: (nothing)',
+        ...(vm.tripleFault ? ['qemu: Triple fault'] : []),
+      ].join('\n')
       const ended = new Set(results.map((r) => r.file))
       for (const lab of opts.labs) {
         if (ended.has(lab.file)) continue

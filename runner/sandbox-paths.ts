@@ -8,8 +8,7 @@ export const LOG_DIR = `${SANDBOX_DIR}/log`
 export const BIN_DIR = `${SANDBOX_DIR}/bin`
 
 /** Path of a machine's network namespace file, inside the sandbox. */
-export function netnsPath(machine: string): string | undefined {
-  if (machine === 'host') return undefined
-  if (machine === 'internet') return `${HIDDEN_NS_DIR}/internet`
+export function netnsPath(machine: string): string {
+  if (machine === 'host' || machine === 'internet') return `${HIDDEN_NS_DIR}/${machine}`
   return `${NETNS_DIR}/${machine}`
 }

@@ -8,8 +8,6 @@ export interface SandboxScriptOptions {
   topology: Topology
   /** Make `iptables` the legacy or nft back end inside the sandbox; default: the machine's own. */
   iptables?: 'nft' | 'legacy'
-  /** Real root can keep writes to /etc, /usr … in an overlay; others get scratch tmpfs. */
-  realRoot: boolean
   /** Keep running until SIGTERM (learner mode) instead of until stdin closes. */
   persistent: boolean
   hostname: string
@@ -71,12 +69,15 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   // Writes to the host's files land in an overlay upper layer inside /run.
   s.push('  T+="overlay /$d overlay lowerdir=/$d,upperdir=$O/upper/$d,workdir=$O/work/$d 0 0"$\'\\n\'')
   s.push('done')
-  if (!opts.realRoot) {
-    // The real root's files are not ours to copy up: give scratch places instead.
-    s.push('for d in /root /srv /var/tmp /var/log /var/lib/nginx; do [ -d $d ] && T+="scratch $d tmpfs mode=755 0 0"$\'\\n\' || true; done')
-  }
-  s.push('T+="tmp /tmp tmpfs mode=1777 0 0"$\'\\n\'"sysfs /sys sysfs defaults 0 0"$\'\\n\'"$O/hosts /etc/hosts none bind 0 0"')
+  // The machine's root owns these, and the sandbox's root is not the
+  // machine's: files there cannot be copied up, so they are fresh scratch places.
+  s.push('for d in /root /srv /var/tmp /var/log /var/lib/nginx; do [ -d $d ] && T+="scratch $d tmpfs mode=755 0 0"$\'\\n\' || true; done')
+  s.push('T+="tmp /tmp tmpfs mode=1777 0 0"$\'\\n\'"shm /dev/shm tmpfs mode=1777 0 0"$\'\\n\'"sysfs /sys sysfs ro 0 0"$\'\\n\'"$O/hosts /etc/hosts none bind 0 0"')
   s.push('mkdir -p $mk')
+  // The host's network namespace gets a file too: the outer unshare that owns
+  // the sandbox is not in it (see createSandbox).
+  s.push(`: > ${HIDDEN_NS_DIR}/host`)
+  s.push(`T+=$'\\n'"/proc/self/ns/net ${HIDDEN_NS_DIR}/host none bind 0 0"`)
   s.push('echo "$T" > $F')
 
   const addrs = machineAddresses(topology)

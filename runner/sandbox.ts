@@ -32,6 +32,8 @@ export interface SandboxExecOptions {
 export interface SandboxHandle {
   /** pid of the unshare process that owns the sandbox's namespaces. */
   pid: number
+  /** The outer uid that owns the sandbox, when root made it (see sandboxOwner). */
+  uid?: number
   topology: Topology
   iptables?: 'nft' | 'legacy'
 }
@@ -62,7 +64,7 @@ const GUARD =
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 /** The environment of every process in a sandbox: a fresh root login, not the caller's. */
-function sandboxEnv(machine: string, iptables: SandboxHandle['iptables'], extra?: Record<string, string>): NodeJS.ProcessEnv {
+export function sandboxEnv(machine: string, iptables: SandboxHandle['iptables'], extra?: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: iptables ? `${BIN_DIR}:${PATH}` : PATH,
     HOME: '/root',
@@ -86,14 +88,17 @@ export function attachSandbox(h: SandboxHandle, extra: { upMs?: number; running?
     }
     const p = h.pid
     const ns = netnsPath(machine)
+    // Root enters as the sandbox's owner, so that inside it is the namespace's root, not the machine's.
+    const asOwner = h.uid !== undefined && process.getuid?.() === 0 ? ['setpriv', `--reuid=${h.uid}`, `--regid=${h.uid}`, '--clear-groups', '--'] : []
     return [
+      ...asOwner,
       'nsenter',
       `--user=/proc/${p}/ns/user`,
       `--mount=/proc/${p}/ns/mnt`,
       `--pid=/proc/${p}/ns/pid_for_children`,
       `--uts=/proc/${p}/ns/uts`,
       // Paths inside the sandbox are reached through its root as seen from here.
-      ns ? `--net=/proc/${p}/root${ns}` : `--net=/proc/${p}/ns/net`,
+      `--net=/proc/${p}/root${ns}`,
       '--preserve-credentials',
       '--',
       ...argv,
@@ -152,18 +157,23 @@ export function attachSandbox(h: SandboxHandle, extra: { upMs?: number; running?
 export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const t0 = performance.now()
   const { topology } = opts
-  requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'hostname', 'ip', ...(topology.docker ? ['iptables-restore'] : [])])
-  const realRoot = process.getuid?.() === 0
+  const owner = sandboxOwner()
+  requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'hostname', 'ip', ...(owner !== undefined ? ['setpriv'] : []), ...(topology.docker ? ['iptables-restore'] : [])])
   const script = sandboxScript({
     topology,
-    realRoot,
     persistent: opts.persistent ?? false,
     hostname: hostnameOf(opts.name),
     ...(opts.iptables ? { iptables: opts.iptables } : {}),
   })
+  // The network namespace is made by a second unshare, as pid 1, once the user
+  // namespace has its uid map: made together, its /proc/net files would belong
+  // to the machine's root (iptables-legacy reads them).
+  const unshare = ['unshare', '--user', '--map-root-user', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--mount-proc', '--', 'unshare', '--net', '--', 'bash', '--noprofile', '--norc', '-c', script]
+  // setpriv execs unshare: the pid stays the one that owns the namespaces.
+  const argv = owner !== undefined ? ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--', ...unshare] : unshare
   const running = start({
-    file: 'unshare',
-    args: ['--user', '--map-root-user', '--mount', '--net', '--pid', '--uts', '--fork', '--kill-child', '--mount-proc', '--', 'bash', '--noprofile', '--norc', '-c', script],
+    file: argv[0]!,
+    args: argv.slice(1),
     env: { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8' },
     keepStdin: !opts.persistent,
     machine: 'sandbox',
@@ -181,8 +191,21 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     running.child.stderr?.destroy()
     running.child.stdin?.destroy()
   }
-  const h: SandboxHandle = { pid: running.pid, topology, ...(opts.iptables ? { iptables: opts.iptables } : {}) }
+  const h: SandboxHandle = { pid: running.pid, topology, ...(owner !== undefined ? { uid: owner } : {}), ...(opts.iptables ? { iptables: opts.iptables } : {}) }
   return attachSandbox(h, { upMs: performance.now() - t0, ...(opts.persistent ? {} : { running }) })
+}
+
+/**
+ * The uid a sandbox made by root runs as: one that owns no file on the
+ * machine. Mapping the sandbox's root to the machine's root would let a lab
+ * write every root-owned file outside its overlays (the checkout, /dev/vda,
+ * /proc/sys/kernel); as this uid it can touch only what anyone may.
+ * Undefined for an ordinary user, whose own uid already is that.
+ */
+export function sandboxOwner(): number | undefined {
+  if (process.getuid?.() !== 0) return undefined
+  const env = Number(process.env.NSLAB_SANDBOX_UID)
+  return Number.isInteger(env) && env > 0 ? env : 1_800_000_000
 }
 
 function childrenOf(pid: number): number[] {

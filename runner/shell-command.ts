@@ -11,7 +11,7 @@ import { labTasks } from './lab-tasks.js'
 import { machinesOf } from './lab.js'
 import { NslabError } from './nslab-error.js'
 import { reportFatal } from './report-fatal.js'
-import type { Sandbox } from './sandbox.js'
+import { sandboxEnv, type Sandbox } from './sandbox.js'
 import { BIN_DIR, HIDDEN_NS_DIR, NETNS_DIR, SANDBOX_DIR } from './sandbox-paths.js'
 import type { Session } from './session-store.js'
 
@@ -28,23 +28,14 @@ internet.
                  its status (for scripts and tests)
 `
 
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const RC_FILE = `${SANDBOX_DIR}/shellrc`
 
 /** The environment of a shell on the lab host: a root login there, not the caller's. */
 function shellEnv(s: Session, machine: string): NodeJS.ProcessEnv {
-  return {
-    PATH: s.sandbox.iptables ? `${BIN_DIR}:${PATH}` : PATH,
-    HOME: '/root',
-    USER: 'root',
-    LOGNAME: 'root',
-    SHELL: '/bin/bash',
-    LANG: 'C.UTF-8',
-    TERM: process.env.TERM ?? 'xterm-256color',
-    NSLAB_MACHINE: machine,
+  return sandboxEnv(machine, s.sandbox.iptables, {
     NSLAB_LAB: s.name,
     ...(process.env.NO_COLOR ? { NO_COLOR: process.env.NO_COLOR } : {}),
-  }
+  })
 }
 
 /**

@@ -153,7 +153,7 @@ t.test('nslab check --target on the command line: a refused target is a clear fa
 /** sshd in the sandbox's network, mount and pid namespaces, as this machine's root; resolves once it listens. */
 async function startSshd(sb: Sandbox, config: string): Promise<ChildProcess> {
   const p = sb.pid
-  const sshd = spawn('nsenter', [`--net=/proc/${p}/ns/net`, `--mount=/proc/${p}/ns/mnt`, `--pid=/proc/${p}/ns/pid_for_children`, '--', SSHD, '-D', '-e', '-f', config], {
+  const sshd = spawn('nsenter', [`--net=/proc/${p}/root/run/.nslab/ns/host`, `--mount=/proc/${p}/ns/mnt`, `--pid=/proc/${p}/ns/pid_for_children`, '--', SSHD, '-D', '-e', '-f', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   await new Promise<void>((resolve, reject) => {

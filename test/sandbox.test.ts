@@ -1,5 +1,6 @@
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createSandbox } from '../runner/sandbox.js'
 import type { Container, Topology } from '../runner/lab.js'
 import { machineState } from './helpers/machine-state.js'
@@ -150,6 +151,39 @@ t.test('the lab cannot touch the machine: network, files, mounts', async (t) => 
   t.throws(() => readFileSync('/usr/nslab-test-file'), '/usr was not written')
   t.doesNotThrow(() => readFileSync('/etc/hostname'), '/etc/hostname is still there')
   t.same(machineState(), before, "the machine's iptables, links, addresses, routes, netns and mounts are unchanged")
+})
+
+t.test("a lab cannot write the machine's own files, devices or kernel settings", async (t) => {
+  // A root-owned file outside the overlaid folders, as a checkout is.
+  // (Not under /tmp: the sandbox has a /tmp of its own.)
+  const dir = mkdtempSync(join(new URL('.', import.meta.url).pathname, '.guard-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  chmodSync(dir, 0o755)
+  const file = join(dir, 'precious.txt')
+  writeFileSync(file, 'keep me\n', { mode: 0o644 })
+  const sb = await createSandbox({ topology: dockerTopology([], false) })
+  t.teardown(() => sb.stop())
+  const r = await sb.exec({
+    machine: 'host',
+    script: [
+      `echo owned > ${file} && echo WROTE-FILE`,
+      `rm -f ${file} && [ ! -e ${file} ] && echo DELETED-FILE`,
+      `touch ${dir}/new && echo MADE-FILE`,
+      'echo 1 > /proc/sys/vm/drop_caches && echo WROTE-PROC-SYS',
+      '[ -w /sys/power/state ] && echo SYS-WRITABLE',
+      'for d in /dev/vda /dev/sda /dev/nvme0n1 /dev/mem; do [ -w $d ] && echo DEVICE-WRITABLE $d; done',
+      'echo leak > /dev/shm/nslab-guard-leak && echo shm-is-private',
+      'echo 1 > /proc/sys/net/ipv4/ip_forward && echo net-sysctl-ok',
+      'id -u',
+      'true',
+    ].join('; ') ,
+  })
+  t.notMatch(r.output, /WROTE-FILE|DELETED-FILE|MADE-FILE|WROTE-PROC-SYS|SYS-WRITABLE|DEVICE-WRITABLE/, r.output)
+  t.match(r.stdout, /shm-is-private/, '/dev/shm is the sandbox\'s own')
+  t.match(r.stdout, /net-sysctl-ok/, 'the sandbox\'s own network sysctls are writable')
+  t.match(r.stdout, /^0$/m, 'steps run as root of the sandbox')
+  t.equal(readFileSync(file, 'utf8'), 'keep me\n', 'the file is intact')
+  t.throws(() => readFileSync('/dev/shm/nslab-guard-leak'), 'nothing landed in the machine\'s /dev/shm')
 })
 
 t.test('stop() ends every process and namespace of the sandbox', async (t) => {

@@ -32,7 +32,8 @@ function link(path: string): string | undefined {
 /** Every live (not zombie) process in the namespaces of the sandbox owned by `pid`. */
 export function sandboxProcesses(pid: number): Proc[] {
   const inodes = new Set<string>()
-  for (const ns of ['net', 'mnt', 'user', 'pid_for_children']) {
+  // Not 'net': the process that owns a sandbox stays in the machine's network namespace.
+  for (const ns of ['mnt', 'user', 'pid_for_children']) {
     const l = link(`/proc/${pid}/ns/${ns}`)
     if (l) inodes.add(l.replace('pid_for_children', 'pid'))
   }
@@ -41,7 +42,7 @@ export function sandboxProcesses(pid: number): Proc[] {
     if (!/^\d+$/.test(d)) continue
     const s = stat(d)
     if (!s || /\) Z /.test(s)) continue
-    if (['net', 'pid', 'mnt', 'user'].some((ns) => inodes.has(link(`/proc/${d}/ns/${ns}`) ?? ''))) {
+    if (['pid', 'mnt', 'user'].some((ns) => inodes.has(link(`/proc/${d}/ns/${ns}`) ?? ''))) {
       found.push({ pid: Number(d), start: startOf(s) })
     }
   }
