@@ -20,6 +20,10 @@ const COMMANDS: Record<string, () => Promise<LearnerCommand>> = {
 
 /** Run a learner command; ctx says when it comes from inside a lab shell. */
 export async function learnerCommand(name: string, argv: string[], ctx: LearnerContext = {}): Promise<number> {
+  // `nslab check LAB --target ssh://…` judges a learner's own machine, not a lab host that is up.
+  if (name === 'check' && argv.some((a) => a === '--target' || a.startsWith('--target='))) {
+    return await (await import('./check-target.js')).checkTargetCommand(argv)
+  }
   const load = COMMANDS[name]
   if (!load) throw new NslabError({ code: 'USAGE', message: `unknown command "${name}"` })
   return await (await load())(argv, ctx)
