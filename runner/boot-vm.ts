@@ -32,6 +32,8 @@ export interface BootVmOptions {
 }
 
 export interface VmRun {
+  /** qemu's pid (gone by the time this is returned). */
+  pid: number
   /** qemu's exit status (0 after the guest powers off, or after a panic, thanks to -no-reboot). */
   exitCode: number | null
   signal?: string
@@ -144,6 +146,7 @@ export async function bootVm(opts: BootVmOptions): Promise<VmRun> {
   const text = await readFile(consoleLog, 'utf8').catch(() => '')
   const qemuLog = await readFile(join(opts.workDir, 'qemu.log'), 'utf8').catch(() => '')
   const vm: VmRun = {
+    pid: running.pid,
     exitCode: r.exitCode,
     timedOut: r.timedOut,
     aborted,

@@ -140,7 +140,11 @@ function blockResultOf(b: JsonBlock): BlockResult {
   if (b.kind === 'script') {
     block = { ...base, kind: 'script', role: b.role ?? 'step', lang: 'sh', on: b.on ?? 'host', exit: b.exec?.exitCode ?? 0, timeoutMs: 0, background: false }
   } else if (b.kind === 'output') block = { ...base, kind: 'output', lines: b.content.replace(/\n$/, '').split('\n') }
-  else if (b.kind === 'check') block = { ...base, kind: 'check', checks: checks.map((c) => c.check), ...(b.hint !== null ? { hint: b.hint } : {}) }
+  else if (b.kind === 'check') {
+    // A check block that did not run (skipped) has no results: its lines are in its content.
+    const lines = checks.length ? checks.map((c) => c.check) : checkLinesOf(b.content, b.line)
+    block = { ...base, kind: 'check', checks: lines, ...(b.hint !== null ? { hint: b.hint } : {}) }
+  }
   else block = { ...base, kind: 'shown', lang: '' }
   const r: BlockResult = { index: b.index, block, status: b.status, durationMs: b.durationMs }
   if (b.message !== null) r.message = b.message
@@ -161,6 +165,19 @@ function blockResultOf(b: JsonBlock): BlockResult {
     }
   }
   return r
+}
+
+/** The check lines of a block's text, as far as reports need them (their source and line). */
+function checkLinesOf(content: string, fenceLine: number): Check[] {
+  const out: Check[] = []
+  content.split('\n').forEach((raw, i) => {
+    const source = raw.trim()
+    if (source === '' || source.startsWith('#')) return
+    const words = source.split(/\s+/)
+    const negated = words[0] === 'no'
+    out.push({ verb: (negated ? words[1] : words[0]) as CheckVerb, negated, args: [], options: {}, withinMs: 0, line: fenceLine + 1 + i, source })
+  })
+  return out
 }
 
 function checkResultOf(c: JsonCheck): CheckResult {

@@ -8,7 +8,7 @@
 // switch users); it ends with the sandbox.
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkTarget, checkTargetCommand, chooseBlocks } from '../runner/check-target.js'
 import type { LabResult } from '../runner/run-event.js'
@@ -153,9 +153,40 @@ t.test('nslab check --target on the command line: a refused target is a clear fa
 /** sshd in the sandbox's network, mount and pid namespaces, as this machine's root; resolves once it listens. */
 async function startSshd(sb: Sandbox, config: string): Promise<ChildProcess> {
   const p = sb.pid
-  const sshd = spawn('nsenter', [`--net=/proc/${p}/root/run/.nslab/ns/host`, `--mount=/proc/${p}/ns/mnt`, `--pid=/proc/${p}/ns/pid_for_children`, '--', SSHD, '-D', '-e', '-f', config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  // sshd runs as the machine's root and wants its privilege-separation folder owned by that root;
+  // the lab host's root is another uid, so the folder is handed over from here.
+  chownSync(`/proc/${p}/root/run/sshd`, 0, 0)
+  // The lab host's overlay of /etc reads lower files with the lab host's uid,
+  // which may not read /etc/shadow; sshd (checking that root is not locked)
+  // gets a copy readable by the machine's root only, in a mount namespace of its own.
+  // (On the machine's own disk: files of the machine's root cannot be made in the lab host's tmpfs.)
+  const copy = join(new URL('.', import.meta.url).pathname, `.shadow-for-sshd-${process.pid}`)
+  writeFileSync(copy, readFileSync('/etc/shadow'), { mode: 0o600 })
+  process.on('exit', () => rmSync(copy, { force: true }))
+  const sshd = spawn(
+    'nsenter',
+    [
+      `--net=/proc/${p}/root/run/.nslab/ns/host`,
+      `--mount=/proc/${p}/ns/mnt`,
+      `--pid=/proc/${p}/ns/pid_for_children`,
+      '--',
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      'mount --bind "$0" /etc/shadow && exec "$@"',
+      copy,
+      SSHD,
+      '-D',
+      '-e',
+      '-f',
+      config,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
   await new Promise<void>((resolve, reject) => {
     let log = ''
     const timer = setTimeout(() => reject(new Error(`sshd did not start: ${log}`)), 10_000)
