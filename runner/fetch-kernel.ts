@@ -160,13 +160,18 @@ async function fetchDebian(suite: string, specText: string, root: string, dir: s
     await step('dpkg-deb', ['-x', join(work, deb), unpacked], `dpkg-deb -x ${deb}`)
     await rm(join(work, deb), { force: true })
     await rm(apt, { recursive: true, force: true })
-    const releases = readdirSync(join(unpacked, 'lib/modules'))
+    // Older packages ship lib/modules, newer (merged /usr) usr/lib/modules.
+    const modulesRoot = ['usr/lib/modules', 'lib/modules'].find((d) => isDir(join(unpacked, d)))
+    if (!modulesRoot) throw fail(`${deb} holds no lib/modules`)
+    const releases = readdirSync(join(unpacked, modulesRoot))
     const release = releases[0]
     if (!release || releases.length !== 1) throw fail(`${deb} holds ${releases.length} module folders, expected one`)
     const image = readdirSync(join(unpacked, 'boot')).find((f) => f.startsWith('vmlinuz'))
     if (!image) throw fail(`${deb} holds no boot/vmlinuz`)
     // Debian builds modules.dep at install time (depmod in its postinst); do the same.
-    await step('busybox', ['depmod', '-b', unpacked, release], `depmod for ${release}`)
+    // busybox depmod looks in BASE/lib/modules.
+    const base = modulesRoot === 'lib/modules' ? unpacked : join(unpacked, 'usr')
+    await step('busybox', ['depmod', '-b', base, release], `depmod for ${release}`)
     // Booted without decompression it starts seconds sooner under emulation.
     const vmlinux = `vmlinux-${release}`
     const direct = await extractVmlinux(join(unpacked, 'boot', image), join(unpacked, 'boot', vmlinux))
@@ -174,7 +179,7 @@ async function fetchDebian(suite: string, specText: string, root: string, dir: s
     const kernel: Kernel = {
       spec: specText,
       image: join(dir, 'boot', direct ? vmlinux : image),
-      modulesDir: join(dir, 'lib/modules', release),
+      modulesDir: join(dir, modulesRoot, release),
       release,
       package: version ? `${pkg} ${version}` : pkg,
       ...(existsSync(join(unpacked, 'boot', `config-${release}`)) ? { config: join(dir, 'boot', `config-${release}`) } : {}),

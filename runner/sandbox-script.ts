@@ -154,13 +154,16 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
       `(cd /root 2>/dev/null || cd /; exec nsenter --net=${NETNS_DIR}/${c.name} bash -c ${shellQuote(c.command)}) </dev/null >>${LOG_DIR}/${c.name}.log 2>&1 &`,
     )
   }
-  s.push('echo ready')
   if (opts.persistent) {
+    // Its maker may be gone already (a killed nslab up): then nobody reads
+    // "ready", and the lab host stays up for nslab gc to find.
+    s.push('echo ready 2>/dev/null || true')
     // pid 1 only gets the signals it handles; bash reaps orphans while it waits.
     s.push("trap 'exit 0' TERM INT HUP")
     s.push('exec </dev/null >/dev/null 2>&1')
     s.push('while :; do sleep 86400 & wait $! || true; done')
   } else {
+    s.push('echo ready')
     s.push('read -r _ || true')
   }
   return s.join('\n') + '\n'

@@ -14,7 +14,7 @@ import { checkSessionName, commandFor, parseLabFile, sandboxIsOurs, sessionState
 import { NslabError } from './nslab-error.js'
 import { plainText } from './plain-text.js'
 import { runLearnerStep } from './run-learner-step.js'
-import { attachSandbox, createSandbox, type Sandbox } from './sandbox.js'
+import { attachSandbox, createSandbox, sandboxOwner, type Sandbox } from './sandbox.js'
 import { createSession, loadSession, removeSession, saveSession, type Session } from './session-store.js'
 import { truncateOutput } from './truncate-output.js'
 
@@ -126,10 +126,12 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
       ...(opts.iptables ? { iptables: opts.iptables } : {}),
     })
     // unshare was started before createSandbox's first await: record it now.
-    const started = childProcesses(process.pid).filter((p) => p.name === 'unshare')
+    // (As root it may still be setpriv, which becomes that unshare: the pid stays.)
+    const started = childProcesses(process.pid).filter((p) => p.name === 'unshare' || p.name === 'setpriv')
     const [child] = started
+    const owner = sandboxOwner()
     if (started.length === 1 && child) {
-      session.sandbox = { ...session.sandbox, pid: child.pid }
+      session.sandbox = { ...session.sandbox, pid: child.pid, ...(owner !== undefined ? { uid: owner } : {}) }
       session.sandboxStart = child.startTime
       saveSession(session)
     }

@@ -186,7 +186,12 @@ t.test('check --watch: a live task list in a second terminal', async (t) => {
   await pane.type('nslab shell -- ip netns add extra', OUTER)
   screen = await watch.waitFor(/All 3 tasks done/, 10_000)
   t.match(screen, /✓ 3 +Exercise: a namespace/)
-  t.equal(tmux('display-message', '-p', '-t', 'learner:watch', '#{pane_dead} #{pane_dead_status}').trim(), '1 0', '--watch exits 0 once every task passed')
+  // tmux marks the pane dead a moment before it records the status.
+  const dead = await until('the watch pane to end with a status', () => {
+    const v = tmux('display-message', '-p', '-t', 'learner:watch', '#{pane_dead} #{pane_dead_status}').trim()
+    return /^1 \d+$/.test(v) ? v : undefined
+  })
+  t.equal(dead, '1 0', '--watch exits 0 once every task passed')
   const out = await pane.type('nslab check', OUTER)
   t.match(out, /All 3 tasks of tiny are done/)
   await pane.type('nslab down', OUTER, /tiny is down/)
