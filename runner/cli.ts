@@ -27,6 +27,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   down: learner('down', 'take a lab down'),
   gc: learner('gc', 'remove what killed runs left behind'),
   grade: { load: async () => (await import('./grade-command.js')).gradeCommand, summary: "grade learners' answers to a lab" },
+  report: { load: async () => (await import('./report-command.js')).reportCommand, summary: 'report merge FILES…: join JSON reports into one matrix' },
 }
 
 const HELP = `nslab — run Linux networking labs written in Markdown

@@ -26,6 +26,7 @@ Options:
   --verbose                 show what steps print
   --keep                    leave a failed lab's host up; prints how to enter it
   --iptables nft|legacy     the iptables back end inside the lab host (default: the machine's)
+  --kernel SPEC             run in a throwaway VM on a distro kernel (debian:bookworm, …); see docs/kernels.md
 Exit: 0 all passed, 1 a lab failed, 2 an invalid lab or usage, 3 the machine lacks a prerequisite.
 `
 
@@ -114,6 +115,10 @@ export function loadOrReport(paths: string[], grep?: RegExp): Lab[] | undefined 
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
+  // Distro kernels: every lab in a throwaway VM per kernel and back end (docs/kernels.md).
+  if (argv.some((a) => a === '--kernel' || a.startsWith('--kernel='))) {
+    return await (await import('./run-matrix.js')).runMatrixCommand(argv)
+  }
   const flags = parseRunFlags(argv)
   if (flags === 'help') {
     process.stdout.write(RUN_HELP)
