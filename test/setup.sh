@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian packages nslab and its tests use (idempotent; needs root).
-# Services that packages would start at install time are held back: the tests
-# start what they need inside their own sandboxes.
+# Installs the Debian packages nslab needs (and with --test, those its tests
+# use). Idempotent; needs root. Services that packages would start at install
+# time are held back: the tests start what they need inside their own sandboxes.
+#   bash test/setup.sh          what nslab and the shipped labs need
+#   bash test/setup.sh --test   and what the test suite needs
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(
-  # nslab itself and the shipped labs
-  iproute2 iptables iputils-ping busybox-static nginx-light curl bridge-utils util-linux procps
-  # the test suite: learner-mode terminal, JUnit validation, grading reports and live SSH targets, the VM matrix
-  tmux libxml2-utils chromium openssh-server openssh-client qemu-system-x86 cpio
-)
+# nslab itself and the shipped labs
+pkgs=(iproute2 iptables iputils-ping busybox-static nginx-light curl bridge-utils util-linux mount hostname procps)
+if [ "${1:-}" = "--test" ]; then
+  # learner-mode terminal, JUnit validation, grading reports and live SSH targets, the VM matrix
+  pkgs+=(tmux libxml2-utils chromium openssh-server openssh-client qemu-system-x86 cpio)
+fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
