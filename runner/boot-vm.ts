@@ -28,6 +28,8 @@ export interface BootVmOptions {
   cpus?: number
   /** Each line the guest writes to its events port (virtio-serial "nslab.events"). */
   onLine?: (line: string) => void
+  /** Kill the VM when it has said nothing on its port by then (a KVM that stalls). */
+  firstLineTimeoutMs?: number
   signal?: AbortSignal
 }
 
@@ -46,6 +48,8 @@ export interface VmRun {
   qemuSays: string
   /** The guest's CPU faulted while handling a fault and reset: the kernel never got going. */
   tripleFault: boolean
+  /** Killed because it said nothing within firstLineTimeoutMs. */
+  stalled: boolean
   consoleLog: string
 }
 
@@ -137,11 +141,24 @@ export async function bootVm(opts: BootVmOptions): Promise<VmRun> {
   }
   opts.signal?.addEventListener('abort', abort, { once: true })
   if (opts.signal?.aborted) abort()
-  if (opts.onLine && running.child.stdout) {
-    const onLine = opts.onLine
-    createInterface({ input: running.child.stdout, crlfDelay: Infinity }).on('line', (l) => onLine(l))
+  let stalled = false
+  const watchdog =
+    opts.firstLineTimeoutMs !== undefined
+      ? setTimeout(() => {
+          stalled = true
+          running.kill('SIGKILL')
+        }, opts.firstLineTimeoutMs)
+      : undefined
+  if (running.child.stdout) {
+    createInterface({ input: running.child.stdout, crlfDelay: Infinity }).on('line', (l) => {
+      clearTimeout(watchdog)
+      opts.onLine?.(l)
+    })
   }
-  const r = await running.done.finally(() => opts.signal?.removeEventListener('abort', abort))
+  const r = await running.done.finally(() => {
+    clearTimeout(watchdog)
+    opts.signal?.removeEventListener('abort', abort)
+  })
   const consoleLog = join(opts.workDir, 'console.log')
   const text = await readFile(consoleLog, 'utf8').catch(() => '')
   const qemuLog = await readFile(join(opts.workDir, 'qemu.log'), 'utf8').catch(() => '')
@@ -154,6 +171,7 @@ export async function bootVm(opts: BootVmOptions): Promise<VmRun> {
     consoleTail: consoleTail(text),
     qemuSays: r.stderr.split('\n').filter((l) => l.trim() && !/host doesn't support requested feature/.test(l)).join('\n'),
     tripleFault: /^Triple fault/m.test(qemuLog),
+    stalled,
     consoleLog,
   }
   if (r.signal) vm.signal = r.signal

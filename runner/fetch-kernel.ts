@@ -153,36 +153,51 @@ async function fetchDebian(suite: string, specText: string, root: string, dir: s
     const dep = await step('apt-cache', [...aptOpts, 'depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', 'linux-image-amd64'], 'apt-cache depends linux-image-amd64')
     const pkg = /Depends:\s*<?(linux-image-[^\s>]+)>?/.exec(dep.stdout)?.[1]
     if (!pkg) throw fail(`linux-image-amd64 of ${suite} names no kernel package: ${lastLines(dep.output, 4)}`)
-    await step('apt-get', [...aptOpts, '-qq', 'download', pkg], `apt-get download ${pkg}`, work)
-    const deb = readdirSync(work).find((f) => f.endsWith('.deb'))
+    // Newer kernels come in parts (linux-binary-…, linux-modules-… beside linux-image-…): take those of the same release.
+    const release0 = pkg.replace(/^linux-image-/, '')
+    const partsOf = await step('apt-cache', [...aptOpts, 'depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', pkg], `apt-cache depends ${pkg}`)
+    const parts = [...partsOf.stdout.matchAll(/Depends:\s*<?(linux-[a-z]+-[^\s>]+)>?/g)]
+      .map((m) => m[1]!)
+      .filter((p) => p.endsWith(`-${release0}`) && p !== pkg)
+    const pkgs = [pkg, ...new Set(parts)]
+    await step('apt-get', [...aptOpts, '-qq', 'download', ...pkgs], `apt-get download ${pkgs.join(' ')}`, work)
+    const debs = readdirSync(work).filter((f) => f.endsWith('.deb'))
+    const deb = debs.find((f) => f.startsWith(`${pkg}_`))
     if (!deb) throw fail(`apt-get download ${pkg} left no .deb`)
     const unpacked = join(work, 'root')
-    await step('dpkg-deb', ['-x', join(work, deb), unpacked], `dpkg-deb -x ${deb}`)
-    await rm(join(work, deb), { force: true })
+    for (const d of debs) {
+      await step('dpkg-deb', ['-x', join(work, d), unpacked], `dpkg-deb -x ${d}`)
+      await rm(join(work, d), { force: true })
+    }
     await rm(apt, { recursive: true, force: true })
     // Older packages ship lib/modules, newer (merged /usr) usr/lib/modules.
     const modulesRoot = ['usr/lib/modules', 'lib/modules'].find((d) => isDir(join(unpacked, d)))
-    if (!modulesRoot) throw fail(`${deb} holds no lib/modules`)
+    if (!modulesRoot) throw fail(`${debs.join(', ')} hold no lib/modules`)
     const releases = readdirSync(join(unpacked, modulesRoot))
     const release = releases[0]
-    if (!release || releases.length !== 1) throw fail(`${deb} holds ${releases.length} module folders, expected one`)
-    const image = readdirSync(join(unpacked, 'boot')).find((f) => f.startsWith('vmlinuz'))
-    if (!image) throw fail(`${deb} holds no boot/vmlinuz`)
+    if (!release || releases.length !== 1) throw fail(`${debs.join(', ')} hold ${releases.length} module folders, expected one`)
+    // The image is boot/vmlinuz-RELEASE, or (newer) beside the modules as vmlinuz; so is the config.
+    const inBoot = (f: string) => (isDir(join(unpacked, 'boot')) ? readdirSync(join(unpacked, 'boot')).find((x) => x.startsWith(f)) : undefined)
+    const bootImage = inBoot('vmlinuz')
+    const image = bootImage ? join('boot', bootImage) : isFile(join(unpacked, modulesRoot, release, 'vmlinuz')) ? join(modulesRoot, release, 'vmlinuz') : undefined
+    if (!image) throw fail(`${debs.join(', ')} hold no vmlinuz`)
+    const configFile = inBoot(`config-${release}`) ? join('boot', `config-${release}`) : isFile(join(unpacked, modulesRoot, release, 'config')) ? join(modulesRoot, release, 'config') : undefined
     // Debian builds modules.dep at install time (depmod in its postinst); do the same.
     // busybox depmod looks in BASE/lib/modules.
     const base = modulesRoot === 'lib/modules' ? unpacked : join(unpacked, 'usr')
     await step('busybox', ['depmod', '-b', base, release], `depmod for ${release}`)
     // Booted without decompression it starts seconds sooner under emulation.
-    const vmlinux = `vmlinux-${release}`
-    const direct = await extractVmlinux(join(unpacked, 'boot', image), join(unpacked, 'boot', vmlinux))
+    const vmlinux = join('boot', `vmlinux-${release}`)
+    await mkdir(join(unpacked, 'boot'), { recursive: true })
+    const direct = await extractVmlinux(join(unpacked, image), join(unpacked, vmlinux))
     const version = /_([^_]+)_[^_]+\.deb$/.exec(deb)?.[1]
     const kernel: Kernel = {
       spec: specText,
-      image: join(dir, 'boot', direct ? vmlinux : image),
+      image: join(dir, direct ? vmlinux : image),
       modulesDir: join(dir, modulesRoot, release),
       release,
       package: version ? `${pkg} ${version}` : pkg,
-      ...(existsSync(join(unpacked, 'boot', `config-${release}`)) ? { config: join(dir, 'boot', `config-${release}`) } : {}),
+      ...(configFile ? { config: join(dir, configFile) } : {}),
     }
     await writeFile(join(unpacked, 'kernel.json'), `${JSON.stringify({ ...kernel, cacheFormat: CACHE_FORMAT }, null, 2)}\n`)
     await rm(dir, { recursive: true, force: true })

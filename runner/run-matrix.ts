@@ -34,7 +34,12 @@ ends, and reports a matrix (docs/kernels.md).
   -j, --jobs N              labs in parallel inside each VM
 
 The other options of \`nslab run\` apply (but --keep):
-${RUN_HELP.split('\n').slice(4).join('\n')}`
+${RUN_HELP.split('\n')
+  .filter((l) => /^ {2}-/.test(l) && !/^ {2}(?:-j, )?--(?:keep|iptables|kernel|jobs)\b/.test(l))
+  .join('\n')}
+Exit: 0 every cell passed, 1 a lab failed or could not run in some cell, 2 an invalid lab or usage,
+3 the machine lacks a prerequisite.
+`
 
 interface MatrixFlags {
   kernels: string[]
@@ -158,21 +163,30 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
       }
       {
         note(`▶ cell ${n}/${work.length}: ${name}, ${plural(w.labs.length, 'lab')}, booting ${kernel.release ?? kernel.image} (${accel.toUpperCase()})…`)
-        r = await runVmCell({
-          kernel,
-          backend: w.cell.backend,
-          labs: w.labs,
-          accel,
-          ...(cpu && accel === 'kvm' ? { cpu } : {}),
-          timeoutMs: mf.vmTimeoutMs ?? defaultVmTimeout(accel, w.labs),
-          labTimeoutMs: flags.timeoutMs,
-          jobs: flags.jobs,
-          bail: flags.bail,
-          emit,
-          signal: interrupt.signal,
-          onUp: (cell, upMs) =>
-            note(`  up in ${formatDuration(upMs)}: Linux ${cell.release}, ${iptablesV(cell) ?? `iptables-${cell.backend}`}`),
-        })
+        const cellRun = () =>
+          runVmCell({
+            kernel,
+            backend: w.cell.backend,
+            labs: w.labs,
+            accel,
+            ...(cpu && accel === 'kvm' ? { cpu } : {}),
+            timeoutMs: mf.vmTimeoutMs ?? defaultVmTimeout(accel, w.labs),
+            labTimeoutMs: flags.timeoutMs,
+            jobs: flags.jobs,
+            bail: flags.bail,
+            emit,
+            signal: interrupt.signal,
+            // A KVM that passed the probe may still stall a real guest: then it is dropped for TCG.
+            ...(accel === 'kvm' && mf.accel === 'auto' ? { stallTimeoutMs: KVM_STALL_MS } : {}),
+            onUp: (cell, upMs) =>
+              note(`  up in ${formatDuration(upMs)}: Linux ${cell.release}, ${iptablesV(cell) ?? `iptables-${cell.backend}`}`),
+          })
+        r = await cellRun()
+        if (r.stalled) {
+          accel = 'tcg'
+          note(`nslab: a VM under KVM said nothing in ${formatDuration(KVM_STALL_MS)}; the VMs run under software emulation (TCG) from here on`)
+          r = await cellRun()
+        }
       }
       if (r.failure) note(`  ✗ ${r.label}: ${r.failure.split('\n')[0]}`)
       else {
@@ -192,6 +206,9 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
   if (interrupt.signal.aborted) return interrupt.exitCode()
   return all.every((r) => r.status === 'pass') ? 0 : 1
 }
+
+/** A guest under KVM is up in a second or two; silence this long means KVM does not really work. */
+const KVM_STALL_MS = 30_000
 
 /** Enough for a slow boot and each lab at its usual pace, not enough to wait long on a hang. */
 function defaultVmTimeout(accel: Accel, labs: Lab[]): number {

@@ -38,6 +38,11 @@ export interface VmCellOptions {
   signal?: AbortSignal
   /** Where lab paths are relative to (default: this process's cwd). */
   cwd?: string
+  /**
+   * Give up on a VM that has said nothing by then, and report nothing of it
+   * (result.stalled): the caller runs the cell again without KVM.
+   */
+  stallTimeoutMs?: number
 }
 
 export interface VmCellResult {
@@ -51,6 +56,8 @@ export interface VmCellResult {
   /** Why the cell itself failed (no boot, a panic, a hang), when it did. */
   failure?: string
   consoleTail: string
+  /** The VM said nothing within stallTimeoutMs; nothing was reported: run it again another way. */
+  stalled?: boolean
 }
 
 /** How much slower than the machine itself a guest under software emulation runs, roughly. */
@@ -165,12 +172,16 @@ export async function runVmCell(opts: VmCellOptions): Promise<VmCellResult> {
       ...(opts.cpu ? { cpu: opts.cpu } : {}),
       timeoutMs: opts.timeoutMs,
       onLine: (l) => onLine(l, true),
+      ...(opts.stallTimeoutMs !== undefined ? { firstLineTimeoutMs: opts.stallTimeoutMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     })
     if (!heard) {
       // A guest without the events port writes its lines to the console instead.
       const text = await readFile(vm.consoleLog, 'utf8').catch(() => '')
       for (const l of text.split(/\r?\n/)) onLine(l.replace(/^[^{]*(?=\{"type":)/, ''), false)
+    }
+    if (vm.stalled && !heard) {
+      return { cell, label, results: [], durationMs: performance.now() - t0, failure: `the VM said nothing within ${formatDuration(opts.stallTimeoutMs ?? 0)}`, consoleTail: vm.consoleTail, stalled: true }
     }
     let failure: string | undefined
     if (vm.aborted) failure = 'the run was interrupted'

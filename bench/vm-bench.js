@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Kernel matrix timings: per kernel, how long from the start of a cell
+// (initramfs, qemu, boot, the guest's nslab) until the guest says it is up
+// and until the first step of a lab begins inside it; then the whole matrix
+// of the labs in labs/ on two kernels, one cell after the other, as
+// `nslab run labs --kernel A --kernel B --iptables nft` runs it.
+// Software emulation (TCG) always; KVM too where it works.
+//   npm run build && node bench/vm-bench.js [runs] [--kernel SPEC …] [--no-matrix]
+import { fetchKernel } from '../dist/runner/fetch-kernel.js'
+import { kvmWorks } from '../dist/runner/kvm-works.js'
+import { loadValidLabs } from '../dist/runner/load-labs.js'
+import { parseKernelSpec } from '../dist/runner/parse-kernel-spec.js'
+import { runVmCell } from '../dist/runner/run-vm-cell.js'
+
+const args = process.argv.slice(2)
+const RUNS = Number(args.find((a) => /^\d+$/.test(a)) ?? 3)
+const specs = args.flatMap((a, i) => (args[i - 1] === '--kernel' ? [a] : []))
+if (specs.length === 0) specs.push('debian:bookworm', 'debian:trixie')
+const matrix = !args.includes('--no-matrix')
+
+const labs = loadValidLabs(['labs'])
+const first = labs[0]
+const kvm = await kvmWorks()
+const accels = kvm.ok ? ['tcg', 'kvm'] : ['tcg']
+console.error(`KVM: ${kvm.ok ? `works (-cpu ${kvm.cpu})` : `no (${kvm.why})`}; probe ${kvm.durationMs} ms`)
+
+const s = (ms) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)}`)
+const median = (xs) => {
+  const v = xs.filter((x) => x !== undefined).sort((a, b) => a - b)
+  return v.length ? v[Math.floor((v.length - 1) / 2)] : undefined
+}
+const noop = () => {}
+
+console.log(`| kernel | accel | up (s), median of ${RUNS} | first step (s), median | first step, each run (s) |`)
+console.log('| --- | --- | ---: | ---: | --- |')
+const kernels = []
+for (const spec of specs) {
+  const kernel = await fetchKernel(parseKernelSpec(spec), { log: (l) => console.error(l) })
+  kernels.push(kernel)
+  for (const accel of accels) {
+    const up = []
+    const firstStep = []
+    for (let i = 0; i < RUNS; i++) {
+      const r = await runVmCell({
+        kernel,
+        backend: 'nft',
+        labs: [first],
+        accel,
+        ...(accel === 'kvm' ? { cpu: kvm.cpu } : {}),
+        timeoutMs: 300_000,
+        labTimeoutMs: 300_000,
+        emit: noop,
+      })
+      if (r.failure) console.error(`${spec} ${accel}: ${r.failure}`)
+      up.push(r.upMs)
+      firstStep.push(r.firstStepMs)
+    }
+    console.log(`| ${spec} (${kernel.release}) | ${accel.toUpperCase()} | ${s(median(up))} | ${s(median(firstStep))} | ${firstStep.map(s).join(', ')} |`)
+  }
+}
+
+if (matrix) {
+  const pair = kernels.slice(0, 2)
+  console.log('')
+  console.log(`| matrix | accel | cells | labs passed | wall time (s) |`)
+  console.log('| --- | --- | ---: | ---: | ---: |')
+  for (const accel of accels) {
+    const t0 = performance.now()
+    let passed = 0
+    let total = 0
+    for (const kernel of pair) {
+      const r = await runVmCell({ kernel, backend: 'nft', labs, accel, ...(accel === 'kvm' ? { cpu: kvm.cpu } : {}), timeoutMs: 900_000, labTimeoutMs: 600_000, emit: noop })
+      passed += r.results.filter((x) => x.status === 'pass').length
+      total += r.results.length
+    }
+    console.log(`| ${labs.length} labs × ${pair.map((k) => k.spec).join(', ')} (nft) | ${accel.toUpperCase()} | ${pair.length} | ${passed}/${total} | ${s(performance.now() - t0)} |`)
+  }
+}
