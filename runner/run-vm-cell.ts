@@ -184,7 +184,9 @@ export async function runVmCell(opts: VmCellOptions): Promise<VmCellResult> {
       return { cell, label, results: [], durationMs: performance.now() - t0, failure: `the VM said nothing within ${formatDuration(opts.stallTimeoutMs ?? 0)}`, consoleTail: vm.consoleTail, stalled: true }
     }
     let failure: string | undefined
+    const panicked = /Kernel panic - not syncing/.test(vm.consoleTail)
     if (vm.aborted) failure = 'the run was interrupted'
+    else if (!done && panicked) failure = `the guest's kernel panicked ${upMs === undefined ? 'before the run started' : 'in the middle of the run'}`
     else if (!done) {
       if (vm.timedOut) failure = `the VM did not finish within ${formatDuration(opts.timeoutMs)}${upMs === undefined ? ' and never came up (a hang at boot?)' : ' (it hung?)'}`
       else if (vm.exitCode !== 0 && upMs === undefined && vm.qemuSays) failure = `qemu could not run the VM (exit ${vm.exitCode ?? vm.signal}): ${vm.qemuSays.trim()}`

@@ -27,7 +27,7 @@ export interface GuestJob {
   cwd: string
   iptables: 'nft' | 'legacy'
   jobs: number
-  /** Time limit of each lab. */
+  /** Time limit of each lab (stretched by timeScale too). */
   timeoutMs: number
   bail: boolean
   /**
@@ -94,7 +94,7 @@ export async function runGuest(job: GuestJob, write: (line: string) => void): Pr
     job.jobs,
     async (lab) => {
       try {
-        const r = await runLab({ lab, emit, signal: AbortSignal.timeout(job.timeoutMs), iptables: job.iptables })
+        const r = await runLab({ lab, emit, signal: AbortSignal.timeout(job.timeoutMs * (job.timeScale ?? 1)), iptables: job.iptables })
         if (r.status !== 'pass') failed = true
         return r
       } catch (e) {

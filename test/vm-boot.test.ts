@@ -28,13 +28,10 @@ mkdirSync(join(dir, 'tmp'))
 process.env.TMPDIR = join(dir, 'tmp')
 let kernel: Kernel
 
-/** `nslab run … --kernel …` as a process: the matrix command from the build. */
+/** `nslab run … --kernel …` through nslab's own command line, as a user runs it. */
 function matrix(args: string[], timeoutMs: number) {
-  const script = `import { runMatrixCommand } from ${JSON.stringify(join(ROOT, 'dist/runner/run-matrix.js'))}
-import { reportFatal } from ${JSON.stringify(join(ROOT, 'dist/runner/report-fatal.js'))}
-runMatrixCommand(process.argv.slice(1)).then((c) => { process.exitCode = c }, (e) => { process.exitCode = reportFatal(e) })`
   const t0 = performance.now()
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, '--input-type=module', '-e', script, ...args], {
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/runner/cli.js'), 'run', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },

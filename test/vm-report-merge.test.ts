@@ -1,6 +1,6 @@
 // nslab report merge: the JSON reports of a matrix's shards, joined into one
 // (a valid report, the same labs, one matrix), and JUnit with the cell in
-// each test's name. The command itself runs as a process, as CI runs it.
+// each test's name. The command itself runs as nslab's command line, as CI runs it.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -67,10 +67,7 @@ t.test('a file that is no report is refused with its name', async (t) => {
 })
 
 function merge(args: string[]) {
-  const script = `import { reportCommand } from ${JSON.stringify(join(ROOT, 'dist/runner/report-command.js'))}
-import { reportFatal } from ${JSON.stringify(join(ROOT, 'dist/runner/report-fatal.js'))}
-reportCommand(process.argv.slice(1)).then((c) => { process.exitCode = c }, (e) => { process.exitCode = reportFatal(e) })`
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, '--input-type=module', '-e', script, 'merge', ...args], {
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/runner/cli.js'), 'report', 'merge', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
