@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { CheckResult, Evidence } from '../checks/check-result.js'
 import { describeBlock } from './describe-block.js'
 import type { ExecResult } from './exec-result.js'
+import { collectRun } from './collect-run.js'
 import type { Reporter } from './reporter.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
 import { summarizeRun, type RunSummary } from './summarize-run.js'
@@ -100,53 +101,23 @@ export const EVIDENCE_MAX = 4000
 
 /** The whole run as one JSON file (docs/json-report.md). */
 export function createJsonReporter(opts: JsonReporterOptions): Reporter {
-  const results: LabResult[] = []
-  const startTimes = new Map<string, number>()
-  let runStart = Date.now()
-  let jobs: number | null = null
-  let files: string[] = []
-  let durationMs: number | undefined
+  const run = collectRun()
   let closed = false
-
-  function add(r: LabResult): void {
-    if (!results.includes(r)) results.push(r)
-  }
-
   return {
-    onEvent(event: RunEvent): void {
-      switch (event.type) {
-        case 'run-start':
-          runStart = event.time
-          jobs = event.jobs
-          files = [...event.files]
-          return
-        case 'lab-start':
-          startTimes.set(event.file, event.time)
-          return
-        case 'lab-end':
-          add(event.result)
-          return
-        case 'run-end':
-          event.results.forEach(add)
-          durationMs = event.durationMs
-          return
-        default:
-          return
-      }
-    },
+    onEvent: (event: RunEvent) => run.onEvent(event),
 
     async close(): Promise<void> {
       if (closed) return
       closed = true
       const report = jsonReport({
         version: opts.version ?? (await nslabVersion()),
-        startTime: runStart,
-        durationMs: durationMs ?? Date.now() - runStart,
-        complete: durationMs !== undefined,
-        jobs,
-        files,
-        results,
-        startTimes,
+        startTime: run.runStart,
+        durationMs: run.durationMs ?? Date.now() - run.runStart,
+        complete: run.durationMs !== undefined,
+        jobs: run.jobs,
+        files: run.files,
+        results: run.results,
+        startTimes: run.startTimes,
       })
       await mkdir(dirname(opts.file), { recursive: true })
       await writeFile(opts.file, `${JSON.stringify(report, null, 2)}\n`)

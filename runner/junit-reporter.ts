@@ -4,6 +4,7 @@ import type { Evidence } from '../checks/check-result.js'
 import { blockFailure, skipReason } from './block-failure.js'
 import { describeBlock } from './describe-block.js'
 import { plainText } from './plain-text.js'
+import { collectRun } from './collect-run.js'
 import type { Reporter } from './reporter.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
 import { truncateOutput } from './truncate-output.js'
@@ -23,41 +24,15 @@ const MAX_TEXT = 16000
  * <error> test case for a lab that could not run. Times are in seconds.
  */
 export function createJunitReporter(opts: JunitReporterOptions): Reporter {
-  const results: LabResult[] = []
-  const startTimes = new Map<string, number>()
-  let runStart = Date.now()
-  let durationMs: number | undefined
+  const run = collectRun()
   let closed = false
-
-  function add(r: LabResult): void {
-    if (!results.includes(r)) results.push(r)
-  }
-
   return {
-    onEvent(event: RunEvent): void {
-      switch (event.type) {
-        case 'run-start':
-          runStart = event.time
-          return
-        case 'lab-start':
-          startTimes.set(event.file, event.time)
-          return
-        case 'lab-end':
-          add(event.result)
-          return
-        case 'run-end':
-          event.results.forEach(add)
-          durationMs = event.durationMs
-          return
-        default:
-          return
-      }
-    },
+    onEvent: (event: RunEvent) => run.onEvent(event),
 
     async close(): Promise<void> {
       if (closed) return
       closed = true
-      const xml = junitXml(results, durationMs ?? Date.now() - runStart, startTimes)
+      const xml = junitXml(run.results, run.durationMs ?? Date.now() - run.runStart, run.startTimes)
       await mkdir(dirname(opts.file), { recursive: true })
       await writeFile(opts.file, xml)
     },
