@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Kernel matrix timings: per kernel, how long from the start of a cell
-// (initramfs, qemu, boot, the guest's nslab) until the guest says it is up
-// and until the first step of a lab begins inside it; then the whole matrix
+// (initramfs, qemu, boot, the guest's nslab) until the guest says it is up,
+// how long its first lab host takes to build, and when the first block and
+// the first step (a script block) of a lab begin inside it (medians of
+// RUNS boots, the VM stopped at the first step); then the whole matrix
 // of the labs in labs/ on two kernels, one cell after the other, as
 // `nslab run labs --kernel A --kernel B --iptables nft` runs it.
 // Software emulation (TCG) always; KVM too where it works.
@@ -31,8 +33,8 @@ const median = (xs) => {
 }
 const noop = () => {}
 
-console.log(`| kernel | accel | up (s), median of ${RUNS} | first step (s), median | first step, each run (s) |`)
-console.log('| --- | --- | ---: | ---: | --- |')
+console.log(`| kernel | accel | guest up (s) | lab host up (s) | first block (s) | first step (s) | first step, each run (s) |`)
+console.log('| --- | --- | ---: | ---: | ---: | ---: | --- |')
 const kernels = []
 for (const spec of specs) {
   const kernel = await fetchKernel(parseKernelSpec(spec), { log: (l) => console.error(l) })
@@ -40,9 +42,14 @@ for (const spec of specs) {
   for (const accel of accels) {
     const up = []
     const firstStep = []
+    const sandboxUp = []
+    const firstBlock = []
     for (let i = 0; i < RUNS; i++) {
       // Once the first step has begun there is nothing more to time: the VM is stopped there.
       const stop = new AbortController()
+      const t0 = performance.now()
+      let sandbox
+      let block
       const r = await runVmCell({
         kernel,
         backend: 'nft',
@@ -52,6 +59,8 @@ for (const spec of specs) {
         timeoutMs: 300_000,
         labTimeoutMs: 300_000,
         emit: (e) => {
+          if (e.type === 'sandbox-up') sandbox ??= e.durationMs
+          if (e.type === 'block-start') block ??= performance.now() - t0
           if (e.type === 'block-start' && e.block.kind === 'script') stop.abort()
         },
         signal: stop.signal,
@@ -59,8 +68,10 @@ for (const spec of specs) {
       if (r.firstStepMs === undefined) console.error(`${spec} ${accel}: ${r.failure}`)
       up.push(r.upMs)
       firstStep.push(r.firstStepMs)
+      sandboxUp.push(sandbox)
+      firstBlock.push(block)
     }
-    console.log(`| ${spec} (${kernel.release}) | ${accel.toUpperCase()} | ${s(median(up))} | ${s(median(firstStep))} | ${firstStep.map(s).join(', ')} |`)
+    console.log(`| ${spec} (${kernel.release}) | ${accel.toUpperCase()} | ${s(median(up))} | ${s(median(sandboxUp))} | ${s(median(firstBlock))} | ${s(median(firstStep))} | ${firstStep.map(s).join(', ')} |`)
   }
 }
 
