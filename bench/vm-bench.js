@@ -65,7 +65,7 @@ for (const spec of specs) {
         },
         signal: stop.signal,
       })
-      if (r.firstStepMs === undefined) console.error(`${spec} ${accel}: ${r.failure}`)
+      if (r.firstStepMs === undefined) console.error(`${spec} ${accel}: ${r.failure}\n${r.consoleTail}`)
       up.push(r.upMs)
       firstStep.push(r.firstStepMs)
       sandboxUp.push(sandbox)

@@ -1,5 +1,6 @@
 import type { Check } from '../runner/lab.js'
 import { NslabError } from '../runner/nslab-error.js'
+import { scaledMs } from '../runner/time-scale.js'
 import { checkKinds } from './check-kinds.js'
 import type { CheckContext, Probe } from './check-context.js'
 import type { CheckResult } from './check-result.js'
@@ -35,12 +36,13 @@ export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckRe
   if (!kind) return done({ holds: false, invalid: true, sentence: `unknown check "${String(check.verb)}"`, evidence: [] }, 0)
 
   const windowEnd = t0 + Math.max(0, check.withinMs)
-  const hardEnd = windowEnd + GRACE_MS - RESERVE_MS
+  // Fixed limits stretch on a slow machine (a VM under emulation: NSLAB_TIME_SCALE).
+  const hardEnd = windowEnd + scaledMs(GRACE_MS) - scaledMs(RESERVE_MS)
   const once = check.negated || kind.once === true
-  const cap = check.negated ? (kind.negatedAttemptMs ?? kind.attemptMs) : kind.attemptMs
+  const cap = scaledMs(check.negated ? (kind.negatedAttemptMs ?? kind.attemptMs) : kind.attemptMs)
   let attempts = 0
   for (;;) {
-    const budget = Math.max(MIN_ATTEMPT_MS, Math.min(cap, hardEnd - performance.now()))
+    const budget = Math.max(scaledMs(MIN_ATTEMPT_MS), Math.min(cap, hardEnd - performance.now()))
     attempts++
     let probe: Probe
     try {

@@ -5,6 +5,7 @@ import { isAlive, killAndWait, start, type Running } from './exec.js'
 import { machinesOf, type Topology } from './lab.js'
 import { NslabError } from './nslab-error.js'
 import { requirePrograms } from './require-programs.js'
+import { scaledMs } from './time-scale.js'
 import { machineAddresses, sandboxScript } from './sandbox-script.js'
 import { BIN_DIR, netnsPath } from './sandbox-paths.js'
 
@@ -179,7 +180,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     machine: 'sandbox',
     command: 'unshare … (sandbox init)',
   })
-  const ready = await waitReady(running, opts.timeoutMs ?? 10_000)
+  const ready = await waitReady(running, opts.timeoutMs ?? scaledMs(10_000))
   if (!ready.ok) {
     running.kill('SIGKILL', false)
     const r = await running.done.catch(() => undefined)
