@@ -13,6 +13,7 @@ import { loadLabs } from './load-labs.js'
 import { makeReporters } from './make-reporters.js'
 import { NslabError } from './nslab-error.js'
 import { parseDurationArg } from './parse-duration-arg.js'
+import { evidenceOf } from '../checks/evidence-of.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
 import { machineAddresses } from './sandbox-script.js'
 import { parseSshAddress, sshTarget, type SshTarget } from './ssh-target.js'
@@ -139,9 +140,6 @@ export function chooseBlocks(lab: Lab, ids?: string[]): number[] {
   return last === undefined ? [] : [last]
 }
 
-function evidenceOf(r: { machine: string; command: string; exitCode: number | null; output: string }) {
-  return { machine: r.machine, command: r.command, exitCode: r.exitCode, output: r.output.trim() }
-}
 
 export async function checkTargetCommand(argv: string[]): Promise<number> {
   let v
