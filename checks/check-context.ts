@@ -4,8 +4,11 @@ import type { Lab } from '../runner/lab.js'
 /** What a check may use: the sandbox's exec API and what the lab knows. */
 export interface CheckContext {
   lab: Lab
-  /** Run a bash script on a machine of the lab host ('host', a container, 'internet'). */
-  exec(opts: { machine: string; script: string; timeoutMs?: number }): Promise<ExecResult>
+  /**
+   * Run a bash script on a machine of the lab host ('host', a container, 'internet');
+   * shell 'sh' for a plain command of nslab's own (no bash features), which starts faster.
+   */
+  exec(opts: { machine: string; script: string; timeoutMs?: number; shell?: 'sh' }): Promise<ExecResult>
   /** The address a machine name stands for (container ip, internet 198.51.100.1, host …), if it is a name. */
   addressOf(name: string): string | undefined
   /** The result of the script block run just before the check block (for exit/stdout checks). */

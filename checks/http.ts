@@ -22,7 +22,7 @@ export async function httpProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   const maxTime = Math.max(0.1, (opts.timeoutMs - 100) / 1000).toFixed(2)
   // -sS: no progress bar but errors; the marker line after the body carries the status.
   const script = `curl -sS -o- -w ${shellQuote(CURL_WRITE_OUT)} --noproxy '*' --globoff --max-time ${maxTime} --url ${shellQuote(url)}`
-  const r = await ctx.exec({ machine: from, script, timeoutMs: opts.timeoutMs + 200 })
+  const r = await ctx.exec({ machine: from, script, timeoutMs: opts.timeoutMs + 200, shell: 'sh' })
   const evidence = [evidenceOf(r)]
   const expected = `status ${wanted}${contains !== undefined ? `, a page containing ${JSON.stringify(contains)}` : ''}`
   const c = parseCurl(r)

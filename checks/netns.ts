@@ -10,7 +10,7 @@ import type { ProbeOptions } from './probe-fn.js'
 export async function netnsProbe(check: Check, ctx: CheckContext, opts: ProbeOptions = { timeoutMs: 2000 }): Promise<Probe> {
   const [name] = check.args
   if (check.args.length !== 1 || !name) return invalidProbe('netns needs a name: "netns box1"')
-  const r = await ctx.exec({ machine: 'host', script: 'ip netns list', timeoutMs: opts.timeoutMs })
+  const r = await ctx.exec({ machine: 'host', script: 'ip netns list', timeoutMs: opts.timeoutMs, shell: 'sh' })
   const evidence = [evidenceOf(r)]
   const problem = execProblem(r, 'ip netns list', opts.timeoutMs)
   if (problem) return problem.missing ? invalidProbe(problem.sentence, evidence) : { holds: false, sentence: problem.sentence, evidence }

@@ -27,6 +27,13 @@ export interface ExecOptions {
   maxOutputBytes?: number
   /** How long to wait for pipes after the process exited (background children may hold them). */
   pipeGraceMs?: number
+  /**
+   * Run as this uid and gid (root only). The child drops its supplementary
+   * groups too (libuv calls setgroups(0) before setgid): what `setpriv
+   * --reuid --regid --clear-groups` does, without a process of its own.
+   */
+  uid?: number
+  gid?: number
 }
 
 export interface Running {
@@ -47,6 +54,8 @@ export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
   })
   const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
   const out: Buffer[] = []

@@ -26,7 +26,7 @@ export async function judgeTask(lab: Lab, task: Task, sandbox: Sandbox, signal?:
   if (!block || block.kind !== 'check') throw new Error(`task ${task.index + 1}: block ${task.checkBlock} is not a check block`)
   const ctx = {
     lab,
-    exec: (o: { machine: string; script: string; timeoutMs?: number }) => sandbox.exec(o),
+    exec: (o: { machine: string; script: string; timeoutMs?: number; shell?: 'sh' }) => sandbox.exec(o),
     addressOf: (name: string) => sandbox.addressOf(name),
     ...(signal ? { signal } : {}),
   }

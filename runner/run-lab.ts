@@ -177,7 +177,7 @@ async function runChecks(
   const checks: CheckResult[] = []
   const ctx = {
     lab,
-    exec: (o: { machine: string; script: string; timeoutMs?: number }) => sandbox.exec(o),
+    exec: (o: { machine: string; script: string; timeoutMs?: number; shell?: 'sh' }) => sandbox.exec(o),
     addressOf: (name: string) => sandbox.addressOf(name),
     ...(previous ? { previous } : {}),
     ...(signal ? { signal } : {}),

@@ -228,13 +228,13 @@ export function failedCell(spec: string, backend: 'nft' | 'legacy', labs: Lab[],
   return { cell, label, results, durationMs: 0, failure: reason, consoleTail: '' }
 }
 
-/** The guest's program: dist/runner/vm-guest.js beside this module once built, or the build of this source tree. */
+/** The guest's program: dist/vm-guest.cjs (one bundled file) beside this module's folder once built, or the build of this source tree. */
 export function guestEntry(): string {
   const here = dirname(fileURLToPath(import.meta.url))
-  const candidates = [join(here, 'vm-guest.js'), join(here, '..', 'dist', 'runner', 'vm-guest.js')]
+  const candidates = [join(here, '..', 'vm-guest.cjs'), join(here, '..', 'dist', 'vm-guest.cjs')]
   const found = candidates.find((c) => existsSync(c))
   if (!found) {
-    throw new NslabError({ code: 'PREREQUISITE', message: 'the program a VM runs (dist/runner/vm-guest.js) is not built', fix: 'npm run build' })
+    throw new NslabError({ code: 'PREREQUISITE', message: 'the program a VM runs (dist/vm-guest.cjs) is not built', fix: 'npm run build' })
   }
   return found
 }

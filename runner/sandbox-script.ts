@@ -78,6 +78,16 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   // the sandbox is not in it (see createSandbox).
   s.push(`: > ${HIDDEN_NS_DIR}/host`)
   s.push(`T+=$'\\n'"/proc/self/ns/net ${HIDDEN_NS_DIR}/host none bind 0 0"`)
+  if (opts.iptables) {
+    // iptables of the chosen back end under its plain names: the back end's program bound onto
+    // empty files (made by the shell, mounted by the one mount -a) rather than six `ln` processes.
+    // xtables-*-multi acts on the name it is called by.
+    for (const tool of ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore']) {
+      const [base, ...rest] = tool.split('-')
+      s.push(`: > ${BIN_DIR}/${tool}`)
+      s.push(`T+=$'\\n'"/usr/sbin/${base}-${opts.iptables}${rest.length ? `-${rest.join('-')}` : ''} ${BIN_DIR}/${tool} none bind 0 0"`)
+    }
+  }
   s.push('echo "$T" > $F')
 
   const addrs = machineAddresses(topology)
@@ -88,17 +98,6 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   s.push('mount -a -T $F 2>$O/mount.log &')
   s.push('P_mnt=$!')
 
-  if (opts.iptables) {
-    const prefix = opts.iptables
-    const links: string[] = []
-    for (const tool of ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore']) {
-      const [base, ...rest] = tool.split('-')
-      links.push(`ln -s /usr/sbin/${base}-${prefix}${rest.length ? `-${rest.join('-')}` : ''} ${BIN_DIR}/${tool}`)
-    }
-    s.push(`{ ${links.join('; ')}; } &`)
-    s.push('P_bin=$!')
-    waits.push('$P_bin')
-  }
 
   if (topology.internet) {
     // Made from the inside, so the outer end lands in pid 1's namespace: the host.

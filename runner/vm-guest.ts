@@ -1,4 +1,4 @@
-// The run inside a matrix VM. The VM's init starts it (node vm-guest.js JOB)
+// The run inside a matrix VM. The VM's init starts it (node dist/vm-guest.cjs JOB)
 // once the guest is up; it runs the labs with the ordinary namespace engine
 // and sends every event back to the host as a JSON line on the virtio-serial
 // port "nslab.events". The host turns them into the same reports as a local
@@ -8,7 +8,6 @@
 import { existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { createEventsReporter } from './events-reporter.js'
 import { run } from './exec.js'
 import { NslabError } from './nslab-error.js'
@@ -123,7 +122,8 @@ export function stretchLab(lab: Lab, k: number): void {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+/** The guest program's main: vm-guest-main.ts, bundled into dist/vm-guest.cjs. */
+export async function main(argv: string[]): Promise<number> {
   const [jobFile] = argv
   if (!jobFile) {
     process.stderr.write('usage: vm-guest.js JOB.json (run by an nslab matrix VM, not by hand)\n')
@@ -144,16 +144,4 @@ async function main(argv: string[]): Promise<number> {
     write(`${JSON.stringify({ type: 'vm-error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies GuestLine)}\n`)
     return 70
   }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code
-    },
-    (e: unknown) => {
-      process.stderr.write(`nslab vm-guest: ${String(e)}\n`)
-      process.exitCode = 70
-    },
-  )
 }

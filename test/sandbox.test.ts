@@ -161,6 +161,10 @@ t.test("a lab cannot write the machine's own files, devices or kernel settings",
   chmodSync(dir, 0o755)
   const file = join(dir, 'precious.txt')
   writeFileSync(file, 'keep me\n', { mode: 0o644 })
+  // Readable by the root group only: a process that kept root's supplementary groups could read it.
+  const groupFile = join(dir, 'group-only.txt')
+  writeFileSync(groupFile, 'group secret\n', { mode: 0o640 })
+  chmodSync(groupFile, 0o640)
   const sb = await createSandbox({ topology: dockerTopology([], false) })
   t.teardown(() => sb.stop())
   const r = await sb.exec({
@@ -174,11 +178,18 @@ t.test("a lab cannot write the machine's own files, devices or kernel settings",
       'for d in /dev/vda /dev/sda /dev/nvme0n1 /dev/mem; do [ -w $d ] && echo DEVICE-WRITABLE $d; done',
       'echo leak > /dev/shm/nslab-guard-leak && echo shm-is-private',
       'echo 1 > /proc/sys/net/ipv4/ip_forward && echo net-sysctl-ok',
+      `cat ${groupFile} && echo READ-GROUP-FILE`,
+      'grep "^Groups:" /proc/self/status',
       'id -u',
       'true',
     ].join('; ') ,
   })
-  t.notMatch(r.output, /WROTE-FILE|DELETED-FILE|MADE-FILE|WROTE-PROC-SYS|SYS-WRITABLE|DEVICE-WRITABLE/, r.output)
+  t.notMatch(r.output, /WROTE-FILE|DELETED-FILE|MADE-FILE|WROTE-PROC-SYS|SYS-WRITABLE|DEVICE-WRITABLE|READ-GROUP-FILE|group secret/, r.output)
+  t.match(r.stdout, /^Groups:\s*$/m, 'no supplementary groups (root\'s are dropped)')
+  // Checks' own commands run by sh: the same guard, the same owner.
+  const sh = await sb.exec({ machine: 'host', shell: 'sh', script: `cat ${groupFile} && echo READ-GROUP-FILE; echo $0; id -u; grep "^Groups:" /proc/self/status` })
+  t.notMatch(sh.output, /READ-GROUP-FILE|group secret/, sh.output)
+  t.match(sh.stdout, /^sh\n0\nGroups:\s*$/m, 'sh runs as the sandbox\'s root, without groups')
   t.match(r.stdout, /shm-is-private/, '/dev/shm is the sandbox\'s own')
   t.match(r.stdout, /net-sysctl-ok/, 'the sandbox\'s own network sysctls are writable')
   t.match(r.stdout, /^0$/m, 'steps run as root of the sandbox')
