@@ -42,7 +42,8 @@ mount -t tmpfs -o mode=755 run /newroot/run
 mkdir -p /newroot/run/nslab-vm/modules
 cp /bin/busybox /newroot/run/nslab-vm/busybox
 ln -s busybox /newroot/run/nslab-vm/modprobe
-for m in $(cat /modules/lab); do cp "/modules/$m" /newroot/run/nslab-vm/modules/; done
+# One cp for all: a process per module costs some 0.3 s under emulation.
+(cd /modules && cp $(cat lab) /newroot/run/nslab-vm/modules/)
 cp /modules/lab /newroot/run/nslab-vm/modules.order
 cp /stage2 /newroot/run/nslab-vm/stage2
 exec switch_root /newroot /run/nslab-vm/busybox sh /run/nslab-vm/stage2
