@@ -126,7 +126,7 @@ export function stretchLab(lab: Lab, k: number): void {
 export async function main(argv: string[]): Promise<number> {
   const [jobFile] = argv
   if (!jobFile) {
-    process.stderr.write('usage: vm-guest.js JOB.json (run by an nslab matrix VM, not by hand)\n')
+    process.stderr.write('usage: vm-guest.cjs JOB.json (run by an nslab matrix VM, not by hand)\n')
     return 2
   }
   const port = findEventsPort()

@@ -1,6 +1,8 @@
 // The pieces of a kernel matrix that need no VM: sharding, cell labels, the
 // matrix table, the event stream, the command line, kernel specs, apt sources.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -12,6 +14,7 @@ import { NslabError } from '../runner/nslab-error.js'
 import { parseKernelSpec, specLabel } from '../runner/parse-kernel-spec.js'
 import type { LabResult, RunEvent } from '../runner/run-event.js'
 import { splitMatrixFlags } from '../runner/run-matrix.js'
+import { guestEntry } from '../runner/run-vm-cell.js'
 import { parseShard, shardWork } from '../runner/shard-work.js'
 import { stretchLab } from '../runner/vm-guest.js'
 import { failLab, labOf, passLab, runEvents } from './fixtures/sample-run.js'
@@ -166,4 +169,23 @@ t.test('a slower guest stretches step limits and check windows by its factor', a
     if (b.kind === 'script' && was.kind === 'script') t.equal(b.timeoutMs, was.timeoutMs * 4)
     if (b.kind === 'check' && was.kind === 'check') t.same(b.checks.map((c) => c.withinMs), was.checks.map((c) => c.withinMs * 4))
   })
+})
+
+t.test('the guest program is one self-contained CommonJS file that runs with Node alone', async (t) => {
+  // Under emulation Node's module loader costs seconds per dozens of files:
+  // the VM runs dist/vm-guest.cjs, every module of nslab and its libraries inside.
+  const entry = guestEntry()
+  t.match(entry, /dist\/vm-guest\.cjs$/)
+  const text = readFileSync(entry, 'utf8')
+  const required = [...text.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1]!)
+  t.same(
+    required.filter((r) => !r.startsWith('node:') && !builtinModules.includes(r)),
+    [],
+    'it requires nothing but Node\'s own modules',
+  )
+  t.notMatch(text, /\bimport\.meta\b|^\s*import\s.+\sfrom\s/m, 'no ES module syntax is left')
+  // Run outside a VM without a job, it says how it is used and exits 2 (and touches nothing).
+  const r = spawnSync(process.execPath, [entry], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, cwd: tmpdir() })
+  t.equal(r.status, 2, r.stderr)
+  t.match(r.stderr, /usage: vm-guest\.cjs JOB\.json/)
 })
