@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(iproute2 iptables iputils-ping busybox-static nginx-light curl bridge-utils util-linux mount hostname procps)
 if [ "${1:-}" = "--test" ]; then
   # learner-mode terminal, JUnit validation, grading reports and live SSH targets, the VM matrix
-  pkgs+=(tmux libxml2-utils chromium openssh-server openssh-client qemu-system-x86 cpio)
+  pkgs+=(tmux libxml2-utils chromium openssh-server openssh-client qemu-system-x86 cpio xz-utils zstd)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
