@@ -98,7 +98,6 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   s.push('mount -a -T $F 2>$O/mount.log &')
   s.push('P_mnt=$!')
 
-
   if (topology.internet) {
     // Made from the inside, so the outer end lands in pid 1's namespace: the host.
     const inet = [
