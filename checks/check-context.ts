@@ -9,8 +9,11 @@ export interface CheckContext {
    * shell 'sh' for a plain command of nslab's own (no bash features), which starts faster.
    */
   exec(opts: { machine: string; script: string; timeoutMs?: number; shell?: 'sh' }): Promise<ExecResult>
-  /** The address a machine name stands for (container ip, internet 198.51.100.1, host …), if it is a name. */
-  addressOf(name: string): string | undefined
+  /**
+   * The address a machine name stands for (container ip, internet 203.0.113.10, host …), if it is a
+   * name; as machine FROM reaches it, and as a next hop for `as: 'gateway'` (see addressFrom).
+   */
+  addressOf(name: string, from?: string, as?: 'target' | 'gateway'): string | undefined
   /** The result of the script block run just before the check block (for exit/stdout checks). */
   previous?: ExecResult
   /** Stop early (Ctrl-C, lab timeout). */

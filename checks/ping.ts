@@ -21,7 +21,7 @@ export async function pingProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   const [from, to] = check.args
   if (check.args.length !== 2 || !from || !to) return invalidProbe('ping needs a machine and a target: "ping FROM TO"')
   const machines = machinesOf(ctx.lab.topology)
-  const address = ctx.addressOf(to) ?? to
+  const address = ctx.addressOf(to, from) ?? to
   if (!machines.includes(to) && !isIPv4(address)) {
     // An unknown name cannot resolve inside the sandbox: a typo must not pass as "no reply".
     return invalidProbe(`"${to}" is neither a machine of this lab (${machines.join(', ')}) nor an IPv4 address`)

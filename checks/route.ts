@@ -21,7 +21,7 @@ export async function routeProbe(check: Check, ctx: CheckContext, opts: ProbeOpt
   if (check.args.length !== 4 || !name || !dest || via !== 'via' || !gwArg) {
     return invalidProbe('route needs a machine, a destination, "via" and a gateway: "route box1 default via 172.17.0.1"')
   }
-  const gw = ctx.addressOf(gwArg) ?? gwArg
+  const gw = ctx.addressOf(gwArg, name, 'gateway') ?? gwArg
   if (!isIPv4(gw)) return invalidProbe(`"${gwArg}" is neither a machine of this lab nor an IPv4 address`)
   const gwText = gw === gwArg ? gw : `${gwArg} (${gw})`
   const kind = dest === 'default' ? 'table' : dest.includes('/') ? 'table' : 'get'

@@ -27,7 +27,7 @@ export async function judgeTask(lab: Lab, task: Task, sandbox: Sandbox, signal?:
   const ctx = {
     lab,
     exec: (o: { machine: string; script: string; timeoutMs?: number; shell?: 'sh' }) => sandbox.exec(o),
-    addressOf: (name: string) => sandbox.addressOf(name),
+    addressOf: (name: string, from?: string, as?: 'target' | 'gateway') => sandbox.addressOf(name, from, as),
     ...(signal ? { signal } : {}),
   }
   const results: CheckResult[] = []

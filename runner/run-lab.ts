@@ -178,7 +178,7 @@ async function runChecks(
   const ctx = {
     lab,
     exec: (o: { machine: string; script: string; timeoutMs?: number; shell?: 'sh' }) => sandbox.exec(o),
-    addressOf: (name: string) => sandbox.addressOf(name),
+    addressOf: (name: string, from?: string, as?: 'target' | 'gateway') => sandbox.addressOf(name, from, as),
     ...(previous ? { previous } : {}),
     ...(signal ? { signal } : {}),
   }

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { ExecResult } from './exec-result.js'
+import { addressFrom } from './address-from.js'
 import { isAlive, killAndWait, start, type Running } from './exec.js'
 import { machinesOf, type Topology } from './lab.js'
 import { NslabError } from './nslab-error.js'
 import { requirePrograms } from './require-programs.js'
 import { scaledMs } from './time-scale.js'
-import { machineAddresses, sandboxScript } from './sandbox-script.js'
+import { sandboxScript } from './sandbox-script.js'
 import { BIN_DIR, netnsPath } from './sandbox-paths.js'
 
 export interface SandboxOptions {
@@ -50,7 +51,8 @@ export interface Sandbox {
   readonly topology: Topology
   readonly machines: string[]
   readonly upMs: number
-  addressOf(name: string): string | undefined
+  /** A machine's address as FROM reaches it (addressFrom). */
+  addressOf(name: string, from?: string, as?: 'target' | 'gateway'): string | undefined
   /** Run a bash script (-e, pipefail) on a machine and wait for it. */
   exec(opts: SandboxExecOptions): Promise<ExecResult>
   /** Start a bash script on a machine and leave it running (it ends with the sandbox). */
@@ -88,7 +90,6 @@ export function sandboxEnv(machine: string, iptables: SandboxHandle['iptables'],
 /** A sandbox object for a running sandbox, from this process or another. */
 export function attachSandbox(h: SandboxHandle, extra: { upMs?: number; running?: Running } = {}): Sandbox {
   const machines = machinesOf(h.topology)
-  const addresses = machineAddresses(h.topology)
   // Root enters as the sandbox's owner, so that inside it is the namespace's root, not the machine's.
   const owner = h.uid !== undefined && process.getuid?.() === 0 ? h.uid : undefined
   /** nsenter into a machine of the sandbox; the caller is the owner already (or becomes it as it starts). */
@@ -137,7 +138,7 @@ export function attachSandbox(h: SandboxHandle, extra: { upMs?: number; running?
     topology: h.topology,
     machines,
     upMs: extra.upMs ?? 0,
-    addressOf: (name) => addresses.get(name),
+    addressOf: (name, from, as) => addressFrom(h.topology, name, from, as),
     exec: (o) => spawnOn(o).done,
     spawn: spawnOn,
     enterArgv,

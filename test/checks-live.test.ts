@@ -48,7 +48,7 @@ let sb: Sandbox
 let ctx: CheckContext
 t.before(async () => {
   sb = await createSandbox({ topology, name: 'checks-live' })
-  ctx = { lab, exec: (o) => sb.exec(o), addressOf: (n) => sb.addressOf(n) }
+  ctx = { lab, exec: (o) => sb.exec(o), addressOf: (n, from, as) => sb.addressOf(n, from, as) }
   // A web server on box2:80 (reached from outside through the published 8080).
   const www = await sb.exec({ machine: 'host', script: 'mkdir -p /tmp/www && echo "Welcome to nginx!" > /tmp/www/index.html' })
   if (www.exitCode !== 0) throw new Error(www.output)
@@ -87,6 +87,9 @@ t.test('ping', async (t) => {
   t.ok(no.durationMs <= 1500, `no ping answered in ${Math.round(no.durationMs)} ms (at most 1.5 s)`)
   await judge(t, 'no ping box1 box2', { ok: false, sentence: /^box1 got a reply from box2 at 172\.17\.0\.3/ })
   await judge(t, 'no ping internet box1', { ok: true, sentence: /^internet could not ping box1 at 172\.17\.0\.2: Network is unreachable$/ })
+  // From outside, the lab host is its outside address; docker0's is not reachable from there.
+  await judge(t, 'ping internet host', { ok: true, sentence: /^internet got a reply from host at 198\.51\.100\.2 / })
+  await judge(t, 'ping host internet', { ok: true, sentence: /^host got a reply from internet at 203\.0\.113\.10 / })
   await judge(t, 'ping box1 internt', { ok: false, invalid: true, sentence: /neither a machine of this lab/ })
   await judge(t, 'no ping box1 internt', { ok: false, invalid: true }, ctx)
   await judge(t, 'no ping box9 internet', { ok: false, invalid: true, sentence: /no machine "box9" in this lab/ })
@@ -194,6 +197,9 @@ t.test('route', async (t) => {
   await judge(t, 'route box1 default via 172.17.0.1', { ok: true, sentence: /^box1 routes default via 172\.17\.0\.1$/ })
   await judge(t, 'route box1 default via host', { ok: true, sentence: /via host \(172\.17\.0\.1\)$/ })
   await judge(t, 'route host default via 198.51.100.1', { ok: true })
+  // A gateway is a neighbour: internet as the host's next hop is its address on the link, 198.51.100.1.
+  await judge(t, 'route host default via internet', { ok: true, sentence: /via internet \(198\.51\.100\.1\)$/ })
+  await judge(t, 'route internet 198.51.100.0/24 via host within=300ms', { ok: false, sentence: /not via host \(198\.51\.100\.2\)$/ })
   await judge(t, 'route box1 203.0.113.10 via 172.17.0.1', { ok: true })
   await judge(t, 'route box1 default via 172.17.0.9 within=300ms', { ok: false, sentence: /^box1 routes default via 172\.17\.0\.1, not via 172\.17\.0\.9$/ })
   await judge(t, 'route host 172.17.0.2 via 198.51.100.1 within=300ms', { ok: false, sentence: /^host routes 172\.17\.0\.2 directly out of docker0, not via 198\.51\.100\.1$/ })
