@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline'
 import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
 import { isAlive, killAndWait, start, type Running } from './exec.js'
+import { iptablesBackend } from './iptables-backend.js'
 import { machinesOf, type Topology } from './lab.js'
 import { NslabError } from './nslab-error.js'
 import { requirePrograms } from './require-programs.js'
@@ -179,6 +180,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     persistent: opts.persistent ?? false,
     hostname: hostnameOf(opts.name),
     ...(opts.iptables ? { iptables: opts.iptables } : {}),
+    ...(topology.docker ? { backend: iptablesBackend(opts.iptables) } : {}),
   })
   // The network namespace is made by a second unshare, as pid 1, once the user
   // namespace has its uid map: made together, its /proc/net files would belong
