@@ -17,6 +17,7 @@ import { createSandbox, type Sandbox } from '../runner/sandbox.js'
 import { shellQuote } from '../runner/shell-quote.js'
 import { parseSshAddress, sshTarget, wrapScript, type SshRunner } from '../runner/ssh-target.js'
 import { machineState } from './helpers/machine-state.js'
+import { outsideDir } from './helpers/outside-dir.js'
 import { ROOT } from './fixtures/grade-labs/ensure-built.js'
 
 const SSHD = '/usr/sbin/sshd'
@@ -160,7 +161,7 @@ async function startSshd(sb: Sandbox, config: string): Promise<ChildProcess> {
   // which may not read /etc/shadow; sshd (checking that root is not locked)
   // gets a copy readable by the machine's root only, in a mount namespace of its own.
   // (On the machine's own disk: files of the machine's root cannot be made in the lab host's tmpfs.)
-  const copy = join(new URL('.', import.meta.url).pathname, `.shadow-for-sshd-${process.pid}`)
+  const copy = join(outsideDir(), `.shadow-for-sshd-${process.pid}`)
   writeFileSync(copy, readFileSync('/etc/shadow'), { mode: 0o600 })
   process.on('exit', () => rmSync(copy, { force: true }))
   const sshd = spawn(

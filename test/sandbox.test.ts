@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createSandbox } from '../runner/sandbox.js'
 import type { Container, Topology } from '../runner/lab.js'
 import { machineState } from './helpers/machine-state.js'
+import { outsideDir } from './helpers/outside-dir.js'
 import { sandboxProcesses, stillRunning } from './helpers/namespace-traces.js'
 
 const docker0 = { name: 'docker0', address: '172.17.0.1', prefix: 16, subnet: '172.17.0.0/16' }
@@ -156,7 +157,7 @@ t.test('the lab cannot touch the machine: network, files, mounts', async (t) => 
 t.test("a lab cannot write the machine's own files, devices or kernel settings", async (t) => {
   // A root-owned file outside the overlaid folders, as a checkout is.
   // (Not under /tmp: the sandbox has a /tmp of its own.)
-  const dir = mkdtempSync(join(new URL('.', import.meta.url).pathname, '.guard-'))
+  const dir = mkdtempSync(join(outsideDir(), '.guard-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   chmodSync(dir, 0o755)
   const file = join(dir, 'precious.txt')
