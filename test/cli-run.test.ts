@@ -2,7 +2,7 @@
 // reports are valid, exit codes mean what the docs say, and the machine's
 // own network is the same afterwards.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
@@ -25,6 +25,7 @@ function nslab(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'nslab-cli-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
 t.test('every lab in labs/ passes, with valid TAP, JUnit and JSON reports, and the machine unchanged', async (t) => {
   const before = machineState()

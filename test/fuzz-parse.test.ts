@@ -3,7 +3,7 @@
 // that exist. FUZZ_CASES and FUZZ_SEED override the defaults; a failure
 // writes the input that caused it to a file and names that file.
 
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -141,6 +141,7 @@ t.test(`${CASES} mutated labs from ${seeds.length} seeds (seed ${SEED})`, async 
   let labs = 0
   let maxMs = 0
   const dir = mkdtempSync(join(tmpdir(), 'nslab-fuzz-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   for (let c = 0; c < CASES && failures.length < 5; c++) {
     const seed = pick(seeds)
     let lines = seed.text.split('\n')

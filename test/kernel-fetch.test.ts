@@ -3,7 +3,7 @@
 // cache), and what nslab makes of it: a vmlinux that boots without
 // decompression, the modules a VM loads and in which order, the initramfs.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -17,6 +17,7 @@ import { parseKernelSpec } from '../runner/parse-kernel-spec.js'
 import { writeCpio } from '../runner/write-cpio.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'nslab-kernel-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 let kernel: Kernel
 
 t.before(async () => {

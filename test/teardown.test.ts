@@ -4,7 +4,7 @@
 // hostname) and of a background process it starts, so this test finds its
 // own processes among those of tests running beside it.
 import { spawn, spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import t from 'tap'
@@ -13,6 +13,7 @@ import { machineState } from './helpers/machine-state.js'
 const ROOT = new URL('..', import.meta.url).pathname
 const CLI = join(ROOT, 'dist/runner/cli.js')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-teardown-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 chmodSync(dir, 0o755)
 
 /** pids of live processes whose command line holds the word. */

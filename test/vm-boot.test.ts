@@ -5,7 +5,7 @@
 // and no qemu is left behind. The kernel comes from ~/.cache/nslab (fetched
 // once per machine). The slowest test here takes 2–4 minutes (bounded at 6).
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
@@ -23,6 +23,7 @@ const ROOT = new URL('..', import.meta.url).pathname
 const schema = JSON.parse(readFileSync(join(ROOT, 'docs/report.schema.json'), 'utf8')) as object
 const validate = new Ajv2020Module.default({ strict: true, allErrors: true, validateFormats: false }).compile(schema)
 const dir = mkdtempSync(join(tmpdir(), 'nslab-vm-test-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 // The VMs of this file keep their files under dir: that is how its qemus are told from any other run's.
 mkdirSync(join(dir, 'tmp'))
 process.env.TMPDIR = join(dir, 'tmp')

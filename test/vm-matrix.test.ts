@@ -1,7 +1,7 @@
 // The pieces of a kernel matrix that need no VM: sharding, cell labels, the
 // matrix table, the event stream, the command line, kernel specs, apt sources.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -132,6 +132,7 @@ t.test('kernel specs: a Debian suite, or an image and its modules', async (t) =>
 
 t.test('the Debian mirror comes from the machine\'s own apt sources, deb822 or one-line', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nslab-apt-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const deb822 = join(dir, 'a')
   mkdirSync(join(deb822, 'sources.list.d'), { recursive: true })
   writeFileSync(

@@ -2,7 +2,7 @@
 // (a valid report, the same labs, one matrix), and JUnit with the cell in
 // each test's name. The command itself runs as nslab's command line, as CI runs it.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
@@ -27,6 +27,7 @@ function report(results: LabResult[], startOffset: number, durationMs: number, c
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'nslab-merge-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const shard1 = report([inCell(passLab, A), inCell(failLab, A)], 5000, 60_000)
 const shard2 = report([inCell(passLab, B), inCell(errorLab, B)], 0, 90_000)
 const allPass = report([inCell(passLab, A)], 0, 1000)
