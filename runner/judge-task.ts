@@ -1,3 +1,4 @@
+import type { CheckContext } from '../checks/check-context.js'
 import type { CheckResult } from '../checks/check-result.js'
 import { runCheck } from '../checks/run-check.js'
 import type { Check, Lab } from './lab.js'
@@ -24,10 +25,10 @@ export async function judgeTask(lab: Lab, task: Task, sandbox: Sandbox, signal?:
   const t0 = performance.now()
   const block = lab.blocks[task.checkBlock]
   if (!block || block.kind !== 'check') throw new Error(`task ${task.index + 1}: block ${task.checkBlock} is not a check block`)
-  const ctx = {
+  const ctx: CheckContext = {
     lab,
-    exec: (o: { machine: string; script: string; timeoutMs?: number; shell?: 'sh' }) => sandbox.exec(o),
-    addressOf: (name: string, from?: string, as?: 'target' | 'gateway') => sandbox.addressOf(name, from, as),
+    exec: (o) => sandbox.exec(o),
+    addressOf: (name, from, as) => sandbox.addressOf(name, from, as),
     ...(signal ? { signal } : {}),
   }
   const results: CheckResult[] = []

@@ -1,4 +1,5 @@
 import { runCheck } from '../checks/run-check.js'
+import type { CheckContext } from '../checks/check-context.js'
 import type { CheckResult } from '../checks/check-result.js'
 import type { ExecResult } from './exec-result.js'
 import type { Block, CheckBlock, Lab, OutputBlock, ScriptBlock } from './lab.js'
@@ -175,10 +176,10 @@ async function runChecks(
 ): Promise<BlockResult> {
   const t0 = performance.now()
   const checks: CheckResult[] = []
-  const ctx = {
+  const ctx: CheckContext = {
     lab,
-    exec: (o: { machine: string; script: string; timeoutMs?: number; shell?: 'sh' }) => sandbox.exec(o),
-    addressOf: (name: string, from?: string, as?: 'target' | 'gateway') => sandbox.addressOf(name, from, as),
+    exec: (o) => sandbox.exec(o),
+    addressOf: (name, from, as) => sandbox.addressOf(name, from, as),
     ...(previous ? { previous } : {}),
     ...(signal ? { signal } : {}),
   }
