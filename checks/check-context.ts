@@ -5,10 +5,27 @@ import type { Lab } from '../runner/lab.js'
 export interface CheckContext {
   lab: Lab
   /**
-   * Run a bash script on a machine of the lab host ('host', a container, 'internet');
-   * shell 'sh' for a plain command of nslab's own (no bash features), which starts faster.
+   * Run a bash script of the lab's (an `sh` check's command) on a machine of the lab host
+   * ('host', a container, 'internet'), inside the lab host, as its steps run.
    */
-  exec(opts: { machine: string; script: string; timeoutMs?: number; shell?: 'sh' }): Promise<ExecResult>
+  exec(opts: { machine: string; script: string; timeoutMs?: number }): Promise<ExecResult>
+  /**
+   * Run one of nslab's own commands to look at a machine: in the machine's network namespace
+   * (and `also` the uts and ipc ones), with the programs of the machine nslab runs on, outside
+   * the lab host's files: what a lab or an answer did to its files, mounts or PATH cannot
+   * change what a check sees, only the network state it looks at. sh unless `shell` says bash.
+   */
+  look(opts: { machine: string; script: string; timeoutMs?: number; also?: ('uts' | 'ipc')[]; shell?: 'sh' | 'bash' }): Promise<ExecResult>
+  /**
+   * The IPv4 address a name that is not a machine has on machine FROM of the lab host (its own
+   * /etc/hosts), for checks that run outside the lab host's files; absent where the checks'
+   * commands resolve names themselves (a learner's own machine over SSH).
+   */
+  resolveName?(name: string, from: string): Promise<string | undefined>
+  /** The iptables back end the lab host was given, when one was (see iptablesTool). */
+  iptables?: 'nft' | 'legacy'
+  /** The network namespaces the lab host has (`ip netns list`), with what shows them. */
+  netnsNames(opts: { timeoutMs: number }): Promise<{ names: string[]; exec: ExecResult }>
   /**
    * The address a machine name stands for (container ip, internet 203.0.113.10, host …), if it is a
    * name; as machine FROM reaches it, and as a next hop for `as: 'gateway'` (see addressFrom).

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net'
 import type { Check } from '../runner/lab.js'
 import { shellQuote } from '../runner/shell-quote.js'
 import type { CheckContext, Probe } from './check-context.js'
@@ -21,8 +22,21 @@ export async function httpProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   const contains = check.options.contains
   const maxTime = Math.max(0.1, (opts.timeoutMs - 100) / 1000).toFixed(2)
   // -sS: no progress bar but errors; the marker line after the body carries the status.
-  const script = `curl -sS -o- -w ${shellQuote(CURL_WRITE_OUT)} --noproxy '*' --globoff --max-time ${maxTime} --url ${shellQuote(url)}`
-  const r = await ctx.exec({ machine: from, script, timeoutMs: opts.timeoutMs + 200, shell: 'sh' })
+  // curl runs outside the lab host's files, so names are resolved here, as the lab host resolves them
+  // (machine names as FROM reaches them, else the lab host's own /etc/hosts), and handed to curl:
+  // no lookup leaves the lab's network.
+  let resolve = ''
+  const host = hostOf(url)
+  if (host && !isIPv4(host) && ctx.resolveName) {
+    const address = ctx.addressOf(host, from) ?? (await ctx.resolveName(host, from))
+    if (!address) {
+      const r0 = { machine: from, command: `getent hosts ${host}`, exitCode: 2, stdout: '', stderr: '', output: '', durationMs: 0, timedOut: false }
+      return { holds: false, sentence: `${from} could not resolve the host of ${url} (${host} is neither a machine of this lab nor a name in its /etc/hosts)`, expected: 'a response', got: `no address for ${host}`, evidence: [evidenceOf(r0)] }
+    }
+    resolve = ` --resolve ${shellQuote(`${host}:${portOf(url)}:${address}`)}`
+  }
+  const script = `curl -sS -o- -w ${shellQuote(CURL_WRITE_OUT)} --noproxy '*' --globoff --max-time ${maxTime}${resolve} --url ${shellQuote(url)}`
+  const r = await ctx.look({ machine: from, script, timeoutMs: opts.timeoutMs + 200 })
   const evidence = [evidenceOf(r)]
   const expected = `status ${wanted}${contains !== undefined ? `, a page containing ${JSON.stringify(contains)}` : ''}`
   const c = parseCurl(r)
@@ -45,4 +59,23 @@ export async function httpProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   }
   const with_ = contains !== undefined ? ` and the page contains ${JSON.stringify(contains)}` : ''
   return { holds: true, sentence: `${from} got ${c.status} from ${url}${with_}`, expected, got, evidence }
+}
+
+/** The host name of a URL as curl reads it (a scheme-less URL is http). */
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`).hostname || undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The port of a URL: its own, or its scheme's. */
+function portOf(url: string): number {
+  try {
+    const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`)
+    return u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80
+  } catch {
+    return 80
+  }
 }

@@ -1,6 +1,7 @@
 import type { ExecResult } from '../runner/exec-result.js'
 import { shellQuote } from '../runner/shell-quote.js'
 import { builtinChains } from './builtin-chains.js'
+import { iptablesTool } from './iptables-tool.js'
 import type { CheckContext } from './check-context.js'
 import type { Evidence } from './check-result.js'
 import { EVIDENCE_MAX_CHARS } from './evidence-of.js'
@@ -55,23 +56,30 @@ export async function lookUpRule(
   },
 ): Promise<RuleLookup> {
   const T = shellQuote(o.table)
+  const ipt = iptablesTool('iptables', ctx.iptables)
+  const save = iptablesTool('iptables-save', ctx.iptables)
+  const restore = iptablesTool('iptables-restore', ctx.iptables)
   const builtin = builtinChains(o.table) ?? []
-  const append = `iptables -t ${T} -A ${shellQuote(o.chain)} ${o.spec.map(shellQuote).join(' ')}`
+  const append = `${ipt} -t ${T} -A ${shellQuote(o.chain)} ${o.spec.map(shellQuote).join(' ')}`
   const inner = [
+    // A /run of the scratch's own: iptables-legacy takes its lock there, and nothing of the machine's may be written.
+    'mount -t tmpfs nslab-scratch /run 2>/dev/null || :',
     // Only a rule in or to a user-defined chain needs the table's chains declared.
-    `[ -z "$NSLAB_CHAINS" ] || iptables-restore 2>&1 || { echo ${M.restoreFailed}; exit 0; }`,
+    `[ -z "$NSLAB_CHAINS" ] || ${restore} 2>&1 || { echo ${M.restoreFailed}; exit 0; }`,
     `out=$(${append} 2>&1); rc=$?`,
     `[ -z "$out" ] || printf '%s\\n' "$out"`,
     `if [ $rc -ne 0 ]; then echo "${M.rejected} $rc"; exit 0; fi`,
     `echo ${M.accepted}`,
-    `iptables-save -t ${T}`,
+    `${save} -t ${T}`,
   ].join('\n')
-  const scratch = `unshare -n sh -c ${shellQuote(inner)}`
+  const scratch = `unshare -n -m sh -c ${shellQuote(inner)}`
+  // What the evidence names: the command a person would type, in a scratch copy of the table.
+  const shownScratch = `${append}   (in a scratch copy of the ${o.table} table)`
   const declare = `:${o.chain} - [0:0]`
   const jump = jumpTarget(o.spec)
   const script = [
     'set +e',
-    `save=$(iptables-save -c -t ${T} 2>&1); rc=$?`,
+    `save=$(${save} -c -t ${T} 2>&1); rc=$?`,
     `printf '%s\\n' "$save"`,
     `echo "${M.saved} $rc"`,
     `in=${shellQuote(`*${o.table}`)}$'\\n'`,
@@ -90,18 +98,18 @@ export async function lookUpRule(
     `printf '%sCOMMIT\\n' "$in" | NSLAB_CHAINS=$chains ${scratch} 2>&1`,
     `echo "${M.scratched} $?"`,
   ].join('\n')
-  const exec = await ctx.exec({ machine: o.machine, script, timeoutMs: o.timeoutMs })
+  const exec = await ctx.look({ machine: o.machine, script, timeoutMs: o.timeoutMs, shell: 'bash' })
   const out = exec.stdout
   const r: RuleLookup = { evidence: [], exec }
   const saved = new RegExp(`^${M.saved} (\\d+)$`, 'm').exec(out)
   if (!saved) {
     r.targetError = (exec.timedOut ? 'it did not answer in time' : exec.stderr.trim() || exec.output.trim()) || `exit ${exec.exitCode}`
-    r.evidence.push(ev(o.machine, `iptables-save -c -t ${T}`, exec.exitCode, exec.output))
+    r.evidence.push(ev(o.machine, `${save} -c -t ${T}`, exec.exitCode, exec.output))
     return r
   }
   const saveText = out.slice(0, saved.index)
   const saveRc = Number(saved[1])
-  r.evidence.push(ev(o.machine, `iptables-save -c -t ${T}`, saveRc, saveText))
+  r.evidence.push(ev(o.machine, `${save} -c -t ${T}`, saveRc, saveText))
   if (saveRc !== 0) r.targetError = saveText.trim() || `iptables-save exited ${saveRc}`
   else r.target = parseIptablesSave(saveText)
 
@@ -114,7 +122,7 @@ export async function lookUpRule(
   const scratchText = end ? rest.slice(0, end.index) : rest
   const scratchRc = end ? Number(end[1]) : exec.exitCode
   const shown = scratchText.replace(new RegExp(`^(${M.accepted}|${M.rejected} \\d+|${M.restoreFailed})\\n?`, 'm'), '')
-  r.evidence.push(ev(o.machine, scratch, scratchRc, shown))
+  r.evidence.push(ev(o.machine, shownScratch, scratchRc, shown))
   const rejected = new RegExp(`^${M.rejected} (\\d+)$`, 'm').exec(scratchText)
   const accepted = new RegExp(`^${M.accepted}$`, 'm').exec(scratchText)
   if (scratchText.includes(M.restoreFailed)) {

@@ -29,7 +29,7 @@ export async function pingProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   const target = address === to ? to : `${to} at ${address}`
   const cut = Math.max(0.1, (opts.timeoutMs - 80) / 1000).toFixed(2)
   const script = `timeout -s INT ${cut} ping -c 1 -W 1 ${shellQuote(address)}`
-  const r = await ctx.exec({ machine: from, script, timeoutMs: opts.timeoutMs + 200, shell: 'sh' })
+  const r = await ctx.look({ machine: from, script, timeoutMs: opts.timeoutMs + 200 })
   const evidence = [evidenceOf(r)]
   const expected = `a reply from ${target}`
   const p = parsePing(r.stdout + '\n' + r.stderr)

@@ -5,6 +5,7 @@ import type { CheckContext, Probe } from './check-context.js'
 import { evidenceOf } from './evidence-of.js'
 import { execProblem } from './exec-problem.js'
 import { invalidProbe } from './invalid-probe.js'
+import { iptablesTool } from './iptables-tool.js'
 import { parseIptablesSave } from './parse-iptables-save.js'
 import type { ProbeOptions } from './probe-fn.js'
 
@@ -16,7 +17,7 @@ export async function policyProbe(check: Check, ctx: CheckContext, opts: ProbeOp
   if (!builtin) return invalidProbe(`"${table}" is not an iptables table (${IPTABLES_TABLES.join(', ')})`)
   const want = target.toUpperCase()
   if (want !== 'ACCEPT' && want !== 'DROP') return invalidProbe(`a chain's policy is ACCEPT or DROP, not ${target}`)
-  const r = await ctx.exec({ machine: 'host', script: `iptables-save -t ${shellQuote(table)}`, timeoutMs: opts.timeoutMs, shell: 'sh' })
+  const r = await ctx.look({ machine: 'host', script: `${iptablesTool('iptables-save', ctx.iptables)} -t ${shellQuote(table)}`, timeoutMs: opts.timeoutMs })
   const evidence = [evidenceOf(r)]
   const problem = execProblem(r, 'iptables-save', opts.timeoutMs)
   if (problem) return problem.missing ? invalidProbe(problem.sentence, evidence) : { holds: false, sentence: problem.sentence, evidence }

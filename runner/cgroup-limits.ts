@@ -42,7 +42,7 @@ export interface CgroupLimits {
 let seq = 0
 
 /** Cgroups for one submission, or why there can be none here (then rlimits are the fallback). */
-export function createCgroupLimits(limits: GradeLimits, label = 'grade'): CgroupLimits | { unavailable: string } {
+export function createCgroupLimits(limits: Pick<GradeLimits, 'maxProcs' | 'memoryBytes' | 'cpus'>, label = 'grade'): CgroupLimits | { unavailable: string } {
   const found = findControllers()
   if ('unavailable' in found) return found
   const name = `nslab-${label}-${process.pid}-${++seq}`
@@ -127,7 +127,7 @@ export function readLimitCounters(dirs: CgroupDirs): LimitCounters {
   }
 }
 
-function setLimit(version: 1 | 2, c: Controller, dir: string, limits: GradeLimits): void {
+function setLimit(version: 1 | 2, c: Controller, dir: string, limits: Pick<GradeLimits, 'maxProcs' | 'memoryBytes' | 'cpus'>): void {
   const w = (file: string, value: string | number) => writeFileSync(`${dir}/${file}`, `${value}\n`)
   if (c === 'pids') w('pids.max', limits.maxProcs)
   if (c === 'memory') {

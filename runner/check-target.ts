@@ -4,6 +4,7 @@
 // are judged here by the same checks as everywhere else.
 import { parseArgs } from 'node:util'
 import type { CheckContext } from '../checks/check-context.js'
+import { parseNetnsList } from '../checks/parse-netns-list.js'
 import type { CheckResult } from '../checks/check-result.js'
 import { runCheck } from '../checks/run-check.js'
 import type { Block, CheckBlock, Lab } from './lab.js'
@@ -75,6 +76,12 @@ export async function checkTarget(opts: CheckTargetOptions): Promise<LabResult> 
   const ctx: CheckContext = {
     lab,
     exec: (o) => target.exec(o),
+    // The learner's own machine: nslab's commands run there as its own programs are.
+    look: (o) => target.exec(o),
+    netnsNames: async (o) => {
+      const exec = await target.exec({ machine: 'host', script: 'ip netns list', timeoutMs: o.timeoutMs })
+      return { names: exec.exitCode === 0 ? parseNetnsList(exec.stdout) : [], exec }
+    },
     addressOf: (name) => addresses.get(name),
     ...(opts.signal ? { signal: opts.signal } : {}),
   }

@@ -34,6 +34,14 @@ export interface ExecOptions {
    */
   uid?: number
   gid?: number
+  /**
+   * A script for the process to read on fd 3 (a pipe, closed after it):
+   * scripts travel by pipe, never on a command line, which every user of the
+   * machine can read in /proc and which the kernel caps at 128 KiB.
+   */
+  script?: string
+  /** Descriptors of this process to hand on at fd 4, 5, … (the lab host's cgroups). */
+  fds?: number[]
 }
 
 export interface Running {
@@ -50,9 +58,10 @@ const DEFAULT_MAX_OUTPUT = 8 * 1024 * 1024
 /** Start a process; `done` resolves with its result, never rejects for exit codes. */
 export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
   const t0 = performance.now()
+  const extra: ('pipe' | 'ignore' | number)[] = opts.script !== undefined || opts.fds?.length ? [opts.script !== undefined ? 'pipe' : 'ignore', ...(opts.fds ?? [])] : []
   const child = spawn(opts.file, opts.args, {
     detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', ...extra],
     env: opts.env ?? process.env,
     ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
     ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
@@ -92,6 +101,11 @@ export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
   child.stdin?.on('error', () => {})
   if (opts.input !== undefined) child.stdin?.end(opts.input)
   else if (!opts.keepStdin) child.stdin?.end()
+  if (opts.script !== undefined) {
+    const fd3 = child.stdio[3] as import('node:stream').Writable | null | undefined
+    fd3?.on('error', () => {})
+    fd3?.end(opts.script)
+  }
 
   const timer =
     opts.timeoutMs !== undefined && opts.timeoutMs > 0

@@ -1,9 +1,9 @@
-import type { CheckContext } from '../checks/check-context.js'
 import type { CheckResult } from '../checks/check-result.js'
 import { runCheck } from '../checks/run-check.js'
 import type { Check, Lab } from './lab.js'
 import type { Task } from './lab-tasks.js'
 import type { Sandbox } from './sandbox.js'
+import { sandboxCheckContext } from './sandbox-check-context.js'
 
 export interface TaskVerdict {
   ok: boolean
@@ -25,12 +25,7 @@ export async function judgeTask(lab: Lab, task: Task, sandbox: Sandbox, signal?:
   const t0 = performance.now()
   const block = lab.blocks[task.checkBlock]
   if (!block || block.kind !== 'check') throw new Error(`task ${task.index + 1}: block ${task.checkBlock} is not a check block`)
-  const ctx: CheckContext = {
-    lab,
-    exec: (o) => sandbox.exec(o),
-    addressOf: (name, from, as) => sandbox.addressOf(name, from, as),
-    ...(signal ? { signal } : {}),
-  }
+  const ctx = sandboxCheckContext(sandbox, lab, signal ? { signal } : {})
   const results: CheckResult[] = []
   const skipped: Check[] = []
   // In order, as nslab run does: a later check may count what an earlier one sent.

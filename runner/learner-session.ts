@@ -1,7 +1,7 @@
 // What every learner command needs of a session: find it by name (or the
 // only one up), tell whether its lab host is still ours and alive, reach
 // the host, and the lab it runs (parsed once, then cached in the session).
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { processInfo } from './exec.js'
 import type { Lab } from './lab.js'
 import { formatProblem } from './lab-problem.js'
@@ -123,19 +123,12 @@ export function progressText(s: Session): string {
 }
 
 /**
- * Write a file inside the lab host. Its files are reached from here through
- * /proc/PID/root (no process to start: nslab check stays fast); where that is
- * not allowed, a process inside the sandbox writes it.
+ * Write a file inside the lab host, as its root: by a process inside it, never
+ * from here through /proc/PID/root, where a link the lab planted would be
+ * followed on this machine's side.
  */
-export async function writeInside(s: Session, sandbox: Sandbox, path: string, content: string): Promise<void> {
+export async function writeInside(_s: Session, sandbox: Sandbox, path: string, content: string): Promise<void> {
   if (!path.startsWith(`${SANDBOX_DIR}/`)) throw new Error(`writeInside: ${path} is not under ${SANDBOX_DIR}`)
-  try {
-    // The pid is checked to be our sandbox just before (attachSession).
-    writeFileSync(`/proc/${s.sandbox.pid}/root${path}`, content)
-    return
-  } catch {
-    // fall through
-  }
   await sandbox.exec({ machine: 'host', script: `cat > ${path}`, input: content, timeoutMs: 5000 })
 }
 

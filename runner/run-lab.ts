@@ -1,5 +1,4 @@
 import { runCheck } from '../checks/run-check.js'
-import type { CheckContext } from '../checks/check-context.js'
 import type { CheckResult } from '../checks/check-result.js'
 import type { ExecResult } from './exec-result.js'
 import type { Block, CheckBlock, Lab, OutputBlock, ScriptBlock } from './lab.js'
@@ -7,6 +6,7 @@ import { matchOutput } from './match-output.js'
 import { NslabError } from './nslab-error.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
 import { createSandbox, type Sandbox } from './sandbox.js'
+import { sandboxCheckContext } from './sandbox-check-context.js'
 import { programsOfLab } from './programs-of-lab.js'
 import { requirePrograms } from './require-programs.js'
 
@@ -176,13 +176,7 @@ async function runChecks(
 ): Promise<BlockResult> {
   const t0 = performance.now()
   const checks: CheckResult[] = []
-  const ctx: CheckContext = {
-    lab,
-    exec: (o) => sandbox.exec(o),
-    addressOf: (name, from, as) => sandbox.addressOf(name, from, as),
-    ...(previous ? { previous } : {}),
-    ...(signal ? { signal } : {}),
-  }
+  const ctx = sandboxCheckContext(sandbox, lab, { ...(previous ? { previous } : {}), ...(signal ? { signal } : {}) })
   for (const check of block.checks) checks.push(await runCheck(check, ctx))
   const failed = checks.filter((c) => !c.ok)
   const r: BlockResult = { index, block, status: failed.length ? 'fail' : 'pass', durationMs: performance.now() - t0, checks }

@@ -23,14 +23,17 @@ const SETTLE_S = '0.15'
 export async function runLearnerStep(sandbox: Sandbox, block: ScriptBlock, signal?: AbortSignal): Promise<LearnerStepResult> {
   if (block.background) {
     const log = `${LOG_DIR}/background-line-${block.line}.log`
+    // The block comes on stdin into a file of the lab host's own: never on a command line.
     const script = [
-      `setsid bash --noprofile --norc -e -o pipefail -c "$NSLAB_SCRIPT" </dev/null >>${log} 2>&1 &`,
+      `f=$(mktemp ${LOG_DIR}/background-line-${block.line}.XXXXXX.sh)`,
+      'cat > "$f"',
+      `setsid bash --noprofile --norc -e -o pipefail "$f" </dev/null >>${log} 2>&1 &`,
       '_p=$!',
       `sleep ${SETTLE_S}`,
       'if kill -0 $_p 2>/dev/null; then exit 0; fi',
       'wait $_p',
     ].join('\n')
-    const exec = await sandbox.exec({ machine: block.on, script, env: { NSLAB_SCRIPT: block.content }, timeoutMs: 10_000 })
+    const exec = await sandbox.exec({ machine: block.on, script, input: block.content, timeoutMs: 10_000 })
     const shown = { ...exec, command: block.content }
     return exec.exitCode === 0 ? { ok: true, exec: shown } : { ok: false, exec: shown, message: `it exited at once with status ${exec.exitCode}` }
   }

@@ -12,3 +12,16 @@ export function netnsPath(machine: string): string {
   if (machine === 'host' || machine === 'internet') return `${HIDDEN_NS_DIR}/${machine}`
   return `${NETNS_DIR}/${machine}`
 }
+
+/**
+ * The descriptor of the lab host's init that holds a machine's network
+ * namespace (internet, a container of the topology): nslab enters the
+ * machine through it, so what the lab later mounts over /run/netns does not
+ * change what nslab's checks look at. The host is the init's own namespace.
+ */
+export function anchorFd(machine: string, topology: { containers: { name: string }[] }): number {
+  if (machine === 'internet') return 10
+  const i = topology.containers.findIndex((c) => c.name === machine)
+  if (i < 0) throw new Error(`anchorFd: no machine ${machine}`)
+  return 11 + i
+}

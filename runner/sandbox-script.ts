@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { lstatSync, readlinkSync, statSync } from 'node:fs'
 import { dockerRules } from './docker-rules.js'
 import type { Topology } from './lab.js'
-import { BIN_DIR, HIDDEN_NS_DIR, LOG_DIR, NETNS_DIR, SANDBOX_DIR } from './sandbox-paths.js'
+import { BIN_DIR, HIDDEN_NS_DIR, LOG_DIR, NETNS_DIR, SANDBOX_DIR, anchorFd } from './sandbox-paths.js'
 import { shellQuote } from './shell-quote.js'
 
 export interface SandboxScriptOptions {
@@ -13,6 +14,59 @@ export interface SandboxScriptOptions {
   /** Keep running until SIGTERM (learner mode) instead of until stdin closes. */
   persistent: boolean
   hostname: string
+  /** Lines run first, before anything of the lab: joining the lab's cgroups, its rlimits (labLimits). */
+  limits?: string
+  /** What of the machine's root the lab sees (machineLayout; given in tests). */
+  machine?: MachineLayout
+}
+
+/** The parts of this machine's root file system a lab host shows. */
+export interface MachineLayout {
+  /** Folders shown behind an overlay: etc, usr, var, opt where they are folders. */
+  overlays: string[]
+  /** Folders under /var made fresh scratch places (where they exist). */
+  varScratch: string[]
+  /** Device nodes bound in from the machine's /dev. */
+  devices: string[]
+  /** Top-level links as they are (bin -> usr/bin): [name, target]. */
+  links: [string, string][]
+}
+
+let layout: MachineLayout | undefined
+
+/** This machine's layout, read once per process (a few stat calls). */
+export function machineLayout(): MachineLayout {
+  if (layout) return layout
+  const isDir = (p: string) => {
+    try {
+      return lstatSync(p).isDirectory()
+    } catch {
+      return false
+    }
+  }
+  const links: [string, string][] = []
+  for (const name of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
+    try {
+      if (lstatSync(`/${name}`).isSymbolicLink()) links.push([name, readlinkSync(`/${name}`)])
+    } catch {
+      // absent
+    }
+  }
+  const chr = (p: string) => {
+    try {
+      return statSync(p).isCharacterDevice()
+    } catch {
+      return false
+    }
+  }
+  layout = {
+    overlays: ['etc', 'usr', 'var', 'opt'].filter((d) => isDir(`/${d}`)),
+    varScratch: ['/var/tmp', '/var/log', '/var/mail', '/var/spool', '/var/lib/nginx'].filter(isDir),
+    devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'].filter((d) => chr(`/dev/${d}`)),
+    links,
+  }
+  if (chr('/dev/net/tun')) layout.devices.push('net/tun')
+  return layout
 }
 
 /** Host-side veth names as Docker makes them: "veth" and 7 hex digits. */
@@ -37,20 +91,42 @@ export function machineAddresses(topology: Topology): Map<string, string> {
 }
 
 /**
- * The script that pid 1 of a new sandbox runs: its own /run, /tmp and /sys, the
- * host's files behind a throwaway layer, the topology, then "ready" on stdout,
- * then it waits. When it ends, the kernel ends every process of the sandbox
- * and frees its namespaces and mounts: that is the teardown.
+ * Close every descriptor above 2 that a shell inherited (from whoever started
+ * nslab: `nslab run 201>file`), so that nothing of the lab can write to it.
+ * No redirection on the loop: bash would park fd 2 on a high fd meanwhile.
+ */
+export const CLOSE_FDS = 'for _f in /proc/self/fd/*; do _f=${_f##*/}; [ "$_f" -le 2 ] || [ "$_f" = 255 ] || [ ! -e /proc/self/fd/$_f ] || exec {_f}>&-; done; unset _f'
+
+/** Where the lab's own root is assembled, in the init's mount namespace (its /tmp, made private there). */
+const ROOT = '/tmp'
+
+/**
+ * The script the lab host's init runs (pid 1 of the outer pid namespace, in
+ * the lab's user namespace and the host's network namespace). It builds the
+ * lab's root file system, the topology, then starts the lab's own init in a
+ * nested pid namespace and a mount namespace of its own, rooted in that file
+ * system (pivot_root, the machine's tree detached): nothing the lab unmounts
+ * uncovers anything of the machine, and nothing of nslab's (this init, the
+ * outer unshare) is in the lab's pid namespace to be seen, signalled or
+ * traced. Then it waits. When it ends, the kernel ends every process of the
+ * sandbox and frees its namespaces and mounts: that is the teardown.
+ *
+ * It is read by bash from a pipe (fd 3), not from its command line: a lab's
+ * container commands may be large, and nothing of a lab belongs in the
+ * machine's /proc/PID/cmdline.
  */
 export function sandboxScript(opts: SandboxScriptOptions): string {
   const { topology } = opts
   const s: string[] = []
   const bridge = topology.bridge
   const waits: string[] = []
+  // The script's pipe (bash reads its own copy, fd 255) and anything inherited go first.
+  s.push(opts.limits ?? '')
+  s.push(CLOSE_FDS)
   s.push('set -e')
+  s.push('cd /')
   // The work runs in parallel where it can: iptables-restore with nf_tables
   // mostly waits on the kernel, and each `ip` or `mount` is a process of its own.
-  // sethostname(2): /proc/sys/kernel/hostname is not writable by an ordinary user's namespace root.
   const docker: string[] = []
   if (topology.docker && bridge) {
     // Docker's rules are the longest single piece of the lab host (20–35 ms with nf_tables): they
@@ -64,45 +140,80 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   }
   const rulesFirst = opts.backend === 'nft'
   if (rulesFirst) s.push(...docker)
+  // sethostname(2): /proc/sys/kernel/hostname is not writable by an ordinary user's namespace root.
   s.push(`hostname ${shellQuote(opts.hostname)}`)
-  s.push('mount -t tmpfs -o mode=755 nslab /run')
+  // The lab's /run, and the tmpfs its root is built in (private to this mount namespace).
+  s.push(`mount -t tmpfs -o mode=755 nslab /run && mount -t tmpfs -o mode=755 nslab-root ${ROOT}`)
   if (!rulesFirst) s.push(...docker)
-  // One fstab, one `mount -a`: a process per mount would cost more than the rest.
-  const dirs = ['etc', 'usr', 'var', 'opt', 'srv', 'home', 'root']
-  s.push(`O=${SANDBOX_DIR}; F=$O/fstab; T=''; mk="$O/ns ${NETNS_DIR} ${LOG_DIR} /run/lock${opts.iptables ? ` ${BIN_DIR}` : ''}"`)
-  s.push(`for d in ${dirs.join(' ')}; do`)
-  s.push('  [ -d /$d ] && [ ! -L /$d ] || continue')
-  s.push('  mk="$mk $O/upper/$d $O/work/$d"')
-  // Writes to the host's files land in an overlay upper layer inside /run.
-  s.push('  T+="overlay /$d overlay lowerdir=/$d,upperdir=$O/upper/$d,workdir=$O/work/$d 0 0"$\'\\n\'')
-  s.push('done')
-  // The machine's root owns these, and the sandbox's root is not the
-  // machine's: files there cannot be copied up, so they are fresh scratch places.
-  s.push('for d in /root /srv /var/tmp /var/log /var/lib/nginx; do [ -d $d ] && T+="scratch $d tmpfs mode=755 0 0"$\'\\n\' || true; done')
-  s.push('T+="tmp /tmp tmpfs mode=1777 0 0"$\'\\n\'"shm /dev/shm tmpfs mode=1777 0 0"$\'\\n\'"sysfs /sys sysfs ro 0 0"$\'\\n\'"$O/hosts /etc/hosts none bind 0 0"')
-  s.push('mkdir -p $mk')
-  // The host's network namespace gets a file too: the outer unshare that owns
-  // the sandbox is not in it (see createSandbox).
-  s.push(`: > ${HIDDEN_NS_DIR}/host`)
-  s.push(`T+=$'\\n'"/proc/self/ns/net ${HIDDEN_NS_DIR}/host none bind 0 0"`)
+
+  const R = ROOT
+  const O = SANDBOX_DIR
+  const m = opts.machine ?? machineLayout()
+  const dirs = [`${O}/ns`, NETNS_DIR, LOG_DIR, '/run/lock', ...(opts.iptables ? [BIN_DIR] : [])]
+  const fstab: string[] = []
+  // The machine's system folders behind a throwaway layer: writes land in an upper layer inside /run.
+  for (const d of m.overlays) {
+    dirs.push(`${R}/${d}`, `${O}/upper/${d}`, `${O}/work/${d}`)
+    fstab.push(`overlay ${R}/${d} overlay lowerdir=/${d},upperdir=${O}/upper/${d},workdir=${O}/work/${d} 0 0`)
+  }
+  // Fresh scratch places. The machine's root owns these, and the lab's root is
+  // not the machine's: files there could not be copied up. A user's home, mail
+  // and spool are theirs, not the lab's. No machine folder not named here (the
+  // checkout, /mnt, /work …) exists in the lab.
+  for (const d of ['/root', '/home', '/srv', '/mnt', '/media', ...m.varScratch]) {
+    dirs.push(`${R}${d}`)
+    fstab.push(`scratch ${R}${d} tmpfs mode=${d === '/var/tmp' ? '1777' : '755'} 0 0`)
+  }
+  dirs.push(`${R}/tmp`, `${R}/proc`, `${R}/sys`, `${R}/run`, `${R}/dev/pts`, `${R}/dev/shm`, `${R}/dev/mqueue`)
+  fstab.push(`tmp ${R}/tmp tmpfs mode=1777 0 0`, `sysfs ${R}/sys sysfs nosuid,nodev,noexec 0 0`, `${O}/hosts ${R}/etc/hosts none bind 0 0`)
+  // A second sysfs of the lab's own where nothing covers it: the kernel lets a user namespace mount
+  // sysfs (as \`ip netns exec\` does, after taking /sys down) only while one is fully visible.
+  dirs.push(`${O}/sysfs`)
+  fstab.push(`sysfs ${O}/sysfs sysfs nosuid,nodev,noexec 0 0`)
+  // /dev: the harmless devices, a devpts of the lab's own (its shells' ptys), its own shm and mqueue.
+  const files = [`${HIDDEN_NS_DIR}/host`]
+  if (m.devices.includes('net/tun')) dirs.push(`${R}/dev/net`)
+  for (const d of m.devices) {
+    files.push(`${R}/dev/${d}`)
+    fstab.push(`/dev/${d} ${R}/dev/${d} none bind 0 0`)
+  }
+  fstab.push(
+    `devpts ${R}/dev/pts devpts newinstance,ptmxmode=0666,mode=620,nosuid,noexec 0 0`,
+    `shm ${R}/dev/shm tmpfs mode=1777,nosuid,nodev 0 0`,
+    `mqueue ${R}/dev/mqueue mqueue nosuid,nodev,noexec 0 0`,
+  )
+  // The host's network namespace gets a file too, for nslab's lab shell (\`on host\`).
+  fstab.push(`/proc/self/ns/net ${HIDDEN_NS_DIR}/host none bind 0 0`)
   if (opts.iptables) {
     // iptables of the chosen back end under its plain names: the back end's program bound onto
-    // empty files (made by the shell, mounted by the one mount -a) rather than six `ln` processes.
+    // empty files (made by the shell, mounted by the one mount -a) rather than six \`ln\` processes.
     // xtables-*-multi acts on the name it is called by.
     for (const tool of ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore']) {
       const [base, ...rest] = tool.split('-')
-      s.push(`: > ${BIN_DIR}/${tool}`)
-      s.push(`T+=$'\\n'"/usr/sbin/${base}-${opts.iptables}${rest.length ? `-${rest.join('-')}` : ''} ${BIN_DIR}/${tool} none bind 0 0"`)
+      files.push(`${BIN_DIR}/${tool}`)
+      fstab.push(`/usr/sbin/${base}-${opts.iptables}${rest.length ? `-${rest.join('-')}` : ''} ${BIN_DIR}/${tool} none bind 0 0`)
     }
   }
-  s.push('echo "$T" > $F')
+  s.push(`mkdir -p ${dirs.join(' ')} ${R}/dev`)
+  s.push(`for f in ${files.join(' ')}; do : > $f; done`)
+  s.push(`printf '%s\\n' ${fstab.map(shellQuote).join(' ')} > ${O}/fstab`)
+  // The machine's top-level links (bin -> usr/bin on a merged /usr) as they are, and /dev's, in
+  // one background shell: one ln for those named as their target's last part.
+  const ln: string[] = []
+  const same = m.links.filter(([name, target]) => target.replace(/^.*\//, '') === name)
+  if (same.length) ln.push(`ln -s -t ${R} ${same.map(([, t]) => shellQuote(t)).join(' ')}`)
+  for (const [name, target] of m.links.filter((l) => !same.includes(l))) ln.push(`ln -s ${shellQuote(target)} ${R}/${name}`)
+  ln.push(`ln -s -t ${R}/dev /proc/self/fd pts/ptmx`)
+  for (const [i, n] of ['stdin', 'stdout', 'stderr'].entries()) ln.push(`ln -s /proc/self/fd/${i} ${R}/dev/${n}`)
+  s.push(`(${ln.join('; ')}) &`)
+  s.push('P_ln=$!')
 
   const addrs = machineAddresses(topology)
   const hosts = ['127.0.0.1\tlocalhost', `127.0.1.1\t${opts.hostname}`, '::1\tlocalhost ip6-localhost ip6-loopback']
   for (const [name, ip] of addrs) hosts.push(`${ip}\t${name}`)
-  s.push(`printf '%s\\n' ${hosts.map(shellQuote).join(' ')} > $O/hosts`)
-  // The mounts go on beside the network work below.
-  s.push('mount -a -T $F 2>$O/mount.log &')
+  s.push(`printf '%s\\n' ${hosts.map(shellQuote).join(' ')} > ${O}/hosts`)
+  // One mount -a for all of them, beside the network work below.
+  s.push(`mount -a -T ${O}/fstab 2>${O}/mount.log &`)
   s.push('P_mnt=$!')
 
   if (topology.internet) {
@@ -150,25 +261,43 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     const hostEth = [`addr add ${INTERNET.hostAddress}/${INTERNET.prefix} dev eth0`, 'link set eth0 up', `route add default via ${INTERNET.address}`]
     s.push(`ip -batch - <<'NSLAB_EOF'\n${hostEth.join('\n')}\nNSLAB_EOF`)
   }
-  // A failed mount is not fatal (a machine without /opt …); what matters is checked by the labs.
-  s.push('wait $P_mnt || true')
+  // The root must be whole before the lab starts in it.
+  s.push(`wait $P_mnt || { cat ${O}/mount.log >&2; exit 1; }`)
   for (const w of waits) s.push(`wait ${w}`)
+  // The machines' network namespaces stay reachable for nslab through this
+  // init's descriptors, whatever the lab later mounts over /run/netns.
+  if (topology.internet) s.push(`exec ${anchorFd('internet', topology)}<${HIDDEN_NS_DIR}/internet`)
+  topology.containers.forEach((c) => s.push(`exec ${anchorFd(c.name, topology)}<${NETNS_DIR}/${c.name}`))
+  // The lab's /run is this one (with the machines' namespace files), seen from its root.
+  s.push(`mount --rbind /run ${R}/run`)
+
+  // The lab's own init: pid 1 of a nested pid namespace, in a mount namespace of its own.
+  const lab: string[] = []
+  lab.push(CLOSE_FDS)
+  lab.push('set -e')
+  lab.push(`cd ${R} && pivot_root . . && umount -l . && cd /`)
   for (const c of topology.containers) {
     if (!c.command) continue
-    s.push(
-      `(cd /root 2>/dev/null || cd /; exec nsenter --net=${NETNS_DIR}/${c.name} bash -c ${shellQuote(c.command)}) </dev/null >>${LOG_DIR}/${c.name}.log 2>&1 &`,
-    )
+    lab.push(`(cd /root 2>/dev/null || cd /; exec nsenter --net=${NETNS_DIR}/${c.name} bash -c ${shellQuote(c.command)}) </dev/null >>${LOG_DIR}/${c.name}.log 2>&1 &`)
   }
+  lab.push('echo ready')
+  lab.push('exec >/dev/null 2>&1')
+  // pid 1 only gets the signals it handles; bash reaps orphans while it waits.
+  lab.push("trap 'exit 0' TERM INT HUP")
+  lab.push('while :; do sleep 86400 & wait $! || true; done')
+  // Its script is a file (no lab text in the machine's /proc/PID/cmdline); pid 1 of the lab shows as
+  // "bash … /run/.nslab/init".
+  s.push(`printf '%s\\n' ${lab.map(shellQuote).join(' ')} > ${O}/init`)
+  s.push('wait $P_ln')
+  s.push(`{ unshare --pid --mount --fork --kill-child --mount-proc=${R}/proc -- bash --noprofile --norc ${O}/init </dev/null; echo "nslab-lab-init-ended $?"; } &`)
   if (opts.persistent) {
     // Its maker may be gone already (a killed nslab up): then nobody reads
     // "ready", and the lab host stays up for nslab gc to find.
-    s.push('echo ready 2>/dev/null || true')
-    // pid 1 only gets the signals it handles; bash reaps orphans while it waits.
     s.push("trap 'exit 0' TERM INT HUP")
     s.push('exec </dev/null >/dev/null 2>&1')
     s.push('while :; do sleep 86400 & wait $! || true; done')
   } else {
-    s.push('echo ready')
+    s.push('exec >/dev/null 2>&1')
     s.push('read -r _ || true')
   }
   return s.join('\n') + '\n'

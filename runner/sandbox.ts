@@ -1,15 +1,16 @@
-import { readFileSync } from 'node:fs'
+import { closeSync, constants, openSync, readdirSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
 import { isAlive, killAndWait, start, type Running } from './exec.js'
 import { iptablesBackend } from './iptables-backend.js'
 import { machinesOf, type Topology } from './lab.js'
+import { applyLabLimits, type AppliedLimits, type LabLimits } from './lab-limits.js'
 import { NslabError } from './nslab-error.js'
 import { requirePrograms } from './require-programs.js'
 import { scaledMs } from './time-scale.js'
-import { sandboxScript } from './sandbox-script.js'
-import { BIN_DIR, netnsPath } from './sandbox-paths.js'
+import { CLOSE_FDS, sandboxScript } from './sandbox-script.js'
+import { anchorFd, BIN_DIR } from './sandbox-paths.js'
 
 export interface SandboxOptions {
   topology: Topology
@@ -20,6 +21,10 @@ export interface SandboxOptions {
   persistent?: boolean
   /** Time allowed to come up. */
   timeoutMs?: number
+  /** Processes, memory and CPU of the whole lab host (see lab-limits); none when absent. */
+  limits?: LabLimits
+  /** Lab hosts of this user at once (the share of RLIMIT_NPROC each gets). */
+  parallel?: number
 }
 
 export interface SandboxExecOptions {
@@ -29,18 +34,28 @@ export interface SandboxExecOptions {
   env?: Record<string, string>
   input?: string
   maxOutputBytes?: number
-  /**
-   * 'sh' for a plain command nslab wrote itself (a check's `ip -j addr …`):
-   * dash starts in a fraction of bash's time, which counts under emulation.
-   * Lab scripts always run in bash.
-   */
-  shell?: 'bash' | 'sh'
+}
+
+/** A command of nslab's own, run to look at a machine (a check): see Sandbox.look. */
+export interface SandboxLookOptions {
+  machine: string
+  /** An sh script of nslab's own (no lab text): it runs the machine's programs. */
+  script: string
+  timeoutMs?: number
+  /** Namespaces to enter besides the network's (a sysctl check reads kernel.* of uts and ipc). */
+  also?: ('uts' | 'ipc')[]
+  /** sh (dash: quick to start) unless the script needs bash. */
+  shell?: 'sh' | 'bash'
 }
 
 /** What is needed to reach a sandbox again from another process (learner mode). */
 export interface SandboxHandle {
   /** pid of the unshare process that owns the sandbox's namespaces. */
   pid: number
+  /** pid of its init (pid 1 of the outer pid namespace): holds the machines' network namespaces. */
+  init?: number
+  /** pid of the lab's own init (pid 1 of the lab's pid namespace): the lab's mount namespace. */
+  lab?: number
   /** The outer uid that owns the sandbox, when root made it (see sandboxOwner). */
   uid?: number
   topology: Topology
@@ -52,12 +67,25 @@ export interface Sandbox {
   readonly topology: Topology
   readonly machines: string[]
   readonly upMs: number
+  /** The iptables back end it was given, if one was. */
+  readonly iptables?: 'nft' | 'legacy'
+  /** How the lab host's limits are enforced (undefined: none). */
+  readonly limitsBy?: string
   /** A machine's address as FROM reaches it (addressFrom). */
   addressOf(name: string, from?: string, as?: 'target' | 'gateway'): string | undefined
-  /** Run a bash script (-e, pipefail) on a machine and wait for it. */
+  /** Run a bash script (-e, pipefail) of the lab on a machine, inside the lab host, and wait for it. */
   exec(opts: SandboxExecOptions): Promise<ExecResult>
-  /** Start a bash script on a machine and leave it running (it ends with the sandbox). */
+  /** Start a bash script of the lab on a machine and leave it running (it ends with the sandbox). */
   spawn(opts: SandboxExecOptions): Running
+  /**
+   * Run one of nslab's own sh commands in a machine's network namespace with
+   * this machine's own programs, outside the lab host's mount namespace and
+   * with a clean environment: what the lab did to its files, mounts or PATH
+   * cannot change what it sees. Checks look through this.
+   */
+  look(opts: SandboxLookOptions): Promise<ExecResult>
+  /** The network namespaces the lab host has in /run/netns now (what `ip netns list` shows there). */
+  netnsNames(): string[]
   /** argv that enters a machine of the sandbox and runs argv (for interactive shells). */
   enterArgv(machine: string, argv: string[]): string[]
   handle(): SandboxHandle
@@ -68,8 +96,24 @@ export interface Sandbox {
 
 // A script that runs lab commands refuses to run outside a sandbox: the
 // machine's own user namespace maps the whole uid range.
-const GUARD =
+export const GUARD =
   'read -r _n1 _n2 _n3 </proc/self/uid_map; [ "$_n3" != 4294967295 ] || { echo "nslab: refusing to run outside a sandbox" >&2; exit 125; }; unset _n1 _n2 _n3; cd /root 2>/dev/null || cd /; '
+
+/**
+ * How a lab's script runs: bash reads it from fd 3 (never from its command
+ * line, which any user of the machine can read in /proc, and which the kernel
+ * caps at 128 KiB), joins the lab host's limits, closes every other inherited
+ * descriptor, and evaluates it: same line numbers and messages as bash -c.
+ * fd 3 is a socket (Node's extra stdio): a short script is read by bash itself
+ * (a byte a read), a long one by cat (a process, then big reads).
+ */
+export function scriptLoader(limitsShell = '', length = 0): string {
+  const read = length > LOADER_CAT_FROM ? '_s=$(cat <&3)' : "IFS= read -r -d '' _s <&3 || :"
+  return `${GUARD}${read}; exec 3<&-; ${limitsShell}${CLOSE_FDS}; eval "unset _s; $_s"`
+}
+
+/** Past this length a script is read by cat rather than by bash's read (measured: they cross at 5–8 KB). */
+const LOADER_CAT_FROM = 4096
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -88,44 +132,66 @@ export function sandboxEnv(machine: string, iptables: SandboxHandle['iptables'],
   }
 }
 
+/** The init and the lab's own init of a sandbox owned by pid (see SandboxHandle), from /proc. */
+export function sandboxInits(pid: number): { init?: number; lab?: number } {
+  const [init] = childrenOf(pid)
+  if (init === undefined) return {}
+  // The lab's init is the one process below whose pid is 1 two namespaces down.
+  const queue = childrenOf(init)
+  for (let i = 0; i < queue.length && i < 64; i++) {
+    const p = queue[i]!
+    const ns = /^NSpid:\s+(.*)$/m.exec(readText(`/proc/${p}/status`))?.[1]?.trim().split(/\s+/)
+    if (ns?.length === 3 && ns[2] === '1') return { init, lab: p }
+    queue.push(...childrenOf(p))
+  }
+  return { init }
+}
+
 /** A sandbox object for a running sandbox, from this process or another. */
-export function attachSandbox(h: SandboxHandle, extra: { upMs?: number; running?: Running } = {}): Sandbox {
+export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running?: Running; limits?: AppliedLimits } = {}): Sandbox {
+  const h: SandboxHandle = h0.init !== undefined && h0.lab !== undefined ? h0 : { ...h0, ...sandboxInits(h0.pid) }
   const machines = machinesOf(h.topology)
   // Root enters as the sandbox's owner, so that inside it is the namespace's root, not the machine's.
   const owner = h.uid !== undefined && process.getuid?.() === 0 ? h.uid : undefined
-  /** nsenter into a machine of the sandbox; the caller is the owner already (or becomes it as it starts). */
-  const nsenterArgv = (machine: string, argv: string[]): string[] => {
+  const A = h.init ?? -1
+  const L = h.lab ?? -1
+  const limits = extra.limits
+  /** The file that holds a machine's network namespace, as this process reaches it. */
+  const netOf = (machine: string): string => {
     if (!machines.includes(machine)) {
       throw new NslabError({ code: 'USAGE', message: `no machine "${machine}" in this lab (it has: ${machines.join(', ')})` })
     }
-    const p = h.pid
-    const ns = netnsPath(machine)
-    return [
-      'nsenter',
-      `--user=/proc/${p}/ns/user`,
-      `--mount=/proc/${p}/ns/mnt`,
-      `--pid=/proc/${p}/ns/pid_for_children`,
-      `--uts=/proc/${p}/ns/uts`,
-      // Paths inside the sandbox are reached through its root as seen from here.
-      `--net=/proc/${p}/root${ns}`,
-      '--preserve-credentials',
-      '--',
-      ...argv,
-    ]
+    // The host is the init's own namespace; the others are held by its descriptors, which the lab cannot reach.
+    return machine === 'host' ? `/proc/${A}/ns/net` : `/proc/${A}/fd/${anchorFd(machine, h.topology)}`
   }
+  /** nsenter into every namespace of the lab host, the network one of the machine. */
+  const nsenterArgv = (machine: string, argv: string[]): string[] => [
+    'nsenter',
+    `--user=/proc/${A}/ns/user`,
+    `--mount=/proc/${L}/ns/mnt`,
+    `--pid=/proc/${L}/ns/pid`,
+    `--uts=/proc/${L}/ns/uts`,
+    `--ipc=/proc/${L}/ns/ipc`,
+    `--cgroup=/proc/${L}/ns/cgroup`,
+    `--net=${netOf(machine)}`,
+    '--preserve-credentials',
+    '--',
+    ...argv,
+  ]
   const enterArgv = (machine: string, argv: string[]): string[] => [
     ...(owner !== undefined ? ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--'] : []),
     ...nsenterArgv(machine, argv),
   ]
   const spawnOn = (o: SandboxExecOptions): Running => {
-    const shell = o.shell === 'sh' ? ['sh', '-e', '-c'] : ['bash', '--noprofile', '--norc', '-e', '-o', 'pipefail', '-c']
-    const argv = nsenterArgv(o.machine, [...shell, GUARD + o.script])
+    const argv = nsenterArgv(o.machine, ['bash', '--noprofile', '--norc', '-e', '-o', 'pipefail', '-c', scriptLoader(limits?.shell, o.script.length)])
     return start({
       file: argv[0]!,
       args: argv.slice(1),
       env: sandboxEnv(o.machine, h.iptables, o.env),
       machine: o.machine,
       command: o.script,
+      script: o.script,
+      ...(limits?.fds.length ? { fds: limits.fds } : {}),
       // Not through setpriv: a process less for every step and check (some 80 ms each under emulation).
       ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
@@ -133,15 +199,31 @@ export function attachSandbox(h: SandboxHandle, extra: { upMs?: number; running?
       ...(o.maxOutputBytes !== undefined ? { maxOutputBytes: o.maxOutputBytes } : {}),
     })
   }
+  const look = (o: SandboxLookOptions): Promise<ExecResult> => {
+    const ns = (o.also ?? []).map((n) => `--${n}=/proc/${L}/ns/${n}`)
+    return start({
+      file: 'nsenter',
+      args: [`--user=/proc/${A}/ns/user`, `--net=${netOf(o.machine)}`, ...ns, '--preserve-credentials', '--', ...(o.shell === 'bash' ? ['/bin/bash', '--noprofile', '--norc'] : ['/bin/sh']), '-c', o.script],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+      machine: o.machine,
+      command: o.script,
+      ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    }).done
+  }
   let stopped: Promise<void> | undefined
   return {
     pid: h.pid,
     topology: h.topology,
     machines,
     upMs: extra.upMs ?? 0,
+    ...(limits ? { limitsBy: limits.how } : {}),
+    ...(h.iptables ? { iptables: h.iptables } : {}),
     addressOf: (name, from, as) => addressFrom(h.topology, name, from, as),
     exec: (o) => spawnOn(o).done,
     spawn: spawnOn,
+    look,
+    netnsNames: () => labNetnsNames(L),
     enterArgv,
     handle: () => ({ ...h }),
     alive: () => isAlive(h.pid),
@@ -153,7 +235,10 @@ export function attachSandbox(h: SandboxHandle, extra: { upMs?: number; running?
         if (r) {
           // Attached: closing stdin lets pid 1 end by itself, which is quickest.
           r.child.stdin?.end()
-          const ended = await Promise.race([r.done.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 1000))])
+          let timer: NodeJS.Timeout | undefined
+          const ended = await Promise.race([r.done.then(() => true), new Promise<boolean>((res) => (timer = setTimeout(() => res(false), 1000)))])
+          // A pending timer would keep this process alive for its second.
+          clearTimeout(timer)
           if (!ended) r.kill('SIGKILL', false)
           await r.done.catch(() => undefined)
         } else {
@@ -163,9 +248,30 @@ export function attachSandbox(h: SandboxHandle, extra: { upMs?: number; running?
           if (pid1 !== undefined) await killAndWait(pid1)
           await killAndWait(h.pid)
         }
+        await limits?.release()
       })()
       return stopped
     },
+  }
+}
+
+/**
+ * What `ip netns list` would show in the lab host: the entries of its
+ * /run/netns. Read from here without following any link the lab made (a link
+ * is resolved from this machine's root, not the lab's): each step opens one
+ * folder with O_NOFOLLOW, below the lab's root as the kernel names it.
+ */
+export function labNetnsNames(labPid: number): string[] {
+  const flags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
+  const fds: number[] = []
+  try {
+    fds.push(openSync(`/proc/${labPid}/root/run`, flags))
+    fds.push(openSync(`/proc/self/fd/${fds[0]}/netns`, flags))
+    return readdirSync(`/proc/self/fd/${fds[1]}`).filter((n) => !n.startsWith('.')).sort()
+  } catch {
+    return []
+  } finally {
+    for (const fd of fds) closeSync(fd)
   }
 }
 
@@ -175,23 +281,27 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const { topology } = opts
   const owner = sandboxOwner()
   requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'hostname', 'ip', ...(topology.docker ? ['iptables-restore'] : [])])
+  const limits = opts.limits ? applyLabLimits(opts.limits, opts.parallel) : undefined
   const script = sandboxScript({
     topology,
     persistent: opts.persistent ?? false,
     hostname: hostnameOf(opts.name),
     ...(opts.iptables ? { iptables: opts.iptables } : {}),
     ...(topology.docker ? { backend: iptablesBackend(opts.iptables) } : {}),
+    ...(limits ? { limits: limits.shell } : {}),
   })
   // The network namespace is made by a second unshare, as pid 1, once the user
   // namespace has its uid map: made together, its /proc/net files would belong
-  // to the machine's root (iptables-legacy reads them).
-  const unshare = ['unshare', '--user', '--map-root-user', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--mount-proc', '--', 'unshare', '--net', '--', 'bash', '--noprofile', '--norc', '-c', script]
+  // to the machine's root (iptables-legacy reads them). The script comes on fd 3.
+  const unshare = ['unshare', '--user', '--map-root-user', '--mount', '--pid', '--uts', '--ipc', '--cgroup', '--fork', '--kill-child', '--mount-proc', '--', 'unshare', '--net', '--', 'bash', '--noprofile', '--norc', '-c', 'eval "$(cat <&3)"']
   const running = start({
     file: unshare[0]!,
     args: unshare.slice(1),
     env: { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8' },
     keepStdin: !opts.persistent,
     machine: 'sandbox',
+    script,
+    ...(limits?.fds.length ? { fds: limits.fds } : {}),
     ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
     command: 'unshare … (sandbox init)',
   })
@@ -199,6 +309,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   if (!ready.ok) {
     running.kill('SIGKILL', false)
     const r = await running.done.catch(() => undefined)
+    await limits?.release()
     throw sandboxFailure(r?.stderr ?? '', ready.why)
   }
   if (opts.persistent) {
@@ -207,8 +318,20 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     running.child.stderr?.destroy()
     running.child.stdin?.destroy()
   }
-  const h: SandboxHandle = { pid: running.pid, topology, ...(owner !== undefined ? { uid: owner } : {}), ...(opts.iptables ? { iptables: opts.iptables } : {}) }
-  return attachSandbox(h, { upMs: performance.now() - t0, ...(opts.persistent ? {} : { running }) })
+  const inits = sandboxInits(running.pid)
+  const h: SandboxHandle = {
+    pid: running.pid,
+    ...inits,
+    topology,
+    ...(owner !== undefined ? { uid: owner } : {}),
+    ...(opts.iptables ? { iptables: opts.iptables } : {}),
+  }
+  if (inits.lab === undefined) {
+    running.kill('SIGKILL', false)
+    await limits?.release()
+    throw new NslabError({ code: 'SANDBOX', message: 'the lab host could not be built: its init was not found' })
+  }
+  return attachSandbox(h, { upMs: performance.now() - t0, ...(opts.persistent ? {} : { running }), ...(limits ? { limits } : {}) })
 }
 
 /**
@@ -224,12 +347,16 @@ export function sandboxOwner(): number | undefined {
   return Number.isInteger(env) && env > 0 ? env : 1_800_000_000
 }
 
-function childrenOf(pid: number): number[] {
+function readText(path: string): string {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+    return readFileSync(path, 'utf8')
   } catch {
-    return []
+    return ''
   }
+}
+
+function childrenOf(pid: number): number[] {
+  return readText(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number)
 }
 
 function hostnameOf(name: string | undefined): string {
@@ -250,6 +377,7 @@ async function waitReady(r: Running, timeoutMs: number): Promise<{ ok: true } | 
     }
     lines.on('line', (l) => {
       if (l === 'ready') finish({ ok: true })
+      else if (l.startsWith('nslab-lab-init-ended')) finish({ ok: false, why: `the lab's init ended (exit ${l.split(' ')[1] ?? '?'})` })
     })
     r.done.then(
       (res) => finish({ ok: false, why: `it ended (exit ${res.exitCode})` }),
@@ -273,3 +401,4 @@ function sandboxFailure(stderr: string, why: string): NslabError {
   }
   return new NslabError({ code: 'SANDBOX', message: `the lab host could not be built: ${why}${text ? `\n${text}` : ''}` })
 }
+

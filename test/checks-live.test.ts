@@ -3,6 +3,7 @@
 import t, { type Test } from 'tap'
 import { runCheck } from '../checks/run-check.js'
 import type { CheckContext } from '../checks/check-context.js'
+import { sandboxCheckContext } from '../runner/sandbox-check-context.js'
 import type { CheckResult } from '../checks/check-result.js'
 import type { ExecResult } from '../runner/exec-result.js'
 import type { Check, Lab, Topology } from '../runner/lab.js'
@@ -48,7 +49,7 @@ let sb: Sandbox
 let ctx: CheckContext
 t.before(async () => {
   sb = await createSandbox({ topology, name: 'checks-live' })
-  ctx = { lab, exec: (o) => sb.exec(o), addressOf: (n, from, as) => sb.addressOf(n, from, as) }
+  ctx = sandboxCheckContext(sb, lab)
   // A web server on box2:80 (reached from outside through the published 8080).
   const www = await sb.exec({ machine: 'host', script: 'mkdir -p /tmp/www && echo "Welcome to nginx!" > /tmp/www/index.html' })
   if (www.exitCode !== 0) throw new Error(www.output)
@@ -230,7 +231,7 @@ t.test('netns', async (t) => {
 t.test('exit and stdout read the step before, and run nothing', async (t) => {
   const previous: ExecResult = await sb.exec({ machine: 'host', script: 'echo hello; echo world >&2; exit 3' })
   let ran = 0
-  const c: CheckContext = { ...ctx, previous, exec: (o) => (ran++, sb.exec(o)) }
+  const c: CheckContext = { ...ctx, previous, exec: (o) => (ran++, sb.exec(o)), look: (o) => (ran++, sb.look(o)) }
   await judge(t, 'exit 3', { ok: true, sentence: /^the step before \("echo hello; echo world >&2; exit 3"\) exited with 3$/ }, c)
   await judge(t, 'exit 0', { ok: false, sentence: /exited with 3, not 0$/ }, c)
   await judge(t, 'no exit 0', { ok: true }, c)

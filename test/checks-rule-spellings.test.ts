@@ -4,6 +4,7 @@
 import t from 'tap'
 import { runCheck } from '../checks/run-check.js'
 import type { CheckContext } from '../checks/check-context.js'
+import { sandboxCheckContext } from '../runner/sandbox-check-context.js'
 import type { Check, Lab, Topology } from '../runner/lab.js'
 import { parseCheck } from '../runner/parse-check.js'
 import { createSandbox } from '../runner/sandbox.js'
@@ -115,7 +116,7 @@ for (const backend of ['nft', 'legacy'] as const) {
     t.match(ver.stdout, backend === 'nft' ? /nf_tables/ : /legacy/, `iptables is the ${backend} one: ${ver.stdout.trim()}`)
     const s = await sb.exec({ machine: 'host', script: setup })
     t.equal(s.exitCode, 0, s.output)
-    const ctx: CheckContext = { lab, exec: (o) => sb.exec(o), addressOf: (n) => sb.addressOf(n) }
+    const ctx: CheckContext = sandboxCheckContext(sb, lab)
     for (const [line, holds, why] of cases) {
       const pos = await runCheck(check(line, false, holds ? 2000 : 1000), ctx)
       const neg = await runCheck(check(line, true, 1000), ctx)
