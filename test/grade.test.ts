@@ -1,6 +1,6 @@
 import t from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
@@ -95,6 +95,44 @@ t.test('loading submissions: every kind of answer, and why it cannot run', async
   t.equal(y.answers[1]!.script, RIGHT2)
   t.match(y.answers[0]!.problem, /no answer for exercise-1/)
   t.throws(() => loadSubmission(join(dir, 'nobody'), ids), { code: 'NOT_FOUND' })
+})
+
+t.test('a submission that is a symbolic link is refused unread', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-subs-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // Someone else's folder (or /etc), linked into the class under a learner's name.
+  const other = join(dir, 'someone-else')
+  mkdirSync(other)
+  writeFileSync(join(other, 'exercise-1.sh'), RIGHT1)
+  writeFileSync(join(other, 'their-secret-notes.txt'), 'x')
+  const klass = join(dir, 'class')
+  mkdirSync(klass)
+  symlinkSync(other, join(klass, 'eve'))
+  symlinkSync(join(other, 'exercise-1.sh'), join(klass, 'fred.sh'))
+  for (const path of [join(klass, 'eve'), `${join(klass, 'eve')}/`, join(klass, 'fred.sh')]) {
+    const sub = loadSubmission(path, ids)
+    for (const a of sub.answers) {
+      t.equal(a.script, undefined, `${path}: nothing of it runs`)
+      t.match(a.problem, /^the submission (eve|fred\.sh) is a symbolic link: it was not read/)
+    }
+    t.notMatch(JSON.stringify(sub), /their-secret-notes|exercise-1\.sh"|MASQUERADE/, `${path}: nothing of its target is named or read`)
+  }
+  t.equal(loadSubmission(join(klass, 'fred.sh'), ids).name, 'fred')
+  // A link inside a folder is refused as an answer; its target is not read either.
+  const gil = join(klass, 'gil')
+  mkdirSync(gil)
+  symlinkSync(join(other, 'exercise-1.sh'), join(gil, 'exercise-1.sh'))
+  symlinkSync(other, join(gil, 'drop-pings.sh'))
+  const g = loadSubmission(gil, ids)
+  t.match(g.answers[0]!.problem, /exercise-1\.sh is a symbolic link, not a file/)
+  t.match(g.answers[1]!.problem, /drop-pings\.sh is a symbolic link, not a file/)
+  t.notMatch(JSON.stringify(g), /MASQUERADE|their-secret-notes/)
+  // The class as nslab grade lists it: the link is one row, with the reason.
+  const csv = gradebookCsv(
+    [loadSubmission(join(klass, 'eve'), ids)].map((sub) => scoreResult({ exercises, submission: sub, result: { file: lab.file, title: lab.title, status: 'fail', durationMs: 1, blocks: [] } })),
+    exercises,
+  )
+  t.match(csv, /\r\neve,0,0,0,4,0,fail,exercise-1: the submission eve is a symbolic link: it was not read/)
 })
 
 t.test('scoring: checks after each answer, an answer that fails, one that stops the run, a lab that fails', async (t) => {
