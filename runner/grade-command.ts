@@ -2,7 +2,6 @@ import { setMaxListeners } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, totalmem } from 'node:os'
 import { dirname } from 'node:path'
-import { parseArgs } from 'node:util'
 import { colorEnabled } from './colors.js'
 import { formatDuration } from './format-duration.js'
 import type { Grade, GradeLimits, Submission } from './grade.js'
@@ -19,11 +18,12 @@ import { loadLabs } from './load-labs.js'
 import { formatBytes, loadSubmission } from './load-submission.js'
 import { NslabError } from './nslab-error.js'
 import { nslabVersion as nslabVersionSync } from './nslab-version.js'
+import { parseCommandArgs, usageError } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
 import type { RunEvent } from './run-event.js'
 import { progressLine, scoreboard } from './scoreboard.js'
 
-export const GRADE_HELP = `Usage: nslab grade LAB SUBMISSIONS… [options]
+export const GRADE_HELP = `Usage: nslab grade LAB [options] [--] SUBMISSIONS…
 
 Grades learners' answers to a lab's exercises. A submission is a learner's
 folder holding one file per exercise, named after the exercise's id
@@ -32,6 +32,8 @@ for a lab with one exercise. Each submission runs on a fresh lab host of its
 own: setup, steps, the learner's answer in place of each solution, the checks.
 An exercise scores the checks after it that pass. Answers are untrusted code:
 they run inside their sandbox, within limits (docs/instructors.md).
+Put -- before the submissions (nslab grade LAB --csv g.csv -- *): after it,
+a name is a submission even when it starts with -.
 
 Reports:
   --csv FILE             the gradebook as CSV (one row per learner)
@@ -82,31 +84,28 @@ function defaultJobs(): number {
 }
 
 export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
-  let v
-  try {
-    v = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        jobs: { type: 'string', short: 'j' },
-        csv: { type: 'string' },
-        html: { type: 'string' },
-        json: { type: 'string' },
-        junit: { type: 'string' },
-        timeout: { type: 'string' },
-        'max-output': { type: 'string' },
-        'max-procs': { type: 'string' },
-        memory: { type: 'string' },
-        'max-file': { type: 'string' },
-        cpus: { type: 'string' },
-        walkthrough: { type: 'boolean', default: false },
-        iptables: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${GRADE_HELP}` })
-  }
+  // Submissions are learners' folders, named by learners: `nslab grade LAB -- *`.
+  const v = parseCommandArgs(argv, {
+    command: 'nslab grade',
+    usage: 'nslab grade LAB -- *',
+    options: {
+      jobs: { type: 'string', short: 'j' },
+      csv: { type: 'string' },
+      html: { type: 'string' },
+      json: { type: 'string' },
+      junit: { type: 'string' },
+      timeout: { type: 'string' },
+      'max-output': { type: 'string' },
+      'max-procs': { type: 'string' },
+      memory: { type: 'string' },
+      'max-file': { type: 'string' },
+      cpus: { type: 'string' },
+      walkthrough: { type: 'boolean', default: false },
+      iptables: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (!v.ok) throw usageError(v.problem, GRADE_HELP)
   const o = v.values
   if (o.help) return 'help'
   const [lab, ...submissions] = v.positionals
