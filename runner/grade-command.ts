@@ -6,7 +6,7 @@ import { colorEnabled } from './colors.js'
 import { formatDuration } from './format-duration.js'
 import type { Grade, GradeLimits, Submission } from './grade.js'
 import { gradeHtml } from './grade-html.js'
-import { gradeJson } from './grade-json.js'
+import { gradeJsonText } from './grade-json.js'
 import { gradeSubmission } from './grade-submission.js'
 import { gradebookCsv } from './gradebook-csv.js'
 import { prepareGradingHost, type GradingHost } from './grading-host.js'
@@ -21,6 +21,7 @@ import { nslabVersion as nslabVersionSync } from './nslab-version.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
 import type { RunEvent } from './run-event.js'
+import { safeTerminal } from './safe-text.js'
 import { progressLine, scoreboard } from './scoreboard.js'
 
 export const GRADE_HELP = `Usage: nslab grade LAB [options] [--] SUBMISSIONS…
@@ -169,7 +170,8 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const submissions = uniqueNames(flags.submissions.map((p) => loadSubmission(p, exercises.map((e) => e.id))))
   const host = await prepareGradingHost()
   const color = colorEnabled(process.stdout)
-  const out = (s: string) => process.stdout.write(s)
+  // Names of labs, exercises and learners are in it: their controls as escapes, our colors kept.
+  const out = (s: string) => process.stdout.write(safeTerminal(s))
   out(`Grading ${lab.file} (${exercises.map((e) => `${e.id}: ${e.max} check${e.max === 1 ? '' : 's'}`).join(', ')})\n`)
   out(`${submissions.length} submission${submissions.length === 1 ? '' : 's'}, ${Math.min(flags.jobs, submissions.length)} at a time\n\n`)
   const interrupt = interruptOnSignals()
@@ -194,7 +196,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const version = safeVersion()
   const writes: [string | undefined, () => string | Promise<string>][] = [
     [flags.csv, () => gradebookCsv(grades, exercises)],
-    [flags.json, () => `${JSON.stringify(gradeJson({ version, startTime, durationMs, lab, exercises, limits: flags.limits, enforcedBy, grades }), null, 2)}\n`],
+    [flags.json, () => gradeJsonText({ version, startTime, durationMs, lab, exercises, limits: flags.limits, enforcedBy, grades })],
     [flags.html, () => gradeHtml({ lab, exercises, grades, limits: flags.limits, enforcedBy, version, startTime, durationMs })],
   ]
   for (const [file, make] of writes) {

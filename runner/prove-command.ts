@@ -1,5 +1,6 @@
 import type { Lab } from './lab.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { safeTerminal } from './safe-text.js'
 import { loadOrReport } from './run-command.js'
 import { runLab } from './run-lab.js'
 import { runPool } from './run-pool.js'
@@ -61,7 +62,7 @@ export async function proveCommand(argv: string[]): Promise<number> {
       const line = `${canFail ? '✓' : '✗'} ${t.lab.file}:${check.line} ${describeBlock(check)} — ${
         canFail ? 'fails' : 'still passes'
       } without ${describeBlock(omitted)} (line ${omitted.line})`
-      process.stdout.write(`${line}\n`)
+      process.stdout.write(`${safeTerminal(line)}\n`)
       return canFail
     },
     () => interrupt.signal.aborted,

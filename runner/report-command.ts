@@ -10,6 +10,7 @@ import { matrixTable } from './matrix-table.js'
 import { NslabError } from './nslab-error.js'
 import { nslabVersion } from './nslab-version.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { safeJson } from './safe-text.js'
 import type { BlockResult, LabResult } from './run-event.js'
 import { summarizeRun } from './summarize-run.js'
 
@@ -66,7 +67,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   await reporter.close()
   if (v.values.json) {
     await mkdir(dirname(v.values.json), { recursive: true })
-    await writeFile(v.values.json, `${JSON.stringify(merged, null, 2)}\n`)
+    await writeFile(v.values.json, `${safeJson(JSON.stringify(merged, null, 2))}\n`)
   }
   const out = reporterName === 'tap' ? process.stderr : process.stdout
   out.write(`\n${matrixTable(results, { color: reporterName === 'terminal' && colorEnabled(process.stdout) })}`)

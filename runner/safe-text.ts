@@ -10,11 +10,12 @@
 /**
  * C0 controls but tab and newline, DEL, the C1 controls, and Unicode's
  * bidirectional formatting: the marks (U+200E, U+200F, U+061C), the
- * embeddings and overrides (U+202A–U+202E) and the isolates (U+2066–U+2069).
+ * embeddings and overrides (U+202A–U+202E) and the isolates (U+2066–U+2069);
+ * and lone surrogates, which are no character at all (and not XML).
  */
-const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 /** The same, and tab and newline: for text that must stay on one line (a name, a CSV cell). */
-const UNSAFE_IN_LINE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+const UNSAFE_IN_LINE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 /** Bidi formatting and C1: what JSON.stringify leaves as they are (it escapes C0 itself). */
 const UNSAFE_IN_JSON = /[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 

@@ -12,6 +12,7 @@ import { renderEnding, renderTask } from './render-task.js'
 import { checkSessionName, commandFor, parseLabFile, sandboxIsOurs, sessionState, writeProgress } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { safeTerminal } from './safe-text.js'
 import { plainText } from './plain-text.js'
 import { runLearnerStep } from './run-learner-step.js'
 import { attachSandbox, createSandbox, sandboxOwner, type Sandbox } from './sandbox.js'
@@ -50,7 +51,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   const name = checkSessionName(v.values.name ?? basename(file).replace(/\.md$/, ''))
   const up = await bringUp({ file, name, ...(ipt ? { iptables: ipt } : {}) })
   if ('failed' in up) return up.failed
-  process.stdout.write(welcome(up))
+  process.stdout.write(safeTerminal(welcome(up)))
   return 0
 }
 
@@ -146,9 +147,11 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
       if (!r.ok) {
         const out = truncateOutput(plainText(r.exec.output).trim(), 2000).text
         process.stderr.write(
-          `${err.red('✗')} the setup at ${lab.file}:${block.line} failed: ${r.message}\n` +
-            (out ? `${out.split('\n').map((l) => `    ${l}`).join('\n')}\n` : '') +
-            `${opts.name} was not started.\n`,
+          safeTerminal(
+            `${err.red('✗')} the setup at ${lab.file}:${block.line} failed: ${r.message}\n` +
+              (out ? `${out.split('\n').map((l) => `    ${l}`).join('\n')}\n` : '') +
+              `${opts.name} was not started.\n`,
+          ),
         )
         await takeDown(session, sandbox)
         return { failed: 1 }
