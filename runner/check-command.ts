@@ -12,6 +12,7 @@ import { labTasks, type LabTasks, type Task } from './lab-tasks.js'
 import { attachSession, commandFor, latchTask, progressText, resolveSession, sessionLab, writeProgress, type LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
 import type { Sandbox } from './sandbox.js'
+import { safeTerminal } from './safe-text.js'
 import type { Session } from './session-store.js'
 
 export const CHECK_HELP = `Usage: nslab check [NAME] [--watch] [--verbose]
@@ -60,21 +61,21 @@ async function checkOnce(session: Session, lab: Lab, sandbox: Sandbox, ctx: Lear
   const total = tasks.tasks.length
   const current = tasks.tasks.find((t) => !session.passed.includes(t.index))
   if (!current) {
-    process.stdout.write(`${c.green('✓')} All ${total} tasks of ${c.bold(session.name)} are done.${solvedNote(session, c)}\n`)
+    process.stdout.write(safeTerminal(`${c.green('✓')} All ${total} tasks of ${c.bold(session.name)} are done.${solvedNote(session, c)}\n`))
     return 0
   }
   const v = await judgeTask(lab, current, sandbox)
   if (!v.ok) {
     const lines = formatFailure(lab, current, total, v, c, { verbose, width })
     lines.push('', c.dim(`Progress: ${session.passed.length} of ${total} tasks done.   ${commandFor('hint', session, ctx)} · ${commandFor('solve', session, ctx)}`))
-    process.stdout.write(lines.join('\n') + '\n')
+    process.stdout.write(safeTerminal(lines.join('\n') + '\n'))
     return 1
   }
   const s = latchTask(session, current.index, false)
   await writeProgress(s, sandbox)
   // The verdict first; the next task's text needs the Markdown renderer, loaded only now.
   process.stdout.write(formatPass(current, total, v, c, false).join('\n') + '\n')
-  process.stdout.write(['', ...(await nextText(s, lab, tasks, { color, width }, c))].join('\n') + '\n')
+  process.stdout.write(safeTerminal(['', ...(await nextText(s, lab, tasks, { color, width }, c))].join('\n') + '\n'))
   return allPassed(s, tasks) ? 0 : 1
 }
 
@@ -133,8 +134,9 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
       }
       const done = allPassed(s, tasks)
       const screen = watchScreen(s, lab, tasks, last, { color, width, verbose, prose }, c, live, render.renderTask, ending)
-      if (live) process.stdout.write(`\x1b[H\x1b[2J${screen}\n`)
-      else if (screen !== printed) process.stdout.write(`${screen}\n\n`)
+      // The lab's title and tasks' titles are in it: its controls as escapes, but the screen's own clear.
+      if (live) process.stdout.write(`\x1b[H\x1b[2J${safeTerminal(screen)}\n`)
+      else if (screen !== printed) process.stdout.write(`${safeTerminal(screen)}\n\n`)
       printed = screen
       if (done) return 0
       if (last.verdict?.ok) continue

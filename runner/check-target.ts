@@ -2,7 +2,6 @@
 // where they typed the lab's steps by hand. No sandbox is built and nothing
 // of the lab runs there: only the checks' commands, over SSH; their outputs
 // are judged here by the same checks as everywhere else.
-import { parseArgs } from 'node:util'
 import type { CheckContext } from '../checks/check-context.js'
 import { parseNetnsList } from '../checks/parse-netns-list.js'
 import type { CheckResult } from '../checks/check-result.js'
@@ -13,6 +12,7 @@ import { formatProblem } from './lab-problem.js'
 import { loadLabs } from './load-labs.js'
 import { makeReporters } from './make-reporters.js'
 import { NslabError } from './nslab-error.js'
+import { parseCommandArgs, usageError } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
 import { evidenceOf } from '../checks/evidence-of.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
@@ -149,29 +149,25 @@ export function chooseBlocks(lab: Lab, ids?: string[]): number[] {
 
 
 export async function checkTargetCommand(argv: string[]): Promise<number> {
-  let v
-  try {
-    v = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        target: { type: 'string' },
-        identity: { type: 'string', short: 'i' },
-        sudo: { type: 'boolean', default: false },
-        exercise: { type: 'string', multiple: true },
-        address: { type: 'string', multiple: true },
-        'connect-timeout': { type: 'string' },
-        'known-hosts': { type: 'string' },
-        reporter: { type: 'string', default: 'terminal' },
-        junit: { type: 'string' },
-        json: { type: 'string' },
-        verbose: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${CHECK_TARGET_HELP}` })
-  }
+  const v = parseCommandArgs(argv, {
+    command: 'nslab check',
+    usage: 'nslab check --target ssh://USER@HOST [options] -- LAB',
+    options: {
+      target: { type: 'string' },
+      identity: { type: 'string', short: 'i' },
+      sudo: { type: 'boolean', default: false },
+      exercise: { type: 'string', multiple: true },
+      address: { type: 'string', multiple: true },
+      'connect-timeout': { type: 'string' },
+      'known-hosts': { type: 'string' },
+      reporter: { type: 'string', default: 'terminal' },
+      junit: { type: 'string' },
+      json: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (!v.ok) throw usageError(v.problem, CHECK_TARGET_HELP)
   const o = v.values
   if (o.help) {
     process.stdout.write(CHECK_TARGET_HELP)

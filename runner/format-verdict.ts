@@ -3,6 +3,7 @@ import type { TaskVerdict } from './judge-task.js'
 import type { Lab } from './lab.js'
 import { taskHeader, type Task } from './lab-tasks.js'
 import { oneLine, plainText } from './plain-text.js'
+import { safeLine, safeTerminal } from './safe-text.js'
 
 /** Lines of a command's output shown as evidence: its end, where the answer is. */
 const EVIDENCE_LINES = 6
@@ -10,6 +11,7 @@ const EVIDENCE_LINES = 6
 /**
  * A task that is not done yet, in plain words: what each failing check saw,
  * the commands nslab ran to see it and what they printed, and the hint.
+ * Lines for a terminal: controls in them show as escapes (safeTerminal).
  */
 export function formatFailure(
   lab: Lab,
@@ -31,7 +33,7 @@ export function formatFailure(
     const evidence = opts.verbose ? r.evidence : r.evidence.slice(0, 1)
     for (const e of evidence) {
       const status = e.exitCode === null ? 'killed' : `exit ${e.exitCode}`
-      out.push(c.dim(`        ${e.machine === 'host' ? '' : `(on ${e.machine}) `}$ ${oneLine(e.command)}   → ${status}`))
+      out.push(c.dim(`        ${e.machine === 'host' ? '' : `(on ${safeLine(e.machine)}) `}$ ${oneLine(e.command)}   → ${status}`))
       const lines = plainText(e.output).replace(/\s+$/, '').split('\n').filter((l) => l.trim() !== '')
       const shown = lines.slice(-EVIDENCE_LINES)
       if (lines.length > shown.length) out.push(c.dim(`          … ${lines.length - shown.length} lines before`))
@@ -46,7 +48,7 @@ export function formatFailure(
   const hint = block?.kind === 'check' ? block.hint : undefined
   if (hint && opts.hint !== false) out.push(...wrapText(oneLine(hint), width, `    ${c.yellow('Hint:')} `, '          '))
   out.push(...skippedNote(v, c))
-  return out
+  return out.map(safeTerminal)
 }
 
 /** A task done: one line, and what was seen, briefly. */
@@ -54,7 +56,7 @@ export function formatPass(task: Task, total: number, v: TaskVerdict, c: Colors,
   const out = [`${c.green('✓')} ${c.bold(taskHeader(task, total))} ${c.dim(solved ? '— done (solved with help)' : '— done')}`]
   for (const r of v.results) out.push(c.dim(`    ✓ ${oneLine(r.sentence)}`))
   out.push(...skippedNote(v, c))
-  return out
+  return out.map(safeTerminal)
 }
 
 function skippedNote(v: TaskVerdict, c: Colors): string[] {

@@ -2,12 +2,11 @@ import { setMaxListeners } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, totalmem } from 'node:os'
 import { dirname } from 'node:path'
-import { parseArgs } from 'node:util'
 import { colorEnabled } from './colors.js'
 import { formatDuration } from './format-duration.js'
 import type { Grade, GradeLimits, Submission } from './grade.js'
 import { gradeHtml } from './grade-html.js'
-import { gradeJson } from './grade-json.js'
+import { gradeJsonText } from './grade-json.js'
 import { gradeSubmission } from './grade-submission.js'
 import { gradebookCsv } from './gradebook-csv.js'
 import { prepareGradingHost, type GradingHost } from './grading-host.js'
@@ -19,11 +18,13 @@ import { loadLabs } from './load-labs.js'
 import { formatBytes, loadSubmission } from './load-submission.js'
 import { NslabError } from './nslab-error.js'
 import { nslabVersion as nslabVersionSync } from './nslab-version.js'
+import { parseCommandArgs, usageError } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
 import type { RunEvent } from './run-event.js'
+import { safeTerminal } from './safe-text.js'
 import { progressLine, scoreboard } from './scoreboard.js'
 
-export const GRADE_HELP = `Usage: nslab grade LAB SUBMISSIONS… [options]
+export const GRADE_HELP = `Usage: nslab grade LAB [options] [--] SUBMISSIONS…
 
 Grades learners' answers to a lab's exercises. A submission is a learner's
 folder holding one file per exercise, named after the exercise's id
@@ -32,6 +33,8 @@ for a lab with one exercise. Each submission runs on a fresh lab host of its
 own: setup, steps, the learner's answer in place of each solution, the checks.
 An exercise scores the checks after it that pass. Answers are untrusted code:
 they run inside their sandbox, within limits (docs/instructors.md).
+Put -- before the submissions (nslab grade LAB --csv g.csv -- *): after it,
+a name is a submission even when it starts with -.
 
 Reports:
   --csv FILE             the gradebook as CSV (one row per learner)
@@ -82,31 +85,28 @@ function defaultJobs(): number {
 }
 
 export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
-  let v
-  try {
-    v = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        jobs: { type: 'string', short: 'j' },
-        csv: { type: 'string' },
-        html: { type: 'string' },
-        json: { type: 'string' },
-        junit: { type: 'string' },
-        timeout: { type: 'string' },
-        'max-output': { type: 'string' },
-        'max-procs': { type: 'string' },
-        memory: { type: 'string' },
-        'max-file': { type: 'string' },
-        cpus: { type: 'string' },
-        walkthrough: { type: 'boolean', default: false },
-        iptables: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${GRADE_HELP}` })
-  }
+  // Submissions are learners' folders, named by learners: `nslab grade LAB -- *`.
+  const v = parseCommandArgs(argv, {
+    command: 'nslab grade',
+    usage: 'nslab grade LAB -- *',
+    options: {
+      jobs: { type: 'string', short: 'j' },
+      csv: { type: 'string' },
+      html: { type: 'string' },
+      json: { type: 'string' },
+      junit: { type: 'string' },
+      timeout: { type: 'string' },
+      'max-output': { type: 'string' },
+      'max-procs': { type: 'string' },
+      memory: { type: 'string' },
+      'max-file': { type: 'string' },
+      cpus: { type: 'string' },
+      walkthrough: { type: 'boolean', default: false },
+      iptables: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (!v.ok) throw usageError(v.problem, GRADE_HELP)
   const o = v.values
   if (o.help) return 'help'
   const [lab, ...submissions] = v.positionals
@@ -170,7 +170,8 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const submissions = uniqueNames(flags.submissions.map((p) => loadSubmission(p, exercises.map((e) => e.id))))
   const host = await prepareGradingHost()
   const color = colorEnabled(process.stdout)
-  const out = (s: string) => process.stdout.write(s)
+  // Names of labs, exercises and learners are in it: their controls as escapes, our colors kept.
+  const out = (s: string) => process.stdout.write(safeTerminal(s))
   out(`Grading ${lab.file} (${exercises.map((e) => `${e.id}: ${e.max} check${e.max === 1 ? '' : 's'}`).join(', ')})\n`)
   out(`${submissions.length} submission${submissions.length === 1 ? '' : 's'}, ${Math.min(flags.jobs, submissions.length)} at a time\n\n`)
   const interrupt = interruptOnSignals()
@@ -195,7 +196,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const version = safeVersion()
   const writes: [string | undefined, () => string | Promise<string>][] = [
     [flags.csv, () => gradebookCsv(grades, exercises)],
-    [flags.json, () => `${JSON.stringify(gradeJson({ version, startTime, durationMs, lab, exercises, limits: flags.limits, enforcedBy, grades }), null, 2)}\n`],
+    [flags.json, () => gradeJsonText({ version, startTime, durationMs, lab, exercises, limits: flags.limits, enforcedBy, grades })],
     [flags.html, () => gradeHtml({ lab, exercises, grades, limits: flags.limits, enforcedBy, version, startTime, durationMs })],
   ]
   for (const [file, make] of writes) {

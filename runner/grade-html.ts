@@ -4,6 +4,7 @@ import { formatDuration } from './format-duration.js'
 import type { ExerciseGrade, Grade, GradeLimits, GradedCheck } from './grade.js'
 import type { Exercise } from './lab-exercises.js'
 import { plainText } from './plain-text.js'
+import { safeText } from './safe-text.js'
 import { truncateOutput } from './truncate-output.js'
 
 export interface GradeHtmlOptions {
@@ -169,9 +170,13 @@ function cutText(s: string): string {
   return truncateOutput(s, MAX_OUTPUT).text
 }
 
-/** Text for HTML: every character that could start markup or end an attribute. */
+/**
+ * Text for HTML: every character that could start markup or end an attribute,
+ * then controls and bidi formatting as visible escapes (\x1b, \u202e): a
+ * U+202E in a learner's name would reverse the row on the page.
+ */
 function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+  return safeText(s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'))
 }
 
 const CSS = `

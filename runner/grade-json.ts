@@ -1,6 +1,7 @@
 import type { Grade, GradeLimits } from './grade.js'
 import { jsonReport, type JsonLab } from './json-reporter.js'
 import type { Exercise } from './lab-exercises.js'
+import { safeJson } from './safe-text.js'
 
 // The shape of `nslab grade --json FILE`, explained in docs/instructors.md.
 // Each submission's run is the `labs[]` entry of the JSON report
@@ -51,7 +52,7 @@ export interface GradeReportSubmission {
   run: JsonLab
 }
 
-export function gradeJson(opts: {
+export interface GradeJsonOptions {
   version: string
   startTime: number
   durationMs: number
@@ -60,7 +61,18 @@ export function gradeJson(opts: {
   limits: GradeLimits
   enforcedBy: string[]
   grades: Grade[]
-}): GradeReport {
+}
+
+/**
+ * The report as the file's text: C1 controls and bidi formatting in names and
+ * outputs written as \u escapes (JSON.stringify escapes C0 itself), so that a
+ * person reading the file sees them; a parser reads the same data.
+ */
+export function gradeJsonText(opts: GradeJsonOptions): string {
+  return `${safeJson(JSON.stringify(gradeJson(opts), null, 2))}\n`
+}
+
+export function gradeJson(opts: GradeJsonOptions): GradeReport {
   const { grades } = opts
   const graded = grades.filter((g) => g.status !== 'error' && g.max > 0)
   const count = (s: Grade['status']) => grades.filter((g) => g.status === s).length

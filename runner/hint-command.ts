@@ -5,6 +5,7 @@ import { labTasks, taskHeader } from './lab-tasks.js'
 import { renderTask } from './render-task.js'
 import { commandFor, resolveSession, sessionLab, type LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
+import { safeTerminal } from './safe-text.js'
 
 export const HINT_HELP = `Usage: nslab hint [NAME]
 
@@ -38,7 +39,7 @@ export async function hintCommand(argv: string[], ctx: LearnerContext = {}): Pro
   if (hint) {
     const width = Math.min(process.stdout.columns ?? 80, 100)
     const lines = [`${c.yellow('Hint')} for ${c.bold(taskHeader(current, tasks.tasks.length))}:`, ...wrapText(hint, width, '    ', '    '), ...(solve ? [solve] : [])]
-    process.stdout.write(`${lines.join('\n')}\n`)
+    process.stdout.write(safeTerminal(`${lines.join('\n')}\n`))
   } else {
     const width = Math.min(process.stdout.columns ?? 80, 100)
     const prose = await labProse(lab, s)

@@ -7,6 +7,7 @@ import type { ExecResult } from './exec-result.js'
 import { collectRun } from './collect-run.js'
 import type { Reporter } from './reporter.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
+import { safeJson } from './safe-text.js'
 import { summarizeRun, type RunSummary } from './summarize-run.js'
 import { truncateOutput } from './truncate-output.js'
 
@@ -120,7 +121,8 @@ export function createJsonReporter(opts: JsonReporterOptions): Reporter {
         startTimes: run.startTimes,
       })
       await mkdir(dirname(opts.file), { recursive: true })
-      await writeFile(opts.file, `${JSON.stringify(report, null, 2)}\n`)
+      // C1 controls and bidi formatting as \u escapes: the same data, nothing that reorders a line to a reader.
+      await writeFile(opts.file, `${safeJson(JSON.stringify(report, null, 2))}\n`)
     },
   }
 }

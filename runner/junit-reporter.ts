@@ -7,6 +7,7 @@ import { plainText } from './plain-text.js'
 import { collectRun } from './collect-run.js'
 import type { Reporter } from './reporter.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
+import { safeLine, safeText } from './safe-text.js'
 import { truncateOutput } from './truncate-output.js'
 
 export interface JunitReporterOptions {
@@ -60,20 +61,20 @@ function suite(r: LabResult, startTime: number | undefined): { tests: number; fa
   if (errors) {
     const message = plainText(r.error ?? 'the lab could not run').trim()
     cases.push(
-      `    <testcase classname="${attr(r.file)}" name="${attr(withCell('lab error', r.cell))}" time="0.000">\n` +
+      `    <testcase classname="${attr(safeLine(r.file))}" name="${attr(withCell('lab error', r.cell))}" time="0.000">\n` +
         `      <error message="${attr(message.split('\n')[0] ?? '')}" type="error">${text(message)}</error>\n` +
         '    </testcase>',
     )
   }
   const properties = [
-    ['title', r.title],
-    ['cell', r.cell],
+    ['title', r.title === undefined ? undefined : safeLine(r.title)],
+    ['cell', r.cell === undefined ? undefined : safeLine(r.cell)],
     ['kept', r.kept],
   ].filter((p): p is [string, string] => typeof p[1] === 'string' && p[1] !== '')
   const tests = cases.length
   const timestamp = startTime !== undefined ? ` timestamp="${new Date(startTime).toISOString().slice(0, 19)}"` : ''
   const xml = [
-    `  <testsuite name="${attr(withCell(r.file, r.cell))}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds(r.durationMs)}"${timestamp}>`,
+    `  <testsuite name="${attr(withCell(safeLine(r.file), r.cell))}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds(r.durationMs)}"${timestamp}>`,
     ...(properties.length > 0
       ? ['    <properties>', ...properties.map(([k, v]) => `      <property name="${k}" value="${attr(v)}"/>`), '    </properties>']
       : []),
@@ -84,8 +85,8 @@ function suite(r: LabResult, startTime: number | undefined): { tests: number; fa
 }
 
 function testcase(lab: LabResult, b: BlockResult): string {
-  const name = withCell(`line ${b.block.line}: ${describeBlock(b.block)}`, lab.cell)
-  const open = `    <testcase classname="${attr(lab.file)}" name="${attr(name)}" time="${seconds(b.durationMs)}"`
+  const name = withCell(`line ${b.block.line}: ${safeLine(describeBlock(b.block))}`, lab.cell)
+  const open = `    <testcase classname="${attr(safeLine(lab.file))}" name="${attr(name)}" time="${seconds(b.durationMs)}"`
   const inner: string[] = []
   if (b.status === 'skip') {
     inner.push(`      <skipped message="${attr(skipReason(b) || 'skipped')}"/>`)
@@ -105,21 +106,21 @@ function failureText(file: string, b: BlockResult): string {
   // Each piece is made plain on its own: a \r in one must not eat the text before it.
   const p = (s: string) => plainText(s).replace(/\s+$/, '')
   const f = blockFailure(b)
-  const lines = [`${file}:${f.line}: ${p(f.message)}`]
+  const lines = [`${safeLine(file)}:${f.line}: ${p(f.message)}`]
   const expectedGot = (expected?: string, got?: string, indent = '') => {
     if (expected !== undefined) lines.push(`${indent}expected: ${p(expected)}`)
     if (got !== undefined) lines.push(`${indent}got: ${p(got)}`)
   }
   const evidence = (e: Evidence, indent: string) => {
     const [first = '', ...rest] = p(e.command).split('\n')
-    lines.push(`${indent}$ ${first}   (on ${e.machine}, ${e.exitCode === null ? 'killed' : `exit ${e.exitCode}`})`)
+    lines.push(`${indent}$ ${first}   (on ${safeLine(e.machine)}, ${e.exitCode === null ? 'killed' : `exit ${e.exitCode}`})`)
     lines.push(...rest.map((l) => `${indent}> ${l}`))
     const output = p(e.output)
     if (output !== '') lines.push(...output.split('\n').map((l) => `${indent}  ${l}`))
   }
   if (f.failedChecks.length > 1) {
     for (const k of f.failedChecks) {
-      lines.push('', `${file}:${k.check.line}: ${p(k.check.source)}`, `  ${p(k.sentence)}`)
+      lines.push('', `${safeLine(file)}:${k.check.line}: ${p(k.check.source)}`, `  ${p(k.sentence)}`)
       expectedGot(k.expected, k.got, '  ')
       for (const e of k.evidence) evidence(e, '  ')
     }
@@ -132,16 +133,19 @@ function failureText(file: string, b: BlockResult): string {
 }
 
 function withCell(name: string, cell?: string): string {
-  return cell ? `${name} [${cell}]` : name
+  return cell ? `${name} [${safeLine(cell)}]` : name
 }
 
 function seconds(ms: number): string {
   return (Math.max(ms, 0) / 1000).toFixed(3)
 }
 
-/** Element text: no control characters, &, < and > escaped. */
+/**
+ * Element text: what a screen would show of a process's text, the controls
+ * left (bidi formatting) as visible escapes (\u202e), &, < and > escaped.
+ */
 function text(s: string): string {
-  return plainText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return safeText(plainText(s)).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 /** An attribute value: also quotes, and newlines and tabs kept as references. */

@@ -3,6 +3,7 @@
 // loads the checks and nothing it does not need.
 import type { LearnerContext } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
+import { hasOption } from './parse-command-args.js'
 
 type LearnerCommand = (argv: string[], ctx: LearnerContext) => Promise<number>
 
@@ -21,7 +22,7 @@ const COMMANDS: Record<string, () => Promise<LearnerCommand>> = {
 /** Run a learner command; ctx says when it comes from inside a lab shell. */
 export async function learnerCommand(name: string, argv: string[], ctx: LearnerContext = {}): Promise<number> {
   // `nslab check LAB --target ssh://…` judges a learner's own machine, not a lab host that is up.
-  if (name === 'check' && argv.some((a) => a === '--target' || a.startsWith('--target='))) {
+  if (name === 'check' && hasOption(argv, 'target')) {
     return await (await import('./check-target.js')).checkTargetCommand(argv)
   }
   const load = COMMANDS[name]

@@ -1,25 +1,32 @@
 import { formatProblem } from './lab-problem.js'
 import { DEFAULT_LAB_PATHS, lint } from './lint.js'
+import { optionArgs, parseCommandArgs, usageLine } from './parse-command-args.js'
 
-const HELP = `Usage: nslab lint [labs or folders…]     (default: labs/)
+const HELP = `Usage: nslab lint [--] [labs or folders…]     (default: labs/)
 
 Checks lab files against the lab format (docs/lab-format.md) without running them.
 Prints every problem as file:line: message. Exit 0 when all are valid, 2 when one is not.
 `
 
 export async function lintCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(HELP)
-    return 0
-  }
-  const unknown = argv.find((a) => a.startsWith('-'))
-  if (unknown) {
+  const v = parseCommandArgs(argv, { command: 'nslab lint', usage: 'nslab lint -- LABS…', options: { help: { type: 'boolean', short: 'h' } } })
+  if (!v.ok) {
+    if (v.problem.kind === 'option-is-a-path') {
+      process.stderr.write(`${usageLine(v.problem)}\n`)
+      return 2
+    }
+    const unknown = optionArgs(argv).find((a) => a.startsWith('-') && a !== '-' && a !== '--help' && a !== '-h') ?? v.problem.message
     process.stderr.write(`nslab lint: unknown option ${unknown}\n\n${HELP}`)
     return 2
   }
-  const { problems, files } = await lint(argv)
+  if (v.values.help) {
+    process.stdout.write(HELP)
+    return 0
+  }
+  const paths = v.positionals
+  const { problems, files } = await lint(paths)
   if (files.length === 0) {
-    process.stderr.write(`nslab lint: no labs found in ${(argv.length ? argv : DEFAULT_LAB_PATHS).join(', ')}\n`)
+    process.stderr.write(`nslab lint: no labs found in ${(paths.length ? paths : DEFAULT_LAB_PATHS).join(', ')}\n`)
     return 2
   }
   for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`)

@@ -21,53 +21,71 @@ export function answerFileNames(id: string): string[] {
  * exercise (or named after one exercise). Nothing here runs anything; an
  * answer that cannot run (missing, empty, binary, too large, a link) comes
  * back with a problem saying why, and is graded as failing.
+ *
+ * Nothing is read through a symbolic link: a submission that is one (a
+ * learner's folder linked to someone else's, or to /etc) is refused unread,
+ * and so is a link inside a submission folder. The folder is opened once,
+ * with O_NOFOLLOW, and its files are read through that descriptor, so a
+ * folder swapped for a link meanwhile cannot redirect the reads.
  */
 export function loadSubmission(path: string, exerciseIds: string[], opts: LoadSubmissionOptions = {}): Submission {
   const max = opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES
+  // "class/alice/" (as a shell completes it) would make lstat follow a link named alice.
+  const own = path.length > 1 ? path.replace(/\/+$/, '') : path
   let st
   try {
-    st = statSync(path)
+    st = lstatSync(own)
   } catch {
     throw new NslabError({ code: 'NOT_FOUND', message: `no submission at ${path}: no such file or folder` })
   }
   const notes: string[] = []
+  if (st.isSymbolicLink()) {
+    // Every answer says it (the gradebook's reason); what the link points to is not looked at.
+    const problem = `the submission ${basename(own)} is a symbolic link: it was not read (hand in the folder or file itself)`
+    return { name: basename(own).replace(/\.(sh|bash)$/, ''), path, answers: exerciseIds.map((id): Answer => ({ id, problem, notes: [] })), notes }
+  }
   if (st.isDirectory()) {
-    let entries: string[]
+    const dir = openFolder(own)
     try {
-      entries = readdirSync(path).sort()
-    } catch (e) {
-      throw new NslabError({ code: 'NOT_FOUND', message: `cannot read the submission folder ${path}: ${(e as Error).message}` })
-    }
-    const used = new Set<string>()
-    const answers = exerciseIds.map((id): Answer => {
-      const found = answerFileNames(id).filter((n) => entries.includes(n))
-      const name = found[0]
-      if (!name) return { id, problem: `no answer for ${id} (expected a file ${id}.sh)`, notes: [] }
-      used.add(name)
-      const answer = readAnswer(id, join(path, name), max)
-      for (const other of found.slice(1)) {
-        used.add(other)
-        answer.notes.push(`${other} was ignored: ${name} answers ${id}`)
+      let entries: string[]
+      try {
+        entries = readdirSync(dir.path).sort()
+      } catch (e) {
+        throw new NslabError({ code: 'NOT_FOUND', message: `cannot read the submission folder ${path}: ${(e as Error).message}` })
       }
-      return answer
-    })
-    const ignored = entries.filter((e) => !used.has(e) && !e.startsWith('.'))
-    if (ignored.length) {
-      notes.push(`ignored ${ignored.join(', ')}: not named after an exercise (${exerciseIds.map((id) => `${id}.sh`).join(', ')})`)
+      const used = new Set<string>()
+      const answers = exerciseIds.map((id): Answer => {
+        const found = answerFileNames(id).filter((n) => entries.includes(n))
+        const name = found[0]
+        if (!name) return { id, problem: `no answer for ${id} (expected a file ${id}.sh)`, notes: [] }
+        used.add(name)
+        const answer = readAnswer(id, join(own, name), max, join(dir.path, name))
+        for (const other of found.slice(1)) {
+          used.add(other)
+          answer.notes.push(`${other} was ignored: ${name} answers ${id}`)
+        }
+        return answer
+      })
+      const ignored = entries.filter((e) => !used.has(e) && !e.startsWith('.'))
+      if (ignored.length) {
+        notes.push(`ignored ${ignored.join(', ')}: not named after an exercise (${exerciseIds.map((id) => `${id}.sh`).join(', ')})`)
+      }
+      return { name: basename(own), path, answers, notes }
+    } finally {
+      dir.close()
     }
-    return { name: basename(path), path, answers, notes }
   }
   if (!st.isFile()) {
     const answers = exerciseIds.map((id): Answer => ({ id, problem: `the submission ${path} is neither a file nor a folder`, notes: [] }))
-    return { name: basename(path), path, answers, notes }
+    return { name: basename(own), path, answers, notes }
   }
   // A single file: it answers the exercise it is named after, or a lab's only exercise.
-  const file = basename(path)
+  const file = basename(own)
   const stem = file.replace(/\.(sh|bash)$/, '')
   const named = exerciseIds.find((id) => answerFileNames(id).includes(file))
   const target = named ?? (exerciseIds.length === 1 ? exerciseIds[0] : undefined)
   const answers = exerciseIds.map((id): Answer => {
-    if (id === target) return readAnswer(id, path, max)
+    if (id === target) return readAnswer(id, own, max)
     if (target !== undefined) return { id, problem: `no answer for ${id} (the submission is the single file ${file}, which answers ${target})`, notes: [] }
     return {
       id,
@@ -76,17 +94,39 @@ export function loadSubmission(path: string, exerciseIds: string[], opts: LoadSu
     }
   })
   // A file named after an exercise says nothing of its learner: name them after its folder.
-  const name = named ? basename(join(path, '..')) : stem
+  const name = named ? basename(join(own, '..')) : stem
   return { name, path, answers, notes }
 }
 
-/** One answer file, read without following links or blocking on a pipe. */
-function readAnswer(id: string, file: string, max: number): Answer {
+/**
+ * A submission folder opened without following a link; its files are then
+ * reached as /proc/self/fd/N/NAME, which is that very folder whatever its
+ * path names by then.
+ */
+function openFolder(path: string): { path: string; close(): void } {
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+  } catch (e) {
+    throw new NslabError({ code: 'NOT_FOUND', message: `cannot read the submission folder ${path}: ${(e as Error).message}` })
+  }
+  const viaFd = `/proc/self/fd/${fd}`
+  let usable = false
+  try {
+    usable = statSync(viaFd).isDirectory()
+  } catch {
+    // no /proc: the path itself, checked just now
+  }
+  return { path: usable ? viaFd : path, close: () => closeSync(fd) }
+}
+
+/** One answer file (read at `at`, shown as `file`), read without following links or blocking on a pipe. */
+function readAnswer(id: string, file: string, max: number, at: string = file): Answer {
   const shown = basename(file)
   const fail = (problem: string): Answer => ({ id, file, problem, notes: [] })
   let st
   try {
-    st = lstatSync(file)
+    st = lstatSync(at)
   } catch (e) {
     return fail(`${shown} cannot be read: ${(e as Error).message}`)
   }
@@ -97,7 +137,7 @@ function readAnswer(id: string, file: string, max: number): Answer {
   let fd: number | undefined
   try {
     // O_NOFOLLOW and O_NONBLOCK: a file swapped for a link or a pipe since lstat cannot trap us.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    fd = openSync(at, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     const fst = fstatSync(fd)
     if (!fst.isFile()) return fail(`${shown} is not a plain file`)
     if (fst.size > max) return fail(`${shown} is ${formatBytes(fst.size)}: an answer is at most ${formatBytes(max)}`)

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util'
 import type { Lab } from './lab.js'
-import { NslabError } from './nslab-error.js'
+import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { safeTerminal } from './safe-text.js'
 import { loadOrReport } from './run-command.js'
 import { runLab } from './run-lab.js'
 import { runPool } from './run-pool.js'
@@ -33,12 +33,12 @@ export function trialsOf(lab: Lab): Trial[] {
 }
 
 export async function proveCommand(argv: string[]): Promise<number> {
-  let v
-  try {
-    v = parseArgs({ args: argv, allowPositionals: true, options: { jobs: { type: 'string', short: 'j', default: '2' }, help: { type: 'boolean', short: 'h', default: false } } })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${HELP}` })
-  }
+  const v = parseCommandArgs(argv, {
+    command: 'nslab prove',
+    usage: 'nslab prove [-j N] -- LABS…',
+    options: { jobs: { type: 'string', short: 'j', default: '2' }, help: { type: 'boolean', short: 'h', default: false } },
+  })
+  if (!v.ok) throw usageError(v.problem, HELP)
   if (v.values.help) {
     process.stdout.write(HELP)
     return 0
@@ -62,7 +62,7 @@ export async function proveCommand(argv: string[]): Promise<number> {
       const line = `${canFail ? '✓' : '✗'} ${t.lab.file}:${check.line} ${describeBlock(check)} — ${
         canFail ? 'fails' : 'still passes'
       } without ${describeBlock(omitted)} (line ${omitted.line})`
-      process.stdout.write(`${line}\n`)
+      process.stdout.write(`${safeTerminal(line)}\n`)
       return canFail
     },
     () => interrupt.signal.aborted,

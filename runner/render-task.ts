@@ -2,11 +2,14 @@
 // steps as commands to type, what they print. Setup blocks ran before the
 // learner arrived, so only their prose is shown; solutions are the
 // learner's to find, so they are never shown (nslab solve runs them).
+// What comes out is for a terminal: controls in a lab's text show as escapes
+// (safeTerminal), so a lab cannot move the cursor or reorder a line.
 import { createColors } from './colors.js'
 import type { Block, Lab, ScriptBlock } from './lab.js'
 import type { LabProse } from './lab-prose.js'
 import { taskHeader, type LabTasks, type Task } from './lab-tasks.js'
 import { renderTokens } from './render-tokens.js'
+import { safeLine, safeTerminal } from './safe-text.js'
 
 export interface RenderTaskOptions {
   color: boolean
@@ -26,7 +29,7 @@ export function renderTask(lab: Lab, tasks: LabTasks, task: Task, opts: RenderTa
     return b?.kind === 'script' && b.role === 'solution'
   })
   out.push('', c.dim(`When you are done: nslab check${hasSolution ? '   ·   stuck? nslab hint, nslab solve' : ''}`))
-  return out.join('\n')
+  return safeTerminal(out.join('\n'))
 }
 
 /** What closes the lab: blocks after the last check block, and the epilogue. */
@@ -34,7 +37,7 @@ export function renderEnding(lab: Lab, tasks: LabTasks, opts: RenderTaskOptions)
   const lines = renderBlocks(lab, tasks.after, opts)
   if (opts.prose.epilogue.length) lines.push('', ...renderTokens(opts.prose.epilogue, { color: opts.color, width: opts.width ?? 80 }).split('\n'))
   while (lines[0] === '') lines.shift()
-  return lines.join('\n')
+  return safeTerminal(lines.join('\n'))
 }
 
 function renderBlocks(lab: Lab, indexes: number[], opts: RenderTaskOptions): string[] {
@@ -85,8 +88,9 @@ function stepLines(b: ScriptBlock, c: C, shownOn: Set<string>): string[] {
   const out: string[] = []
   if (b.on !== 'host') {
     const code = (x: string) => (c.enabled ? c.cyan(x) : `\`${x}\``)
-    const how = `in the lab shell, ${code(`on ${b.on}`)} opens a shell there, ${code(`on ${b.on} COMMAND`)} runs one`
-    out.push(c.dim(shownOn.has(b.on) ? `    on ${b.on}:` : `    on ${b.on} (${how}):`))
+    const on = safeLine(b.on)
+    const how = `in the lab shell, ${code(`on ${on}`)} opens a shell there, ${code(`on ${on} COMMAND`)} runs one`
+    out.push(c.dim(shownOn.has(b.on) ? `    on ${on}:` : `    on ${on} (${how}):`))
     shownOn.add(b.on)
   }
   out.push(...commandLines(b, c))
@@ -100,7 +104,7 @@ function stepLines(b: ScriptBlock, c: C, shownOn: Set<string>): string[] {
 /** A script's lines as typed at a prompt: each command after one, continuations and heredocs without. */
 export function commandLines(b: ScriptBlock, c: C): string[] {
   const out: string[] = []
-  const prompt = b.on === 'host' ? '$ ' : `${b.on}$ `
+  const prompt = b.on === 'host' ? '$ ' : `${safeLine(b.on)}$ `
   let continued = false
   let heredoc: string | undefined
   for (const line of b.content.replace(/\n+$/, '').split('\n')) {
@@ -114,5 +118,5 @@ export function commandLines(b: ScriptBlock, c: C): string[] {
     const h = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(line)
     if (h) heredoc = h[2]
   }
-  return out
+  return out.map(safeTerminal)
 }

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { CheckResult } from '../checks/check-result.js'
 import { colorEnabled } from './colors.js'
 import type { JsonBlock, JsonCheck, JsonLab, JsonReport } from './json-reporter.js'
@@ -10,6 +9,8 @@ import { makeReporters } from './make-reporters.js'
 import { matrixTable } from './matrix-table.js'
 import { NslabError } from './nslab-error.js'
 import { nslabVersion } from './nslab-version.js'
+import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { safeJson } from './safe-text.js'
 import type { BlockResult, LabResult } from './run-event.js'
 import { summarizeRun } from './summarize-run.js'
 
@@ -35,22 +36,18 @@ export async function reportCommand(argv: string[]): Promise<number> {
     return sub === undefined ? 2 : 0
   }
   if (sub !== 'merge') throw new NslabError({ code: 'USAGE', message: `unknown report command "${sub}" (there is: merge)\n\n${REPORT_HELP}` })
-  let v
-  try {
-    v = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        json: { type: 'string' },
-        junit: { type: 'string' },
-        reporter: { type: 'string', default: 'terminal' },
-        verbose: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${REPORT_HELP}` })
-  }
+  const v = parseCommandArgs(rest, {
+    command: 'nslab report merge',
+    usage: 'nslab report merge [options] -- FILES…',
+    options: {
+      json: { type: 'string' },
+      junit: { type: 'string' },
+      reporter: { type: 'string', default: 'terminal' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (!v.ok) throw usageError(v.problem, REPORT_HELP)
   if (v.values.help) {
     process.stdout.write(REPORT_HELP)
     return 0
@@ -70,7 +67,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   await reporter.close()
   if (v.values.json) {
     await mkdir(dirname(v.values.json), { recursive: true })
-    await writeFile(v.values.json, `${JSON.stringify(merged, null, 2)}\n`)
+    await writeFile(v.values.json, `${safeJson(JSON.stringify(merged, null, 2))}\n`)
   }
   const out = reporterName === 'tap' ? process.stderr : process.stdout
   out.write(`\n${matrixTable(results, { color: reporterName === 'terminal' && colorEnabled(process.stdout) })}`)

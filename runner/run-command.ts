@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util'
 import type { Lab } from './lab.js'
 import { formatProblem } from './lab-problem.js'
 import { loadLabs } from './load-labs.js'
 import { NslabError } from './nslab-error.js'
+import { hasOption, optionThatIsAPath, parseCommandArgs, usageError } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
 import { makeReporters } from './make-reporters.js'
 import type { LabResult, RunEvent } from './run-event.js'
@@ -44,29 +44,27 @@ export interface RunFlags {
   paths: string[]
 }
 
+/** How nslab run names its files, for parseCommandArgs. */
+const RUN_ARGS = { command: 'nslab run', usage: 'nslab run [options] -- LABS…' }
+
 export function parseRunFlags(argv: string[]): RunFlags | 'help' {
-  let v
-  try {
-    v = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        reporter: { type: 'string', default: 'terminal' },
-        junit: { type: 'string' },
-        json: { type: 'string' },
-        jobs: { type: 'string', short: 'j', default: '1' },
-        grep: { type: 'string' },
-        bail: { type: 'boolean', default: false },
-        timeout: { type: 'string', default: '5m' },
-        verbose: { type: 'boolean', default: false },
-        keep: { type: 'boolean', default: false },
-        iptables: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${RUN_HELP}` })
-  }
+  const v = parseCommandArgs(argv, {
+    ...RUN_ARGS,
+    options: {
+      reporter: { type: 'string', default: 'terminal' },
+      junit: { type: 'string' },
+      json: { type: 'string' },
+      jobs: { type: 'string', short: 'j', default: '1' },
+      grep: { type: 'string' },
+      bail: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '5m' },
+      verbose: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      iptables: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (!v.ok) throw usageError(v.problem, RUN_HELP)
   const o = v.values
   if (o.help) return 'help'
   if (o.reporter !== 'terminal' && o.reporter !== 'tap') {
@@ -115,8 +113,11 @@ export function loadOrReport(paths: string[], grep?: RegExp): Lab[] | undefined 
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
+  // A file named like an option is refused before it could choose the matrix.
+  const named = optionThatIsAPath(argv, RUN_ARGS)
+  if (named) throw usageError(named)
   // Distro kernels: every lab in a throwaway VM per kernel and back end (docs/kernels.md).
-  if (argv.some((a) => a === '--kernel' || a.startsWith('--kernel='))) {
+  if (hasOption(argv, 'kernel')) {
     return await (await import('./run-matrix.js')).runMatrixCommand(argv)
   }
   const flags = parseRunFlags(argv)

@@ -3,6 +3,7 @@ import { formatDuration } from './format-duration.js'
 import type { Grade, GradeStatus } from './grade.js'
 import type { Exercise } from './lab-exercises.js'
 import { oneLine } from './plain-text.js'
+import { safeLine, safeText } from './safe-text.js'
 
 export interface ScoreboardOptions {
   color: boolean
@@ -15,8 +16,9 @@ const MARK: Record<GradeStatus, string> = { pass: '✓', partial: '◐', fail: '
 /** One line as a submission finishes: `✓ alice  4/4  3.1 s`. */
 export function progressLine(g: Grade, opts: ScoreboardOptions): string {
   const c = createColors(opts.color)
-  const reason = g.status === 'pass' || !g.reason ? '' : `  ${c.dim(cut(oneLine(g.reason), (opts.width ?? 100) - g.name.length - 24))}`
-  return `  ${paint(c, g.status, MARK[g.status])} ${oneLine(g.name)}  ${score(g)}  ${c.dim(formatDuration(g.durationMs))}${reason}`
+  const name = safeLine(g.name)
+  const reason = g.status === 'pass' || !g.reason ? '' : `  ${c.dim(cut(why(g.reason), (opts.width ?? 100) - name.length - 24))}`
+  return `  ${paint(c, g.status, MARK[g.status])} ${name}  ${score(g)}  ${c.dim(formatDuration(g.durationMs))}${reason}`
 }
 
 /**
@@ -26,9 +28,9 @@ export function progressLine(g: Grade, opts: ScoreboardOptions): string {
 export function scoreboard(grades: Grade[], exercises: Exercise[], opts: ScoreboardOptions): string {
   const c = createColors(opts.color)
   const width = opts.width ?? 100
-  const nameW = Math.max(7, ...grades.map((g) => [...oneLine(g.name)].length))
-  const exW = exercises.map((e) => Math.max([...e.id].length, `${e.max}/${e.max}`.length))
-  const header = [pad('learner', nameW), ...exercises.map((e, i) => pad(e.id, exW[i]!)), pad('total', 7), pad('%', 4), 'why not full marks']
+  const nameW = Math.max(7, ...grades.map((g) => [...safeLine(g.name)].length))
+  const exW = exercises.map((e) => Math.max([...safeLine(e.id)].length, `${e.max}/${e.max}`.length))
+  const header = [pad('learner', nameW), ...exercises.map((e, i) => pad(safeLine(e.id), exW[i]!)), pad('total', 7), pad('%', 4), 'why not full marks']
   const lines = [c.bold(header.join('  '))]
   for (const g of grades) {
     const cells = exercises.map((e, i) => {
@@ -37,8 +39,8 @@ export function scoreboard(grades: Grade[], exercises: Exercise[], opts: Scorebo
       return paint(c, x ? (x.status === 'not-run' ? 'fail' : x.status) : 'error', pad(text, exW[i]!))
     })
     const fixed = nameW + exW.reduce((n, w) => n + w + 2, 0) + 7 + 2 + 4 + 2 + 2
-    const why = g.status === 'pass' ? '' : c.dim(cut(oneLine(g.reason ?? ''), Math.max(20, width - fixed)))
-    lines.push([pad(oneLine(g.name), nameW), ...cells, paint(c, g.status, pad(score(g), 7)), pad(percent(g), 4), why].join('  ').trimEnd())
+    const reason = g.status === 'pass' ? '' : c.dim(cut(why(g.reason ?? ''), Math.max(20, width - fixed)))
+    lines.push([pad(safeLine(g.name), nameW), ...cells, paint(c, g.status, pad(score(g), 7)), pad(percent(g), 4), reason].join('  ').trimEnd())
   }
   const counts = { pass: 0, partial: 0, fail: 0, error: 0 }
   for (const g of grades) counts[g.status]++
@@ -52,6 +54,11 @@ export function scoreboard(grades: Grade[], exercises: Exercise[], opts: Scorebo
   ].filter(Boolean)
   lines.push('', `${grades.length} submission${grades.length === 1 ? '' : 's'}: ${parts.join(', ')}${graded.length ? `; mean ${Math.round(mean * 100)}%` : ''}`)
   return lines.join('\n') + '\n'
+}
+
+/** A reason on one line, its controls shown (names in it come from learners). */
+function why(reason: string): string {
+  return oneLine(safeText(reason))
 }
 
 function score(g: Grade): string {

@@ -1,6 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { Lab } from './lab.js'
+import { NslabError } from './nslab-error.js'
 import type { LabProse } from './lab-prose.js'
 import type { SandboxHandle } from './sandbox.js'
 
@@ -29,11 +30,60 @@ export interface Session {
   labCache?: { mtimeMs: number; size: number; lab: Lab; prose?: LabProse }
 }
 
-/** Per-user folder of sessions; each user's own, so users never collide. */
+/**
+ * Per-user folder of sessions; each user's own, so users never collide.
+ * A session file names the commands nslab runs for its owner (the lab host
+ * to enter), so the folder must be theirs alone: like tmux and ssh-agent,
+ * nslab makes it with mode 0700, and uses one that exists only when it is a
+ * real folder (not a link) owned by this user that nobody else can open. A
+ * folder someone else left at that path (/tmp is everyone's) is refused.
+ */
 export function sessionDir(): string {
   const uid = process.getuid?.() ?? 0
-  const base = process.env.NSLAB_STATE_DIR ?? join(process.env.XDG_RUNTIME_DIR ?? '/tmp', `nslab-${uid}`)
-  mkdirSync(base, { recursive: true, mode: 0o700 })
+  const explicit = process.env.NSLAB_STATE_DIR
+  // Without a trailing slash: lstat of "link/" would look through the link.
+  const base = (explicit || join(process.env.XDG_RUNTIME_DIR || '/tmp', `nslab-${uid}`)).replace(/(.)\/+$/, '$1')
+  const refuse = (why: string): never => {
+    throw new NslabError({
+      // A setting of the user's (NSLAB_STATE_DIR) is bad usage; a folder at the default place, the machine's state.
+      code: explicit ? 'USAGE' : 'PREREQUISITE',
+      message: `nslab will not keep its sessions in ${base}: ${why}`,
+      fix: explicit
+        ? `set NSLAB_STATE_DIR to a folder of your own that only you can open (chmod 700), or unset it`
+        : `remove ${base} (as its owner, or root) if it is not yours, or set NSLAB_STATE_DIR to a folder of your own`,
+    })
+  }
+  // mkdir(2) makes the folder itself with 0700 and never follows a link at its place (EEXIST).
+  const made = (): string | undefined => {
+    try {
+      mkdirSync(base, { mode: 0o700 })
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code !== 'EEXIST') return code ?? 'EIO'
+    }
+    return undefined
+  }
+  let failed = made()
+  if (failed === 'ENOENT' && explicit) {
+    // NSLAB_STATE_DIR may name a folder in folders yet to make.
+    try {
+      mkdirSync(dirname(base), { recursive: true, mode: 0o700 })
+      failed = made()
+    } catch (e) {
+      failed = (e as NodeJS.ErrnoException).code ?? 'EIO'
+    }
+  }
+  if (failed) refuse(`it cannot be made (${failed})`)
+  let st
+  try {
+    st = lstatSync(base)
+  } catch (e) {
+    return refuse(`it cannot be read (${(e as Error).message})`)
+  }
+  if (st.isSymbolicLink()) refuse('it is a symbolic link, which anyone could have made to point elsewhere')
+  if (!st.isDirectory()) refuse('it is not a folder')
+  if (st.uid !== uid) refuse(`it belongs to uid ${st.uid}, not to you (uid ${uid}): whoever made it could plant sessions that nslab would run for you`)
+  if ((st.mode & 0o077) !== 0) refuse(`others may use it (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, not 0700)`)
   return base
 }
 
@@ -45,8 +95,10 @@ export function saveSession(s: Session): void {
 }
 
 export function loadSession(name: string): Session | undefined {
+  // A refused session folder is said, not taken for "no such session".
+  const file = join(sessionDir(), `${name}.json`)
   try {
-    return JSON.parse(readFileSync(join(sessionDir(), `${name}.json`), 'utf8')) as Session
+    return JSON.parse(readFileSync(file, 'utf8')) as Session
   } catch {
     return undefined
   }

@@ -9,6 +9,7 @@ import { attachSession, latchTask, resolveSession, sessionLab, writeProgress, ty
 import { NslabError } from './nslab-error.js'
 import { plainText } from './plain-text.js'
 import { runLearnerStep } from './run-learner-step.js'
+import { safeTerminal } from './safe-text.js'
 
 export const SOLVE_HELP = `Usage: nslab solve [NAME] [--all]
 
@@ -49,7 +50,8 @@ export async function solveCommand(argv: string[], ctx: LearnerContext = {}): Pr
     process.stdout.write(`All ${total} tasks are done: nothing to solve.\n`)
     return 0
   }
-  const out = (lines: string[]) => process.stdout.write(lines.join('\n') + '\n')
+  // Steps' output and the lab's text: controls as escapes (safeTerminal), our colors kept.
+  const out = (lines: string[]) => process.stdout.write(safeTerminal(lines.join('\n') + '\n'))
   for (const task of v.values.all ? todo : todo.slice(0, 1)) {
     out([c.yellow(`Solving ${taskHeader(task, total)}`)])
     for (const i of task.blocks) {

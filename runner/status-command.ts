@@ -1,7 +1,7 @@
 import { colorEnabled, createColors } from './colors.js'
 import { sessionState, type SessionState } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
-import { oneLine } from './plain-text.js'
+import { safeLine } from './safe-text.js'
 import { listSessions, type Session } from './session-store.js'
 
 export const STATUS_HELP = `Usage: nslab status
@@ -28,7 +28,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const now = Date.now()
   const rows = sessions.map((s) => {
     const state = sessionState(s)
-    return [s.name, cut(oneLine(s.title ?? s.lab), 44), formatAge(now - s.createdAt), progress(s), state] as const
+    // A lab's title may hold anything: its controls and bidi formatting as escapes.
+    return [safeLine(s.name), cut(safeLine(s.title ?? s.lab), 44), formatAge(now - s.createdAt), progress(s), state] as const
   })
   const head = ['NAME', 'LAB', 'AGE', 'PROGRESS', 'STATE'] as const
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => [...String(r[i])].length)))

@@ -4,6 +4,7 @@ import { describeBlock } from './describe-block.js'
 import { oneLine, plainText } from './plain-text.js'
 import type { Reporter } from './reporter.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
+import { safeLine, safeText } from './safe-text.js'
 import { summarizeRun } from './summarize-run.js'
 import { truncateOutput } from './truncate-output.js'
 
@@ -18,7 +19,8 @@ const MAX_OUTPUT = 4000
  * TAP 14 (testanything.org): one subtest per lab, one test point per
  * block; skipped blocks carry a SKIP directive, failed ones YAML diagnostics.
  * Each lab is written whole when it ends, so labs that run in parallel
- * never interleave.
+ * never interleave. TAP goes to terminals: names show their controls and
+ * bidi formatting as escapes (\x1b, \u202e), outputs as a screen shows them.
  */
 export function createTapReporter(opts: TapReporterOptions): Reporter {
   const { stream } = opts
@@ -39,7 +41,8 @@ export function createTapReporter(opts: TapReporterOptions): Reporter {
     reported.add(r)
     start()
     count++
-    stream.write(labTap(r, count))
+    // safeText: a last guard; every piece is made safe where it is put in (the YAML keeps its meaning).
+    stream.write(safeText(labTap(r, count)))
   }
 
   return {
@@ -80,18 +83,18 @@ export function createTapReporter(opts: TapReporterOptions): Reporter {
 
 /** One lab as a subtest and the test point that closes it. */
 function labTap(r: LabResult, id: number): string {
-  const name = `${r.file}${r.cell ? ` [${r.cell}]` : ''}`
-  const lines: string[] = [`# Subtest: ${oneLine(name)}`]
+  const name = safeLine(`${r.file}${r.cell ? ` [${r.cell}]` : ''}`)
+  const lines: string[] = [`# Subtest: ${name}`]
   const sub: string[] = []
-  if (r.title) sub.push(`# ${oneLine(r.title)}`)
+  if (r.title) sub.push(`# ${safeLine(r.title)}`)
   let n = 0
   for (const b of r.blocks) sub.push(...blockTap(r.file, b, ++n))
   if (r.status === 'error') {
-    const message = plainText(r.error ?? 'the lab could not run').trim()
-    sub.push(`not ok ${++n} - ${escapeDescription(`error: ${oneLine(message.split('\n')[0] ?? '')}`)}`)
-    sub.push(...yamlBlock({ message, location: r.file }))
+    const message = plain(r.error ?? 'the lab could not run').trim()
+    sub.push(`not ok ${++n} - ${escapeDescription(`error: ${message.split('\n')[0] ?? ''}`)}`)
+    sub.push(...yamlBlock({ message, location: safeLine(r.file) }))
   }
-  if (r.kept) sub.push(`# kept: ${oneLine(r.kept)}`)
+  if (r.kept) sub.push(`# kept: ${safeText(oneLine(r.kept))}`)
   sub.push(n > 0 ? `1..${n}` : '1..0 # no blocks ran')
   lines.push(...sub.map((l) => `    ${l}`))
   const ok = r.status === 'pass' ? 'ok' : 'not ok'
@@ -100,7 +103,7 @@ function labTap(r: LabResult, id: number): string {
 }
 
 function blockTap(file: string, b: BlockResult, id: number): string[] {
-  const description = escapeDescription(`line ${b.block.line}: ${describeBlock(b.block)}`)
+  const description = escapeDescription(`line ${b.block.line}: ${safeLine(describeBlock(b.block))}`)
   if (b.status === 'skip') {
     return [`ok ${id} - ${description} # SKIP ${escapeDescription(skipReason(b))}`.trimEnd()]
   }
@@ -108,31 +111,31 @@ function blockTap(file: string, b: BlockResult, id: number): string[] {
   if (b.status === 'pass') return [`ok ${id} - ${description}${time}`]
   const f = blockFailure(b)
   const diag: Record<string, unknown> = {
-    message: plainText(f.message),
+    message: plain(f.message),
     // `at` as tap itself writes it, so tap's reporters can show the lab's source.
-    at: { fileName: file, lineNumber: f.line },
-    location: `${file}:${f.line}`,
+    at: { fileName: safeLine(file), lineNumber: f.line },
+    location: `${safeLine(file)}:${f.line}`,
   }
   if (f.expected !== undefined) diag.expected = clip(f.expected)
   if (f.got !== undefined) diag.got = clip(f.got)
   if (f.evidence.length > 0) {
     diag.evidence = f.evidence.map((e) => ({
-      machine: e.machine,
-      command: plainText(e.command),
+      machine: safeLine(e.machine),
+      command: plain(e.command),
       exitCode: e.exitCode,
       output: clip(e.output),
     }))
   }
   if (f.failedChecks.length > 1) {
     diag.checks = f.failedChecks.map((k) => ({
-      check: plainText(k.check.source),
+      check: plain(k.check.source),
       line: k.check.line,
-      sentence: plainText(k.sentence),
+      sentence: plain(k.sentence),
       ...(k.expected !== undefined ? { expected: clip(k.expected) } : {}),
       ...(k.got !== undefined ? { got: clip(k.got) } : {}),
     }))
   }
-  if (f.hint) diag.hint = plainText(f.hint)
+  if (f.hint) diag.hint = plain(f.hint)
   return [`not ok ${id} - ${description}${time}`, ...yamlBlock(diag)]
 }
 
@@ -143,10 +146,15 @@ function yamlBlock(diag: Record<string, unknown>): string[] {
 }
 
 function clip(text: string): string {
-  return truncateOutput(plainText(text).replace(/\s+$/, ''), MAX_OUTPUT).text
+  return truncateOutput(plain(text).replace(/\s+$/, ''), MAX_OUTPUT).text
+}
+
+/** A process's text as a screen shows it, and what is left of controls (bidi) as escapes. */
+function plain(text: string): string {
+  return safeText(plainText(text))
 }
 
 /** TAP 14: a description escapes \ and # with a backslash. */
 function escapeDescription(text: string): string {
-  return oneLine(text).replace(/[\\#]/g, (ch) => `\\${ch}`)
+  return safeText(oneLine(text)).replace(/[\\#]/g, (ch) => `\\${ch}`)
 }

@@ -6,6 +6,7 @@ import { formatDuration } from './format-duration.js'
 import { oneLine, plainText } from './plain-text.js'
 import type { Reporter } from './reporter.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
+import { safeLine, safeTerminal } from './safe-text.js'
 import { summarizeRun } from './summarize-run.js'
 
 /** What the terminal reporter writes to (process.stdout, or a fake in tests). */
@@ -55,6 +56,11 @@ interface RunningLab {
  * ends; with more jobs, the events of labs interleave, so each lab's lines
  * are printed together when it ends. On a TTY a live line per running lab
  * stays at the bottom, redrawn in place.
+ *
+ * Names (files, titles, cells, machines) show their controls and bidi
+ * formatting as escapes (\x1b, \u202e); outputs are what a screen would show
+ * of them (plainText); and every line goes out through safeTerminal, which
+ * lets only our own colors through.
  */
 export function createTerminalReporter(opts: TerminalReporterOptions): Reporter {
   const { stream, verbose } = opts
@@ -73,7 +79,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
 
   function print(lines: string[]): void {
     if (lines.length === 0) return
-    const text = lines.map((l) => `${l}\n`).join('')
+    const text = lines.map((l) => `${safeTerminal(l)}\n`).join('')
     stream.write(live && !closed ? clearLive() + text + drawLive() : text)
   }
 
@@ -86,7 +92,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
   function drawLive(): string {
     const lines = liveLines()
     liveHeight = lines.length
-    return lines.map((l) => `${l}\n`).join('')
+    return lines.map((l) => `${safeTerminal(l)}\n`).join('')
   }
 
   function redraw(): void {
@@ -107,7 +113,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
             ? 'cleaning up…'
             : '…')
       const time = `  ${formatDuration(t - lab.startedAt)}`
-      const text = cut(`${lab.file}  ${progress}  ${doing}`, cols - 2 - time.length)
+      const text = cut(`${safeLine(lab.file)}  ${progress}  ${safeLine(doing)}`, cols - 2 - time.length)
       return `${c.cyan(spin)} ${text}${c.dim(time)}`
     })
   }
@@ -117,7 +123,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
   // The cell is in the lab's last line only: with -j 1 the header is out
   // before the LabResult (which alone carries the cell) exists.
   function header(file: string, title: string): string {
-    return `${c.bold(file)}${title ? `  ${oneLine(title)}` : ''}`
+    return `${c.bold(safeLine(file))}${title ? `  ${safeLine(title)}` : ''}`
   }
 
   function sandboxLine(ms: number): string {
@@ -125,7 +131,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
   }
 
   function blockLines(r: BlockResult): string[] {
-    const label = describeBlock(r.block, { maxLength: LABEL_WIDTH })
+    const label = safeLine(describeBlock(r.block, { maxLength: LABEL_WIDTH }))
     if (r.status === 'skip') {
       const why = skipReason(r)
       return [`  ${c.yellow('-')} ${label} ${c.dim(`(skipped${why ? `: ${why}` : ''})`)}`]
@@ -196,7 +202,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
     const hidden = command.length - shown.length
     const more = hidden > 0 ? c.dim(` (+${hidden} ${plural(hidden, 'line')})`) : ''
     const status = e.exitCode === null ? 'killed' : `exit ${e.exitCode}`
-    const where = c.dim(`(on ${e.machine}, ${status})`)
+    const where = c.dim(`(on ${safeLine(e.machine)}, ${status})`)
     const first = `${ind}${c.dim('$')} ${shown[0] ?? ''}${more}   ${where}`
     return [first, ...shown.slice(1).map((l) => `${ind}${c.dim('>')} ${l}`), ...textLines(e.output, `${ind}  `, maxLines).map(c.dim)]
   }
@@ -208,7 +214,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
       out.push(`  ${c.red('!')} ${first}`, ...rest.map((l) => `    ${l}`))
     }
     if (r.kept) out.push(`  ${c.cyan('kept:')} ${oneLine(r.kept)}`)
-    const name = `${c.bold(r.file)}${r.cell ? c.dim(` [${r.cell}]`) : ''}`
+    const name = `${c.bold(safeLine(r.file))}${r.cell ? c.dim(` [${safeLine(r.cell)}]`) : ''}`
     const n = r.blocks.length
     const failed = r.blocks.filter((b) => b.status === 'fail').length
     const passed = r.blocks.filter((b) => b.status === 'pass').length
@@ -358,7 +364,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
       for (const lab of running.values()) {
         if (!lab.headerPrinted || !streaming) lines.push(header(lab.file, lab.title))
         lines.push(...blockListLines(lab.blocks.filter((b) => !lab.printed.has(b.index))))
-        lines.push(`${c.red('✗')} ${c.bold(lab.file)}  ${c.red('interrupted')}  ${c.dim(`(${formatDuration(now() - lab.startedAt)})`)}`, '')
+        lines.push(`${c.red('✗')} ${c.bold(safeLine(lab.file))}  ${c.red('interrupted')}  ${c.dim(`(${formatDuration(now() - lab.startedAt)})`)}`, '')
       }
       running.clear()
       print(lines)

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { colorEnabled, createColors } from './colors.js'
 import { childProcesses, processInfo } from './exec.js'
 import { formatDuration } from './format-duration.js'
@@ -12,6 +11,8 @@ import { labTasks } from './lab-tasks.js'
 import { renderEnding, renderTask } from './render-task.js'
 import { checkSessionName, commandFor, parseLabFile, sandboxIsOurs, sessionState, writeProgress } from './learner-session.js'
 import { NslabError } from './nslab-error.js'
+import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { safeTerminal } from './safe-text.js'
 import { plainText } from './plain-text.js'
 import { runLearnerStep } from './run-learner-step.js'
 import { attachSandbox, createSandbox, sandboxOwner, type Sandbox } from './sandbox.js'
@@ -32,16 +33,12 @@ Then: nslab shell (work in it), nslab check (your progress), nslab down.
 `
 
 export async function upCommand(argv: string[]): Promise<number> {
-  let v
-  try {
-    v = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { name: { type: 'string' }, iptables: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${UP_HELP}` })
-  }
+  const v = parseCommandArgs(argv, {
+    command: 'nslab up',
+    usage: 'nslab up [options] -- LAB',
+    options: { name: { type: 'string' }, iptables: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  })
+  if (!v.ok) throw usageError(v.problem, UP_HELP)
   if (v.values.help) {
     process.stdout.write(UP_HELP)
     return 0
@@ -54,7 +51,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   const name = checkSessionName(v.values.name ?? basename(file).replace(/\.md$/, ''))
   const up = await bringUp({ file, name, ...(ipt ? { iptables: ipt } : {}) })
   if ('failed' in up) return up.failed
-  process.stdout.write(welcome(up))
+  process.stdout.write(safeTerminal(welcome(up)))
   return 0
 }
 
@@ -150,9 +147,11 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
       if (!r.ok) {
         const out = truncateOutput(plainText(r.exec.output).trim(), 2000).text
         process.stderr.write(
-          `${err.red('✗')} the setup at ${lab.file}:${block.line} failed: ${r.message}\n` +
-            (out ? `${out.split('\n').map((l) => `    ${l}`).join('\n')}\n` : '') +
-            `${opts.name} was not started.\n`,
+          safeTerminal(
+            `${err.red('✗')} the setup at ${lab.file}:${block.line} failed: ${r.message}\n` +
+              (out ? `${out.split('\n').map((l) => `    ${l}`).join('\n')}\n` : '') +
+              `${opts.name} was not started.\n`,
+          ),
         )
         await takeDown(session, sandbox)
         return { failed: 1 }

@@ -30,8 +30,8 @@ t.test('the gradebook page in headless Chromium: the class, every learner, escap
   ensureBuilt()
   const dir = mkdtempSync(join(tmpdir(), 'nslab-grade-html-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  // A learner whose folder name is markup: the page must show it as text.
-  const eve = join(dir, '<img src=x onerror=alert(1)> eve & co')
+  // A learner whose folder name is markup, a bidi override and a terminal escape: the page must show it as text.
+  const eve = join(dir, '<img src=x onerror=alert(1)> eve & co \u202eoc\u202c\x1b[2J')
   mkdirSync(eve)
   cpSync(join(CLASS, 'alice'), eve, { recursive: true })
 
@@ -74,8 +74,9 @@ t.test('the gradebook page in headless Chromium: the class, every learner, escap
   t.match(text, /alice\s*2\/2\s*2\/2\s*4\/4\s*100/, "alice's row")
   t.match(text, /bob\s*1\/2\s*2\/2\s*3\/4\s*75\s*exercise-1: rule nat POSTROUTING/, "bob's row and why")
   t.match(text, /henry\s*0\/2\s*0\/2\s*0\/4\s*0\s*exercise-1: your answer was stopped: it did not finish within 3 s/, "henry's row")
-  t.match(text, /<img src=x onerror=alert\(1\)> eve & co\s*2\/2\s*2\/2\s*4\/4/, 'a name with markup shows as text')
+  t.match(text, /<img src=x onerror=alert\(1\)> eve & co \\u202eoc\\u202c\\x1b\[2J\s*2\/2\s*2\/2\s*4\/4/, 'a name with markup shows as text, its controls as escapes')
   t.notMatch(dom.stdout, /<img/, '… and made no element')
+  t.notMatch(dom.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/, '… nor reorders the page')
   // Each learner's checks, with evidence and the hint of a failed one.
   t.match(text, /rule nat POSTROUTING -s 172\.17\.0\.0\/16 ! -o docker0 -j MASQUERADE\s*nat POSTROUTING has no rule like/)
   t.match(text, /Hint: Docker's rule: nat POSTROUTING, from 172\.17\.0\.0\/16, not out of docker0, MASQUERADE/)

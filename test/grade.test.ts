@@ -1,6 +1,6 @@
 import t from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
@@ -11,14 +11,15 @@ import type { CheckBlock } from '../runner/lab.js'
 import type { BlockResult, LabResult } from '../runner/run-event.js'
 import { scoreResult } from '../runner/score-result.js'
 import { gradeHtml } from '../runner/grade-html.js'
-import { gradeJson } from '../runner/grade-json.js'
+import { gradeJson, gradeJsonText } from '../runner/grade-json.js'
 import { gradebookCsv } from '../runner/gradebook-csv.js'
 import { DEFAULT_UID_BASE, prepareGradingHost } from '../runner/grading-host.js'
 import { jsonReport } from '../runner/json-reporter.js'
 import { labExercises } from '../runner/lab-exercises.js'
 import { loadLabs } from '../runner/load-labs.js'
 import { decodeAnswer, loadSubmission } from '../runner/load-submission.js'
-import { scoreboard } from '../runner/scoreboard.js'
+import { progressLine, scoreboard } from '../runner/scoreboard.js'
+import { ACTS_ON_READER, ACTS_ON_TERMINAL } from './fixtures/sneaky-run.js'
 import { machineState } from './helpers/machine-state.js'
 import { ensureBuilt, ROOT } from './fixtures/grade-labs/ensure-built.js'
 
@@ -95,6 +96,44 @@ t.test('loading submissions: every kind of answer, and why it cannot run', async
   t.equal(y.answers[1]!.script, RIGHT2)
   t.match(y.answers[0]!.problem, /no answer for exercise-1/)
   t.throws(() => loadSubmission(join(dir, 'nobody'), ids), { code: 'NOT_FOUND' })
+})
+
+t.test('a submission that is a symbolic link is refused unread', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-subs-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // Someone else's folder (or /etc), linked into the class under a learner's name.
+  const other = join(dir, 'someone-else')
+  mkdirSync(other)
+  writeFileSync(join(other, 'exercise-1.sh'), RIGHT1)
+  writeFileSync(join(other, 'their-secret-notes.txt'), 'x')
+  const klass = join(dir, 'class')
+  mkdirSync(klass)
+  symlinkSync(other, join(klass, 'eve'))
+  symlinkSync(join(other, 'exercise-1.sh'), join(klass, 'fred.sh'))
+  for (const path of [join(klass, 'eve'), `${join(klass, 'eve')}/`, join(klass, 'fred.sh')]) {
+    const sub = loadSubmission(path, ids)
+    for (const a of sub.answers) {
+      t.equal(a.script, undefined, `${path}: nothing of it runs`)
+      t.match(a.problem, /^the submission (eve|fred\.sh) is a symbolic link: it was not read/)
+    }
+    t.notMatch(JSON.stringify(sub), /their-secret-notes|exercise-1\.sh"|MASQUERADE/, `${path}: nothing of its target is named or read`)
+  }
+  t.equal(loadSubmission(join(klass, 'fred.sh'), ids).name, 'fred')
+  // A link inside a folder is refused as an answer; its target is not read either.
+  const gil = join(klass, 'gil')
+  mkdirSync(gil)
+  symlinkSync(join(other, 'exercise-1.sh'), join(gil, 'exercise-1.sh'))
+  symlinkSync(other, join(gil, 'drop-pings.sh'))
+  const g = loadSubmission(gil, ids)
+  t.match(g.answers[0]!.problem, /exercise-1\.sh is a symbolic link, not a file/)
+  t.match(g.answers[1]!.problem, /drop-pings\.sh is a symbolic link, not a file/)
+  t.notMatch(JSON.stringify(g), /MASQUERADE|their-secret-notes/)
+  // The class as nslab grade lists it: the link is one row, with the reason.
+  const csv = gradebookCsv(
+    [loadSubmission(join(klass, 'eve'), ids)].map((sub) => scoreResult({ exercises, submission: sub, result: { file: lab.file, title: lab.title, status: 'fail', durationMs: 1, blocks: [] } })),
+    exercises,
+  )
+  t.match(csv, /\r\neve,0,0,0,4,0,fail,exercise-1: the submission eve is a symbolic link: it was not read/)
 })
 
 t.test('scoring: checks after each answer, an answer that fails, one that stops the run, a lab that fails', async (t) => {
@@ -323,6 +362,40 @@ t.test('names and reasons from learners are escaped in the CSV and the HTML', as
   t.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/)
   t.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">/)
   t.match(html, /<li>&lt;b&gt;<\/li>/)
+})
+
+t.test('controls and bidi formatting in names, reasons and outputs show as escapes in every report', async (t) => {
+  // A learner named to flip the gradebook's row, or to clear the instructor's screen.
+  const g = fakeGrade('\u202eeve\u202c\x1b[2J\x07', 'it printed \u2066\u202eyrgna\u2069 \x9b2J')
+  g.path = '/class/\u202eeve\u202c\x1b[2J\x07'
+  g.exercises[0]!.answer.output = 'out \u202eput\u202c \x1b]0;title\x07'
+  g.exercises[0]!.answer.script = 'echo \u202e\n'
+
+  const csv = gradebookCsv([g, fakeGrade('-2+3', 'x'), fakeGrade('@SUM(A1)', 'x')], exercises)
+  t.notMatch(csv.replace(/\r\n/g, '\n'), ACTS_ON_READER, 'the CSV: nothing acts on a reader (but its CRLF line ends)')
+  t.match(csv, /\r\n\\u202eeve\\u202c\\x1b\[2J\\x07,1,0,1,4,25,partial,exercise-1: it printed \\u2066\\u202eyrgna\\u2069 \\x9b2J,\/class\/\\u202eeve/)
+  t.match(csv, /\r\n'-2\+3,/, 'a formula is defused')
+  t.match(csv, /\r\n'@SUM\(A1\),/)
+
+  for (const color of [false, true]) {
+    const board = scoreboard([g], exercises, { color, width: 200 }) + progressLine(g, { color, width: 200 })
+    t.notMatch(board, ACTS_ON_TERMINAL, `the scoreboard (color ${color}): only our colors act`)
+    t.match(board, '\\u202eeve\\u202c\\x1b[2J\\x07')
+    t.match(board, 'it printed \\u2066\\u202eyrgna\\u2069 \\x9b2J')
+  }
+
+  const json = gradeJsonText({ version: 'test', startTime: 0, durationMs: 1, lab, exercises, limits: LIMITS, enforcedBy: [], grades: [g] })
+  t.notMatch(json, ACTS_ON_READER, 'the JSON file: nothing acts on a reader')
+  t.match(json, '"name": "\\u202eeve\\u202c\\u001b[2J\\u0007"')
+  const data = JSON.parse(json) as ReturnType<typeof gradeJson>
+  t.equal(data.submissions[0]!.name, g.name, '… and the data is the same')
+  t.equal(data.submissions[0]!.reason, g.reason)
+
+  const html = gradeHtml({ lab, exercises, grades: [g], limits: LIMITS, enforcedBy: [], version: '0', startTime: 0, durationMs: 0 })
+  t.notMatch(html, ACTS_ON_READER, 'the HTML page: nothing acts on a reader')
+  t.match(html, '\\u202eeve\\u202c\\x1b[2J\\x07</a>', 'the name, shown')
+  t.match(html, 'out \\u202eput\\u202c', 'what it printed')
+  t.match(html, 'echo \\u202e\n', 'its answer')
 })
 
 /** A graded submission built by hand (only the escaping test uses it). */

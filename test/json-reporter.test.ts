@@ -7,6 +7,7 @@ import t from 'tap'
 import { createJsonReporter, jsonReport, type JsonReport } from '../runner/json-reporter.js'
 import type { RunEvent } from '../runner/run-event.js'
 import { errorLab, failLab, nastyLab, passLab, runEvents, T0 } from './fixtures/sample-run.js'
+import { ACTS_ON_READER, sneakyLab } from './fixtures/sneaky-run.js'
 
 const schema = JSON.parse(readFileSync(new URL('../docs/report.schema.json', import.meta.url), 'utf8')) as object
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -128,6 +129,23 @@ t.test('strings stay as they were; long output is cut', async (t) => {
   t.ok(evidence.output.length < 4_100)
   t.equal(l.blocks[2]!.checks[0]!.attempts, 4)
   t.equal(l.blocks[2]!.checks.length, 3)
+})
+
+t.test('bidi formatting and C1 controls are \\u escapes in the file, the same strings once parsed', async (t) => {
+  const dir = t.testdir()
+  const file = join(dir, 'report.json')
+  const r = createJsonReporter({ file, version: '1.0.0' })
+  for (const e of runEvents([sneakyLab])) r.onEvent(e)
+  await r.close()
+  const text = readFileSync(file, 'utf8')
+  t.notMatch(text, ACTS_ON_READER, 'nothing in the file acts on a reader')
+  t.match(text, '"file": "labs/\\u202egpj.exe\\u202c.md"')
+  const l = (JSON.parse(text) as JsonReport).labs[0]!
+  t.equal(l.file, sneakyLab.file, 'the data is the same')
+  t.equal(l.title, sneakyLab.title)
+  t.equal(l.cell, sneakyLab.cell)
+  t.equal(l.blocks[0]!.exec!.output, sneakyLab.blocks[0]!.exec!.output)
+  t.equal(l.blocks[1]!.checks[0]!.evidence[0]!.machine, 'box\u202e1')
 })
 
 t.test('exec truncated by the runner is reported as truncated', async (t) => {

@@ -8,7 +8,9 @@ import { describeBlock } from '../runner/describe-block.js'
 import { createJunitReporter } from '../runner/junit-reporter.js'
 import { plainText } from '../runner/plain-text.js'
 import type { RunEvent } from '../runner/run-event.js'
+import { safeLine } from '../runner/safe-text.js'
 import { errorLab, failLab, nastyLab, passLab, runEvents } from './fixtures/sample-run.js'
+import { ACTS_ON_READER, sneakyLab } from './fixtures/sneaky-run.js'
 
 const XSD = new URL('./fixtures/junit.xsd', import.meta.url).pathname
 
@@ -111,7 +113,7 @@ t.test('XML specials and control characters; the cell in the names', async (t) =
   const suite = '/testsuites/testsuite[1]'
   t.equal(xpath(file, `string(${suite}/@name)`), `${nastyLab.file} [${nastyLab.cell}]`)
   t.equal(xpath(file, `string(${suite}/properties/property[@name="cell"]/@value)`), nastyLab.cell)
-  t.equal(xpath(file, `string(${suite}/properties/property[@name="title"]/@value)`), plainText(nastyLab.title))
+  t.equal(xpath(file, `string(${suite}/properties/property[@name="title"]/@value)`), safeLine(nastyLab.title), "a title's controls are shown as escapes")
   nastyLab.blocks.forEach((b, i) => {
     t.equal(xpath(file, `string(${suite}/testcase[${i + 1}]/@name)`), `line ${b.block.line}: ${describeBlock(b.block)} [${nastyLab.cell}]`)
     t.equal(xpath(file, `string(${suite}/testcase[${i + 1}]/@classname)`), nastyLab.file)
@@ -122,6 +124,20 @@ t.test('XML specials and control characters; the cell in the names', async (t) =
   t.match(checkFailure, `${nastyLab.file}:23: no netns box1\n  the lab host lists netns box1\n  expected: no netns box1\n  got: box1 <listed> & "present"`)
   t.notMatch(checkFailure, 'stdout "a&b"', 'the check that passed is not in the failure')
   t.match(checkFailure, `hint: ${plainText(nastyLab.blocks[2]!.hint!)}`)
+})
+
+t.test('bidi formatting and escapes in names and failures show as escapes', async (t) => {
+  const file = await junitOf(t.testdir(), runEvents([sneakyLab]))
+  valid(t, file)
+  t.notMatch(readFileSync(file, 'utf8'), ACTS_ON_READER, 'nothing in the file acts on a reader')
+  const suite = '/testsuites/testsuite[1]'
+  t.equal(xpath(file, `string(${suite}/@name)`), 'labs/\\u202egpj.exe\\u202c.md [alice\\u2066\\u202e ecila\\u2069]')
+  t.equal(xpath(file, `string(${suite}/properties/property[@name="title"]/@value)`), 'Title \\u202eeltit\\u202c \\x1b]0;owned\\x07 \\x1b[2J')
+  t.equal(xpath(file, `string(${suite}/testcase[1]/system-out)`), 'motd \\u202ereversed\\u202c\nC1 2J csi\n\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069\n', "a step's output: what a screen shows of it, bidi shown")
+  const failure = xpath(file, `string(${suite}/testcase[2]/failure)`)
+  t.match(failure, '$ ping -c 1 203.0.113.10   (on box\\u202e1, exit 1)')
+  t.match(failure, 'From \\u202e203.0.113.1\\u202c: unreachable')
+  t.match(failure, 'hint: the hint \\u202eflipped\\u202c')
 })
 
 t.test('cut short before run-end: what ended is written, still valid', async (t) => {

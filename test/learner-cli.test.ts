@@ -2,8 +2,8 @@
 // check (failing with hint and evidence, then passing, latched), hint, solve,
 // reset, status, down, gc after a SIGKILL, several labs and users at once.
 import t from 'tap'
-import { statSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { machineState } from './helpers/machine-state.js'
 import { sandboxProcesses, stillRunning } from './helpers/namespace-traces.js'
 import { FIXTURES, learner, requireBuild, until } from './helpers/learner-cli.js'
@@ -246,6 +246,83 @@ t.test('as an ordinary user', async (t) => {
   t.equal(L.nslab(['down']).code, 0)
   await until('the lab host to end', () => stillRunning(procs).length === 0, 5000)
   t.match(R.nslab(['status']).stdout, /tiny .* up/, "root's lab of the same name is still up")
+})
+
+t.test('a session folder that is not the user’s own is refused', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root: folders owned by another user, and setpriv')
+    return
+  }
+  // The default place, $XDG_RUNTIME_DIR/nslab-UID, as /tmp is: anyone may make things in it.
+  const at = (L: ReturnType<typeof learner>, uid: number) => {
+    const run = join(dirname(L.state), 'run')
+    mkdirSync(run)
+    chmodSync(run, 0o1777)
+    delete L.env.NSLAB_STATE_DIR
+    L.env.XDG_RUNTIME_DIR = run
+    return join(run, `nslab-${uid}`)
+  }
+  const R = learner()
+  t.teardown(() => R.cleanup())
+  const dir = at(R, 0)
+
+  // Absent: made, 0700, root's own.
+  t.equal(R.nslab(['status']).code, 0)
+  t.equal(lstatSync(dir).mode & 0o777, 0o700, 'made with mode 0700')
+  rmSync(dir, { recursive: true })
+
+  // Someone else's (a lab root ran for that user, or a user who got there first).
+  mkdirSync(dir, { mode: 0o700 })
+  writeFileSync(join(dir, 'planted.json'), '{}')
+  chownSync(dir, 65534, 65534)
+  let r = R.nslab(['status'])
+  t.equal(r.code, 3, 'refused, as a machine problem')
+  t.match(r.stderr, new RegExp(`will not keep its sessions in ${dir}: it belongs to uid 65534, not to you \\(uid 0\\)`))
+  t.match(r.stderr, /fix: remove .* or set NSLAB_STATE_DIR/, 'it says what to do')
+  t.notMatch(r.stdout, /planted/)
+  rmSync(dir, { recursive: true })
+
+  // Open to others: 0777.
+  mkdirSync(dir)
+  chmodSync(dir, 0o777)
+  r = R.nslab(['status'])
+  t.equal(r.code, 3)
+  t.match(r.stderr, /others may use it \(mode 0777, not 0700\)/)
+  rmSync(dir, { recursive: true })
+
+  // A link, even to a folder of root's own with the right mode.
+  const elsewhere = join(dirname(R.state), 'elsewhere')
+  mkdirSync(elsewhere, { mode: 0o700 })
+  symlinkSync(elsewhere, dir)
+  r = R.nslab(['status'])
+  t.equal(r.code, 3)
+  t.match(r.stderr, /it is a symbolic link/)
+  t.equal(readdirSync(elsewhere).length, 0, 'nothing was made through it')
+  rmSync(dir)
+
+  // NSLAB_STATE_DIR given: the same checks, as a usage problem.
+  R.env.NSLAB_STATE_DIR = elsewhere
+  chmodSync(elsewhere, 0o755)
+  r = R.nslab(['status'])
+  t.equal(r.code, 2)
+  t.match(r.stderr, new RegExp(`will not keep its sessions in ${elsewhere}: others may use it \\(mode 0755`))
+  t.match(r.stderr, /fix: set NSLAB_STATE_DIR to a folder of your own/)
+  chmodSync(elsewhere, 0o700)
+  t.equal(R.nslab(['status']).code, 0, 'once it is 0700, it is used')
+
+  // An ordinary user whose folder root made (the attack of issue 12): refused; their own: used.
+  const U = learner({ uid: 65534 })
+  t.teardown(() => U.cleanup())
+  const theirs = at(U, 65534)
+  mkdirSync(theirs, { mode: 0o700 })
+  r = U.nslab(['status'])
+  t.equal(r.code, 3)
+  t.match(r.stderr, /it belongs to uid 0, not to you \(uid 65534\)/)
+  rmSync(theirs, { recursive: true })
+  r = U.nslab(['status'])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(lstatSync(theirs).uid, 65534, 'made by and for that user')
+  t.equal(lstatSync(theirs).mode & 0o777, 0o700)
 })
 
 t.test("this machine's own network is as it was", async (t) => {

@@ -6,6 +6,10 @@ import { labTasks } from '../runner/lab-tasks.js'
 import { labProse } from '../runner/lab-prose.js'
 import { renderEnding, renderTask } from '../runner/render-task.js'
 import type { Lab } from '../runner/lab.js'
+import { createColors } from '../runner/colors.js'
+import { formatFailure } from '../runner/format-verdict.js'
+import type { TaskVerdict } from '../runner/judge-task.js'
+import { ACTS_ON_TERMINAL } from './fixtures/sneaky-run.js'
 
 function lab(md: string): Lab {
   const r = parseLab(Buffer.from(md), 'test.md')
@@ -138,6 +142,47 @@ t.test('a task as the learner reads it', async (t) => {
   const stripped = colored.replace(/\x1b\[[0-9;]*m/g, '')
   t.match(stripped, /    \$ ip link add dummy0 type dummy\n/, 'the same commands, colors aside')
   t.notMatch(stripped, /`|-{9}/, 'styles, not backticks and underlines, on a terminal')
+})
+
+t.test('a lab\'s controls and bidi formatting show as escapes in a task, and in a verdict', async (t) => {
+  const l = lab(`---
+title: Sneaky \u202eeltit\u202c
+---
+
+# Part \u202eeno\u202c \x1b]0;owned\x07
+
+Prose \u2066with\u2069 a \x1b[2J clear.
+
+${FENCE}sh step
+echo \u202e hi
+${FENCE}
+
+${FENCE}check hint="ip \u202eknil\u202c"
+sh host "true"
+${FENCE}
+`)
+  const tasks = labTasks(l)
+  const prose = await labProse(l)
+  for (const color of [false, true]) {
+    const text = renderTask(l, tasks, tasks.tasks[0]!, { color, width: 80, prose })
+    t.notMatch(text, ACTS_ON_TERMINAL, `nothing acts on the terminal but our colors (color ${color})`)
+    t.match(text, 'Part \\u202eeno\\u202c', 'the task title, shown')
+    t.match(text, 'echo \\u202e hi', 'a command, shown')
+  }
+  const check = l.blocks.find((b) => b.kind === 'check')!
+  const verdict: TaskVerdict = {
+    ok: false,
+    skipped: [],
+    durationMs: 1,
+    results: [{ check: check.kind === 'check' ? check.checks[0]! : (undefined as never), ok: false, sentence: 'it \u202esaw\u202c', evidence: [{ machine: 'box\u202e1', command: 'ip -br a', exitCode: 0, output: 'eth0 \u202eUP\u202c\n' }], durationMs: 1, attempts: 1 }],
+  }
+  for (const color of [false, true]) {
+    const lines = formatFailure(l, tasks.tasks[0]!, 1, verdict, createColors(color)).join('\n')
+    t.notMatch(lines, ACTS_ON_TERMINAL, `a verdict: nothing acts on the terminal (color ${color})`)
+    t.match(lines, '(on box\\u202e1) $ ip -br a')
+    t.match(lines, 'eth0 \\u202eUP\\u202c')
+    t.match(lines, 'ip \\u202eknil\\u202c', 'the hint')
+  }
 })
 
 t.test('the prose is lexed once and reused (nslab check loads no lexer)', async (t) => {

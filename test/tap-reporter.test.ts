@@ -5,6 +5,7 @@ import { plainText } from '../runner/plain-text.js'
 import type { LabResult, RunEvent } from '../runner/run-event.js'
 import { createTapReporter } from '../runner/tap-reporter.js'
 import { errorLab, failLab, nastyLab, passLab, runEvents } from './fixtures/sample-run.js'
+import { ACTS_ON_READER, sneakyLab } from './fixtures/sneaky-run.js'
 
 async function tapOf(events: RunEvent[], close = true): Promise<string> {
   let out = ''
@@ -154,6 +155,21 @@ t.test('control characters, # and \\ in names and diagnostics', async (t) => {
       { check: 'sh box1 "test -e /x<y"', line: 21 },
       { check: 'no netns box1', line: 23, expected: 'no netns box1', got: 'box1 <listed> & "present"' },
     ],
+  })
+})
+
+t.test('bidi formatting and escapes in names and diagnostics show as escapes', async (t) => {
+  const text = await tapOf(runEvents([sneakyLab]))
+  t.notMatch(text, ACTS_ON_READER, 'nothing in the stream acts on a reader')
+  const parsed = await parse(text)
+  noParseErrors(t, parsed)
+  t.match(text, '# Subtest: labs/\\u202egpj.exe\\u202c.md [alice\\u2066\\u202e ecila\\u2069]\n')
+  t.match(text, '    # Title \\u202eeltit\\u202c \\x1b]0;owned\\x07 \\x1b[2J\n')
+  const child = parsed.children.get('labs/\\u202egpj.exe\\u202c.md [alice\\u2066\\u202e ecila\\u2069]')
+  t.ok(child, 'the subtest, named with its escapes')
+  t.match(child?.asserts[1]?.diag, {
+    hint: 'the hint \\u202eflipped\\u202c',
+    evidence: [{ machine: 'box\\u202e1', output: 'From \\u202e203.0.113.1\\u202c: unreachable' }],
   })
 })
 

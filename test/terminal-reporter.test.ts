@@ -4,6 +4,7 @@ import { formatDuration } from '../runner/format-duration.js'
 import type { RunEvent } from '../runner/run-event.js'
 import { createTerminalReporter, type TerminalReporterOptions } from '../runner/terminal-reporter.js'
 import { errorLab, failLab, labEvents, nastyLab, passLab, runEvents, T0 } from './fixtures/sample-run.js'
+import { ACTS_ON_TERMINAL, sneakyLab } from './fixtures/sneaky-run.js'
 
 /** Feeds events to a terminal reporter and returns all it wrote. */
 async function render(events: RunEvent[], opts: Partial<TerminalReporterOptions> = {}): Promise<string> {
@@ -146,6 +147,25 @@ t.test('control characters from processes never reach the terminal', async (t) =
   t.notMatch(out, /[\x00-\x08\x0b-\x1f\x7f]/)
   t.notMatch(out, /[\ud800-\udbff](?![\udc00-\udfff])/)
   t.match(out, 'bell nul', 'the text around them stays')
+})
+
+t.test('bidi formatting and escapes in names and outputs show as escapes, only our colors act', async (t) => {
+  for (const color of [false, true]) {
+    for (const jobs of [1, 2]) {
+      const out = await render(runEvents([sneakyLab], { jobs }), { verbose: true, color })
+      t.notMatch(out, ACTS_ON_TERMINAL, `nothing acts on the terminal (color ${color}, -j ${jobs})`)
+    }
+  }
+  const out = await render(runEvents([sneakyLab]), { verbose: true })
+  t.match(out, 'labs/\\u202egpj.exe\\u202c.md  Title \\u202eeltit\\u202c \\x1b]0;owned\\x07 \\x1b[2J\n', 'the file and the title, their controls shown')
+  t.match(out, 'labs/\\u202egpj.exe\\u202c.md [alice\\u2066\\u202e ecila\\u2069]', 'the cell (a learner) too')
+  t.match(out, 'motd \\u202ereversed\\u202c', "a step's output")
+  t.match(out, '\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069', 'every bidi control')
+  t.match(out, '(on box\\u202e1, exit 1)', 'a machine name')
+  t.match(out, 'From \\u202e203.0.113.1\\u202c: unreachable', 'evidence')
+  t.match(out, 'hint: the hint \\u202eflipped\\u202c')
+  const c = createColors(true)
+  t.match(await render(runEvents([sneakyLab]), { color: true }), c.bold('labs/\\u202egpj.exe\\u202c.md'), 'our own colors are kept')
 })
 
 t.test('long evidence is cut in the middle, all of it with --verbose', async (t) => {
