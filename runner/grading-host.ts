@@ -12,7 +12,7 @@
 // the worker moves into each submission's cgroups before it gets the job,
 // and clears its private /dev/shm and IPC objects after each job. A worker
 // that dies or overruns is ended, and the slot starts a new one.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -202,22 +202,4 @@ export function findWorkerFile(): string {
     throw new NslabError({ code: 'PREREQUISITE', message: 'nslab is not built: dist/runner/grade-worker.js is missing', fix: 'npm run build' })
   }
   return found
-}
-
-/** How many processes a user has now (the base of RLIMIT_NPROC, which counts them all). */
-export function processCountOf(uid: number): number {
-  let n = 0
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      if (statSync(`/proc/${d}`).uid === uid) {
-        // Threads count against RLIMIT_NPROC too.
-        const m = /^Threads:\s+(\d+)$/m.exec(readFileSync(`/proc/${d}/status`, 'utf8'))
-        n += m ? Number(m[1]) : 1
-      }
-    } catch {
-      // gone
-    }
-  }
-  return n
 }

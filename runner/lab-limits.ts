@@ -10,7 +10,7 @@
 // processes, RLIMIT_AS each process's memory).
 import { closeSync, openSync } from 'node:fs'
 import { createCgroupLimits, type CgroupLimits, type LimitCounters } from './cgroup-limits.js'
-import { processCountOf } from './grading-host.js'
+import { processCountOf } from './process-count-of.js'
 
 export interface LabLimits {
   /** Processes (and threads) of the lab host at once. */

@@ -317,6 +317,8 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     running.child.stdout?.destroy()
     running.child.stderr?.destroy()
     running.child.stdin?.destroy()
+    // The script's pipe, too: an open handle would keep this process alive.
+    for (const p of running.child.stdio.slice(3)) (p as { destroy?: () => void } | null)?.destroy?.()
   }
   const inits = sandboxInits(running.pid)
   const h: SandboxHandle = {

@@ -11,7 +11,8 @@ import { labTasks } from './lab-tasks.js'
 import { machinesOf } from './lab.js'
 import { NslabError } from './nslab-error.js'
 import { reportFatal } from './report-fatal.js'
-import { sandboxEnv, type Sandbox } from './sandbox.js'
+import { GUARD, sandboxEnv, type Sandbox } from './sandbox.js'
+import { CLOSE_FDS } from './sandbox-script.js'
 import { BIN_DIR, HIDDEN_NS_DIR, NETNS_DIR, SANDBOX_DIR } from './sandbox-paths.js'
 import type { Session } from './session-store.js'
 
@@ -59,6 +60,8 @@ if [ -z "\${__nslab_req:-}" ] && { true >&3; } 2>/dev/null && { true <&4; } 2>/d
   exec {__nslab_req}>&3 {__nslab_rep}<&4 3>&- 4>&-
   export __nslab_req __nslab_rep
 fi
+# Nothing else the caller had open reaches the lab.
+for _f in /proc/self/fd/*; do _f=\${_f##*/}; case $_f in 0|1|2|255|"\${__nslab_req:-}"|"\${__nslab_rep:-}") ;; *) [ ! -e /proc/self/fd/$_f ] || exec {_f}>&- ;; esac; done; unset _f
 nslab() {
   local IFS=$'\\x1f' __r
   if [ -z "\${__nslab_req:-}" ] || ! { printf '%s\\n' "$*" >&"$__nslab_req"; } 2>/dev/null; then
@@ -112,8 +115,8 @@ export async function shellCommand(argv: string[], ctx: LearnerContext = {}): Pr
 
 /** `nslab shell NAME -- CMD…`: one command line, as bash -c runs it, on this terminal. */
 async function runOne(s: Session, sandbox: Sandbox, machine: string, line: string): Promise<number> {
-  const guard = 'read -r _a _b _c </proc/self/uid_map; [ "$_c" != 4294967295 ] || { echo "nslab: refusing to run outside a sandbox" >&2; exit 125; }; unset _a _b _c; cd /root 2>/dev/null || cd /\n'
-  const argv = sandbox.enterArgv(machine, ['bash', '--noprofile', '--norc', '-c', guard + line])
+  // Nothing the caller had open (beyond the terminal) reaches the lab.
+  const argv = sandbox.enterArgv(machine, ['bash', '--noprofile', '--norc', '-c', `${GUARD}${CLOSE_FDS}\n${line}`])
   return await interactive({ file: argv[0]!, args: argv.slice(1), env: shellEnv(s, machine) }).done
 }
 
