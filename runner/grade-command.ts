@@ -17,6 +17,7 @@ import { formatProblem } from './lab-problem.js'
 import { loadLabs } from './load-labs.js'
 import { formatBytes, loadSubmission } from './load-submission.js'
 import { NslabError } from './nslab-error.js'
+import { parseSize } from './parse-size.js'
 import { nslabVersion as nslabVersionSync } from './nslab-version.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
@@ -140,14 +141,6 @@ export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
   for (const k of ['csv', 'html', 'json', 'junit'] as const) if (o[k]) flags[k] = o[k]
   if (o.iptables) flags.iptables = o.iptables as 'nft' | 'legacy'
   return flags
-}
-
-/** A size on the command line: 512, 64K, 1M, 2G (binary units; a bare number is bytes). */
-export function parseSize(text: string, option: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?$/i.exec(text.trim())
-  if (!m) throw new NslabError({ code: 'USAGE', message: `${option} takes a size like 64K, 1M or 2G, not "${text}"` })
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g']
-  return Math.round(Number(m[1]) * unit)
 }
 
 export async function gradeCommand(argv: string[]): Promise<number> {

@@ -6,13 +6,17 @@ import { runLab } from './run-lab.js'
 import { runPool } from './run-pool.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
 import { describeBlock } from './describe-block.js'
+import { LAB_LIMITS_HELP, LAB_LIMITS_OPTIONS, labLimitsFlags } from './lab-limits-flags.js'
 
 const HELP = `Usage: nslab prove [labs or folders…] [-j N]     (default: labs/)
 
 Proves that each lab's checks can fail: for every check block, the lab runs
 again without the step or solution just before it. A check block that still
 passes cannot fail, and is reported (exit 1).
-`
+
+Options:
+  -j, --jobs N              runs in parallel (default 2)
+${LAB_LIMITS_HELP}`
 
 interface Trial {
   lab: Lab
@@ -36,13 +40,15 @@ export async function proveCommand(argv: string[]): Promise<number> {
   const v = parseCommandArgs(argv, {
     command: 'nslab prove',
     usage: 'nslab prove [-j N] -- LABS…',
-    options: { jobs: { type: 'string', short: 'j', default: '2' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { jobs: { type: 'string', short: 'j', default: '2' }, ...LAB_LIMITS_OPTIONS, help: { type: 'boolean', short: 'h', default: false } },
   })
   if (!v.ok) throw usageError(v.problem, HELP)
   if (v.values.help) {
     process.stdout.write(HELP)
     return 0
   }
+  const limits = labLimitsFlags(v.values)
+  const jobs = Number(v.values.jobs) || 1
   const labs = loadOrReport(v.positionals.length ? v.positionals : ['labs'])
   if (!labs) return 2
   const trials = labs.flatMap(trialsOf)
@@ -51,9 +57,9 @@ export async function proveCommand(argv: string[]): Promise<number> {
   let weak = 0
   const outcomes = await runPool(
     trials,
-    Number(v.values.jobs) || 1,
+    jobs,
     async (t) => {
-      const r = await runLab({ lab: t.lab, emit: () => {}, signal: interrupt.signal, omit: t.omitted, stopAfter: t.check })
+      const r = await runLab({ lab: t.lab, emit: () => {}, signal: interrupt.signal, omit: t.omitted, stopAfter: t.check, ...(limits ? { limits, parallel: jobs } : {}) })
       const checkResult = r.blocks.find((b) => b.index === t.check)
       const check = t.lab.blocks[t.check]!
       const omitted = t.lab.blocks[t.omitted]!

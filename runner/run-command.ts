@@ -10,6 +10,8 @@ import { runLab } from './run-lab.js'
 import { runPool } from './run-pool.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
 import { keepSandbox } from './keep-sandbox.js'
+import type { LabLimits } from './lab-limits.js'
+import { LAB_LIMITS_HELP, LAB_LIMITS_OPTIONS, labLimitsFlags } from './lab-limits-flags.js'
 
 export const RUN_HELP = `Usage: nslab run [labs or folders…] [options]     (default: labs/)
 
@@ -27,7 +29,7 @@ Options:
   --keep                    leave a failed lab's host up; prints how to enter it
   --iptables nft|legacy     the iptables back end inside the lab host (default: the machine's)
   --kernel SPEC             run in a throwaway VM on a distro kernel (debian:bookworm, …); see docs/kernels.md
-Exit: 0 all passed, 1 a lab failed, 2 an invalid lab or usage, 3 the machine lacks a prerequisite.
+${LAB_LIMITS_HELP}Exit: 0 all passed, 1 a lab failed, 2 an invalid lab or usage, 3 the machine lacks a prerequisite.
 `
 
 export interface RunFlags {
@@ -41,6 +43,8 @@ export interface RunFlags {
   verbose: boolean
   keep: boolean
   iptables?: 'nft' | 'legacy'
+  /** Each lab host's limits (undefined: --no-limits). */
+  limits?: LabLimits
   paths: string[]
 }
 
@@ -61,6 +65,7 @@ export function parseRunFlags(argv: string[]): RunFlags | 'help' {
       verbose: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       iptables: { type: 'string' },
+      ...LAB_LIMITS_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -96,6 +101,8 @@ export function parseRunFlags(argv: string[]): RunFlags | 'help' {
   if (o.json) flags.json = o.json
   if (grep) flags.grep = grep
   if (o.iptables) flags.iptables = o.iptables as 'nft' | 'legacy'
+  const limits = labLimitsFlags(o)
+  if (limits) flags.limits = limits
   return flags
 }
 
@@ -152,6 +159,7 @@ export async function runCommand(argv: string[]): Promise<number> {
           signal,
           ...(flags.iptables ? { iptables: flags.iptables } : {}),
           ...(flags.keep ? { keep: keepSandbox } : {}),
+          ...(flags.limits ? { limits: flags.limits, parallel: flags.jobs } : {}),
         })
         if (r.status !== 'pass') failedOnce = true
         return r

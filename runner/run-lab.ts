@@ -2,6 +2,7 @@ import { runCheck } from '../checks/run-check.js'
 import type { CheckResult } from '../checks/check-result.js'
 import type { ExecResult } from './exec-result.js'
 import type { Block, CheckBlock, Lab, OutputBlock, ScriptBlock } from './lab.js'
+import type { LabLimits } from './lab-limits.js'
 import { matchOutput } from './match-output.js'
 import { NslabError } from './nslab-error.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
@@ -30,6 +31,10 @@ export interface RunLabOptions {
   cell?: string
   /** Cap of what one script may print. */
   maxOutputBytes?: number
+  /** Processes, memory and CPU of the lab host (nslab run's defaults, or its options). */
+  limits?: LabLimits
+  /** Lab hosts running at once (the share of a user's RLIMIT_NPROC each gets). */
+  parallel?: number
 }
 
 /** How long a background step must survive to count as started. */
@@ -59,6 +64,7 @@ export async function runLab(opts: RunLabOptions): Promise<LabResult> {
         // A kept host must outlive this process.
         persistent: opts.keep !== undefined,
         ...(opts.iptables ? { iptables: opts.iptables } : {}),
+        ...(opts.limits ? { limits: opts.limits, parallel: opts.parallel ?? 1 } : {}),
       }))
   } catch (e) {
     const result = finish('error', e instanceof NslabError ? e.toString() : String(e))

@@ -17,7 +17,6 @@ import { createSandbox, type Sandbox } from '../runner/sandbox.js'
 import { shellQuote } from '../runner/shell-quote.js'
 import { parseSshAddress, sshTarget, wrapScript, type SshRunner } from '../runner/ssh-target.js'
 import { machineState } from './helpers/machine-state.js'
-import { outsideDir } from './helpers/outside-dir.js'
 import { ROOT } from './fixtures/grade-labs/ensure-built.js'
 
 const SSHD = '/usr/sbin/sshd'
@@ -63,6 +62,7 @@ UsePAM no
 PermitRootLogin prohibit-password
 StrictModes no
 PidFile none'
+printf '%s\\n' 'root::19000:0:99999:7:::' > /tmp/ssh/shadow
 printf '%s\\n' 'ListenAddress 198.51.100.2:22' "$common" > /tmp/ssh/sshd_config
 # A second server whose sessions get a PATH without iptables: a machine that lacks the command.
 printf '%s\\n' 'ListenAddress 198.51.100.2:2222' "$common" 'SetEnv PATH=/usr/bin:/bin' > /tmp/ssh/sshd_config_nopath
@@ -153,23 +153,19 @@ t.test('nslab check --target on the command line: a refused target is a clear fa
 
 /** sshd in the sandbox's network, mount and pid namespaces, as this machine's root; resolves once it listens. */
 async function startSshd(sb: Sandbox, config: string): Promise<ChildProcess> {
-  const p = sb.pid
+  const { init, lab } = sb.handle()
   // sshd runs as the machine's root and wants its privilege-separation folder owned by that root;
   // the lab host's root is another uid, so the folder is handed over from here.
-  chownSync(`/proc/${p}/root/run/sshd`, 0, 0)
-  // The lab host's overlay of /etc reads lower files with the lab host's uid,
-  // which may not read /etc/shadow; sshd (checking that root is not locked)
-  // gets a copy readable by the machine's root only, in a mount namespace of its own.
-  // (On the machine's own disk: files of the machine's root cannot be made in the lab host's tmpfs.)
-  const copy = join(outsideDir(), `.shadow-for-sshd-${process.pid}`)
-  writeFileSync(copy, readFileSync('/etc/shadow'), { mode: 0o600 })
-  process.on('exit', () => rmSync(copy, { force: true }))
+  chownSync(`/proc/${lab}/root/run/sshd`, 0, 0)
+  // The lab host's overlay of /etc reads lower files with the lab host's uid, which may not read
+  // /etc/shadow; sshd (checking that root is not locked) gets a shadow file of the lab's own, with
+  // root's account open, in a mount namespace of its own.
   const sshd = spawn(
     'nsenter',
     [
-      `--net=/proc/${p}/root/run/.nslab/ns/host`,
-      `--mount=/proc/${p}/ns/mnt`,
-      `--pid=/proc/${p}/ns/pid_for_children`,
+      `--net=/proc/${init}/ns/net`,
+      `--mount=/proc/${lab}/ns/mnt`,
+      `--pid=/proc/${lab}/ns/pid`,
       '--',
       'unshare',
       '--mount',
@@ -178,8 +174,8 @@ async function startSshd(sb: Sandbox, config: string): Promise<ChildProcess> {
       '--',
       'sh',
       '-c',
-      'mount --bind "$0" /etc/shadow && exec "$@"',
-      copy,
+      'mount --bind /tmp/ssh/shadow /etc/shadow && exec "$@"',
+      'sshd',
       SSHD,
       '-D',
       '-e',

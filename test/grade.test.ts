@@ -4,7 +4,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
-import { gradeAll, parseGradeFlags, parseSize } from '../runner/grade-command.js'
+import { gradeAll, parseGradeFlags } from '../runner/grade-command.js'
+import { parseSize } from '../runner/parse-size.js'
 import type { ExecResult } from '../runner/exec-result.js'
 import type { Grade, GradeLimits } from '../runner/grade.js'
 import type { CheckBlock } from '../runner/lab.js'
@@ -160,10 +161,10 @@ t.test('scoring: checks after each answer, an answer that fails, one that stops 
   const stopped = scoreResult({
     exercises,
     submission: sub,
-    result: result([script(0, 'pass', exec(0)), script(2, 'fail', exec(null, { timedOut: true, signal: 'SIGKILL' }), 'it did not finish within 3 s (timeout)'), script(4, 'skip', undefined, 'skipped: the solution at line 29 failed')]),
+    result: result([script(0, 'pass', exec(0)), script(2, 'fail', exec(null, { timedOut: true, signal: 'SIGKILL' }), 'it did not finish within 15 s (timeout)'), script(4, 'skip', undefined, 'skipped: the solution at line 29 failed')]),
   })
   t.same(stopped.exercises.map((e) => [e.points, e.status]), [[0, 'fail'], [0, 'not-run']])
-  t.equal(stopped.exercises[0]!.reason, 'your answer was stopped: it did not finish within 3 s (timeout)')
+  t.equal(stopped.exercises[0]!.reason, 'your answer was stopped: it did not finish within 15 s (timeout)')
   t.equal(stopped.exercises[1]!.reason, "not graded: the lab stopped at exercise-1's answer (a timeout)")
   t.equal(stopped.status, 'fail')
 
@@ -261,7 +262,7 @@ t.test('a class graded to the expected scores; the machine unchanged', { skip: i
   t.match(byName.get('judy')!.limitsHit.join(' '), /limit of 64 processes/)
   t.match(byName.get('leo')!.limitsHit.join(' '), /more than 256 MiB of memory/)
   t.match(byName.get('leo')!.exercises[0]!.answer.message ?? '', /was killed/)
-  t.match(byName.get('henry')!.exercises[0]!.answer.message ?? '', /did not finish within 3 s \(timeout\)/)
+  t.match(byName.get('henry')!.exercises[0]!.answer.message ?? '', /did not finish within 15 s \(timeout\)/)
   t.match(byName.get('ivan')!.exercises[0]!.answer.message ?? '', /printed more than 64 KiB and was stopped \(the output limit\)/)
   t.ok(grades.every((g) => g.limitsBy.startsWith('cgroup v')), 'cgroups enforced the limits')
   // No report shows the lab's own solution in place of a learner's answer.
