@@ -7,6 +7,7 @@ export const PACKAGE_OF: Record<string, string> = {
   bash: 'bash',
   unshare: 'util-linux',
   nsenter: 'util-linux',
+  pivot_root: 'util-linux',
   mount: 'mount',
   hostname: 'hostname',
   ip: 'iproute2',

@@ -55,6 +55,11 @@ export function splitMatrixFlags(argv: string[]): MatrixFlags {
   const out: MatrixFlags = { kernels: [], backends: [], accel: 'auto', rest: [] }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
+    // After --, everything is a lab's path, also what looks like a matrix option.
+    if (a === '--') {
+      out.rest.push(...argv.slice(i))
+      break
+    }
     const m = /^(--kernel|--iptables|--shard|--accel|--vm-timeout)(?:=(.*))?$/.exec(a)
     if (!m) {
       out.rest.push(a)

@@ -280,7 +280,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const t0 = performance.now()
   const { topology } = opts
   const owner = sandboxOwner()
-  requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'hostname', 'ip', ...(topology.docker ? ['iptables-restore'] : [])])
+  requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'pivot_root', 'hostname', 'ip', ...(topology.docker ? ['iptables-restore'] : [])])
   const limits = opts.limits ? applyLabLimits(opts.limits, opts.parallel) : undefined
   const script = sandboxScript({
     topology,
