@@ -77,8 +77,33 @@ export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
 
   const kill = (signal: NodeJS.Signals = 'SIGKILL', group = true): void => {
     if (child.pid === undefined || exited) return
+    const leader = child.pid
     try {
-      process.kill(group ? -child.pid : child.pid, signal)
+      if (!group) process.kill(leader, signal)
+      else {
+        // The group's other members first, its leader when it has reaped them. The leader may be
+        // nsenter, whose child lives in a lab host's pid namespace: killed together, that child
+        // would be left a zombie for the machine's init to reap, and until it is, its pid
+        // namespace cannot end.
+        for (const pid of groupMembers(leader)) {
+          try {
+            process.kill(pid, signal)
+          } catch {
+            // gone meanwhile
+          }
+        }
+        const until = Date.now() + 300
+        const last = (): void => {
+          if (exited) return
+          if (Date.now() < until && groupMembers(leader).length) return void setTimeout(last, 10)
+          try {
+            process.kill(-leader, signal)
+          } catch {
+            // already gone
+          }
+        }
+        setTimeout(last, 10)
+      }
     } catch {
       // already gone
     }
@@ -265,6 +290,22 @@ export function interactive(opts: InteractiveOptions): Interactive {
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 }
+
+/** The processes of a process group but its leader (from /proc: field 5 of stat is the group). */
+function groupMembers(pgid: number): number[] {
+  const found: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === pgid) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(f[2]) === pgid && f[0] !== 'Z') found.push(Number(d))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found
+}
 
 /** What /proc says of a process: enough to tell it is the one we started. */
 export interface ProcessInfo {

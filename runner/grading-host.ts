@@ -20,6 +20,7 @@ import { start, type Running } from './exec.js'
 import type { WorkerReply, WorkerRequest } from './grade-worker.js'
 import { NslabError } from './nslab-error.js'
 import { requirePrograms } from './require-programs.js'
+import { within } from './within.js'
 
 export type WorkerAnswer =
   | { ok: true; reply: WorkerReply }
@@ -167,7 +168,7 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
       await Promise.all(
         [...workers.values()].map(async (w) => {
           w.running.child.stdin?.end()
-          const done = await Promise.race([w.running.done.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))])
+          const done = await within(w.running.done.then(() => true, () => true), 5000)
           if (!done) w.running.kill('SIGKILL', false)
         }),
       )

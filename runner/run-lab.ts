@@ -10,6 +10,7 @@ import { createSandbox, type Sandbox } from './sandbox.js'
 import { sandboxCheckContext } from './sandbox-check-context.js'
 import { programsOfLab } from './programs-of-lab.js'
 import { requirePrograms } from './require-programs.js'
+import { within } from './within.js'
 
 export interface RunLabOptions {
   lab: Lab
@@ -126,7 +127,7 @@ async function runScript(sandbox: Sandbox, block: ScriptBlock, index: number, op
   let exec: ExecResult
   if (block.background) {
     const running = sandbox.spawn(base)
-    const early = await Promise.race([running.done, new Promise<undefined>((r) => setTimeout(r, BACKGROUND_SETTLE_MS))])
+    const early = await within(running.done, BACKGROUND_SETTLE_MS)
     if (early === undefined) {
       // Still running: it passes, and goes on until the lab ends.
       running.done.catch(() => undefined)

@@ -11,6 +11,7 @@ import { requirePrograms } from './require-programs.js'
 import { scaledMs } from './time-scale.js'
 import { CLOSE_FDS, sandboxScript } from './sandbox-script.js'
 import { anchorFd, BIN_DIR } from './sandbox-paths.js'
+import { within } from './within.js'
 
 export interface SandboxOptions {
   topology: Topology
@@ -235,10 +236,7 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
         if (r) {
           // Attached: closing stdin lets pid 1 end by itself, which is quickest.
           r.child.stdin?.end()
-          let timer: NodeJS.Timeout | undefined
-          const ended = await Promise.race([r.done.then(() => true), new Promise<boolean>((res) => (timer = setTimeout(() => res(false), 1000)))])
-          // A pending timer would keep this process alive for its second.
-          clearTimeout(timer)
+          const ended = await within(r.done.then(() => true), 1000)
           if (!ended) r.kill('SIGKILL', false)
           await r.done.catch(() => undefined)
         } else {

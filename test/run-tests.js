@@ -1,7 +1,75 @@
 #!/usr/bin/env node
 // Runs the tap suite and ends with the line CI reads: "N passed, N failed".
 // Arguments go to tap (e.g. a test file to run alone).
-import { spawn } from 'node:child_process'
+//
+// Around the whole suite it proves what nslab promises the machine: its
+// iptables (both back ends), links, addresses, routes, network namespaces,
+// System V IPC and mounts are the same after the suite as before, and no
+// process the suite started is left running. As root the suite runs in a
+// cgroup of its own (every process it starts is born inside, lab hosts and
+// graders in cgroups below it), so what is left there at the end is exactly
+// what the suite leaked; those are reported, then ended by their pid.
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+
+const whole = process.argv.length <= 2
+const out = (cmd, args) => {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (e) {
+    return `failed: ${e.message}`
+  }
+}
+// Counters, timestamps and link statistics change by themselves; the rest must not.
+const machine = () => ({
+  iptables: out('iptables-save', []).replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '[]'),
+  'iptables-legacy': out('iptables-legacy-save', []).replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '[]'),
+  links: out('ip', ['-o', 'link', 'show']).replace(/ (qlen|numtxqueues|numrxqueues|gso_\S+|tso_\S+|gro_\S+) \S+/g, ''),
+  addresses: out('ip', ['-o', 'addr', 'show']).replace(/valid_lft \S+ preferred_lft \S+/g, ''),
+  routes: out('ip', ['route', 'show', 'table', 'all']),
+  'network namespaces': out('ip', ['netns', 'list']),
+  'System V IPC': out('ipcs', []),
+  mounts: readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ').slice(4, 5).join(' '))
+    .sort()
+    .join('\n'),
+})
+
+/** A pids cgroup for the suite (root, cgroup v1 or v2), this process moved into it; undefined elsewhere. */
+function suiteCgroup() {
+  if (process.getuid?.() !== 0) return undefined
+  const own = readFileSync('/proc/self/cgroup', 'utf8')
+  const v1 = /^\d+:([^:]*\bpids\b[^:]*):(.*)$/m.exec(own)
+  const base = v1 && existsSync('/sys/fs/cgroup/pids') ? `/sys/fs/cgroup/pids${v1[2] === '/' ? '' : v1[2]}` : undefined
+  if (!base) return undefined
+  const dir = `${base}/nslab-suite-${process.pid}`
+  try {
+    mkdirSync(dir)
+    writeFileSync(`${dir}/cgroup.procs`, `${process.pid}\n`)
+    return dir
+  } catch {
+    return undefined
+  }
+}
+
+/** Every process in a cgroup and the cgroups below it. */
+function procsUnder(dir) {
+  const pids = []
+  const walk = (d) => {
+    try {
+      for (const l of readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n')) if (/^\d+$/.test(l)) pids.push(Number(l))
+      for (const e of execFileSync('find', [d, '-mindepth', '1', '-maxdepth', '1', '-type', 'd'], { encoding: 'utf8' }).split('\n').filter(Boolean)) walk(e)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  walk(dir)
+  return pids.filter((p) => p !== process.pid)
+}
+
+const before = whole ? machine() : undefined
+const cgroup = whole ? suiteCgroup() : undefined
 
 const tap = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', '-R', 'tap', ...process.argv.slice(2)], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -11,14 +79,53 @@ tap.stdout.on('data', (chunk) => {
   process.stdout.write(chunk)
   tail = (tail + chunk.toString()).slice(-4096)
 })
-tap.on('close', (code, signal) => {
+tap.on('close', async (code, signal) => {
   // tap's own summary: "# { total: 120, pass: 118, fail: 2, skip: 1 }" (fields vary)
   const all = [...tail.matchAll(/^# \{ total: (\d+)(.*)\}$/gm)]
   const last = all[all.length - 1]
   const field = (name) => Number(new RegExp(`${name}: (\\d+)`).exec(last?.[2] ?? '')?.[1] ?? 0)
-  const passed = field('pass')
+  let passed = field('pass')
   let failed = field('fail')
   if (!last || (code !== 0 && failed === 0)) failed += 1 // a crash or a failed file without counted assertions
+  if (whole) {
+    // Lab hosts end when their init's pipe closes: give the last ones a moment.
+    let left = cgroup ? procsUnder(cgroup) : []
+    for (let i = 0; i < 50 && left.length; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      left = procsUnder(cgroup)
+    }
+    const after = machine()
+    const changed = Object.keys(before).filter((k) => before[k] !== after[k])
+    process.stdout.write('\n# The machine after the suite\n')
+    for (const k of Object.keys(before)) {
+      process.stdout.write(`${changed.includes(k) ? 'not ok' : 'ok'} - the machine's ${k} are as before the suite\n`)
+      if (changed.includes(k)) process.stdout.write(`#   before:\n${before[k].replace(/^/gm, '#     ')}\n#   after:\n${after[k].replace(/^/gm, '#     ')}\n`)
+    }
+    if (cgroup) {
+      const leaked = left.map((p) => `${p} ${out('ps', ['-o', 'user=,args=', '-p', String(p)]).trim()}`)
+      process.stdout.write(`${leaked.length ? 'not ok' : 'ok'} - no process the suite started is left running${leaked.length ? `: ${leaked.length}` : ''}\n`)
+      for (const l of leaked) process.stdout.write(`#   ${l}\n`)
+      for (const p of left) {
+        try {
+          process.kill(p, 'SIGKILL')
+        } catch {
+          // gone
+        }
+      }
+      if (leaked.length) failed++
+      else passed++
+      try {
+        writeFileSync(`${cgroup.replace(/\/[^/]+$/, '')}/cgroup.procs`, `${process.pid}\n`)
+        await new Promise((r) => setTimeout(r, 200))
+        rmdirSync(cgroup)
+      } catch {
+        // left for the machine's own cleanup: an empty cgroup costs nothing
+      }
+    }
+    failed += changed.length
+    passed += Object.keys(before).length - changed.length
+  }
   process.stdout.write(`\n${passed} passed, ${failed} failed${field('skip') ? `, ${field('skip')} skipped` : ''}\n`)
   process.exitCode = code ?? (signal ? 1 : 0)
+  if (whole && failed > field('fail')) process.exitCode = 1
 })
