@@ -104,7 +104,9 @@ function bareDown(p) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)]
 
-const r = { nslabUp: [], nslabDown: [], bareUp: [], bareDown: [] }
+const r = { nslabUp: [], nslabDown: [], limitedUp: [], limitedDown: [], bareUp: [], bareDown: [] }
+// As `nslab run` makes them: with its default limits (a cgroup as root, rlimits otherwise).
+const limits = { maxProcs: 1024, memoryBytes: 2 * 1024 ** 3, cpus: 1 }
 for (let i = 0; i < RUNS + 3; i++) {
   const t0 = performance.now()
   const sb = await createSandbox({ topology })
@@ -112,15 +114,24 @@ for (let i = 0; i < RUNS + 3; i++) {
   const t1 = performance.now()
   await sb.stop()
   const down = performance.now() - t1
+  const t2 = performance.now()
+  const sl = await createSandbox({ topology, limits })
+  const lup = performance.now() - t2
+  const t3 = performance.now()
+  await sl.stop()
+  const ldown = performance.now() - t3
   const b = await bareUp()
   const bd = await bareDown(b.p)
   if (i < 3) continue // warm-up
   r.nslabUp.push(up)
   r.nslabDown.push(down)
+  r.limitedUp.push(lup)
+  r.limitedDown.push(ldown)
   r.bareUp.push(b.up)
   r.bareDown.push(bd)
 }
 const f = (x) => `${x.toFixed(1)} ms`
 console.log(`lab host: docker: true, 2 containers, internet — ${RUNS} runs each, alternating (median / p90)`)
 console.log(`nslab sandbox   up ${f(median(r.nslabUp))} / ${f(p90(r.nslabUp))}   down ${f(median(r.nslabDown))} / ${f(p90(r.nslabDown))}`)
+console.log(`with limits     up ${f(median(r.limitedUp))} / ${f(p90(r.limitedUp))}   down ${f(median(r.limitedDown))} / ${f(p90(r.limitedDown))}`)
 console.log(`bash script     up ${f(median(r.bareUp))} / ${f(p90(r.bareUp))}   down ${f(median(r.bareDown))} / ${f(p90(r.bareDown))}`)
