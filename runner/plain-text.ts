@@ -32,5 +32,7 @@ function overwrite(line: string): string {
 
 /** One line of plain text: tabs and newlines become spaces. */
 export function oneLine(text: string): string {
-  return plainText(text).replace(/\s*\n\s*/g, ' ').replace(/\t/g, ' ').trim()
+  // A run of blanks holding a newline becomes one space. Not /\s*\n\s*/g: it
+  // is quadratic in the length of a run of blanks without a newline.
+  return plainText(text).replace(/\s+/g, (w) => (w.includes('\n') ? ' ' : w)).replace(/\t/g, ' ').trim()
 }
