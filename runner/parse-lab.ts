@@ -12,6 +12,7 @@ import { DEFAULT_TIMEOUT_MS, readFrontMatter } from './front-matter.js'
 import { LineIndex } from './line-index.js'
 import { parseCheck } from './parse-check.js'
 import { parseInfo } from './parse-info.js'
+import { labSizeProblem, MAX_BLOCK_BYTES, MAX_NESTING, mebibytes } from './lab-limits.js'
 
 export interface ParseLabResult {
   /** Set only when problems is empty. */
@@ -19,12 +20,47 @@ export interface ParseLabResult {
   problems: LabProblem[]
 }
 
-/**
- * Lists and quotes nested deeper than this are refused before marked sees
- * them: its time grows steeply with depth (a 1000-deep list takes seconds).
+/*
+ * Lists and quotes nested deeper than MAX_NESTING are refused before the
+ * Markdown parser sees them: its work on a line grows with the depth of the
+ * containers open there. The depth of a line is the number of quote and
+ * list markers it starts with (blanks between them aside), plus one for
+ * every two columns of blanks in front of the first. A scan, not a regex:
+ * a regex repeating a group once per marker runs V8's regex stack out on a
+ * line of millions of >.
  */
-const MAX_NESTING = 32
-const NESTING = /(?:[ \t]*(?:>|[*+-](?=[ \t\n])|\d{1,9}[.)](?=[ \t\n])))+/y
+
+const isBlank = (c: number) => c === 32 || c === 9
+const isDigit = (c: number) => c >= 48 && c <= 57
+
+/** The markers at the start of the line at `start` and the blanks before the first: a line's nesting. */
+function nestingOf(text: string, start: number): number {
+  const n = text.length
+  // A list marker counts when a blank or the line's end follows it.
+  const spaced = (i: number) => i < n && (isBlank(text.charCodeAt(i)) || text.charCodeAt(i) === 10)
+  let markers = 0
+  let indent = 0
+  let i = start
+  for (;;) {
+    let j = i
+    while (j < n && isBlank(text.charCodeAt(j))) j++
+    const c = text.charCodeAt(j)
+    let next = -1
+    if (c === 62) next = j + 1
+    else if ((c === 42 || c === 43 || c === 45) && spaced(j + 1)) next = j + 1
+    else if (isDigit(c)) {
+      let k = j
+      while (k < n && k - j < 9 && isDigit(text.charCodeAt(k))) k++
+      const d = text.charCodeAt(k)
+      if ((d === 46 || d === 41) && spaced(k + 1)) next = k + 1
+    }
+    if (next < 0) break
+    if (markers === 0) indent = j - i
+    markers++
+    i = next
+  }
+  return markers === 0 ? 0 : markers + Math.floor(indent / 2)
+}
 
 /** The first line nested deeper than MAX_NESTING, if any. */
 function tooDeep(text: string, from: number, index: LineIndex): { line: number; depth: number } | undefined {
@@ -32,19 +68,8 @@ function tooDeep(text: string, from: number, index: LineIndex): { line: number; 
     const start = index.startOf(line)
     const c = text.charCodeAt(start)
     // Fast path: most lines start with a letter, a backtick or nothing.
-    if (!(c === 32 || c === 9 || c === 62 || c === 42 || c === 43 || c === 45 || (c >= 48 && c <= 57))) continue
-    NESTING.lastIndex = start
-    const m = NESTING.exec(text)
-    if (!m) continue
-    const s = m[0]
-    let depth = 0
-    for (let i = 0; i < s.length; i++) {
-      const ch = s.charCodeAt(i)
-      if (ch === 62 || ch === 42 || ch === 43 || ch === 45 || ch === 46 || ch === 41) depth++
-    }
-    let indent = 0
-    while (indent < s.length && (s[indent] === ' ' || s[indent] === '\t')) indent++
-    depth += Math.floor(indent / 2)
+    if (!(isBlank(c) || c === 62 || c === 42 || c === 43 || c === 45 || isDigit(c))) continue
+    const depth = nestingOf(text, start)
     if (depth > MAX_NESTING) return { line, depth }
   }
   return undefined
@@ -60,6 +85,8 @@ export function parseLab(text: string | Uint8Array, file: string): ParseLabResul
 }
 
 function parse(input: string | Uint8Array, file: string): ParseLabResult {
+  const tooBig = labSizeProblem(typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length)
+  if (tooBig) return { problems: [{ file, line: 1, message: tooBig }] }
   const decoded = decodeLabText(input)
   if (!('text' in decoded)) return { problems: [{ file, line: decoded.line, message: decoded.message }] }
   const text = decoded.text
@@ -84,7 +111,7 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
     if (deep) {
       problems.push({ line: deep.line, message: `this line nests lists and quotes ${deep.depth} deep: a lab nests at most ${MAX_NESTING}` })
     } else {
-      const fenced = readMarkdown(text, bodyOffset, index, problems)
+      const fenced = findCodeBlocks(text, bodyOffset, index)
       let proseStart = bodyOffset
       for (const f of fenced) {
         const prose = text.slice(proseStart, Math.max(proseStart, f.start))
@@ -118,24 +145,6 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   return { lab, problems: [] }
 }
 
-/**
- * The fenced blocks of the Markdown. marked's regexes can run out of stack on
- * some inputs (two million blank lines in a row do it): that is this file's
- * problem to report, not nslab's to crash on.
- */
-function readMarkdown(text: string, bodyOffset: number, index: LineIndex, problems: Located[]): FencedBlock[] {
-  try {
-    return findCodeBlocks(text, bodyOffset, index)
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e
-    problems.push({
-      line: index.lineAt(bodyOffset),
-      message: 'the Markdown parser ran out of stack reading this file: a very long run of blank lines or of nested blocks does this; shorten it',
-    })
-    return []
-  }
-}
-
 interface NamedMachine {
   name: string
   line: number
@@ -144,6 +153,12 @@ interface NamedMachine {
 function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: Located[], named: NamedMachine[]): Block | undefined {
   if (!f.closed) {
     problems.push({ line: f.line, message: `this code block is never closed: add a line ${f.fence} after its last line` })
+    return undefined
+  }
+  const bytes = f.content.length > MAX_BLOCK_BYTES / 3 ? Buffer.byteLength(f.content, 'utf8') : 0
+  if (bytes > MAX_BLOCK_BYTES) {
+    // Not read further: a block this big is a mistake, and what it holds would only add problems.
+    problems.push({ line: f.line, message: `this block is ${mebibytes(bytes)}: a block is at most 1 MiB` })
     return undefined
   }
   const info = parseInfo(f.info, f.fence, f.infoColumn)

@@ -1,0 +1,26 @@
+// The sizes a lab may have (docs/lab-format.md, "Limits"). Past them a lab is
+// refused with a sentence, before the work that grows with them: every part
+// of reading a lab is linear in its size, and these keep the size small
+// enough that reading any lab takes about a second at most.
+
+/** A lab file: refused before it is parsed. */
+export const MAX_LAB_BYTES = 10 * 1024 * 1024
+/** One fenced block's content (a step, an output, a check block). */
+export const MAX_BLOCK_BYTES = 1024 * 1024
+/** Containers of a topology: each is a network namespace and a veth pair. */
+export const MAX_CONTAINERS = 250
+/** How deep lists and quotes nest. */
+export const MAX_NESTING = 32
+
+const MiB = 1024 * 1024
+
+/** Bytes as MiB with one decimal, rounded up, so that a size past a limit never reads as the limit. */
+export function mebibytes(bytes: number): string {
+  return `${(Math.ceil((bytes / MiB) * 10) / 10).toFixed(1)} MiB`
+}
+
+/** The problem of a lab file of this many bytes, if it is too big. */
+export function labSizeProblem(bytes: number): string | undefined {
+  if (bytes <= MAX_LAB_BYTES) return undefined
+  return `the lab is ${mebibytes(bytes)}; the limit is 10 MiB: split it into several labs`
+}
