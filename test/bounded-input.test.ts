@@ -30,6 +30,12 @@ interface Outcome {
   error?: string
 }
 
+/** One line per case as it ends, on stderr: a run that is itself stopped still shows what it saw. */
+function progress(index: number, results: Map<number, Outcome>): void {
+  const r = results.get(index)
+  if (r && process.env.BOUNDED_PROGRESS) process.stderr.write(`${String(r.ms).padStart(7)} ms  ${r.name}: ${r.error ?? r.outcome}\n`)
+}
+
 /** Run the cases from `from` in one child until it ends or one case overruns. */
 function runFrom(from: number, results: Map<number, Outcome>): Promise<number | undefined> {
   return new Promise((resolve) => {
@@ -45,6 +51,7 @@ function runFrom(from: number, results: Map<number, Outcome>): Promise<number | 
     let timer = setTimeout(() => overrun(), START_MS + BOUND_MS)
     const overrun = () => {
       results.set(current, { name: CASES[current]!.name, ms: BOUND_MS, error: `did not end within ${BOUND_MS / 1000} s: killed` })
+      progress(current, results)
       child.kill('SIGKILL')
     }
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -59,6 +66,7 @@ function runFrom(from: number, results: Map<number, Outcome>): Promise<number | 
         return
       }
       results.set(v.index!, { name: v.name, ms: v.ms, ...(v.outcome !== undefined ? { outcome: v.outcome } : {}), ...(v.error !== undefined ? { error: v.error } : {}) })
+      progress(v.index!, results)
       current = v.index! + 1
       clearTimeout(timer)
       timer = setTimeout(() => overrun(), BOUND_MS)

@@ -15,7 +15,8 @@ import { lint } from '../../runner/lint.js'
 import { matchOutput } from '../../runner/match-output.js'
 import { oneLine, plainText } from '../../runner/plain-text.js'
 import { programsOfLab } from '../../runner/programs-of-lab.js'
-import { renderMarkdown } from '../../runner/render-markdown.js'
+import { MAX_MARKDOWN, renderMarkdown } from '../../runner/render-markdown.js'
+import { labProse } from '../../runner/lab-prose.js'
 import { parseCheck } from '../../runner/parse-check.js'
 import { parseInfo } from '../../runner/parse-info.js'
 import { splitWords } from '../../runner/split-words.js'
@@ -327,6 +328,20 @@ export const CASES: AdversarialCase[] = [
   { name: 'renderMarkdown: 100k nested quotes on one line', run: () => rendered(`${'>'.repeat(100_000)} a`) },
   { name: 'renderMarkdown: 100k nested list items on one line', run: () => rendered(`${'- '.repeat(100_000)}a`) },
   { name: 'renderMarkdown: a code block of millions of lines', run: () => rendered(`\`\`\`\n${fill('x\n', LAB)}\`\`\``) },
+  // Just under the size past which prose is plain text: the worst shapes marked is given.
+  ...['_a', '*a_', '**a', '[', '![a](', '> - ', '- ', '~~a', '<a '].map((unit) => ({
+    name: `renderMarkdown: 16 KB of "${unit}"`,
+    run: () => rendered(fill(unit, MAX_MARKDOWN - 1)),
+  })),
+  {
+    name: 'labProse: a lab of 16 KB pieces of prose between steps',
+    run: async () => {
+      const r = parseLab(labOf(`${fill('_a', MAX_MARKDOWN - 100)}\n\n\`\`\`sh step\ntrue\n\`\`\`\n\n`), 'prose.md')
+      if (!r.lab) throw new Error(r.problems[0]?.message)
+      const prose = await labProse(r.lab)
+      return `${prose.blocks.length} pieces`
+    },
+  },
 ]
 
 function bigIpJson(): string {
