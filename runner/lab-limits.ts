@@ -11,6 +11,10 @@ export const MAX_BLOCK_BYTES = 1024 * 1024
 export const MAX_CONTAINERS = 250
 /** How deep lists and quotes nest. */
 export const MAX_NESTING = 32
+/** A fence's info string: `sh step on=box1 timeout=5s` is 26. */
+export const MAX_INFO_LENGTH = 1024
+/** Problems listed for one lab: past them nslab stops reading it. */
+export const MAX_PROBLEMS = 1000
 
 const MiB = 1024 * 1024
 

@@ -12,7 +12,7 @@ import { DEFAULT_TIMEOUT_MS, readFrontMatter } from './front-matter.js'
 import { LineIndex } from './line-index.js'
 import { parseCheck } from './parse-check.js'
 import { parseInfo } from './parse-info.js'
-import { labSizeProblem, MAX_BLOCK_BYTES, MAX_NESTING, mebibytes } from './lab-limits.js'
+import { labSizeProblem, MAX_BLOCK_BYTES, MAX_INFO_LENGTH, MAX_NESTING, MAX_PROBLEMS, mebibytes } from './lab-limits.js'
 import { tooDeep } from './nesting-depth.js'
 
 export interface ParseLabResult {
@@ -51,6 +51,8 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   /** Arguments of checks that name machines, looked up once the topology is known. */
   const named: NamedMachine[] = []
   let epilogue = ''
+  /** The line of the first block not read, when there were too many problems to go on. */
+  let stoppedAt: number | undefined
   const bodyOffset = front.bodyOffset
   if (bodyOffset !== undefined) {
     const deep = tooDeep(text, bodyOffset, index)
@@ -60,6 +62,11 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
       const fenced = findCodeBlocks(text, bodyOffset, index)
       let proseStart = bodyOffset
       for (const f of fenced) {
+        if (problems.length >= MAX_PROBLEMS) {
+          // A file this wrong is not worth reading to its end, nor a list of all it gets wrong.
+          stoppedAt = f.line
+          break
+        }
         const prose = text.slice(proseStart, Math.max(proseStart, f.start))
         proseStart = Math.max(proseStart, f.end)
         const block = readBlock(f, prose, labTimeout, problems, named)
@@ -76,6 +83,9 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   }
 
   problems.sort((a, b) => a.line - b.line)
+  if (stoppedAt !== undefined) {
+    problems.push({ line: stoppedAt, message: `more than ${MAX_PROBLEMS} problems: nslab stopped reading the lab here; fix the ones above first` })
+  }
   const out = problems.map((p) => ({ file, line: p.line, message: p.message }))
   if (out.length > 0 || !meta) return { problems: out }
   const lab: Lab = {
@@ -105,6 +115,10 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
   if (bytes > MAX_BLOCK_BYTES) {
     // Not read further: a block this big is a mistake, and what it holds would only add problems.
     problems.push({ line: f.line, message: `this block is ${mebibytes(bytes)}: a block is at most 1 MiB` })
+    return undefined
+  }
+  if (f.info.length > MAX_INFO_LENGTH) {
+    problems.push({ line: f.line, message: `this info string is ${f.info.length} characters: an info string is a language, a role and a few options, at most ${MAX_INFO_LENGTH} characters` })
     return undefined
   }
   const info = parseInfo(f.info, f.fence, f.infoColumn)
@@ -146,7 +160,7 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
       const checks: Check[] = []
       const lines = content.split('\n')
       let written = false
-      for (let i = 0; i < lines.length; i++) {
+      for (let i = 0; i < lines.length && problems.length < MAX_PROBLEMS; i++) {
         const l = lines[i]!
         const t = l.trim()
         if (t === '' || t.startsWith('#')) continue

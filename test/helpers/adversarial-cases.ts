@@ -207,6 +207,8 @@ export const CASES: AdversarialCase[] = [
   { name: 'parseLab: one stdout regex of millions of characters', run: () => parsed(`${FM}\`\`\`sh step\ntrue\n\`\`\`\n\`\`\`check\nstdout /${fill('a', LAB - 300)}/\n\`\`\`\n`) },
   { name: 'parseLab: one stdout regex of deeply nested groups', run: () => parsed(`${FM}\`\`\`sh step\ntrue\n\`\`\`\n\`\`\`check\nstdout /${'('.repeat(100_000)}a${')'.repeat(100_000)}/\n\`\`\`\n`) },
   { name: 'parseLab: an info string of millions of characters', run: () => parsed(`${FM}\`\`\`sh step ${fill('x=1 ', LAB - 300)}\ntrue\n\`\`\`\n`) },
+  { name: 'parseLab: blocks of millions of wrong checks', run: () => parsed(labOf(`\`\`\`check\n${'x\n'.repeat(100_000)}\`\`\`\n`)) },
+  { name: 'parseLab: millions of fences with a wrong info string', run: () => parsed(labOf('```sh stpe on=\n```\n')) },
   { name: 'parseLab: an info string of spaces', run: () => parsed(`${FM}\`\`\`sh step${fill(' ', LAB - 300)}on=box1\ntrue\n\`\`\`\n`) },
   // ── parseLab: the front matter and the file ─────────────────────────────
   { name: 'parseLab: a front matter that is never closed', run: () => parsed(`---\ntitle: x\n${fill('a: b\n', LAB)}`) },
