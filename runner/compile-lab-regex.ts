@@ -13,6 +13,7 @@
 // saying so, at the check's line, when the lab is read.
 
 import { RE2JS } from 're2js'
+import { MAX_REGEX_LENGTH } from './lab-limits.js'
 
 export const REGEX_FLAGS = /^[imsu]*$/
 
@@ -60,6 +61,9 @@ export type CompiledLabRegex = { regex: RE2JS } | { error: string }
  */
 export function compileLabRegex(body: string, flags: string): CompiledLabRegex {
   if (!REGEX_FLAGS.test(flags)) return { error: `bad regex flags "${flags}": use i, m, s or u` }
+  // RE2's time is linear in the text for a given regex, and grows with the regex: compiling
+  // takes some µs a character, and a match the regex's length times the text's at worst.
+  if (body.length > MAX_REGEX_LENGTH) return { error: `it is ${body.length} characters: a regex is at most ${MAX_REGEX_LENGTH}` }
   const construct = unsupported(body)
   if (construct) {
     return {

@@ -13,6 +13,8 @@ export const MAX_CONTAINERS = 250
 export const MAX_NESTING = 32
 /** A fence's info string: `sh step on=box1 timeout=5s` is 26. */
 export const MAX_INFO_LENGTH = 1024
+/** A `stdout /regex/`: compiling and matching it grow with its length. */
+export const MAX_REGEX_LENGTH = 1024
 /** Problems listed for one lab: past them nslab stops reading it. */
 export const MAX_PROBLEMS = 1000
 

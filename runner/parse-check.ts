@@ -5,6 +5,7 @@
 import type { Check, CheckVerb } from './lab.js'
 import { compileLabRegex, REGEX_FLAGS, shownRegex } from './compile-lab-regex.js'
 import { suggestion } from './did-you-mean.js'
+import { MAX_REGEX_LENGTH } from './lab-limits.js'
 import { parseDuration } from './parse-duration.js'
 import { parseCidr, parseIPv4 } from './parse-ipv4.js'
 import { splitWords } from './split-words.js'
@@ -72,6 +73,8 @@ const looksLikeAddress = (s: string) => /^[0-9.]+$/.test(s)
  */
 function checkRegex(body: string, flags: string): string | undefined {
   if (!REGEX_FLAGS.test(flags)) return `bad regex flags "${flags}": use i, m, s or u`
+  // Too long for RE2 is said before V8 reads it (compileLabRegex says why).
+  if (body.length > MAX_REGEX_LENGTH) return `bad regex ${shownRegex(body, flags)}: ${(compileLabRegex(body, flags) as { error: string }).error}`
   try {
     new RegExp(body, flags)
   } catch (e) {

@@ -59,6 +59,8 @@ t.test('what RE2 cannot run in linear time is a problem at its line, saying why'
   // Escapes and classes are read as JavaScript reads them: these are no lookaround.
   t.same(problems('stdout /\\(?=x\\)/'), [])
   t.same(problems('stdout /[(?=]x/'), [])
+  t.same(problems(`stdout /${'a'.repeat(1025)}/`), [`lab.md:8: bad regex /${'a'.repeat(77)}…/: it is 1025 characters: a regex is at most 1024`])
+  t.same(problems(`stdout /${'a'.repeat(1024)}/`), [])
   // JavaScript's own syntax errors keep JavaScript's words.
   t.same(problems('stdout /a(/'), ['lab.md:8: bad regex /a(/: Unterminated group'])
 })
