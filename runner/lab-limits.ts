@@ -20,13 +20,15 @@ export const MAX_PROBLEMS = 1000
 
 const MiB = 1024 * 1024
 
-/** Bytes as MiB with one decimal, rounded up, so that a size past a limit never reads as the limit. */
-export function mebibytes(bytes: number): string {
-  return `${(Math.ceil((bytes / MiB) * 10) / 10).toFixed(1)} MiB`
+/** Bytes as MiB with one decimal; a size past `limit` never reads as the limit or less. */
+export function mebibytes(bytes: number, limit = Infinity): string {
+  let tenths = Math.round((bytes / MiB) * 10)
+  if (bytes > limit && tenths * MiB <= limit * 10) tenths = Math.floor((limit * 10) / MiB) + 1
+  return `${(tenths / 10).toFixed(1)} MiB`
 }
 
 /** The problem of a lab file of this many bytes, if it is too big. */
 export function labSizeProblem(bytes: number): string | undefined {
   if (bytes <= MAX_LAB_BYTES) return undefined
-  return `the lab is ${mebibytes(bytes)}; the limit is 10 MiB: split it into several labs`
+  return `the lab is ${mebibytes(bytes, MAX_LAB_BYTES)}; the limit is 10 MiB: split it into several labs`
 }

@@ -83,8 +83,10 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   }
 
   problems.sort((a, b) => a.line - b.line)
-  if (stoppedAt !== undefined) {
-    problems.push({ line: stoppedAt, message: `more than ${MAX_PROBLEMS} problems: nslab stopped reading the lab here; fix the ones above first` })
+  if (stoppedAt !== undefined || problems.length > MAX_PROBLEMS) {
+    problems.length = Math.min(problems.length, MAX_PROBLEMS)
+    const line = stoppedAt ?? problems[problems.length - 1]!.line
+    problems.push({ line, message: `more than ${MAX_PROBLEMS} problems: nslab stopped reading the lab here; fix the ones above first` })
   }
   const out = problems.map((p) => ({ file, line: p.line, message: p.message }))
   if (out.length > 0 || !meta) return { problems: out }
@@ -114,7 +116,7 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
   const bytes = f.content.length > MAX_BLOCK_BYTES / 3 ? Buffer.byteLength(f.content, 'utf8') : 0
   if (bytes > MAX_BLOCK_BYTES) {
     // Not read further: a block this big is a mistake, and what it holds would only add problems.
-    problems.push({ line: f.line, message: `this block is ${mebibytes(bytes)}: a block is at most 1 MiB` })
+    problems.push({ line: f.line, message: `this block is ${mebibytes(bytes, MAX_BLOCK_BYTES)}: a block is at most 1 MiB` })
     return undefined
   }
   if (f.info.length > MAX_INFO_LENGTH) {
@@ -172,7 +174,7 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
           for (const a of r.machineArgs) named.push({ name: r.check.args[a]!, line: r.check.line })
         }
       }
-      if (!written) problems.push({ line, message: 'this check block has no checks: write one a line, e.g. ping box1 box2' })
+      if (!written && problems.length < MAX_PROBLEMS) problems.push({ line, message: 'this check block has no checks: write one a line, e.g. ping box1 box2' })
       const b: CheckBlock = { kind: 'check', line, contentLine, info: f.info, content, prose, checks }
       if (info.hint !== undefined) b.hint = info.hint
       return b
