@@ -3,7 +3,7 @@ import type { Lab } from './lab.js'
 import { saveSession, type Session } from './session-store.js'
 
 /** Prose lexed as Markdown in one lab, at most: the shipped labs have under 10 KB. */
-const MAX_LEXED = 128 * 1024
+const MAX_LEXED = 64 * 1024
 
 /** The lab's prose as Markdown tokens: each block's (null when it has none) and the epilogue's. */
 export interface LabProse {

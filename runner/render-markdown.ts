@@ -7,8 +7,8 @@
 // rest of a paragraph for every * or _ (a 64 KB paragraph of "*a_" took three
 // minutes). So the Markdown it is given is bounded: a piece of prose larger
 // than MAX_MARKDOWN, or nesting lists and quotes deeper than a lab may, is
-// shown as plain text, wrapped, and a paragraph with more emphasis markers
-// than MAX_DELIMITERS keeps them as text. The prose of a
+// shown as plain text, wrapped (its first 64 KB), and a paragraph with more
+// emphasis markers than MAX_DELIMITERS keeps them as text. The prose of a
 // real lab is a few KB between two blocks; these limits are far above it.
 import { Lexer, Tokenizer, type Token, type Tokens } from 'marked'
 import { nestsTooDeep } from './nesting-depth.js'
@@ -65,10 +65,20 @@ function boundedLexer(): Lexer {
   })
 }
 
-/** Text shown as it is written: one paragraph per run of lines between blank lines. */
+/** Plain text shown at most: a screenful many times over (laying out a word costs some µs). */
+const MAX_PLAIN = 64 * 1024
+
+/** Text shown as it is written: one paragraph per run of lines between blank lines, the first 64 KB of it. */
 export function plainTokens(text: string): Token[] {
   const tokens: Token[] = []
-  for (const para of text.split(/\n[ \t]*\n/)) {
+  let shown = text
+  let more = ''
+  if (text.length > MAX_PLAIN) {
+    const cut = Math.max(text.lastIndexOf('\n', MAX_PLAIN), text.lastIndexOf(' ', MAX_PLAIN), MAX_PLAIN / 2)
+    shown = text.slice(0, cut)
+    more = `[… ${Math.ceil((text.length - cut) / 1024)} KB more of this text not shown]`
+  }
+  for (const para of [...shown.split(/\n[ \t]*\n/), more]) {
     const t = para.trim()
     if (t === '') continue
     const inline: Tokens.Text = { type: 'text', raw: t, text: t, escaped: false }

@@ -59,11 +59,12 @@ function random(seed: number): () => number {
   }
 }
 
+/** `size` characters drawn from `palette`: 64 KB of them, repeated (drawing millions takes seconds). */
 function noise(palette: string, size: number, seed: number): string {
   const r = random(seed)
   const parts: string[] = []
-  for (let i = 0; i < size; i++) parts.push(palette[Math.floor(r() * palette.length)]!)
-  return parts.join('')
+  for (let i = 0; i < Math.min(size, 65536); i++) parts.push(palette[Math.floor(r() * palette.length)]!)
+  return fill(parts.join(''), size)
 }
 
 /** What parseLab answered, in a few words; a crash or an internal error shows as such. */
