@@ -297,6 +297,11 @@ export const CASES: AdversarialCase[] = [
   { name: 'programsOfLab: a step of millions of separators', run: () => programsOfLab(labWithScript(fill(';', LAB))).join(',') },
   { name: 'programsOfLab: a step of millions of "exec"', run: () => programsOfLab(labWithScript(fill('exec ', LAB))).join(',') },
   { name: 'programsOfLab: a step of one long line of letters', run: () => programsOfLab(labWithScript(fill('a', LAB))).join(',') },
+  // A run of non-blanks that are no command word: the regex this replaced looked back over all of it from each position.
+  { name: 'programsOfLab: a step of one long line of slashes', run: () => programsOfLab(labWithScript(fill('/', LAB))).join(',') },
+  { name: 'programsOfLab: a step of one long line of capitals', run: () => programsOfLab(labWithScript(fill('A', LAB))).join(',') },
+  { name: 'programsOfLab: a step of one long line of digits', run: () => programsOfLab(labWithScript(fill('1', LAB))).join(',') },
+  { name: 'programsOfLab: a step of one long line of base64', run: () => programsOfLab(labWithScript(`echo ${noise('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', LAB, 4)} | base64 -d`)).join(',') },
   { name: 'programsOfLab: a step of millions of commands', run: () => programsOfLab(labWithScript(fill('ping x; curl y\n', LAB))).join(',') },
   // ── renderMarkdown (a lab's prose, for a learner) ───────────────────────
   { name: 'renderMarkdown: one long paragraph of words', run: () => rendered(fill('word ', LAB)) },
