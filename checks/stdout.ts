@@ -1,3 +1,5 @@
+import type { RE2JS } from 're2js'
+import { compileLabRegex, shownRegex } from '../runner/compile-lab-regex.js'
 import type { Check } from '../runner/lab.js'
 import type { CheckContext, Probe } from './check-context.js'
 import { evidenceOf } from './evidence-of.js'
@@ -8,8 +10,10 @@ import { previousStep } from './previous-step.js'
  * `stdout "text"` / `stdout /regex/`: what the block run just before printed
  * on stdout contains the text, or matches the regex. A regex is written
  * unquoted; quoted text is always text ("/etc/" is a path, not a regex).
- * Regexes are JavaScript ones, always multi-line (^ and $ match at each line's
- * start and end), with the flags written after the closing slash: /x/i.
+ * Regexes are written as in JavaScript, always multi-line (^ and $ match at
+ * each line's start and end), with the flags written after the closing slash:
+ * /x/i. They run on RE2 (compile-lab-regex.ts), in time linear in the output:
+ * V8's backtracking took minutes on /^(a+)+$/ and 34 characters.
  */
 export async function stdoutProbe(check: Check, ctx: CheckContext): Promise<Probe> {
   const [arg] = check.args
@@ -17,13 +21,11 @@ export async function stdoutProbe(check: Check, ctx: CheckContext): Promise<Prob
   // parseCheck hands the regex over as written (options.regex, options.flags);
   // a Check made by hand says it by an unquoted /…/.
   const m = check.options.regex !== undefined ? [arg, check.options.regex, check.options.flags ?? ''] : writtenQuoted(check.source) ? null : /^\/(.*)\/([a-z]*)$/s.exec(arg)
-  let re: RegExp | undefined
+  let re: RE2JS | undefined
   if (m) {
-    try {
-      re = new RegExp(m[1]!, [...new Set(`${m[2] ?? ''}m`)].join(''))
-    } catch (e) {
-      return invalidProbe(`${arg} is not a valid regex: ${(e as Error).message}`)
-    }
+    const compiled = compileLabRegex(m[1]!, m[2] ?? '')
+    if ('error' in compiled) return invalidProbe(`${shownRegex(m[1]!, m[2] ?? '')} is not a regex nslab can run: ${compiled.error}`)
+    re = compiled.regex
   }
   const p = ctx.previous
   if (!p) return invalidProbe('there is no step before this check to judge')
@@ -43,7 +45,10 @@ function writtenQuoted(source: string): boolean {
   return /^\s*(?:no\s+)?stdout\s+["']/.test(source)
 }
 
+/** The start of the output on one line, newlines shown as ⏎. */
 function firstLines(s: string): string {
-  const t = s.trim().replace(/\s*\n\s*/g, ' ⏎ ')
+  // Each run of blanks holding a newline becomes ⏎ (not /\s*\n\s*/g, which is
+  // quadratic in the length of a run of blanks without a newline).
+  const t = s.trim().replace(/\s+/g, (w) => (w.includes('\n') ? ' ⏎ ' : w))
   return t.length > 120 ? `${t.slice(0, 117)}…` : t
 }

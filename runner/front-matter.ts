@@ -9,6 +9,7 @@ import type { Engine, Topology } from './lab.js'
 import { buildTopology, type ContainerInput, type Located } from './build-topology.js'
 import { didYouMean, suggestion } from './did-you-mean.js'
 import type { LineIndex } from './line-index.js'
+import { MAX_CONTAINERS } from './lab-text-limits.js'
 import { parseDuration } from './parse-duration.js'
 
 export interface FrontMatter {
@@ -217,6 +218,12 @@ function readContainers(
   const base: Path = ['topology', 'containers']
   if (value === undefined || value === null) return []
   const out: ContainerInput[] = []
+  const count = Array.isArray(value) ? value.length : typeof value === 'object' ? Object.keys(value).length : 0
+  if (count > MAX_CONTAINERS) {
+    // Not built: each container is a namespace and a veth pair, and checking them pairwise costs.
+    problems.push({ line: keyLineAt(['topology'], 'containers'), message: `this topology has ${count} containers: a lab has at most ${MAX_CONTAINERS}` })
+    return out
+  }
   if (Array.isArray(value)) {
     value.forEach((item, i) => {
       if (typeof item === 'string') out.push({ name: item, line: lineAt([...base, i]) })

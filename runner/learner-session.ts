@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { processInfo } from './exec.js'
 import type { Lab } from './lab.js'
 import { formatProblem } from './lab-problem.js'
+import { labSizeProblem } from './lab-text-limits.js'
 import { NslabError } from './nslab-error.js'
 import { attachSandbox, type Sandbox } from './sandbox.js'
 import { SANDBOX_DIR } from './sandbox-paths.js'
@@ -104,8 +105,11 @@ export async function parseLabFile(file: string): Promise<Lab> {
   const { parseLab } = await import('./parse-lab.js')
   let bytes: Buffer
   try {
+    const tooBig = labSizeProblem(statSync(file).size)
+    if (tooBig) throw new NslabError({ code: 'LAB_INVALID', message: `invalid lab:\n${file}:1: ${tooBig}` })
     bytes = readFileSync(file)
   } catch (e) {
+    if (e instanceof NslabError) throw e
     throw new NslabError({ code: 'NOT_FOUND', message: `cannot read ${file}: ${(e as Error).message}` })
   }
   const r = parseLab(bytes, file)

@@ -2,17 +2,16 @@
 // rescans: lineAt is a binary search.
 
 export class LineIndex {
-  /** Offset of the start of each line; starts[0] is line 1. */
-  readonly starts: number[]
+  /** Offset of the start of each line; starts[0] is line 1. A typed array: a lab can have millions of lines. */
+  readonly starts: Int32Array
   readonly length: number
 
   constructor(readonly text: string) {
-    const starts = [0]
-    let i = text.indexOf('\n')
-    while (i >= 0) {
-      starts.push(i + 1)
-      i = text.indexOf('\n', i + 1)
-    }
+    let count = 1
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) count++
+    const starts = new Int32Array(count)
+    let k = 1
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts[k++] = i + 1
     this.starts = starts
     this.length = text.length
   }

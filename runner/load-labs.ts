@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { findLabs } from './find-labs.js'
 import type { Lab } from './lab.js'
 import { formatProblem, type LabProblem } from './lab-problem.js'
 import { NslabError } from './nslab-error.js'
 import { parseLab } from './parse-lab.js'
+import { labSizeProblem } from './lab-text-limits.js'
 
 /** Find and parse labs; every problem of every file, or the labs. */
 export function loadLabs(paths: string[]): { labs: Lab[]; problems: LabProblem[]; files: string[] } {
@@ -13,6 +14,12 @@ export function loadLabs(paths: string[]): { labs: Lab[]; problems: LabProblem[]
   for (const file of files) {
     let bytes: Buffer
     try {
+      // Refused before it is read: a file of gigabytes is not loaded to be told it is too big.
+      const tooBig = labSizeProblem(statSync(file).size)
+      if (tooBig) {
+        problems.push({ file, line: 1, message: tooBig })
+        continue
+      }
       bytes = readFileSync(file)
     } catch (e) {
       problems.push({ file, line: 0, message: `cannot read it: ${(e as Error).message}` })

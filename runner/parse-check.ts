@@ -3,7 +3,9 @@
 // so the arguments that name machines are handed back for it to look up.
 
 import type { Check, CheckVerb } from './lab.js'
+import { compileLabRegex, REGEX_FLAGS, shownRegex } from './compile-lab-regex.js'
 import { suggestion } from './did-you-mean.js'
+import { MAX_REGEX_LENGTH } from './lab-text-limits.js'
 import { parseDuration } from './parse-duration.js'
 import { parseCidr, parseIPv4 } from './parse-ipv4.js'
 import { splitWords } from './split-words.js'
@@ -64,14 +66,22 @@ export function interfaceNameProblem(name: string, what: string): string | undef
 
 const looksLikeAddress = (s: string) => /^[0-9.]+$/.test(s)
 
+/**
+ * What is wrong with a regex, if anything. It is read as JavaScript first, so
+ * that a slip gets JavaScript's own words ("Unterminated group"); then it is
+ * compiled as it will run, by RE2 in linear time (see compile-lab-regex.ts).
+ */
 function checkRegex(body: string, flags: string): string | undefined {
-  if (!/^[imsu]*$/.test(flags)) return `bad regex flags "${flags}": use i, m, s or u`
+  if (!REGEX_FLAGS.test(flags)) return `bad regex flags "${flags}": use i, m, s or u`
+  // Too long for RE2 is said before V8 reads it (compileLabRegex says why).
+  if (body.length > MAX_REGEX_LENGTH) return `bad regex ${shownRegex(body, flags)}: ${(compileLabRegex(body, flags) as { error: string }).error}`
   try {
     new RegExp(body, flags)
-    return undefined
   } catch (e) {
-    return `bad regex /${body}/${flags}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`
+    return `bad regex ${shownRegex(body, flags)}: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`
   }
+  const r = compileLabRegex(body, flags)
+  return 'error' in r ? `bad regex ${shownRegex(body, flags)}: ${r.error}` : undefined
 }
 
 /**

@@ -12,42 +12,13 @@ import { DEFAULT_TIMEOUT_MS, readFrontMatter } from './front-matter.js'
 import { LineIndex } from './line-index.js'
 import { parseCheck } from './parse-check.js'
 import { parseInfo } from './parse-info.js'
+import { labSizeProblem, MAX_BLOCK_BYTES, MAX_INFO_LENGTH, MAX_NESTING, MAX_PROBLEMS, mebibytes } from './lab-text-limits.js'
+import { tooDeep } from './nesting-depth.js'
 
 export interface ParseLabResult {
   /** Set only when problems is empty. */
   lab?: Lab
   problems: LabProblem[]
-}
-
-/**
- * Lists and quotes nested deeper than this are refused before marked sees
- * them: its time grows steeply with depth (a 1000-deep list takes seconds).
- */
-const MAX_NESTING = 32
-const NESTING = /(?:[ \t]*(?:>|[*+-](?=[ \t\n])|\d{1,9}[.)](?=[ \t\n])))+/y
-
-/** The first line nested deeper than MAX_NESTING, if any. */
-function tooDeep(text: string, from: number, index: LineIndex): { line: number; depth: number } | undefined {
-  for (let line = index.lineAt(from); line <= index.lineCount; line++) {
-    const start = index.startOf(line)
-    const c = text.charCodeAt(start)
-    // Fast path: most lines start with a letter, a backtick or nothing.
-    if (!(c === 32 || c === 9 || c === 62 || c === 42 || c === 43 || c === 45 || (c >= 48 && c <= 57))) continue
-    NESTING.lastIndex = start
-    const m = NESTING.exec(text)
-    if (!m) continue
-    const s = m[0]
-    let depth = 0
-    for (let i = 0; i < s.length; i++) {
-      const ch = s.charCodeAt(i)
-      if (ch === 62 || ch === 42 || ch === 43 || ch === 45 || ch === 46 || ch === 41) depth++
-    }
-    let indent = 0
-    while (indent < s.length && (s[indent] === ' ' || s[indent] === '\t')) indent++
-    depth += Math.floor(indent / 2)
-    if (depth > MAX_NESTING) return { line, depth }
-  }
-  return undefined
 }
 
 export function parseLab(text: string | Uint8Array, file: string): ParseLabResult {
@@ -60,6 +31,8 @@ export function parseLab(text: string | Uint8Array, file: string): ParseLabResul
 }
 
 function parse(input: string | Uint8Array, file: string): ParseLabResult {
+  const tooBig = labSizeProblem(typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length)
+  if (tooBig) return { problems: [{ file, line: 1, message: tooBig }] }
   const decoded = decodeLabText(input)
   if (!('text' in decoded)) return { problems: [{ file, line: decoded.line, message: decoded.message }] }
   const text = decoded.text
@@ -78,15 +51,22 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   /** Arguments of checks that name machines, looked up once the topology is known. */
   const named: NamedMachine[] = []
   let epilogue = ''
+  /** The line of the first block not read, when there were too many problems to go on. */
+  let stoppedAt: number | undefined
   const bodyOffset = front.bodyOffset
   if (bodyOffset !== undefined) {
     const deep = tooDeep(text, bodyOffset, index)
     if (deep) {
       problems.push({ line: deep.line, message: `this line nests lists and quotes ${deep.depth} deep: a lab nests at most ${MAX_NESTING}` })
     } else {
-      const fenced = readMarkdown(text, bodyOffset, index, problems)
+      const fenced = findCodeBlocks(text, bodyOffset, index)
       let proseStart = bodyOffset
       for (const f of fenced) {
+        if (problems.length >= MAX_PROBLEMS) {
+          // A file this wrong is not worth reading to its end, nor a list of all it gets wrong.
+          stoppedAt = f.line
+          break
+        }
         const prose = text.slice(proseStart, Math.max(proseStart, f.start))
         proseStart = Math.max(proseStart, f.end)
         const block = readBlock(f, prose, labTimeout, problems, named)
@@ -103,6 +83,11 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   }
 
   problems.sort((a, b) => a.line - b.line)
+  if (stoppedAt !== undefined || problems.length > MAX_PROBLEMS) {
+    problems.length = Math.min(problems.length, MAX_PROBLEMS)
+    const line = stoppedAt ?? problems[problems.length - 1]!.line
+    problems.push({ line, message: `more than ${MAX_PROBLEMS} problems: nslab stopped reading the lab here; fix the ones above first` })
+  }
   const out = problems.map((p) => ({ file, line: p.line, message: p.message }))
   if (out.length > 0 || !meta) return { problems: out }
   const lab: Lab = {
@@ -118,24 +103,6 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   return { lab, problems: [] }
 }
 
-/**
- * The fenced blocks of the Markdown. marked's regexes can run out of stack on
- * some inputs (two million blank lines in a row do it): that is this file's
- * problem to report, not nslab's to crash on.
- */
-function readMarkdown(text: string, bodyOffset: number, index: LineIndex, problems: Located[]): FencedBlock[] {
-  try {
-    return findCodeBlocks(text, bodyOffset, index)
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e
-    problems.push({
-      line: index.lineAt(bodyOffset),
-      message: 'the Markdown parser ran out of stack reading this file: a very long run of blank lines or of nested blocks does this; shorten it',
-    })
-    return []
-  }
-}
-
 interface NamedMachine {
   name: string
   line: number
@@ -144,6 +111,16 @@ interface NamedMachine {
 function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: Located[], named: NamedMachine[]): Block | undefined {
   if (!f.closed) {
     problems.push({ line: f.line, message: `this code block is never closed: add a line ${f.fence} after its last line` })
+    return undefined
+  }
+  const bytes = f.content.length > MAX_BLOCK_BYTES / 3 ? Buffer.byteLength(f.content, 'utf8') : 0
+  if (bytes > MAX_BLOCK_BYTES) {
+    // Not read further: a block this big is a mistake, and what it holds would only add problems.
+    problems.push({ line: f.line, message: `this block is ${mebibytes(bytes, MAX_BLOCK_BYTES)}: a block is at most 1 MiB` })
+    return undefined
+  }
+  if (f.info.length > MAX_INFO_LENGTH) {
+    problems.push({ line: f.line, message: `this info string is ${f.info.length} characters: an info string is a language, a role and a few options, at most ${MAX_INFO_LENGTH} characters` })
     return undefined
   }
   const info = parseInfo(f.info, f.fence, f.infoColumn)
@@ -185,7 +162,7 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
       const checks: Check[] = []
       const lines = content.split('\n')
       let written = false
-      for (let i = 0; i < lines.length; i++) {
+      for (let i = 0; i < lines.length && problems.length < MAX_PROBLEMS; i++) {
         const l = lines[i]!
         const t = l.trim()
         if (t === '' || t.startsWith('#')) continue
@@ -197,7 +174,7 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
           for (const a of r.machineArgs) named.push({ name: r.check.args[a]!, line: r.check.line })
         }
       }
-      if (!written) problems.push({ line, message: 'this check block has no checks: write one a line, e.g. ping box1 box2' })
+      if (!written && problems.length < MAX_PROBLEMS) problems.push({ line, message: 'this check block has no checks: write one a line, e.g. ping box1 box2' })
       const b: CheckBlock = { kind: 'check', line, contentLine, info: f.info, content, prose, checks }
       if (info.hint !== undefined) b.hint = info.hint
       return b

@@ -22,15 +22,31 @@ export function plainText(text: string): string {
     .replace(NOT_TEXT, '')
 }
 
-/** A line with \r in it shows what the last write left: "50%\r100%" shows "100%". */
+/**
+ * A line with \r in it shows what the last write left: "50%\r100%" shows
+ * "100%", "abcdef\rXY" shows "XYcdef". Each column shows the last write that
+ * reached it, so the writes are read from the last: each adds the columns
+ * past those already written. (Writing them in order, one over the other,
+ * copies the line once per \r: a long line and a million \r took minutes.)
+ */
 function overwrite(line: string): string {
   if (!line.includes('\r')) return line
-  let shown = ''
-  for (const part of line.split('\r')) shown = part + shown.slice(part.length)
-  return shown
+  const parts = line.split('\r')
+  const shown: string[] = []
+  let covered = 0
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const part = parts[i]!
+    if (part.length > covered) {
+      shown.push(part.slice(covered))
+      covered = part.length
+    }
+  }
+  return shown.join('')
 }
 
 /** One line of plain text: tabs and newlines become spaces. */
 export function oneLine(text: string): string {
-  return plainText(text).replace(/\s*\n\s*/g, ' ').replace(/\t/g, ' ').trim()
+  // A run of blanks holding a newline becomes one space. Not /\s*\n\s*/g: it
+  // is quadratic in the length of a run of blanks without a newline.
+  return plainText(text).replace(/\s+/g, (w) => (w.includes('\n') ? ' ' : w)).replace(/\t/g, ' ').trim()
 }

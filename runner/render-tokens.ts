@@ -43,6 +43,11 @@ export function renderTokens(tokens: Token[], opts: RenderMarkdownOptions): stri
   return blocks(tokens, ctx, ctx.width).join('\n')
 }
 
+/** out.push(...more) without spreading: a spread of a hundred thousand lines overflows the stack. */
+function append<T>(out: T[], more: T[]): void {
+  for (const x of more) out.push(x)
+}
+
 function paint(text: string, styles: Style[], color: boolean): string {
   if (!color || styles.length === 0 || text === '') return text
   const uniq = [...new Set(styles)]
@@ -58,7 +63,7 @@ function blocks(tokens: Token[], ctx: Ctx, width: number, tight = false): string
     const lines = block(t, ctx, width)
     if (lines.length === 0) continue
     if (out.length > 0 && !tight) out.push('')
-    out.push(...lines)
+    append(out, lines)
   }
   return out
 }
@@ -74,7 +79,7 @@ function block(t: Token, ctx: Ctx, width: number): string[] {
       const extra: Style[] = h.depth === 1 ? ['bold', 'underline'] : ['bold']
       const lines = wrap(inline(h.tokens, extra, ctx, false), width, '', '', ctx)
       if (!ctx.color && h.depth <= 2) {
-        const longest = Math.max(...lines.map((l) => [...l].length))
+        const longest = lines.reduce((n, l) => Math.max(n, [...l].length), 0)
         lines.push((h.depth === 1 ? '=' : '-').repeat(longest))
       }
       return lines
@@ -167,7 +172,7 @@ function inline(tokens: Token[], styles: Style[], ctx: Ctx, allowBreaks: boolean
     switch (tok.type) {
       case 'text': {
         const x = tok as Tokens.Text
-        if (x.tokens) out.push(...inline(x.tokens, styles, ctx, allowBreaks))
+        if (x.tokens) append(out, inline(x.tokens, styles, ctx, allowBreaks))
         else out.push({ text: decode(x.text), styles })
         break
       }
@@ -175,13 +180,13 @@ function inline(tokens: Token[], styles: Style[], ctx: Ctx, allowBreaks: boolean
         out.push({ text: decode((tok as Tokens.Escape).text), styles })
         break
       case 'strong':
-        out.push(...inline((tok as Tokens.Strong).tokens, [...styles, 'bold'], ctx, allowBreaks))
+        append(out, inline((tok as Tokens.Strong).tokens, [...styles, 'bold'], ctx, allowBreaks))
         break
       case 'em':
-        out.push(...inline((tok as Tokens.Em).tokens, [...styles, 'italic'], ctx, allowBreaks))
+        append(out, inline((tok as Tokens.Em).tokens, [...styles, 'italic'], ctx, allowBreaks))
         break
       case 'del':
-        out.push(...inline((tok as Tokens.Del).tokens, [...styles, 'strike'], ctx, allowBreaks))
+        append(out, inline((tok as Tokens.Del).tokens, [...styles, 'strike'], ctx, allowBreaks))
         break
       case 'codespan': {
         const text = decode((tok as Tokens.Codespan).text)
@@ -195,7 +200,7 @@ function inline(tokens: Token[], styles: Style[], ctx: Ctx, allowBreaks: boolean
       case 'link': {
         const l = tok as Tokens.Link
         const text = inline(l.tokens, ctx.color ? [...styles, 'link'] : styles, ctx, allowBreaks)
-        out.push(...text)
+        append(out, text)
         const shown = text.map((s) => s.text).join('')
         const href = l.href.replace(/^mailto:/, '')
         if (href && href !== shown && !href.startsWith('#')) out.push({ text: ` (${href})`, styles: ctx.color ? [...styles, 'dim'] : styles })
@@ -217,7 +222,7 @@ function inline(tokens: Token[], styles: Style[], ctx: Ctx, allowBreaks: boolean
       }
       default: {
         const g = tok as Tokens.Generic
-        if (g.tokens) out.push(...inline(g.tokens, styles, ctx, allowBreaks))
+        if (g.tokens) append(out, inline(g.tokens, styles, ctx, allowBreaks))
         else out.push({ text: decode(typeof g.text === 'string' ? g.text : g.raw), styles })
       }
     }
@@ -311,5 +316,25 @@ function decode(text: string): string {
 
 /** HTML in prose: comments go, tags go, their text stays. */
 function stripHtml(html: string): string {
-  return decode(html.replace(/<!--[\s\S]*?(-->|$)/g, '').replace(/<[^>]*>/g, ''))
+  return decode(stripTags(html.replace(/<!--[\s\S]*?(-->|$)/g, '')))
+}
+
+/**
+ * What /<[^>]*>/g would leave, in one pass: that regex is quadratic in a run
+ * of < without a > after it (each < is tried and scans to the end).
+ */
+function stripTags(text: string): string {
+  const out: string[] = []
+  let from = 0
+  for (;;) {
+    const open = text.indexOf('<', from)
+    if (open < 0) break
+    const close = text.indexOf('>', open + 1)
+    // No > after this <: none after any later < either.
+    if (close < 0) break
+    out.push(text.slice(from, open))
+    from = close + 1
+  }
+  out.push(text.slice(from))
+  return out.join('')
 }

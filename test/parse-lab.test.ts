@@ -503,9 +503,9 @@ t.test('never throws, whatever it is given', async (t) => {
   t.same(problemsOf(new Uint8Array([0x41, 0x0a, 0xed, 0xa0, 0x80])), ['lab.md:2: not a text file: a lab is Markdown in UTF-8, and this file is not valid UTF-8'])
   t.same(problemsOf('ab\ncd\0'), ['lab.md:2: not a text file: a lab is Markdown in UTF-8, and this file has NUL characters'])
   t.same(problemsOf(' \n\t\n'), ['lab.md:1: empty file: a lab needs front matter (a line ---, title: …, a line ---) and at least one block'])
-  // Two million blank lines make marked's regexes run out of stack: a problem of the file, at its body.
+  // Two million blank lines once ran marked's regexes out of stack; they are blank lines.
   t.same(problemsOf('---\ntitle: x\n---\n' + '\r'.repeat(2_200_000)), [
-    'lab.md:4: the Markdown parser ran out of stack reading this file: a very long run of blank lines or of nested blocks does this; shorten it',
+    'lab.md:1: this lab has no step, setup, solution, output or check block: nothing would run',
   ])
   t.same(problemsOf('---\ntitle: x\nk: ' + '['.repeat(5000) + '\n---\n'), ['lab.md:3: the front matter is not valid YAML: it nests too deep'])
   // A solution in <details> with blank lines around it still counts.
@@ -529,4 +529,21 @@ t.test('the examples of docs/lab-format.md are what they say', async (t) => {
     new Set(['ping', 'http', 'rule', 'policy', 'addr', 'master', 'route', 'sysctl', 'netns', 'exit', 'stdout', 'sh']),
     'the examples show every verb',
   )
+})
+
+t.test('limits: lab size, block size, info string, containers, problems', async (t) => {
+  const big = '---\ntitle: x\n---\n```sh step\ntrue\n```\n' + 'a\n'.repeat(5.5 * 1024 * 1024)
+  t.same(problemsOf(big), ['lab.md:1: the lab is 11.0 MiB; the limit is 10 MiB: split it into several labs'])
+  t.same(problemsOf(Buffer.from(big)), ['lab.md:1: the lab is 11.0 MiB; the limit is 10 MiB: split it into several labs'], 'bytes too')
+  t.same(problemsOf('---\ntitle: x\n---\n```sh step\n' + 'echo hi\n'.repeat(140_000) + '```\n'), ['lab.md:4: this block is 1.1 MiB: a block is at most 1 MiB'])
+  t.ok(labOf('---\ntitle: x\n---\n```sh step\n' + 'echo hi\n'.repeat(130_000) + '```\n'), 'just under 1 MiB')
+  t.same(problemsOf('---\ntitle: x\n---\n```sh step ' + 'x'.repeat(2000) + '\ntrue\n```\n'), [
+    'lab.md:4: this info string is 2008 characters: an info string is a language, a role and a few options, at most 1024 characters',
+  ])
+  const containers = (n: number) => `---\ntitle: x\ntopology:\n  docker: true\n  containers: [${Array.from({ length: n }, (_, i) => `b${i}`).join(', ')}]\n---\n\`\`\`sh step\ntrue\n\`\`\`\n`
+  t.same(problemsOf(containers(251)), ['lab.md:5: this topology has 251 containers: a lab has at most 250'])
+  t.ok(labOf(containers(250)), '250 containers are fine')
+  const wrong = problemsOf('---\ntitle: x\n---\n' + '```check\nx\n```\n'.repeat(1500))
+  t.equal(wrong.length, 1001)
+  t.equal(wrong[1000], 'lab.md:3004: more than 1000 problems: nslab stopped reading the lab here; fix the ones above first')
 })

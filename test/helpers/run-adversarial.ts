@@ -1,0 +1,25 @@
+// Runs adversarial cases (test/helpers/adversarial-cases.ts) in order, from
+// the index given as the first argument: one JSON line per case on stdout,
+// {index, name, ms, outcome} or {index, name, ms, error}, as each ends.
+// A case that never ends is the parent's to kill (test/bounded-input.test.ts).
+
+import { CASES } from './adversarial-cases.js'
+
+const from = Number(process.argv[2] ?? 0)
+const only = process.env.BOUNDED_ONLY ? new RegExp(process.env.BOUNDED_ONLY) : undefined
+
+for (let index = from; index < CASES.length; index++) {
+  const c = CASES[index]!
+  if (only && !only.test(c.name)) continue
+  const started = performance.now()
+  let line: Record<string, unknown>
+  try {
+    const outcome = await c.run()
+    line = { index, name: c.name, ms: Math.round(performance.now() - started), outcome }
+  } catch (e) {
+    const err = e as Error
+    line = { index, name: c.name, ms: Math.round(performance.now() - started), error: `${err?.name}: ${String(err?.message).slice(0, 300)}` }
+  }
+  process.stdout.write(`${JSON.stringify(line)}\n`)
+}
+process.stdout.write(`${JSON.stringify({ done: true })}\n`)
