@@ -2,7 +2,7 @@
 // Time of each check kind when it passes at once, and of `no ping` both ways,
 // in a real sandbox. Run after a build:  npx tsc -p tsconfig.json && node bench/checks-bench.js [runs] [nft|legacy]
 // Prints a Markdown table (bench/README.md, section "Checks", keeps the last one).
-import { createSandbox } from '../dist/runner/sandbox.js'
+import { createSandbox } from '../dist/runner/host/sandbox.js'
 import { runCheck } from '../dist/checks/run-check.js'
 
 const runs = Number(process.argv[2] ?? 20)

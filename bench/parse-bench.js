@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseLab } from '../dist/runner/parse-lab.js'
+import { parseLab } from '../dist/runner/lab/parse-lab.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const arg = (name, dflt) => {

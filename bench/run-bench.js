@@ -10,15 +10,15 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadValidLabs } from '../dist/runner/load-labs.js'
-import { sandboxScript } from '../dist/runner/sandbox-script.js'
-import { netnsPath } from '../dist/runner/sandbox-paths.js'
-import { sandboxOwner } from '../dist/runner/sandbox.js'
-import { shellQuote } from '../dist/runner/shell-quote.js'
+import { loadValidLabs } from '../dist/runner/lab/load-labs.js'
+import { sandboxScript } from '../dist/runner/host/sandbox-script.js'
+import { netnsPath } from '../dist/runner/host/sandbox-paths.js'
+import { sandboxOwner } from '../dist/runner/host/sandbox.js'
+import { shellQuote } from '../dist/runner/util/shell-quote.js'
 
 const ROUNDS = Number(process.argv[2] ?? 3)
 const ROOT = new URL('..', import.meta.url).pathname
-const CLI = join(ROOT, 'dist/runner/cli.js')
+const CLI = join(ROOT, 'dist/runner/cli/cli.js')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-run-bench-'))
 const labs = loadValidLabs([join(ROOT, 'labs')])
 

@@ -6,7 +6,7 @@
 // Both run only inside namespaces of their own; the script refuses otherwise.
 //   npm run build && node bench/sandbox-bench.js [runs]
 import { spawn } from 'node:child_process'
-import { createSandbox, sandboxOwner } from '../dist/runner/sandbox.js'
+import { createSandbox, sandboxOwner } from '../dist/runner/host/sandbox.js'
 
 const RUNS = Number(process.argv[2] ?? 40)
 const docker0 = { name: 'docker0', address: '172.17.0.1', prefix: 16, subnet: '172.17.0.0/16' }

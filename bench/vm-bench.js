@@ -8,11 +8,11 @@
 // `nslab run labs --kernel A --kernel B --iptables nft` runs it.
 // Software emulation (TCG) always; KVM too where it works.
 //   npm run build && node bench/vm-bench.js [runs] [--kernel SPEC …] [--no-matrix]
-import { fetchKernel } from '../dist/runner/fetch-kernel.js'
-import { kvmWorks } from '../dist/runner/kvm-works.js'
-import { loadValidLabs } from '../dist/runner/load-labs.js'
-import { parseKernelSpec } from '../dist/runner/parse-kernel-spec.js'
-import { runVmCell } from '../dist/runner/run-vm-cell.js'
+import { fetchKernel } from '../dist/runner/vm/fetch-kernel.js'
+import { kvmWorks } from '../dist/runner/vm/kvm-works.js'
+import { loadValidLabs } from '../dist/runner/lab/load-labs.js'
+import { parseKernelSpec } from '../dist/runner/vm/parse-kernel-spec.js'
+import { runVmCell } from '../dist/runner/vm/run-vm-cell.js'
 
 const args = process.argv.slice(2)
 const RUNS = Number(args.find((a) => /^\d+$/.test(a)) ?? 3)

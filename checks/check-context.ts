@@ -1,5 +1,5 @@
-import type { ExecResult } from '../runner/exec-result.js'
-import type { Lab } from '../runner/lab.js'
+import type { ExecResult } from '../runner/host/exec-result.js'
+import type { Lab } from '../runner/lab/lab.js'
 
 /** What a check may use: the sandbox's exec API and what the lab knows. */
 export interface CheckContext {

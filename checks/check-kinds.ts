@@ -1,4 +1,4 @@
-import type { CheckVerb } from '../runner/lab.js'
+import type { CheckVerb } from '../runner/lab/lab.js'
 import { addrProbe } from './addr.js'
 import { exitProbe } from './exit.js'
 import { httpProbe } from './http.js'

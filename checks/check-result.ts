@@ -1,4 +1,4 @@
-import type { Check } from '../runner/lab.js'
+import type { Check } from '../runner/lab/lab.js'
 
 /** One command a check ran and what it printed (trimmed), for the evidence. */
 export interface Evidence {

@@ -1,5 +1,5 @@
-import type { ExecResult } from '../runner/exec-result.js'
-import { truncateOutput } from '../runner/truncate-output.js'
+import type { ExecResult } from '../runner/host/exec-result.js'
+import { truncateOutput } from '../runner/util/truncate-output.js'
 import type { Evidence } from './check-result.js'
 
 /** Evidence keeps at most this much of what a command printed. */

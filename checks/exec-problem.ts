@@ -1,4 +1,4 @@
-import type { ExecResult } from '../runner/exec-result.js'
+import type { ExecResult } from '../runner/host/exec-result.js'
 import { formatSeconds } from './format-seconds.js'
 
 /**

@@ -1,4 +1,4 @@
-import type { Check } from '../runner/lab.js'
+import type { Check } from '../runner/lab/lab.js'
 import type { CheckContext, Probe } from './check-context.js'
 import { evidenceOf } from './evidence-of.js'
 import { invalidProbe } from './invalid-probe.js'

@@ -1,12 +1,12 @@
-import type { ExecResult } from '../runner/exec-result.js'
-import { shellQuote } from '../runner/shell-quote.js'
+import type { ExecResult } from '../runner/host/exec-result.js'
+import { shellQuote } from '../runner/util/shell-quote.js'
 import { builtinChains } from './builtin-chains.js'
 import { iptablesTool } from './iptables-tool.js'
 import type { CheckContext } from './check-context.js'
 import type { Evidence } from './check-result.js'
 import { EVIDENCE_MAX_CHARS } from './evidence-of.js'
 import { parseIptablesSave, type IptablesSave } from './parse-iptables-save.js'
-import { truncateOutput } from '../runner/truncate-output.js'
+import { truncateOutput } from '../runner/util/truncate-output.js'
 
 const M = {
   saved: '@@NSLAB-SAVED@@',

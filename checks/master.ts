@@ -1,5 +1,5 @@
-import type { Check } from '../runner/lab.js'
-import { shellQuote } from '../runner/shell-quote.js'
+import type { Check } from '../runner/lab/lab.js'
+import { shellQuote } from '../runner/util/shell-quote.js'
 import type { CheckContext, Probe } from './check-context.js'
 import { evidenceOf } from './evidence-of.js'
 import { execProblem } from './exec-problem.js'

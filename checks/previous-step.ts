@@ -1,4 +1,4 @@
-import type { ExecResult } from '../runner/exec-result.js'
+import type { ExecResult } from '../runner/host/exec-result.js'
 
 /** How a sentence names the block run just before a check block. */
 export function previousStep(p: ExecResult): string {

@@ -1,4 +1,4 @@
-import type { Check } from '../runner/lab.js'
+import type { Check } from '../runner/lab/lab.js'
 import { builtinChains, IPTABLES_TABLES } from './builtin-chains.js'
 import type { CheckContext, Probe } from './check-context.js'
 import { formatSeconds } from './format-seconds.js'

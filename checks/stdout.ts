@@ -1,6 +1,6 @@
 import type { RE2JS } from 're2js'
-import { compileLabRegex, shownRegex } from '../runner/compile-lab-regex.js'
-import type { Check } from '../runner/lab.js'
+import { compileLabRegex, shownRegex } from '../runner/lab/compile-lab-regex.js'
+import type { Check } from '../runner/lab/lab.js'
 import type { CheckContext, Probe } from './check-context.js'
 import { evidenceOf } from './evidence-of.js'
 import { invalidProbe } from './invalid-probe.js'

@@ -3,17 +3,17 @@
 // purpose: no sandbox is built, the lab comes from the session's cache, and
 // only the checks of the current task run.
 import { parseArgs } from 'node:util'
-import { colorEnabled, createColors, type Colors } from './colors.js'
-import { formatFailure, formatPass } from './format-verdict.js'
-import { judgeTask, type TaskVerdict } from './judge-task.js'
-import type { Lab } from './lab.js'
-import { labProse, type LabProse } from './lab-prose.js'
-import { labTasks, type LabTasks, type Task } from './lab-tasks.js'
-import { attachSession, commandFor, latchTask, progressText, resolveSession, sessionLab, writeProgress, type LearnerContext } from './learner-session.js'
-import { NslabError } from './nslab-error.js'
-import type { Sandbox } from './sandbox.js'
-import { safeTerminal } from './safe-text.js'
-import type { Session } from './session-store.js'
+import { colorEnabled, createColors, type Colors } from '../util/colors.js'
+import { formatFailure, formatPass } from '../learn/format-verdict.js'
+import { judgeTask, type TaskVerdict } from '../learn/judge-task.js'
+import type { Lab } from '../lab/lab.js'
+import { labProse, type LabProse } from '../learn/lab-prose.js'
+import { labTasks, type LabTasks, type Task } from '../lab/lab-tasks.js'
+import { attachSession, commandFor, latchTask, progressText, resolveSession, sessionLab, writeProgress, type LearnerContext } from '../learn/learner-session.js'
+import { NslabError } from '../util/nslab-error.js'
+import type { Sandbox } from '../host/sandbox.js'
+import { safeTerminal } from '../util/safe-text.js'
+import type { Session } from '../learn/session-store.js'
 
 export const CHECK_HELP = `Usage: nslab check [NAME] [--watch] [--verbose]
 
@@ -85,7 +85,7 @@ export function allPassed(s: Session, tasks: LabTasks): boolean {
 
 /** After a task passed: the next task to do, or the end of the lab. */
 export async function nextText(s: Session, lab: Lab, tasks: LabTasks, opts: { color: boolean; width: number }, c: Colors): Promise<string[]> {
-  const { renderEnding, renderTask } = await import('./render-task.js')
+  const { renderEnding, renderTask } = await import('../learn/render-task.js')
   const prose = await labProse(lab, s)
   const next = tasks.tasks.find((t) => !s.passed.includes(t.index))
   if (next) return renderTask(lab, tasks, next, { ...opts, prose }).split('\n')
@@ -108,7 +108,7 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
   const { color, c, width } = outputOptions()
   const live = process.stdout.isTTY === true
   const tasks = labTasks(lab)
-  const render = await import('./render-task.js')
+  const render = await import('../learn/render-task.js')
   const prose = await labProse(lab, session)
   const ending = await nextText({ ...session, passed: tasks.tasks.map((t) => t.index) }, lab, tasks, { color, width }, c)
   const ac = new AbortController()
@@ -169,7 +169,7 @@ function watchScreen(
   opts: { color: boolean; width: number; verbose: boolean; prose: LabProse },
   c: Colors,
   live: boolean,
-  renderTask: (typeof import('./render-task.js'))['renderTask'],
+  renderTask: (typeof import('../learn/render-task.js'))['renderTask'],
   ending: string[],
 ): string {
   const total = tasks.tasks.length

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The nslab command. Each subcommand lives in its own module, imported only
 // when used, so that `nslab --version` starts fast.
-import { nslabVersion } from './nslab-version.js'
+import { nslabVersion } from '../util/nslab-version.js'
 
 type Command = (argv: string[]) => Promise<number>
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
-import { resolveSession, type LearnerContext } from './learner-session.js'
-import { NslabError } from './nslab-error.js'
-import { listSessions } from './session-store.js'
+import { resolveSession, type LearnerContext } from '../learn/learner-session.js'
+import { NslabError } from '../util/nslab-error.js'
+import { listSessions } from '../learn/session-store.js'
 import { takeDown } from './up-command.js'
 
 export const DOWN_HELP = `Usage: nslab down [NAME | --all]

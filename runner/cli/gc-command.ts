@@ -1,8 +1,8 @@
 import { rmSync, statSync } from 'node:fs'
 import { basename } from 'node:path'
-import { sessionState } from './learner-session.js'
-import { NslabError } from './nslab-error.js'
-import { leftoverSessionFiles, listSessions } from './session-store.js'
+import { sessionState } from '../learn/learner-session.js'
+import { NslabError } from '../util/nslab-error.js'
+import { leftoverSessionFiles, listSessions } from '../learn/session-store.js'
 import { takeDown } from './up-command.js'
 
 export const GC_HELP = `Usage: nslab gc

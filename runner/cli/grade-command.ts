@@ -2,28 +2,28 @@ import { setMaxListeners } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, totalmem } from 'node:os'
 import { dirname } from 'node:path'
-import { colorEnabled } from './colors.js'
-import { formatDuration } from './format-duration.js'
-import type { Grade, GradeLimits, Submission } from './grade.js'
-import { gradeHtml } from './grade-html.js'
-import { gradeJsonText } from './grade-json.js'
-import { gradeSubmission } from './grade-submission.js'
-import { gradebookCsv } from './gradebook-csv.js'
-import { prepareGradingHost, type GradingHost } from './grading-host.js'
+import { colorEnabled } from '../util/colors.js'
+import { formatDuration } from '../util/format-duration.js'
+import type { Grade, GradeLimits, Submission } from '../grade/grade.js'
+import { gradeHtml } from '../grade/grade-html.js'
+import { gradeJsonText } from '../grade/grade-json.js'
+import { gradeSubmission } from '../grade/grade-submission.js'
+import { gradebookCsv } from '../grade/gradebook-csv.js'
+import { prepareGradingHost, type GradingHost } from '../grade/grading-host.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
-import type { Lab } from './lab.js'
-import { labExercises } from './lab-exercises.js'
-import { formatProblem } from './lab-problem.js'
-import { loadLabs } from './load-labs.js'
-import { formatBytes, loadSubmission } from './load-submission.js'
-import { NslabError } from './nslab-error.js'
-import { parseSize } from './parse-size.js'
-import { nslabVersion as nslabVersionSync } from './nslab-version.js'
+import type { Lab } from '../lab/lab.js'
+import { labExercises } from '../lab/lab-exercises.js'
+import { formatProblem } from '../lab/lab-problem.js'
+import { loadLabs } from '../lab/load-labs.js'
+import { formatBytes, loadSubmission } from '../grade/load-submission.js'
+import { NslabError } from '../util/nslab-error.js'
+import { parseSize } from '../util/parse-size.js'
+import { nslabVersion as nslabVersionSync } from '../util/nslab-version.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
-import type { RunEvent } from './run-event.js'
-import { safeTerminal } from './safe-text.js'
-import { progressLine, scoreboard } from './scoreboard.js'
+import type { RunEvent } from '../run/run-event.js'
+import { safeTerminal } from '../util/safe-text.js'
+import { progressLine, scoreboard } from '../grade/scoreboard.js'
 
 export const GRADE_HELP = `Usage: nslab grade LAB [options] [--] SUBMISSIONS…
 
@@ -199,7 +199,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     out(`wrote ${file}\n`)
   }
   if (flags.junit) {
-    const { createJunitReporter } = await import('./junit-reporter.js')
+    const { createJunitReporter } = await import('../report/junit-reporter.js')
     const r = createJunitReporter({ file: flags.junit })
     const events: RunEvent[] = [{ type: 'run-start', files: [lab.file], jobs: flags.jobs, time: startTime }]
     for (const g of grades) events.push({ type: 'lab-end', result: g.result })

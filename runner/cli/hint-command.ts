@@ -1,11 +1,11 @@
-import { colorEnabled, createColors } from './colors.js'
-import { wrapText } from './format-verdict.js'
-import { labProse } from './lab-prose.js'
-import { labTasks, taskHeader } from './lab-tasks.js'
-import { renderTask } from './render-task.js'
-import { commandFor, resolveSession, sessionLab, type LearnerContext } from './learner-session.js'
-import { NslabError } from './nslab-error.js'
-import { safeTerminal } from './safe-text.js'
+import { colorEnabled, createColors } from '../util/colors.js'
+import { wrapText } from '../learn/format-verdict.js'
+import { labProse } from '../learn/lab-prose.js'
+import { labTasks, taskHeader } from '../lab/lab-tasks.js'
+import { renderTask } from '../learn/render-task.js'
+import { commandFor, resolveSession, sessionLab, type LearnerContext } from '../learn/learner-session.js'
+import { NslabError } from '../util/nslab-error.js'
+import { safeTerminal } from '../util/safe-text.js'
 
 export const HINT_HELP = `Usage: nslab hint [NAME]
 

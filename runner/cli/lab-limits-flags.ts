@@ -1,6 +1,6 @@
-import { DEFAULT_LAB_LIMITS, type LabLimits } from './lab-limits.js'
-import { NslabError } from './nslab-error.js'
-import { parseSize } from './parse-size.js'
+import { DEFAULT_LAB_LIMITS, type LabLimits } from '../host/lab-limits.js'
+import { NslabError } from '../util/nslab-error.js'
+import { parseSize } from '../util/parse-size.js'
 
 /** The options that set a lab host's limits, for a command's parseArgs. */
 export const LAB_LIMITS_OPTIONS = {

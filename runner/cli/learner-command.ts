@@ -1,8 +1,8 @@
 // Learner mode: nslab up, shell, check, hint, solve, reset, status, down, gc.
 // Each command is its own module, loaded only when used, so that nslab check
 // loads the checks and nothing it does not need.
-import type { LearnerContext } from './learner-session.js'
-import { NslabError } from './nslab-error.js'
+import type { LearnerContext } from '../learn/learner-session.js'
+import { NslabError } from '../util/nslab-error.js'
 import { hasOption } from './parse-command-args.js'
 
 type LearnerCommand = (argv: string[], ctx: LearnerContext) => Promise<number>
@@ -23,7 +23,7 @@ const COMMANDS: Record<string, () => Promise<LearnerCommand>> = {
 export async function learnerCommand(name: string, argv: string[], ctx: LearnerContext = {}): Promise<number> {
   // `nslab check LAB --target ssh://…` judges a learner's own machine, not a lab host that is up.
   if (name === 'check' && hasOption(argv, 'target')) {
-    return await (await import('./check-target.js')).checkTargetCommand(argv)
+    return await (await import('../grade/check-target.js')).checkTargetCommand(argv)
   }
   const load = COMMANDS[name]
   if (!load) throw new NslabError({ code: 'USAGE', message: `unknown command "${name}"` })

@@ -1,5 +1,5 @@
-import { formatProblem } from './lab-problem.js'
-import { DEFAULT_LAB_PATHS, lint } from './lint.js'
+import { formatProblem } from '../lab/lab-problem.js'
+import { DEFAULT_LAB_PATHS, lint } from '../lab/lint.js'
 import { optionArgs, parseCommandArgs, usageLine } from './parse-command-args.js'
 
 const HELP = `Usage: nslab lint [--] [labs or folders…]     (default: labs/)

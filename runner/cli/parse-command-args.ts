@@ -9,8 +9,8 @@
 import { lstatSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { NslabError } from './nslab-error.js'
-import { safeLine } from './safe-text.js'
+import { NslabError } from '../util/nslab-error.js'
+import { safeLine } from '../util/safe-text.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 

@@ -1,5 +1,5 @@
-import { NslabError } from './nslab-error.js'
-import { parseDuration } from './parse-duration.js'
+import { NslabError } from '../util/nslab-error.js'
+import { parseDuration } from '../util/parse-duration.js'
 
 /** A duration on the command line, as a lab writes one (10s, 2m); a bare number is seconds. */
 export function parseDurationArg(text: string, option: string): number {

@@ -1,11 +1,11 @@
-import type { Lab } from './lab.js'
+import type { Lab } from '../lab/lab.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
-import { safeTerminal } from './safe-text.js'
+import { safeTerminal } from '../util/safe-text.js'
 import { loadOrReport } from './run-command.js'
-import { runLab } from './run-lab.js'
-import { runPool } from './run-pool.js'
+import { runLab } from '../run/run-lab.js'
+import { runPool } from '../run/run-pool.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
-import { describeBlock } from './describe-block.js'
+import { describeBlock } from '../lab/describe-block.js'
 import { LAB_LIMITS_HELP, LAB_LIMITS_OPTIONS, labLimitsFlags } from './lab-limits-flags.js'
 
 const HELP = `Usage: nslab prove [labs or folders…] [-j N]     (default: labs/)

@@ -1,5 +1,5 @@
-import { NslabError } from './nslab-error.js'
-import { safeTerminal } from './safe-text.js'
+import { NslabError } from '../util/nslab-error.js'
+import { safeTerminal } from '../util/safe-text.js'
 
 /** Print an error the way a user reads it (never a stack trace) and give the exit code. */
 export function reportFatal(e: unknown): number {

@@ -1,8 +1,8 @@
-import { colorEnabled, createColors } from './colors.js'
-import { labTasks } from './lab-tasks.js'
-import { renderTask } from './render-task.js'
-import { resolveSession, sessionState, type LearnerContext } from './learner-session.js'
-import { NslabError } from './nslab-error.js'
+import { colorEnabled, createColors } from '../util/colors.js'
+import { labTasks } from '../lab/lab-tasks.js'
+import { renderTask } from '../learn/render-task.js'
+import { resolveSession, sessionState, type LearnerContext } from '../learn/learner-session.js'
+import { NslabError } from '../util/nslab-error.js'
 import { bringUp, takeDown } from './up-command.js'
 
 export const RESET_HELP = `Usage: nslab reset [NAME]

@@ -4,17 +4,17 @@
 // them through a pair of pipes to this process, which runs them here, on the
 // real machine's side, and prints to the same terminal.
 import { createInterface } from 'node:readline'
-import { colorEnabled, createColors } from './colors.js'
-import { interactive } from './exec.js'
-import { attachSession, commandFor, PROGRESS_FILE, resolveSession, sandboxIsOurs, sessionLab, writeInside, writeProgress, type LearnerContext } from './learner-session.js'
-import { labTasks } from './lab-tasks.js'
-import { machinesOf } from './lab.js'
-import { NslabError } from './nslab-error.js'
+import { colorEnabled, createColors } from '../util/colors.js'
+import { interactive } from '../host/exec.js'
+import { attachSession, commandFor, PROGRESS_FILE, resolveSession, sandboxIsOurs, sessionLab, writeInside, writeProgress, type LearnerContext } from '../learn/learner-session.js'
+import { labTasks } from '../lab/lab-tasks.js'
+import { machinesOf } from '../lab/lab.js'
+import { NslabError } from '../util/nslab-error.js'
 import { reportFatal } from './report-fatal.js'
-import { GUARD, sandboxEnv, type Sandbox } from './sandbox.js'
-import { CLOSE_FDS } from './sandbox-script.js'
-import { BIN_DIR, HIDDEN_NS_DIR, NETNS_DIR, SANDBOX_DIR } from './sandbox-paths.js'
-import type { Session } from './session-store.js'
+import { GUARD, sandboxEnv, type Sandbox } from '../host/sandbox.js'
+import { CLOSE_FDS } from '../host/sandbox-script.js'
+import { BIN_DIR, HIDDEN_NS_DIR, NETNS_DIR, SANDBOX_DIR } from '../host/sandbox-paths.js'
+import type { Session } from '../learn/session-store.js'
 
 export const SHELL_HELP = `Usage: nslab shell [NAME] [--on MACHINE] [-- COMMAND…]
 

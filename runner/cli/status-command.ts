@@ -1,8 +1,8 @@
-import { colorEnabled, createColors } from './colors.js'
-import { sessionState, type SessionState } from './learner-session.js'
-import { NslabError } from './nslab-error.js'
-import { safeLine } from './safe-text.js'
-import { listSessions, type Session } from './session-store.js'
+import { colorEnabled, createColors } from '../util/colors.js'
+import { sessionState, type SessionState } from '../learn/learner-session.js'
+import { NslabError } from '../util/nslab-error.js'
+import { safeLine } from '../util/safe-text.js'
+import { listSessions, type Session } from '../learn/session-store.js'
 
 export const STATUS_HELP = `Usage: nslab status
 

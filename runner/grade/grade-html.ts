@@ -1,11 +1,11 @@
-import type { Evidence } from '../checks/check-result.js'
-import { describeBlock } from './describe-block.js'
-import { formatDuration } from './format-duration.js'
+import type { Evidence } from '../../checks/check-result.js'
+import { describeBlock } from '../lab/describe-block.js'
+import { formatDuration } from '../util/format-duration.js'
 import type { ExerciseGrade, Grade, GradeLimits, GradedCheck } from './grade.js'
-import type { Exercise } from './lab-exercises.js'
-import { plainText } from './plain-text.js'
-import { safeText } from './safe-text.js'
-import { truncateOutput } from './truncate-output.js'
+import type { Exercise } from '../lab/lab-exercises.js'
+import { plainText } from '../util/plain-text.js'
+import { safeText } from '../util/safe-text.js'
+import { truncateOutput } from '../util/truncate-output.js'
 
 export interface GradeHtmlOptions {
   lab: { file: string; title: string }

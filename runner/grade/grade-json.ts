@@ -1,7 +1,7 @@
 import type { Grade, GradeLimits } from './grade.js'
-import { jsonReport, type JsonLab } from './json-reporter.js'
-import type { Exercise } from './lab-exercises.js'
-import { safeJson } from './safe-text.js'
+import { jsonReport, type JsonLab } from '../report/json-reporter.js'
+import type { Exercise } from '../lab/lab-exercises.js'
+import { safeJson } from '../util/safe-text.js'
 
 // The shape of `nslab grade --json FILE`, explained in docs/instructors.md.
 // Each submission's run is the `labs[]` entry of the JSON report

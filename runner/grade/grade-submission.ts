@@ -1,12 +1,12 @@
-import { createCgroupLimits, type CgroupLimits, type LimitCounters } from './cgroup-limits.js'
+import { createCgroupLimits, type CgroupLimits, type LimitCounters } from '../host/cgroup-limits.js'
 import type { Grade, GradeLimits, Submission } from './grade.js'
 import type { GradeJob } from './grade-worker.js'
 import type { GradingHost, WorkerAnswer } from './grading-host.js'
-import { processCountOf } from './process-count-of.js'
-import type { Block, Lab } from './lab.js'
-import { labExercises, type Exercise } from './lab-exercises.js'
+import { processCountOf } from '../host/process-count-of.js'
+import type { Block, Lab } from '../lab/lab.js'
+import { labExercises, type Exercise } from '../lab/lab-exercises.js'
 import { formatBytes } from './load-submission.js'
-import type { LabResult } from './run-event.js'
+import type { LabResult } from '../run/run-event.js'
 import { scoreResult } from './score-result.js'
 
 export interface GradeSubmissionOptions {

@@ -1,8 +1,8 @@
 // The typed form of grading: a learner's submission, and what grading it gave.
 // load-submission builds submissions; grade-submission and score-result build
 // grades; the scoreboard, the gradebook CSV, the JSON and the HTML page read them.
-import type { CheckResult } from '../checks/check-result.js'
-import type { LabResult } from './run-event.js'
+import type { CheckResult } from '../../checks/check-result.js'
+import type { LabResult } from '../run/run-event.js'
 
 /** A learner's answer to one exercise, as found in their submission. */
 export interface Answer {

@@ -1,7 +1,7 @@
 import type { Grade } from './grade.js'
-import type { Exercise } from './lab-exercises.js'
-import { oneLine } from './plain-text.js'
-import { safeLine, safeText } from './safe-text.js'
+import type { Exercise } from '../lab/lab-exercises.js'
+import { oneLine } from '../util/plain-text.js'
+import { safeLine, safeText } from '../util/safe-text.js'
 
 /**
  * The gradebook as CSV (RFC 4180, UTF-8, CRLF line ends, as spreadsheets

@@ -16,11 +16,11 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { start, type Running } from './exec.js'
+import { start, type Running } from '../host/exec.js'
 import type { WorkerReply, WorkerRequest } from './grade-worker.js'
-import { NslabError } from './nslab-error.js'
-import { requirePrograms } from './require-programs.js'
-import { within } from './within.js'
+import { NslabError } from '../util/nslab-error.js'
+import { requirePrograms } from '../host/require-programs.js'
+import { within } from '../util/within.js'
 
 export type WorkerAnswer =
   | { ok: true; reply: WorkerReply }
@@ -192,7 +192,7 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
 
 /**
  * The worker's compiled module. Workers always run the built JavaScript
- * (dist/runner/grade-worker.js), also when nslab runs from its sources in
+ * (dist/runner/grade/grade-worker.js), also when nslab runs from its sources in
  * tests: a TypeScript loader in each worker would cost seconds.
  */
 export function findWorkerFile(): string {
@@ -200,7 +200,7 @@ export function findWorkerFile(): string {
   const candidates = [join(here, 'grade-worker.js'), join(here, '..', 'dist', 'runner', 'grade-worker.js')]
   const found = candidates.find((f) => existsSync(f))
   if (!found) {
-    throw new NslabError({ code: 'PREREQUISITE', message: 'nslab is not built: dist/runner/grade-worker.js is missing', fix: 'npm run build' })
+    throw new NslabError({ code: 'PREREQUISITE', message: 'nslab is not built: dist/runner/grade/grade-worker.js is missing', fix: 'npm run build' })
   }
   return found
 }

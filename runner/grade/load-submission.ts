@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, lstatSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { Answer, Submission } from './grade.js'
-import { NslabError } from './nslab-error.js'
+import { NslabError } from '../util/nslab-error.js'
 
 export interface LoadSubmissionOptions {
   /** Answers larger than this are refused unread (default 256 KiB). */

@@ -1,7 +1,7 @@
-import type { Exercise } from './lab-exercises.js'
+import type { Exercise } from '../lab/lab-exercises.js'
 import type { ExerciseGrade, Grade, GradedCheck, Submission } from './grade.js'
-import type { ScriptBlock } from './lab.js'
-import type { BlockResult, LabResult } from './run-event.js'
+import type { ScriptBlock } from '../lab/lab.js'
+import type { BlockResult, LabResult } from '../run/run-event.js'
 
 /**
  * Points from a run: each exercise earns the check lines of its own check

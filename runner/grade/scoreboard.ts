@@ -1,9 +1,9 @@
-import { createColors, type Colors } from './colors.js'
-import { formatDuration } from './format-duration.js'
+import { createColors, type Colors } from '../util/colors.js'
+import { formatDuration } from '../util/format-duration.js'
 import type { Grade, GradeStatus } from './grade.js'
-import type { Exercise } from './lab-exercises.js'
-import { oneLine } from './plain-text.js'
-import { safeLine, safeText } from './safe-text.js'
+import type { Exercise } from '../lab/lab-exercises.js'
+import { oneLine } from '../util/plain-text.js'
+import { safeLine, safeText } from '../util/safe-text.js'
 
 export interface ScoreboardOptions {
   color: boolean

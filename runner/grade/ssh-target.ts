@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ExecResult } from './exec-result.js'
-import { run } from './exec.js'
-import { NslabError } from './nslab-error.js'
-import { shellQuote } from './shell-quote.js'
+import type { ExecResult } from '../host/exec-result.js'
+import { run } from '../host/exec.js'
+import { NslabError } from '../util/nslab-error.js'
+import { shellQuote } from '../util/shell-quote.js'
 
 export interface SshAddress {
   user?: string

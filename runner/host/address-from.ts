@@ -1,4 +1,4 @@
-import type { Topology } from './lab.js'
+import type { Topology } from '../lab/lab.js'
 import { INTERNET, machineAddresses } from './sandbox-script.js'
 
 /**

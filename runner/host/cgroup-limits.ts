@@ -7,7 +7,7 @@
 // inside the sandbox. cgroup v1 (pids, memory, cpu controllers) and v2 (when
 // the controllers are delegated to our cgroup) are both read.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
-import type { GradeLimits } from './grade.js'
+import type { GradeLimits } from '../grade/grade.js'
 
 type Controller = 'pids' | 'memory' | 'cpu'
 

@@ -1,4 +1,4 @@
-import type { Bridge, Container } from './lab.js'
+import type { Bridge, Container } from '../lab/lab.js'
 
 // The nat and filter rules Docker Engine 20.10's bridge driver installs on a
 // fresh host, in the order it installs them, as iptables-restore input.

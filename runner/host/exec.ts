@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import type { ExecResult } from './exec-result.js'
-import { NslabError } from './nslab-error.js'
+import { NslabError } from '../util/nslab-error.js'
 
 export interface ExecOptions {
   file: string

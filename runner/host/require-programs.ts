@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import { NslabError } from './nslab-error.js'
+import { NslabError } from '../util/nslab-error.js'
 
 /** The Debian package that brings each program a lab host or a lab may need. */
 export const PACKAGE_OF: Record<string, string> = {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { lstatSync, readlinkSync, statSync } from 'node:fs'
 import { dockerRules } from './docker-rules.js'
-import type { Topology } from './lab.js'
+import type { Topology } from '../lab/lab.js'
 import { BIN_DIR, HIDDEN_NS_DIR, LOG_DIR, NETNS_DIR, SANDBOX_DIR, anchorFd } from './sandbox-paths.js'
-import { shellQuote } from './shell-quote.js'
+import { shellQuote } from '../util/shell-quote.js'
 
 export interface SandboxScriptOptions {
   topology: Topology

@@ -4,14 +4,14 @@ import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
 import { isAlive, killAndWait, start, type Running } from './exec.js'
 import { iptablesBackend } from './iptables-backend.js'
-import { machinesOf, type Topology } from './lab.js'
+import { machinesOf, type Topology } from '../lab/lab.js'
 import { applyLabLimits, type AppliedLimits, type LabLimits } from './lab-limits.js'
-import { NslabError } from './nslab-error.js'
+import { NslabError } from '../util/nslab-error.js'
 import { requirePrograms } from './require-programs.js'
-import { scaledMs } from './time-scale.js'
+import { scaledMs } from '../util/time-scale.js'
 import { CLOSE_FDS, sandboxScript } from './sandbox-script.js'
 import { anchorFd, BIN_DIR } from './sandbox-paths.js'
-import { within } from './within.js'
+import { within } from '../util/within.js'
 
 export interface SandboxOptions {
   topology: Topology

@@ -1,5 +1,5 @@
 import type { Block } from './lab.js'
-import { oneLine } from './plain-text.js'
+import { oneLine } from '../util/plain-text.js'
 
 /**
  * The one-line label of a block that every reporter shows:

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { NslabError } from './nslab-error.js'
+import { NslabError } from '../util/nslab-error.js'
 
 /** Lab files named on a command line: files as given, folders as their *.md (sorted). */
 export function findLabs(paths: string[]): string[] {

@@ -7,10 +7,10 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import { z } from 'zod'
 import type { Engine, Topology } from './lab.js'
 import { buildTopology, type ContainerInput, type Located } from './build-topology.js'
-import { didYouMean, suggestion } from './did-you-mean.js'
+import { didYouMean, suggestion } from '../util/did-you-mean.js'
 import type { LineIndex } from './line-index.js'
 import { MAX_CONTAINERS } from './lab-text-limits.js'
-import { parseDuration } from './parse-duration.js'
+import { parseDuration } from '../util/parse-duration.js'
 
 export interface FrontMatter {
   title: string

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { findLabs } from './find-labs.js'
 import type { Lab } from './lab.js'
 import { formatProblem, type LabProblem } from './lab-problem.js'
-import { NslabError } from './nslab-error.js'
+import { NslabError } from '../util/nslab-error.js'
 import { parseLab } from './parse-lab.js'
 import { labSizeProblem } from './lab-text-limits.js'
 

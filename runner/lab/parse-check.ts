@@ -4,9 +4,9 @@
 
 import type { Check, CheckVerb } from './lab.js'
 import { compileLabRegex, REGEX_FLAGS, shownRegex } from './compile-lab-regex.js'
-import { suggestion } from './did-you-mean.js'
+import { suggestion } from '../util/did-you-mean.js'
 import { MAX_REGEX_LENGTH } from './lab-text-limits.js'
-import { parseDuration } from './parse-duration.js'
+import { parseDuration } from '../util/parse-duration.js'
 import { parseCidr, parseIPv4 } from './parse-ipv4.js'
 import { splitWords } from './split-words.js'
 

@@ -3,8 +3,8 @@
 // which knows the topology.
 
 import type { ScriptRole } from './lab.js'
-import { suggestion } from './did-you-mean.js'
-import { parseDuration } from './parse-duration.js'
+import { suggestion } from '../util/did-you-mean.js'
+import { parseDuration } from '../util/parse-duration.js'
 import { splitWords, type Word } from './split-words.js'
 
 export type InfoKind = 'script' | 'output' | 'check' | 'shown'

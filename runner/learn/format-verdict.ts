@@ -1,9 +1,9 @@
-import type { Colors } from './colors.js'
+import type { Colors } from '../util/colors.js'
 import type { TaskVerdict } from './judge-task.js'
-import type { Lab } from './lab.js'
-import { taskHeader, type Task } from './lab-tasks.js'
-import { oneLine, plainText } from './plain-text.js'
-import { safeLine, safeTerminal } from './safe-text.js'
+import type { Lab } from '../lab/lab.js'
+import { taskHeader, type Task } from '../lab/lab-tasks.js'
+import { oneLine, plainText } from '../util/plain-text.js'
+import { safeLine, safeTerminal } from '../util/safe-text.js'
 
 /** Lines of a command's output shown as evidence: its end, where the answer is. */
 const EVIDENCE_LINES = 6

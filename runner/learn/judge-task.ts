@@ -1,9 +1,9 @@
-import type { CheckResult } from '../checks/check-result.js'
-import { runCheck } from '../checks/run-check.js'
-import type { Check, Lab } from './lab.js'
-import type { Task } from './lab-tasks.js'
-import type { Sandbox } from './sandbox.js'
-import { sandboxCheckContext } from './sandbox-check-context.js'
+import type { CheckResult } from '../../checks/check-result.js'
+import { runCheck } from '../../checks/run-check.js'
+import type { Check, Lab } from '../lab/lab.js'
+import type { Task } from '../lab/lab-tasks.js'
+import type { Sandbox } from '../host/sandbox.js'
+import { sandboxCheckContext } from '../run/sandbox-check-context.js'
 
 export interface TaskVerdict {
   ok: boolean

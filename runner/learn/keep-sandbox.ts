@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
-import type { LabResult } from './run-event.js'
-import type { Sandbox } from './sandbox.js'
+import type { LabResult } from '../run/run-event.js'
+import type { Sandbox } from '../host/sandbox.js'
 import { saveSession } from './session-store.js'
 
 /** --keep: leave a failed lab's host up as a session; say how to enter it. */

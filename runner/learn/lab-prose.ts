@@ -1,5 +1,5 @@
 import type { Token } from 'marked'
-import type { Lab } from './lab.js'
+import type { Lab } from '../lab/lab.js'
 import { saveSession, type Session } from './session-store.js'
 
 /** Prose lexed as Markdown in one lab, at most: the shipped labs have under 10 KB. */
@@ -19,7 +19,7 @@ export interface LabProse {
 export async function labProse(lab: Lab, session?: Session): Promise<LabProse> {
   const cached = session?.labCache?.prose
   if (cached && session?.labCache?.lab === lab) return cached
-  const { lexMarkdown, plainTokens } = await import('./render-markdown.js')
+  const { lexMarkdown, plainTokens } = await import('../report/render-markdown.js')
   // marked's time per byte is bounded, not small (render-markdown.ts): past
   // MAX_LEXED bytes of prose, a lab's prose is shown as plain text.
   let budget = MAX_LEXED

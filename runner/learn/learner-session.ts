@@ -2,13 +2,13 @@
 // only one up), tell whether its lab host is still ours and alive, reach
 // the host, and the lab it runs (parsed once, then cached in the session).
 import { readFileSync, statSync } from 'node:fs'
-import { processInfo } from './exec.js'
-import type { Lab } from './lab.js'
-import { formatProblem } from './lab-problem.js'
-import { labSizeProblem } from './lab-text-limits.js'
-import { NslabError } from './nslab-error.js'
-import { attachSandbox, type Sandbox } from './sandbox.js'
-import { SANDBOX_DIR } from './sandbox-paths.js'
+import { processInfo } from '../host/exec.js'
+import type { Lab } from '../lab/lab.js'
+import { formatProblem } from '../lab/lab-problem.js'
+import { labSizeProblem } from '../lab/lab-text-limits.js'
+import { NslabError } from '../util/nslab-error.js'
+import { attachSandbox, type Sandbox } from '../host/sandbox.js'
+import { SANDBOX_DIR } from '../host/sandbox-paths.js'
 import { listSessions, loadSession, saveSession, type Session } from './session-store.js'
 
 export type SessionState =
@@ -102,7 +102,7 @@ export async function sessionLab(s: Session): Promise<Lab> {
 
 /** Parse a lab file, or throw every problem it has (exit 2). The parser is loaded only here. */
 export async function parseLabFile(file: string): Promise<Lab> {
-  const { parseLab } = await import('./parse-lab.js')
+  const { parseLab } = await import('../lab/parse-lab.js')
   let bytes: Buffer
   try {
     const tooBig = labSizeProblem(statSync(file).size)

@@ -4,12 +4,12 @@
 // learner's to find, so they are never shown (nslab solve runs them).
 // What comes out is for a terminal: controls in a lab's text show as escapes
 // (safeTerminal), so a lab cannot move the cursor or reorder a line.
-import { createColors } from './colors.js'
-import type { Block, Lab, ScriptBlock } from './lab.js'
+import { createColors } from '../util/colors.js'
+import type { Block, Lab, ScriptBlock } from '../lab/lab.js'
 import type { LabProse } from './lab-prose.js'
-import { taskHeader, type LabTasks, type Task } from './lab-tasks.js'
-import { renderTokens } from './render-tokens.js'
-import { safeLine, safeTerminal } from './safe-text.js'
+import { taskHeader, type LabTasks, type Task } from '../lab/lab-tasks.js'
+import { renderTokens } from '../report/render-tokens.js'
+import { safeLine, safeTerminal } from '../util/safe-text.js'
 
 export interface RenderTaskOptions {
   color: boolean

@@ -1,7 +1,7 @@
-import type { ExecResult } from './exec-result.js'
-import type { ScriptBlock } from './lab.js'
-import type { Sandbox } from './sandbox.js'
-import { LOG_DIR } from './sandbox-paths.js'
+import type { ExecResult } from '../host/exec-result.js'
+import type { ScriptBlock } from '../lab/lab.js'
+import type { Sandbox } from '../host/sandbox.js'
+import { LOG_DIR } from '../host/sandbox-paths.js'
 
 export interface LearnerStepResult {
   ok: boolean

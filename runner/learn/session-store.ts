@@ -1,9 +1,9 @@
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { Lab } from './lab.js'
-import { NslabError } from './nslab-error.js'
+import type { Lab } from '../lab/lab.js'
+import { NslabError } from '../util/nslab-error.js'
 import type { LabProse } from './lab-prose.js'
-import type { SandboxHandle } from './sandbox.js'
+import type { SandboxHandle } from '../host/sandbox.js'
 
 /** A lab host that outlives the command that made it (nslab up, run --keep). */
 export interface Session {

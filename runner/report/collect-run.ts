@@ -1,4 +1,4 @@
-import type { LabResult, RunEvent } from './run-event.js'
+import type { LabResult, RunEvent } from '../run/run-event.js'
 
 /** What a report written at the end needs from the events of a run. */
 export interface CollectedRun {

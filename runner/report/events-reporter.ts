@@ -1,5 +1,5 @@
 import type { Reporter } from './reporter.js'
-import type { RunEvent } from './run-event.js'
+import type { RunEvent } from '../run/run-event.js'
 
 export interface EventsReporterOptions {
   /** Called with each line, newline included (a file, a virtio-serial port, a pipe). */

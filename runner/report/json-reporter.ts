@@ -1,15 +1,15 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { CheckResult, Evidence } from '../checks/check-result.js'
-import { describeBlock } from './describe-block.js'
-import type { ExecResult } from './exec-result.js'
+import type { CheckResult, Evidence } from '../../checks/check-result.js'
+import { describeBlock } from '../lab/describe-block.js'
+import type { ExecResult } from '../host/exec-result.js'
 import { collectRun } from './collect-run.js'
 import type { Reporter } from './reporter.js'
-import type { BlockResult, LabResult, RunEvent } from './run-event.js'
-import { safeJson } from './safe-text.js'
-import { summarizeRun, type RunSummary } from './summarize-run.js'
-import { truncateOutput } from './truncate-output.js'
+import type { BlockResult, LabResult, RunEvent } from '../run/run-event.js'
+import { safeJson } from '../util/safe-text.js'
+import { summarizeRun, type RunSummary } from '../run/summarize-run.js'
+import { truncateOutput } from '../util/truncate-output.js'
 
 // The shape of the file is docs/report.schema.json, explained in
 // docs/json-report.md; a change here is a change there (and reportVersion).

@@ -1,14 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import type { Evidence } from '../checks/check-result.js'
-import { blockFailure, skipReason } from './block-failure.js'
-import { describeBlock } from './describe-block.js'
-import { plainText } from './plain-text.js'
+import type { Evidence } from '../../checks/check-result.js'
+import { blockFailure, skipReason } from '../run/block-failure.js'
+import { describeBlock } from '../lab/describe-block.js'
+import { plainText } from '../util/plain-text.js'
 import { collectRun } from './collect-run.js'
 import type { Reporter } from './reporter.js'
-import type { BlockResult, LabResult, RunEvent } from './run-event.js'
-import { safeLine, safeText } from './safe-text.js'
-import { truncateOutput } from './truncate-output.js'
+import type { BlockResult, LabResult, RunEvent } from '../run/run-event.js'
+import { safeLine, safeText } from '../util/safe-text.js'
+import { truncateOutput } from '../util/truncate-output.js'
 
 export interface JunitReporterOptions {
   /** Where the XML goes; written (with its folder) when the reporter closes. */

@@ -1,4 +1,4 @@
-import { colorEnabled } from './colors.js'
+import { colorEnabled } from '../util/colors.js'
 import { combineReporters } from './combine-reporters.js'
 import type { Reporter } from './reporter.js'
 
@@ -33,7 +33,7 @@ export async function makeReporters(flags: ReporterFlags): Promise<Reporter> {
   }
   if (flags.json) {
     const { createJsonReporter } = await import('./json-reporter.js')
-    const { nslabVersion } = await import('./nslab-version.js')
+    const { nslabVersion } = await import('../util/nslab-version.js')
     list.push(createJsonReporter({ file: flags.json, version: nslabVersion() }))
   }
   return list.length === 1 ? list[0]! : combineReporters(list)

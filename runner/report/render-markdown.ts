@@ -11,7 +11,7 @@
 // emphasis markers than MAX_DELIMITERS keeps them as text. The prose of a
 // real lab is a few KB between two blocks; these limits are far above it.
 import { Lexer, Tokenizer, type Token, type Tokens } from 'marked'
-import { nestsTooDeep } from './nesting-depth.js'
+import { nestsTooDeep } from '../lab/nesting-depth.js'
 import { renderTokens, type RenderMarkdownOptions } from './render-tokens.js'
 
 export type { RenderMarkdownOptions }

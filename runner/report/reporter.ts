@@ -1,4 +1,4 @@
-import type { RunEvent } from './run-event.js'
+import type { RunEvent } from '../run/run-event.js'
 
 /**
  * Turns the runner's events into output (a terminal, TAP, JUnit XML, JSON).

@@ -1,12 +1,12 @@
 import { stringify } from 'yaml'
-import { blockFailure, skipReason } from './block-failure.js'
-import { describeBlock } from './describe-block.js'
-import { oneLine, plainText } from './plain-text.js'
+import { blockFailure, skipReason } from '../run/block-failure.js'
+import { describeBlock } from '../lab/describe-block.js'
+import { oneLine, plainText } from '../util/plain-text.js'
 import type { Reporter } from './reporter.js'
-import type { BlockResult, LabResult, RunEvent } from './run-event.js'
-import { safeLine, safeText } from './safe-text.js'
-import { summarizeRun } from './summarize-run.js'
-import { truncateOutput } from './truncate-output.js'
+import type { BlockResult, LabResult, RunEvent } from '../run/run-event.js'
+import { safeLine, safeText } from '../util/safe-text.js'
+import { summarizeRun } from '../run/summarize-run.js'
+import { truncateOutput } from '../util/truncate-output.js'
 
 export interface TapReporterOptions {
   stream: { write(text: string): unknown }

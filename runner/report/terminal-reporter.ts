@@ -1,13 +1,13 @@
-import type { Evidence } from '../checks/check-result.js'
-import { blockFailure, skipReason } from './block-failure.js'
-import { createColors } from './colors.js'
-import { describeBlock } from './describe-block.js'
-import { formatDuration } from './format-duration.js'
-import { oneLine, plainText } from './plain-text.js'
+import type { Evidence } from '../../checks/check-result.js'
+import { blockFailure, skipReason } from '../run/block-failure.js'
+import { createColors } from '../util/colors.js'
+import { describeBlock } from '../lab/describe-block.js'
+import { formatDuration } from '../util/format-duration.js'
+import { oneLine, plainText } from '../util/plain-text.js'
 import type { Reporter } from './reporter.js'
-import type { BlockResult, LabResult, RunEvent } from './run-event.js'
-import { safeLine, safeTerminal } from './safe-text.js'
-import { summarizeRun } from './summarize-run.js'
+import type { BlockResult, LabResult, RunEvent } from '../run/run-event.js'
+import { safeLine, safeTerminal } from '../util/safe-text.js'
+import { summarizeRun } from '../run/summarize-run.js'
 
 /** What the terminal reporter writes to (process.stdout, or a fake in tests). */
 export interface TerminalStream {

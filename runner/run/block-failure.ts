@@ -1,6 +1,6 @@
-import type { CheckResult, Evidence } from '../checks/check-result.js'
-import { formatDuration } from './format-duration.js'
-import { oneLine } from './plain-text.js'
+import type { CheckResult, Evidence } from '../../checks/check-result.js'
+import { formatDuration } from '../util/format-duration.js'
+import { oneLine } from '../util/plain-text.js'
 import type { BlockResult } from './run-event.js'
 
 /** What went wrong in a failed block, in the terms every reporter shows. */

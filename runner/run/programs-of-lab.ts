@@ -1,5 +1,5 @@
-import type { Lab } from './lab.js'
-import { PACKAGE_OF } from './require-programs.js'
+import type { Lab } from '../lab/lab.js'
+import { PACKAGE_OF } from '../host/require-programs.js'
 
 // Programs a check kind runs on the lab host.
 const CHECK_PROGRAMS: Record<string, string[]> = {

@@ -1,6 +1,6 @@
-import type { CheckResult } from '../checks/check-result.js'
-import type { ExecResult } from './exec-result.js'
-import type { Block, Lab } from './lab.js'
+import type { CheckResult } from '../../checks/check-result.js'
+import type { ExecResult } from '../host/exec-result.js'
+import type { Block, Lab } from '../lab/lab.js'
 
 export type BlockStatus = 'pass' | 'fail' | 'skip'
 

@@ -1,7 +1,7 @@
-import type { CheckContext } from '../checks/check-context.js'
-import type { ExecResult } from './exec-result.js'
-import type { Lab } from './lab.js'
-import type { Sandbox } from './sandbox.js'
+import type { CheckContext } from '../../checks/check-context.js'
+import type { ExecResult } from '../host/exec-result.js'
+import type { Lab } from '../lab/lab.js'
+import type { Sandbox } from '../host/sandbox.js'
 
 /** What checks use of a lab host: its lab's scripts inside it, nslab's own looks from outside (Sandbox.look). */
 export function sandboxCheckContext(sandbox: Sandbox, lab: Lab, extra: { previous?: ExecResult; signal?: AbortSignal } = {}): CheckContext {

@@ -1,4 +1,4 @@
-import { NslabError } from './nslab-error.js'
+import { NslabError } from '../util/nslab-error.js'
 
 export interface Shard {
   /** 1-based. */

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { start } from './exec.js'
+import { start } from '../host/exec.js'
 import type { Kernel } from './fetch-kernel.js'
-import { NslabError } from './nslab-error.js'
-import { plainText } from './plain-text.js'
-import { findProgram } from './require-programs.js'
+import { NslabError } from '../util/nslab-error.js'
+import { plainText } from '../util/plain-text.js'
+import { findProgram } from '../host/require-programs.js'
 
 export type Accel = 'kvm' | 'tcg'
 

@@ -1,7 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { gunzipSync } from 'node:zlib'
-import { run } from './exec.js'
-import { findProgram } from './require-programs.js'
+import { run } from '../host/exec.js'
+import { findProgram } from '../host/require-programs.js'
 
 /**
  * The uncompressed kernel (vmlinux) inside a bzImage, written to `out`, when

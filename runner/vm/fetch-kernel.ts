@@ -3,12 +3,12 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { homedir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { debianMirror } from './debian-mirror.js'
-import { run } from './exec.js'
+import { run } from '../host/exec.js'
 import { extractVmlinux } from './extract-vmlinux.js'
-import type { ExecResult } from './exec-result.js'
-import { NslabError } from './nslab-error.js'
+import type { ExecResult } from '../host/exec-result.js'
+import { NslabError } from '../util/nslab-error.js'
 import { specLabel, type KernelSpec } from './parse-kernel-spec.js'
-import { findProgram } from './require-programs.js'
+import { findProgram } from '../host/require-programs.js'
 
 /** A kernel ready to boot. */
 export interface Kernel {

@@ -2,7 +2,7 @@ import { closeSync, constants, openSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run } from './exec.js'
+import { run } from '../host/exec.js'
 
 export interface KvmVerdict {
   ok: boolean

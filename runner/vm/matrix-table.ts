@@ -1,6 +1,6 @@
 import { cellKey, iptablesV, parseCellLabel, type Cell } from './cell-label.js'
-import { createColors } from './colors.js'
-import type { LabResult } from './run-event.js'
+import { createColors } from '../util/colors.js'
+import type { LabResult } from '../run/run-event.js'
 
 export interface MatrixColumn {
   key: string

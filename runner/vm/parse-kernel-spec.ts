@@ -1,4 +1,4 @@
-import { NslabError } from './nslab-error.js'
+import { NslabError } from '../util/nslab-error.js'
 
 /** Debian suites whose kernels nslab knows how to fetch (any other suite name is tried as well). */
 export const DEBIAN_SUITES = ['bookworm', 'bookworm-backports', 'trixie', 'trixie-backports', 'forky', 'sid']

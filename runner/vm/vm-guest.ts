@@ -8,13 +8,13 @@
 import { existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
-import { createEventsReporter } from './events-reporter.js'
-import { run } from './exec.js'
-import { NslabError } from './nslab-error.js'
-import type { Lab } from './lab.js'
-import type { LabResult, RunEvent } from './run-event.js'
-import { runLab } from './run-lab.js'
-import { runPool } from './run-pool.js'
+import { createEventsReporter } from '../report/events-reporter.js'
+import { run } from '../host/exec.js'
+import { NslabError } from '../util/nslab-error.js'
+import type { Lab } from '../lab/lab.js'
+import type { LabResult, RunEvent } from '../run/run-event.js'
+import { runLab } from '../run/run-lab.js'
+import { runPool } from '../run/run-pool.js'
 
 /** What the host asks of the guest, in a JSON file the guest reads through the shared root. */
 export interface GuestJob {

@@ -1,14 +1,14 @@
 // Every check kind, live in a sandbox: where it must pass, where it must fail,
 // and its `no` form both ways. Also the retry window and the time bounds.
 import t, { type Test } from 'tap'
-import { runCheck } from '../checks/run-check.js'
-import type { CheckContext } from '../checks/check-context.js'
-import { sandboxCheckContext } from '../runner/sandbox-check-context.js'
-import type { CheckResult } from '../checks/check-result.js'
-import type { ExecResult } from '../runner/exec-result.js'
-import type { Check, Lab, Topology } from '../runner/lab.js'
-import { parseCheck } from '../runner/parse-check.js'
-import { createSandbox, type Sandbox } from '../runner/sandbox.js'
+import { runCheck } from '../../checks/run-check.js'
+import type { CheckContext } from '../../checks/check-context.js'
+import { sandboxCheckContext } from '../../runner/run/sandbox-check-context.js'
+import type { CheckResult } from '../../checks/check-result.js'
+import type { ExecResult } from '../../runner/host/exec-result.js'
+import type { Check, Lab, Topology } from '../../runner/lab/lab.js'
+import { parseCheck } from '../../runner/lab/parse-check.js'
+import { createSandbox, type Sandbox } from '../../runner/host/sandbox.js'
 
 const topology: Topology = {
   docker: true,

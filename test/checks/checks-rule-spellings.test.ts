@@ -2,12 +2,12 @@
 // near misses do not. One table of cases, run live against iptables-nft and
 // iptables-legacy, each check also in its `no` form.
 import t from 'tap'
-import { runCheck } from '../checks/run-check.js'
-import type { CheckContext } from '../checks/check-context.js'
-import { sandboxCheckContext } from '../runner/sandbox-check-context.js'
-import type { Check, Lab, Topology } from '../runner/lab.js'
-import { parseCheck } from '../runner/parse-check.js'
-import { createSandbox } from '../runner/sandbox.js'
+import { runCheck } from '../../checks/run-check.js'
+import type { CheckContext } from '../../checks/check-context.js'
+import { sandboxCheckContext } from '../../runner/run/sandbox-check-context.js'
+import type { Check, Lab, Topology } from '../../runner/lab/lab.js'
+import { parseCheck } from '../../runner/lab/parse-check.js'
+import { createSandbox } from '../../runner/host/sandbox.js'
 
 const topology: Topology = {
   docker: true,

@@ -1,10 +1,10 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { parseCurl } from '../checks/parse-curl.js'
+import { parseCurl } from '../../checks/parse-curl.js'
 
 const cap = (name: string) =>
-  JSON.parse(readFileSync(new URL(`./fixtures/checks/${name}.json`, import.meta.url), 'utf8')) as { stdout: string; stderr: string; exitCode: number; command: string }
-const out = (name: string) => readFileSync(new URL(`./fixtures/outputs/${name}`, import.meta.url), 'utf8')
+  JSON.parse(readFileSync(new URL(`../fixtures/checks/${name}.json`, import.meta.url), 'utf8')) as { stdout: string; stderr: string; exitCode: number; command: string }
+const out = (name: string) => readFileSync(new URL(`../fixtures/outputs/${name}`, import.meta.url), 'utf8')
 
 t.test('the captures were made with the command form the http check runs', async (t) => {
   for (const n of ['curl-ok', 'curl-404', 'curl-refused', 'curl-timeout']) t.match(cap(n).command, /^curl -sS -o- -w "\\n@@NSLAB-CURL@@ %\{http_code\}/)

@@ -1,13 +1,13 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { parseIpAddr } from '../checks/parse-ip-addr.js'
-import { parseIpLink } from '../checks/parse-ip-link.js'
-import { parseIpRoute } from '../checks/parse-ip-route.js'
-import { parseNetnsList } from '../checks/parse-netns-list.js'
-import { parseSysctl } from '../checks/parse-sysctl.js'
+import { parseIpAddr } from '../../checks/parse-ip-addr.js'
+import { parseIpLink } from '../../checks/parse-ip-link.js'
+import { parseIpRoute } from '../../checks/parse-ip-route.js'
+import { parseNetnsList } from '../../checks/parse-netns-list.js'
+import { parseSysctl } from '../../checks/parse-sysctl.js'
 
-const cap = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/checks/${name}.json`, import.meta.url), 'utf8')) as { stdout: string; stderr: string; exitCode: number }
-const out = (name: string) => readFileSync(new URL(`./fixtures/outputs/${name}`, import.meta.url), 'utf8')
+const cap = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/checks/${name}.json`, import.meta.url), 'utf8')) as { stdout: string; stderr: string; exitCode: number }
+const out = (name: string) => readFileSync(new URL(`../fixtures/outputs/${name}`, import.meta.url), 'utf8')
 
 t.test('ip -j addr: a container eth0', async (t) => {
   const [e] = parseIpAddr(cap('ip-addr-box1-eth0').stdout)

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { parseIptablesSave } from '../checks/parse-iptables-save.js'
+import { parseIptablesSave } from '../../checks/parse-iptables-save.js'
 
-const cap = (name: string) => (JSON.parse(readFileSync(new URL(`./fixtures/checks/${name}.json`, import.meta.url), 'utf8')) as { stdout: string }).stdout
-const file = (path: string) => readFileSync(new URL(`./fixtures/${path}`, import.meta.url), 'utf8')
+const cap = (name: string) => (JSON.parse(readFileSync(new URL(`../fixtures/checks/${name}.json`, import.meta.url), 'utf8')) as { stdout: string }).stdout
+const file = (path: string) => readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8')
 
 for (const backend of ['nft', 'legacy']) {
   t.test(`${backend}: docker's nat table with counters`, async (t) => {

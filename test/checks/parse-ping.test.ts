@@ -1,16 +1,16 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { parsePing } from '../checks/parse-ping.js'
+import { parsePing } from '../../checks/parse-ping.js'
 
 // Captured real outputs: test/fixtures/checks/*.json (capture.sh) and test/fixtures/outputs/ (its README).
 const cap = (name: string) => {
-  const c = JSON.parse(readFileSync(new URL(`./fixtures/checks/${name}.json`, import.meta.url), 'utf8')) as { stdout: string; stderr: string }
+  const c = JSON.parse(readFileSync(new URL(`../fixtures/checks/${name}.json`, import.meta.url), 'utf8')) as { stdout: string; stderr: string }
   return c.stdout + '\n' + c.stderr
 }
 const out = (name: string) => {
   const read = (ext: string) => {
     try {
-      return readFileSync(new URL(`./fixtures/outputs/${name}.${ext}`, import.meta.url), 'utf8')
+      return readFileSync(new URL(`../fixtures/outputs/${name}.${ext}`, import.meta.url), 'utf8')
     } catch {
       return ''
     }

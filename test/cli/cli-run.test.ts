@@ -8,10 +8,10 @@ import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
 import t from 'tap'
 import { Parser } from 'tap-parser'
-import { machineState } from './helpers/machine-state.js'
+import { machineState } from '../helpers/machine-state.js'
 
-const ROOT = new URL('..', import.meta.url).pathname
-const CLI = join(ROOT, 'dist/runner/cli.js')
+const ROOT = new URL('../..', import.meta.url).pathname
+const CLI = join(ROOT, 'dist/runner/cli/cli.js')
 
 function nslab(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
   // env -u: tap hooks every node process a test starts; nslab runs as a user runs it.

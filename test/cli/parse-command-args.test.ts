@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseGradeFlags } from '../runner/grade-command.js'
-import { parseCommandArgs, usageError } from '../runner/parse-command-args.js'
-import { parseRunFlags } from '../runner/run-command.js'
-import { CLI, requireBuild, ROOT } from './helpers/learner-cli.js'
+import { parseGradeFlags } from '../../runner/cli/grade-command.js'
+import { parseCommandArgs, usageError } from '../../runner/cli/parse-command-args.js'
+import { parseRunFlags } from '../../runner/cli/run-command.js'
+import { CLI, requireBuild, ROOT } from '../helpers/learner-cli.js'
 
 const LAB = join(ROOT, 'test/fixtures/grade-labs/snat-mini.md')
 

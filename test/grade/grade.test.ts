@@ -4,25 +4,25 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
-import { gradeAll, parseGradeFlags } from '../runner/grade-command.js'
-import { parseSize } from '../runner/parse-size.js'
-import type { ExecResult } from '../runner/exec-result.js'
-import type { Grade, GradeLimits } from '../runner/grade.js'
-import type { CheckBlock } from '../runner/lab.js'
-import type { BlockResult, LabResult } from '../runner/run-event.js'
-import { scoreResult } from '../runner/score-result.js'
-import { gradeHtml } from '../runner/grade-html.js'
-import { gradeJson, gradeJsonText } from '../runner/grade-json.js'
-import { gradebookCsv } from '../runner/gradebook-csv.js'
-import { DEFAULT_UID_BASE, prepareGradingHost } from '../runner/grading-host.js'
-import { jsonReport } from '../runner/json-reporter.js'
-import { labExercises } from '../runner/lab-exercises.js'
-import { loadLabs } from '../runner/load-labs.js'
-import { decodeAnswer, loadSubmission } from '../runner/load-submission.js'
-import { progressLine, scoreboard } from '../runner/scoreboard.js'
-import { ACTS_ON_READER, ACTS_ON_TERMINAL } from './fixtures/sneaky-run.js'
-import { machineState } from './helpers/machine-state.js'
-import { ensureBuilt, ROOT } from './fixtures/grade-labs/ensure-built.js'
+import { gradeAll, parseGradeFlags } from '../../runner/cli/grade-command.js'
+import { parseSize } from '../../runner/util/parse-size.js'
+import type { ExecResult } from '../../runner/host/exec-result.js'
+import type { Grade, GradeLimits } from '../../runner/grade/grade.js'
+import type { CheckBlock } from '../../runner/lab/lab.js'
+import type { BlockResult, LabResult } from '../../runner/run/run-event.js'
+import { scoreResult } from '../../runner/grade/score-result.js'
+import { gradeHtml } from '../../runner/grade/grade-html.js'
+import { gradeJson, gradeJsonText } from '../../runner/grade/grade-json.js'
+import { gradebookCsv } from '../../runner/grade/gradebook-csv.js'
+import { DEFAULT_UID_BASE, prepareGradingHost } from '../../runner/grade/grading-host.js'
+import { jsonReport } from '../../runner/report/json-reporter.js'
+import { labExercises } from '../../runner/lab/lab-exercises.js'
+import { loadLabs } from '../../runner/lab/load-labs.js'
+import { decodeAnswer, loadSubmission } from '../../runner/grade/load-submission.js'
+import { progressLine, scoreboard } from '../../runner/grade/scoreboard.js'
+import { ACTS_ON_READER, ACTS_ON_TERMINAL } from '../fixtures/sneaky-run.js'
+import { machineState } from '../helpers/machine-state.js'
+import { ensureBuilt, ROOT } from '../fixtures/grade-labs/ensure-built.js'
 
 const LAB = join(ROOT, 'test/fixtures/grade-labs/snat-mini.md')
 const CLASS = join(ROOT, 'test/fixtures/submissions/snat-mini')
@@ -303,7 +303,7 @@ t.test('nslab grade on the command line writes every report', { skip: isRoot ? f
   t.teardown(() => rmSync(out, { recursive: true, force: true }))
   const r = spawnSync(
     process.execPath,
-    [join(ROOT, 'dist/runner/cli.js'), 'grade', LAB, join(CLASS, 'alice'), join(CLASS, 'dave'), join(CLASS, 'mia.sh'), '-j', '3', '--csv', `${out}/g.csv`, '--json', `${out}/g.json`, '--junit', `${out}/g.xml`, '--html', `${out}/g.html`],
+    [join(ROOT, 'dist/runner/cli/cli.js'), 'grade', LAB, join(CLASS, 'alice'), join(CLASS, 'dave'), join(CLASS, 'mia.sh'), '-j', '3', '--csv', `${out}/g.csv`, '--json', `${out}/g.json`, '--junit', `${out}/g.xml`, '--html', `${out}/g.html`],
     { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } },
   )
   t.equal(r.status, 1, `not everyone has full marks: exit 1 (${r.stderr})`)
@@ -328,7 +328,7 @@ t.test('nslab grade on the command line writes every report', { skip: isRoot ? f
   t.match(html, /<h2>alice <span class="badge pass">4\/4<\/span><\/h2>/)
   t.notMatch(html, /<script|https?:\/\/(?!www\.w3)/i, 'no script and no address to fetch')
 
-  const usage = spawnSync(process.execPath, [join(ROOT, 'dist/runner/cli.js'), 'grade', LAB], { encoding: 'utf8' })
+  const usage = spawnSync(process.execPath, [join(ROOT, 'dist/runner/cli/cli.js'), 'grade', LAB], { encoding: 'utf8' })
   t.equal(usage.status, 2)
   t.match(usage.stderr, /needs a lab and at least one submission/)
 })
@@ -341,7 +341,7 @@ t.test('as an ordinary user: rlimits stop a flood and a memory hog', { skip: isR
   t.teardown(() => rmSync(out, { recursive: true, force: true }))
   const r = spawnSync(
     'setpriv',
-    [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', process.execPath, join(ROOT, 'dist/runner/cli.js'), 'grade', LAB, join(CLASS, 'alice'), join(CLASS, 'judy'), join(CLASS, 'leo'), '-j', '3', '--max-procs', '64', '--memory', '256M', '--json', `${out}/g.json`],
+    [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', process.execPath, join(ROOT, 'dist/runner/cli/cli.js'), 'grade', LAB, join(CLASS, 'alice'), join(CLASS, 'judy'), join(CLASS, 'leo'), '-j', '3', '--max-procs', '64', '--memory', '256M', '--json', `${out}/g.json`],
     { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', HOME: out } },
   )
   t.equal(r.status, 1, r.stderr)

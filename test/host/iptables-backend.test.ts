@@ -1,7 +1,7 @@
 // Which iptables back end a lab host gets: the one asked for, else the machine's own.
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
-import { iptablesBackend } from '../runner/iptables-backend.js'
+import { iptablesBackend } from '../../runner/host/iptables-backend.js'
 
 t.test('asked for: that one', async (t) => {
   t.equal(iptablesBackend('nft'), 'nft')

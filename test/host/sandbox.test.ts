@@ -1,10 +1,10 @@
 import t from 'tap'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createSandbox } from '../runner/sandbox.js'
-import type { Container, Topology } from '../runner/lab.js'
-import { machineState } from './helpers/machine-state.js'
-import { sandboxProcesses, stillRunning } from './helpers/namespace-traces.js'
+import { createSandbox } from '../../runner/host/sandbox.js'
+import type { Container, Topology } from '../../runner/lab/lab.js'
+import { machineState } from '../helpers/machine-state.js'
+import { sandboxProcesses, stillRunning } from '../helpers/namespace-traces.js'
 
 const docker0 = { name: 'docker0', address: '172.17.0.1', prefix: 16, subnet: '172.17.0.0/16' }
 const box = (name: string, ip: string, extra: Partial<Container> = {}): Container => ({ name, ip, publish: [], line: 0, ...extra })
@@ -27,7 +27,7 @@ function tables(save: string): Map<string, string> {
   return m
 }
 
-const fixture = (f: string) => tables(readFileSync(new URL(`./fixtures/docker-20.10/${f}`, import.meta.url), 'utf8'))
+const fixture = (f: string) => tables(readFileSync(new URL(`../fixtures/docker-20.10/${f}`, import.meta.url), 'utf8'))
 
 t.test('docker: true installs exactly what Docker 20.10 installs', async (t) => {
   const fresh = await createSandbox({ topology: dockerTopology([], false) })
@@ -191,7 +191,7 @@ t.test("a lab cannot write the machine's own files, devices or kernel settings",
   t.equal(readFileSync(file, 'utf8'), 'keep me\n', 'the file is intact')
   t.throws(() => readFileSync('/dev/shm/nslab-guard-leak'), 'nothing landed in the machine\'s /dev/shm')
   // Users' folders, the checkout and other machine folders are not in the lab host at all.
-  const here = new URL('..', import.meta.url).pathname.replace(/\/$/, '')
+  const here = new URL('../..', import.meta.url).pathname.replace(/\/$/, '')
   const seen = await sb.exec({ machine: 'host', script: `for d in /home /root /mnt /media; do [ -z "$(ls -A $d)" ] || echo NOT-EMPTY $d; done; ls -d ${here} 2>&1; true` })
   t.notMatch(seen.output, /NOT-EMPTY/, `nothing of the machine's home, /root, /mnt or /media: ${seen.output}`)
   t.match(seen.output, new RegExp(`cannot access '${here}'`), 'the checkout is not there')
@@ -243,7 +243,7 @@ t.test('20 sandboxes with the same names at once, each pinging its own box2', as
 
 t.test('a persistent sandbox outlives its handle and ends on stop()', async (t) => {
   const sb = await createSandbox({ topology: dockerTopology([box('box1', '172.17.0.2')], false), persistent: true })
-  const { attachSandbox } = await import('../runner/sandbox.js')
+  const { attachSandbox } = await import('../../runner/host/sandbox.js')
   const again = attachSandbox(sb.handle())
   const r = await again.exec({ machine: 'box1', script: 'ping -c1 -W1 host >/dev/null && echo ok' })
   t.equal(r.stdout, 'ok\n')

@@ -16,9 +16,9 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { CASES } from './helpers/adversarial-cases.js'
+import { CASES } from '../helpers/adversarial-cases.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 const BOUND_MS = Number(process.env.BOUNDED_LIMIT_MS ?? 20_000)
 /** Starting a child (loading TypeScript) is not a case's time. */
 const START_MS = 120_000

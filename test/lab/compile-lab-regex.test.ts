@@ -3,12 +3,12 @@
 // RE2 cannot run is a problem at the check's line.
 
 import t from 'tap'
-import { stdoutProbe } from '../checks/stdout.js'
-import { compileLabRegex } from '../runner/compile-lab-regex.js'
-import type { ExecResult } from '../runner/exec-result.js'
-import { formatProblem } from '../runner/lab-problem.js'
-import { parseCheck } from '../runner/parse-check.js'
-import { parseLab } from '../runner/parse-lab.js'
+import { stdoutProbe } from '../../checks/stdout.js'
+import { compileLabRegex } from '../../runner/lab/compile-lab-regex.js'
+import type { ExecResult } from '../../runner/host/exec-result.js'
+import { formatProblem } from '../../runner/lab/lab-problem.js'
+import { parseCheck } from '../../runner/lab/parse-check.js'
+import { parseLab } from '../../runner/lab/parse-lab.js'
 
 const run = (stdout: string): ExecResult => ({ machine: 'host', command: 'true', exitCode: 0, stdout, stderr: '', output: stdout, durationMs: 1, timedOut: false })
 

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { describeBlock } from '../runner/describe-block.js'
-import { checkBlock, outputBlock, script, shown } from './fixtures/sample-run.js'
+import { describeBlock } from '../../runner/lab/describe-block.js'
+import { checkBlock, outputBlock, script, shown } from '../fixtures/sample-run.js'
 
 t.test('scripts: role, first line, where and how many more lines', async (t) => {
   t.equal(describeBlock(script(3, 'ip netns exec box1 ping -c 3 203.0.113.10\n')), 'step: ip netns exec box1 ping -c 3 203.0.113.10')

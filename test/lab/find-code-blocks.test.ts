@@ -10,10 +10,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Parser } from 'commonmark'
 import t from 'tap'
-import { findCodeBlocks, type FencedBlock } from '../runner/find-code-blocks.js'
-import { LineIndex } from '../runner/line-index.js'
+import { findCodeBlocks, type FencedBlock } from '../../runner/lab/find-code-blocks.js'
+import { LineIndex } from '../../runner/lab/line-index.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 const CASES = Number(process.env.FIND_CASES ?? 4000)
 const SEED = Number(process.env.FIND_SEED ?? 20_261_201)
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { parseLab } from '../runner/parse-lab.js'
+import { parseLab } from '../../runner/lab/parse-lab.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 const CASES = Number(process.env.FUZZ_CASES ?? 3000)
 const SEED = Number(process.env.FUZZ_SEED ?? 20_251_127)
 /** Far above the worst case seen (tens of ms): only a hang trips it. */

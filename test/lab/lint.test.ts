@@ -2,10 +2,10 @@ import { readdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { lint } from '../runner/lint.js'
-import { NslabError } from '../runner/nslab-error.js'
+import { lint } from '../../runner/lab/lint.js'
+import { NslabError } from '../../runner/util/nslab-error.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 const fixtures = relative(process.cwd(), join(root, 'test/fixtures/labs'))
 const valid = join(fixtures, 'valid')
 const invalid = join(fixtures, 'invalid')

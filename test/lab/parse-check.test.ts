@@ -1,9 +1,9 @@
 import t from 'tap'
-import { parseCheck } from '../runner/parse-check.js'
-import { splitWords } from '../runner/split-words.js'
-import { didYouMean } from '../runner/did-you-mean.js'
-import { parseDuration } from '../runner/parse-duration.js'
-import { parseCidr, parseIPv4 } from '../runner/parse-ipv4.js'
+import { parseCheck } from '../../runner/lab/parse-check.js'
+import { splitWords } from '../../runner/lab/split-words.js'
+import { didYouMean } from '../../runner/util/did-you-mean.js'
+import { parseDuration } from '../../runner/util/parse-duration.js'
+import { parseCidr, parseIPv4 } from '../../runner/lab/parse-ipv4.js'
 
 /** verb, negated, args, options and withinMs of a line that must parse. */
 function ok(line: string) {

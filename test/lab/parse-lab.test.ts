@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
-import type { CheckBlock, Lab, OutputBlock, ScriptBlock } from '../runner/lab.js'
-import { formatProblem } from '../runner/lab-problem.js'
-import { parseLab } from '../runner/parse-lab.js'
+import type { CheckBlock, Lab, OutputBlock, ScriptBlock } from '../../runner/lab/lab.js'
+import { formatProblem } from '../../runner/lab/lab-problem.js'
+import { parseLab } from '../../runner/lab/parse-lab.js'
 
-const fixtures = new URL('./fixtures/labs/', import.meta.url)
+const fixtures = new URL('../fixtures/labs/', import.meta.url)
 const read = (name: string) => readFileSync(new URL(name, fixtures))
 
 /** parseLab's problems as an author reads them. */
@@ -513,7 +513,7 @@ t.test('never throws, whatever it is given', async (t) => {
 })
 
 t.test('the examples of docs/lab-format.md are what they say', async (t) => {
-  const doc = readFileSync(new URL('../docs/lab-format.md', import.meta.url), 'utf8')
+  const doc = readFileSync(new URL('../../docs/lab-format.md', import.meta.url), 'utf8')
   const first = /````markdown\n([\s\S]*?)\n````/.exec(doc)![1]! + '\n'
   const l = labOf(first, 'first.md')
   t.same(l.blocks.map((b) => b.kind), ['script', 'output', 'check'])

@@ -4,9 +4,9 @@
 import t from 'tap'
 import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { machineState } from './helpers/machine-state.js'
-import { sandboxProcesses, stillRunning } from './helpers/namespace-traces.js'
-import { FIXTURES, learner, requireBuild, until } from './helpers/learner-cli.js'
+import { machineState } from '../helpers/machine-state.js'
+import { sandboxProcesses, stillRunning } from '../helpers/namespace-traces.js'
+import { FIXTURES, learner, requireBuild, until } from '../helpers/learner-cli.js'
 
 requireBuild()
 const TINY = join(FIXTURES, 'tiny.md')

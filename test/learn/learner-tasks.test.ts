@@ -1,15 +1,15 @@
 // A lab cut into tasks, and a task as the learner reads it (no sandbox needed).
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { parseLab } from '../runner/parse-lab.js'
-import { labTasks } from '../runner/lab-tasks.js'
-import { labProse } from '../runner/lab-prose.js'
-import { renderEnding, renderTask } from '../runner/render-task.js'
-import type { Lab } from '../runner/lab.js'
-import { createColors } from '../runner/colors.js'
-import { formatFailure } from '../runner/format-verdict.js'
-import type { TaskVerdict } from '../runner/judge-task.js'
-import { ACTS_ON_TERMINAL } from './fixtures/sneaky-run.js'
+import { parseLab } from '../../runner/lab/parse-lab.js'
+import { labTasks } from '../../runner/lab/lab-tasks.js'
+import { labProse } from '../../runner/learn/lab-prose.js'
+import { renderEnding, renderTask } from '../../runner/learn/render-task.js'
+import type { Lab } from '../../runner/lab/lab.js'
+import { createColors } from '../../runner/util/colors.js'
+import { formatFailure } from '../../runner/learn/format-verdict.js'
+import type { TaskVerdict } from '../../runner/learn/judge-task.js'
+import { ACTS_ON_TERMINAL } from '../fixtures/sneaky-run.js'
 
 function lab(md: string): Lab {
   const r = parseLab(Buffer.from(md), 'test.md')
@@ -197,7 +197,7 @@ t.test('the prose is lexed once and reused (nslab check loads no lexer)', async 
 })
 
 t.test('the shipped SNAT lab cuts into tasks with names', { skip: !existsSnat() && 'labs/snat-outbound.md is not there' }, async (t) => {
-  const file = new URL('../labs/snat-outbound.md', import.meta.url)
+  const file = new URL('../../labs/snat-outbound.md', import.meta.url)
   const r = parseLab(readFileSync(file), 'labs/snat-outbound.md')
   t.same(r.problems, [])
   const { tasks } = labTasks(r.lab!)
@@ -207,7 +207,7 @@ t.test('the shipped SNAT lab cuts into tasks with names', { skip: !existsSnat() 
 
 function existsSnat(): boolean {
   try {
-    readFileSync(new URL('../labs/snat-outbound.md', import.meta.url))
+    readFileSync(new URL('../../labs/snat-outbound.md', import.meta.url))
     return true
   } catch {
     return false

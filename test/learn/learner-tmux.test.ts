@@ -8,12 +8,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseLab } from '../runner/parse-lab.js'
-import { labTasks } from '../runner/lab-tasks.js'
-import type { ScriptBlock } from '../runner/lab.js'
-import { machineState } from './helpers/machine-state.js'
-import { sandboxProcesses, stillRunning } from './helpers/namespace-traces.js'
-import { CLI, FIXTURES, requireBuild, ROOT, until } from './helpers/learner-cli.js'
+import { parseLab } from '../../runner/lab/parse-lab.js'
+import { labTasks } from '../../runner/lab/lab-tasks.js'
+import type { ScriptBlock } from '../../runner/lab/lab.js'
+import { machineState } from '../helpers/machine-state.js'
+import { sandboxProcesses, stillRunning } from '../helpers/namespace-traces.js'
+import { CLI, FIXTURES, requireBuild, ROOT, until } from '../helpers/learner-cli.js'
 
 requireBuild()
 

@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
 import t from 'tap'
-import { createJsonReporter, jsonReport, type JsonReport } from '../runner/json-reporter.js'
-import type { RunEvent } from '../runner/run-event.js'
-import { errorLab, failLab, nastyLab, passLab, runEvents, T0 } from './fixtures/sample-run.js'
-import { ACTS_ON_READER, sneakyLab } from './fixtures/sneaky-run.js'
+import { createJsonReporter, jsonReport, type JsonReport } from '../../runner/report/json-reporter.js'
+import type { RunEvent } from '../../runner/run/run-event.js'
+import { errorLab, failLab, nastyLab, passLab, runEvents, T0 } from '../fixtures/sample-run.js'
+import { ACTS_ON_READER, sneakyLab } from '../fixtures/sneaky-run.js'
 
-const schema = JSON.parse(readFileSync(new URL('../docs/report.schema.json', import.meta.url), 'utf8')) as object
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+const schema = JSON.parse(readFileSync(new URL('../../docs/report.schema.json', import.meta.url), 'utf8')) as object
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 // Formats are left to the tests below (ajv-formats is not needed for one date-time).
 // ajv is CommonJS: its class is the module itself (and, for types, its default).
 const Ajv2020 = Ajv2020Module.default
@@ -186,7 +186,7 @@ t.test('the schema rejects what breaks it', async (t) => {
 })
 
 t.test('the example in docs/json-report.md is valid', async (t) => {
-  const doc = readFileSync(new URL('../docs/json-report.md', import.meta.url), 'utf8')
+  const doc = readFileSync(new URL('../../docs/json-report.md', import.meta.url), 'utf8')
   const example = /```json\n([\s\S]*?)\n```/.exec(doc)?.[1]
   t.ok(example, 'the doc has a json example')
   t.same(errorsOf(JSON.parse(example ?? 'null')), [])

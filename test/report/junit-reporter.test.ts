@@ -4,15 +4,15 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { describeBlock } from '../runner/describe-block.js'
-import { createJunitReporter } from '../runner/junit-reporter.js'
-import { plainText } from '../runner/plain-text.js'
-import type { RunEvent } from '../runner/run-event.js'
-import { safeLine } from '../runner/safe-text.js'
-import { errorLab, failLab, nastyLab, passLab, runEvents } from './fixtures/sample-run.js'
-import { ACTS_ON_READER, sneakyLab } from './fixtures/sneaky-run.js'
+import { describeBlock } from '../../runner/lab/describe-block.js'
+import { createJunitReporter } from '../../runner/report/junit-reporter.js'
+import { plainText } from '../../runner/util/plain-text.js'
+import type { RunEvent } from '../../runner/run/run-event.js'
+import { safeLine } from '../../runner/util/safe-text.js'
+import { errorLab, failLab, nastyLab, passLab, runEvents } from '../fixtures/sample-run.js'
+import { ACTS_ON_READER, sneakyLab } from '../fixtures/sneaky-run.js'
 
-const XSD = new URL('./fixtures/junit.xsd', import.meta.url).pathname
+const XSD = new URL('../fixtures/junit.xsd', import.meta.url).pathname
 
 function xmllint(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('xmllint', args, { encoding: 'utf8' })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { renderMarkdown } from '../runner/render-markdown.js'
+import { renderMarkdown } from '../../runner/report/render-markdown.js'
 
 const plain = (md: string, width = 80) => renderMarkdown(md, { color: false, width })
 const colored = (md: string, width = 80) => renderMarkdown(md, { color: true, width })

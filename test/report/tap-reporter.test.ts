@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap'
 import { type FinalResults, Parser, type Result } from 'tap-parser'
-import { describeBlock } from '../runner/describe-block.js'
-import { plainText } from '../runner/plain-text.js'
-import type { LabResult, RunEvent } from '../runner/run-event.js'
-import { createTapReporter } from '../runner/tap-reporter.js'
-import { errorLab, failLab, nastyLab, passLab, runEvents } from './fixtures/sample-run.js'
-import { ACTS_ON_READER, sneakyLab } from './fixtures/sneaky-run.js'
+import { describeBlock } from '../../runner/lab/describe-block.js'
+import { plainText } from '../../runner/util/plain-text.js'
+import type { LabResult, RunEvent } from '../../runner/run/run-event.js'
+import { createTapReporter } from '../../runner/report/tap-reporter.js'
+import { errorLab, failLab, nastyLab, passLab, runEvents } from '../fixtures/sample-run.js'
+import { ACTS_ON_READER, sneakyLab } from '../fixtures/sneaky-run.js'
 
 async function tapOf(events: RunEvent[], close = true): Promise<string> {
   let out = ''

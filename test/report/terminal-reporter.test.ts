@@ -1,10 +1,10 @@
 import t from 'tap'
-import { colorEnabled, createColors } from '../runner/colors.js'
-import { formatDuration } from '../runner/format-duration.js'
-import type { RunEvent } from '../runner/run-event.js'
-import { createTerminalReporter, type TerminalReporterOptions } from '../runner/terminal-reporter.js'
-import { errorLab, failLab, labEvents, nastyLab, passLab, runEvents, T0 } from './fixtures/sample-run.js'
-import { ACTS_ON_TERMINAL, sneakyLab } from './fixtures/sneaky-run.js'
+import { colorEnabled, createColors } from '../../runner/util/colors.js'
+import { formatDuration } from '../../runner/util/format-duration.js'
+import type { RunEvent } from '../../runner/run/run-event.js'
+import { createTerminalReporter, type TerminalReporterOptions } from '../../runner/report/terminal-reporter.js'
+import { errorLab, failLab, labEvents, nastyLab, passLab, runEvents, T0 } from '../fixtures/sample-run.js'
+import { ACTS_ON_TERMINAL, sneakyLab } from '../fixtures/sneaky-run.js'
 
 /** Feeds events to a terminal reporter and returns all it wrote. */
 async function render(events: RunEvent[], opts: Partial<TerminalReporterOptions> = {}): Promise<string> {

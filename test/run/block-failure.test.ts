@@ -1,10 +1,10 @@
 import t from 'tap'
-import { blockFailure } from '../runner/block-failure.js'
-import { combineReporters } from '../runner/combine-reporters.js'
-import type { Reporter } from '../runner/reporter.js'
-import type { RunEvent } from '../runner/run-event.js'
-import { summarizeRun } from '../runner/summarize-run.js'
-import { errorLab, exec, failLab, nastyLab, passLab, result, script } from './fixtures/sample-run.js'
+import { blockFailure } from '../../runner/run/block-failure.js'
+import { combineReporters } from '../../runner/report/combine-reporters.js'
+import type { Reporter } from '../../runner/report/reporter.js'
+import type { RunEvent } from '../../runner/run/run-event.js'
+import { summarizeRun } from '../../runner/run/summarize-run.js'
+import { errorLab, exec, failLab, nastyLab, passLab, result, script } from '../fixtures/sample-run.js'
 
 t.test('a failed check: its sentence, line, expected/got, evidence, hint', async (t) => {
   const f = blockFailure(failLab.blocks[4]!)

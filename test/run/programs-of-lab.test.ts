@@ -1,6 +1,6 @@
 import t from 'tap'
-import { parseLab } from '../runner/parse-lab.js'
-import { commandWords, programsOfLab } from '../runner/programs-of-lab.js'
+import { parseLab } from '../../runner/lab/parse-lab.js'
+import { commandWords, programsOfLab } from '../../runner/run/programs-of-lab.js'
 
 const lab = (body: string) => {
   const r = parseLab(`---\ntitle: x\ntopology:\n  docker: true\n  containers:\n    web:\n      command: "exec busybox httpd -f -p 80"\n---\n\n${body}\n`, 'x.md')

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { oneLine, plainText } from '../runner/plain-text.js'
-import { truncateOutput } from '../runner/truncate-output.js'
+import { oneLine, plainText } from '../../runner/util/plain-text.js'
+import { truncateOutput } from '../../runner/util/truncate-output.js'
 
 t.test('plainText keeps what a terminal would show', async (t) => {
   t.equal(plainText('\x1b[1;31merror\x1b[0m: x'), 'error: x', 'colors')

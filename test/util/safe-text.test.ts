@@ -1,7 +1,7 @@
 // Controls and bidi formatting as visible escapes, for every report (issue 12).
 import t from 'tap'
-import { safeJson, safeLine, safeTerminal, safeText } from '../runner/safe-text.js'
-import { BIDI } from './fixtures/sneaky-run.js'
+import { safeJson, safeLine, safeTerminal, safeText } from '../../runner/util/safe-text.js'
+import { BIDI } from '../fixtures/sneaky-run.js'
 
 t.test('safeText: controls but tab and newline, C1, bidi formatting and lone surrogates as escapes', async (t) => {
   t.equal(safeText('a\x1b[31mred\x07\x00\r\x7f\x9b'), 'a\\x1b[31mred\\x07\\x00\\x0d\\x7f\\x9b')

@@ -7,14 +7,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { BOOT_MODULES, buildInitramfs, LAB_MODULES, stripSignature } from '../runner/build-initramfs.js'
-import { extractVmlinux, hasPvhEntry } from '../runner/extract-vmlinux.js'
-import { fetchKernel, kernelCacheDir, type Kernel } from '../runner/fetch-kernel.js'
-import { kvmWorks, probeFirmware } from '../runner/kvm-works.js'
-import { moduleLoadOrder } from '../runner/module-load-order.js'
-import { NslabError } from '../runner/nslab-error.js'
-import { parseKernelSpec } from '../runner/parse-kernel-spec.js'
-import { writeCpio } from '../runner/write-cpio.js'
+import { BOOT_MODULES, buildInitramfs, LAB_MODULES, stripSignature } from '../../runner/vm/build-initramfs.js'
+import { extractVmlinux, hasPvhEntry } from '../../runner/vm/extract-vmlinux.js'
+import { fetchKernel, kernelCacheDir, type Kernel } from '../../runner/vm/fetch-kernel.js'
+import { kvmWorks, probeFirmware } from '../../runner/vm/kvm-works.js'
+import { moduleLoadOrder } from '../../runner/vm/module-load-order.js'
+import { NslabError } from '../../runner/util/nslab-error.js'
+import { parseKernelSpec } from '../../runner/vm/parse-kernel-spec.js'
+import { writeCpio } from '../../runner/vm/write-cpio.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'nslab-kernel-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))

@@ -11,15 +11,15 @@ import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
 import t from 'tap'
 import { Parser } from 'tap-parser'
-import { bootVm } from '../runner/boot-vm.js'
-import { isAlive } from '../runner/exec.js'
-import { fetchKernel, type Kernel } from '../runner/fetch-kernel.js'
-import type { JsonReport } from '../runner/json-reporter.js'
-import { parseKernelSpec } from '../runner/parse-kernel-spec.js'
-import { findProgram } from '../runner/require-programs.js'
-import { writeCpio } from '../runner/write-cpio.js'
+import { bootVm } from '../../runner/vm/boot-vm.js'
+import { isAlive } from '../../runner/host/exec.js'
+import { fetchKernel, type Kernel } from '../../runner/vm/fetch-kernel.js'
+import type { JsonReport } from '../../runner/report/json-reporter.js'
+import { parseKernelSpec } from '../../runner/vm/parse-kernel-spec.js'
+import { findProgram } from '../../runner/host/require-programs.js'
+import { writeCpio } from '../../runner/vm/write-cpio.js'
 
-const ROOT = new URL('..', import.meta.url).pathname
+const ROOT = new URL('../..', import.meta.url).pathname
 const schema = JSON.parse(readFileSync(join(ROOT, 'docs/report.schema.json'), 'utf8')) as object
 const validate = new Ajv2020Module.default({ strict: true, allErrors: true, validateFormats: false }).compile(schema)
 const dir = mkdtempSync(join(tmpdir(), 'nslab-vm-test-'))
@@ -32,7 +32,7 @@ let kernel: Kernel
 /** `nslab run … --kernel …` through nslab's own command line, as a user runs it. */
 function matrix(args: string[], timeoutMs: number) {
   const t0 = performance.now()
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/runner/cli.js'), 'run', ...args], {
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/runner/cli/cli.js'), 'run', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
@@ -142,9 +142,9 @@ t.test('a guest that hangs is stopped at its time limit and its qemu killed', { 
 })
 
 t.test('a KVM that hangs a real guest is given up within its stall limit, and nothing is reported of it', { timeout: 90_000 }, async (t) => {
-  const { kvmWorks } = await import('../runner/kvm-works.js')
-  const { runVmCell } = await import('../runner/run-vm-cell.js')
-  const { loadValidLabs } = await import('../runner/load-labs.js')
+  const { kvmWorks } = await import('../../runner/vm/kvm-works.js')
+  const { runVmCell } = await import('../../runner/vm/run-vm-cell.js')
+  const { loadValidLabs } = await import('../../runner/lab/load-labs.js')
   const verdict = await kvmWorks()
   if (!/hung/.test(verdict.why ?? '')) {
     t.skip(`only where KVM hangs a guest (here: ${verdict.ok ? 'KVM works' : verdict.why})`)

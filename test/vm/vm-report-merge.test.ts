@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Ajv2020Module from 'ajv/dist/2020.js'
 import t from 'tap'
-import { jsonReport, type JsonReport } from '../runner/json-reporter.js'
-import { junitXml } from '../runner/junit-reporter.js'
-import { labResultOf, mergeReports, readJsonReport } from '../runner/report-command.js'
-import type { LabResult } from '../runner/run-event.js'
-import { errorLab, failLab, passLab, T0 } from './fixtures/sample-run.js'
+import { jsonReport, type JsonReport } from '../../runner/report/json-reporter.js'
+import { junitXml } from '../../runner/report/junit-reporter.js'
+import { labResultOf, mergeReports, readJsonReport } from '../../runner/cli/report-command.js'
+import type { LabResult } from '../../runner/run/run-event.js'
+import { errorLab, failLab, passLab, T0 } from '../fixtures/sample-run.js'
 
-const ROOT = new URL('..', import.meta.url).pathname
+const ROOT = new URL('../..', import.meta.url).pathname
 const schema = JSON.parse(readFileSync(join(ROOT, 'docs/report.schema.json'), 'utf8')) as object
 const Ajv2020 = Ajv2020Module.default
 const validate = new Ajv2020({ strict: true, allErrors: true, validateFormats: false }).compile(schema)
@@ -68,7 +68,7 @@ t.test('a file that is no report is refused with its name', async (t) => {
 })
 
 function merge(args: string[]) {
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/runner/cli.js'), 'report', 'merge', ...args], {
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/runner/cli/cli.js'), 'report', 'merge', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
