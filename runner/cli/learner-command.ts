@@ -23,7 +23,7 @@ const COMMANDS: Record<string, () => Promise<LearnerCommand>> = {
 export async function learnerCommand(name: string, argv: string[], ctx: LearnerContext = {}): Promise<number> {
   // `nslab check LAB --target ssh://…` judges a learner's own machine, not a lab host that is up.
   if (name === 'check' && hasOption(argv, 'target')) {
-    return await (await import('../grade/check-target.js')).checkTargetCommand(argv)
+    return await (await import('./check-target-command.js')).checkTargetCommand(argv)
   }
   const load = COMMANDS[name]
   if (!load) throw new NslabError({ code: 'USAGE', message: `unknown command "${name}"` })

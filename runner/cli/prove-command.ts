@@ -1,7 +1,7 @@
 import type { Lab } from '../lab/lab.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
 import { safeTerminal } from '../util/safe-text.js'
-import { loadOrReport } from './run-command.js'
+import { loadOrReport } from './run-flags.js'
 import { runLab } from '../run/run-lab.js'
 import { runPool } from '../run/run-pool.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'

@@ -13,7 +13,7 @@ import { NslabError } from '../util/nslab-error.js'
 import { reportFatal } from './report-fatal.js'
 import { GUARD, sandboxEnv, type Sandbox } from '../host/sandbox.js'
 import { CLOSE_FDS } from '../host/sandbox-script.js'
-import { BIN_DIR, HIDDEN_NS_DIR, NETNS_DIR, SANDBOX_DIR } from '../host/sandbox-paths.js'
+import { HIDDEN_NS_DIR, NETNS_DIR, SANDBOX_DIR } from '../host/sandbox-paths.js'
 import type { Session } from '../learn/session-store.js'
 
 export const SHELL_HELP = `Usage: nslab shell [NAME] [--on MACHINE] [-- COMMAND…]
@@ -145,6 +145,12 @@ async function interactiveShell(s: Session, sandbox: Sandbox, machine: string): 
 
 /** Commands the lab shell may ask for. Those that would end the shell's own lab host are not among them. */
 const INSIDE = new Set(['check', 'hint', 'solve', 'status', 'help', '--help', '-h'])
+const INSIDE_COMMANDS: Record<string, () => Promise<(argv: string[], ctx: LearnerContext) => Promise<number>>> = {
+  check: async () => (await import('./check-command.js')).checkCommand,
+  hint: async () => (await import('./hint-command.js')).hintCommand,
+  solve: async () => (await import('./solve-command.js')).solveCommand,
+  status: async () => (await import('./status-command.js')).statusCommand,
+}
 
 /** Run the lab shell's `nslab …` requests here, one at a time, and answer each with its exit status. */
 function serve(requests: NodeJS.ReadableStream, replies: NodeJS.WritableStream, session: string): void {
@@ -164,8 +170,7 @@ function serve(requests: NodeJS.ReadableStream, replies: NodeJS.WritableStream, 
           process.stdout.write('In the lab shell: nslab check · nslab hint · nslab solve [--all] · nslab status · on MACHINE [COMMAND…]\n')
           code = 0
         } else {
-          const { learnerCommand } = await import('./learner-command.js')
-          code = await learnerCommand(cmd, args, { session, inside: true })
+          code = await (await INSIDE_COMMANDS[cmd]!())(args, { session, inside: true })
         }
       } catch (e) {
         code = reportFatal(e)

@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { colorEnabled, createColors } from '../util/colors.js'
 import { childProcesses, processInfo } from '../host/exec.js'
 import { formatDuration } from '../util/format-duration.js'
@@ -10,6 +9,7 @@ import { labProse, type LabProse } from '../learn/lab-prose.js'
 import { labTasks } from '../lab/lab-tasks.js'
 import { renderEnding, renderTask } from '../learn/render-task.js'
 import { checkSessionName, commandFor, parseLabFile, sandboxIsOurs, sessionState, writeProgress } from '../learn/learner-session.js'
+import { packageRoot } from '../util/package-root.js'
 import { NslabError } from '../util/nslab-error.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
 import { safeTerminal } from '../util/safe-text.js'
@@ -57,7 +57,7 @@ export async function upCommand(argv: string[]): Promise<number> {
 
 /** A lab named on the command line: a file, or a lab of labs/ here or of nslab's own, by name. */
 export function resolveLabFile(arg: string): string {
-  const own = fileURLToPath(new URL('../../labs/', import.meta.url))
+  const own = `${packageRoot()}/labs/`
   const candidates = [arg, `${arg}.md`, join('labs', arg), join('labs', `${arg}.md`), join(own, arg), join(own, `${arg}.md`)]
   for (const c of candidates) {
     try {

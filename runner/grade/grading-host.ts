@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { packageRoot } from '../util/package-root.js'
 import { start, type Running } from '../host/exec.js'
 import type { WorkerReply, WorkerRequest } from './grade-worker.js'
 import { NslabError } from '../util/nslab-error.js'
@@ -196,9 +196,7 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
  * tests: a TypeScript loader in each worker would cost seconds.
  */
 export function findWorkerFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url))
-  const candidates = [join(here, 'grade-worker.js'), join(here, '..', 'dist', 'runner', 'grade-worker.js')]
-  const found = candidates.find((f) => existsSync(f))
+  const found = [join(packageRoot(), 'dist', 'runner', 'grade', 'grade-worker.js')].find((f) => existsSync(f))
   if (!found) {
     throw new NslabError({ code: 'PREREQUISITE', message: 'nslab is not built: dist/runner/grade/grade-worker.js is missing', fix: 'npm run build' })
   }

@@ -7,7 +7,7 @@
 // inside the sandbox. cgroup v1 (pids, memory, cpu controllers) and v2 (when
 // the controllers are delegated to our cgroup) are both read.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
-import type { GradeLimits } from '../grade/grade.js'
+import type { LabLimits } from './lab-limits.js'
 
 type Controller = 'pids' | 'memory' | 'cpu'
 
@@ -42,7 +42,7 @@ export interface CgroupLimits {
 let seq = 0
 
 /** Cgroups for one submission, or why there can be none here (then rlimits are the fallback). */
-export function createCgroupLimits(limits: Pick<GradeLimits, 'maxProcs' | 'memoryBytes' | 'cpus'>, label = 'grade'): CgroupLimits | { unavailable: string } {
+export function createCgroupLimits(limits: LabLimits, label = 'grade'): CgroupLimits | { unavailable: string } {
   const found = findControllers()
   if ('unavailable' in found) return found
   const name = `nslab-${label}-${process.pid}-${++seq}`
@@ -127,7 +127,7 @@ export function readLimitCounters(dirs: CgroupDirs): LimitCounters {
   }
 }
 
-function setLimit(version: 1 | 2, c: Controller, dir: string, limits: Pick<GradeLimits, 'maxProcs' | 'memoryBytes' | 'cpus'>): void {
+function setLimit(version: 1 | 2, c: Controller, dir: string, limits: LabLimits): void {
   const w = (file: string, value: string | number) => writeFileSync(`${dir}/${file}`, `${value}\n`)
   if (c === 'pids') w('pids.max', limits.maxProcs)
   if (c === 'memory') {

@@ -1,6 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { CheckResult, Evidence } from '../../checks/check-result.js'
 import { describeBlock } from '../lab/describe-block.js'
 import type { ExecResult } from '../host/exec-result.js'
@@ -10,6 +9,7 @@ import type { BlockResult, LabResult, RunEvent } from '../run/run-event.js'
 import { safeJson } from '../util/safe-text.js'
 import { summarizeRun, type RunSummary } from '../run/summarize-run.js'
 import { truncateOutput } from '../util/truncate-output.js'
+import { nslabVersion } from '../util/nslab-version.js'
 
 // The shape of the file is docs/report.schema.json, explained in
 // docs/json-report.md; a change here is a change there (and reportVersion).
@@ -111,7 +111,7 @@ export function createJsonReporter(opts: JsonReporterOptions): Reporter {
       if (closed) return
       closed = true
       const report = jsonReport({
-        version: opts.version ?? (await nslabVersion()),
+        version: opts.version ?? nslabVersion(),
         startTime: run.runStart,
         durationMs: run.durationMs ?? Date.now() - run.runStart,
         complete: run.durationMs !== undefined,
@@ -219,21 +219,3 @@ function jsonEvidence(e: Evidence): JsonEvidence {
   return { machine: e.machine, command: e.command, exitCode: e.exitCode, output: output.text, outputTruncated: output.truncated }
 }
 
-/**
- * The version in nslab's package.json, found by walking up from this module,
- * which sits at runner/ in the source and dist/runner/ when built.
- */
-async function nslabVersion(): Promise<string> {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    try {
-      const pkg = JSON.parse(await readFile(`${dir}/package.json`, 'utf8')) as { name?: string; version?: string }
-      if (pkg.name === 'nslab' && pkg.version) return pkg.version
-    } catch {
-      // no package.json here: look further up
-    }
-    const up = dirname(dir)
-    if (up === dir) return 'unknown'
-    dir = up
-  }
-}

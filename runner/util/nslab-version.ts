@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
+import { packageRoot } from './package-root.js'
 
-/** nslab's version, from its package.json (two folders up from dist/runner/). */
+/** nslab's version, from its package.json. */
 export function nslabVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string }
   return pkg.version
 }

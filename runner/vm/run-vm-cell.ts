@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { packageRoot } from '../util/package-root.js'
 import { bootVm, type Accel } from './boot-vm.js'
 import { buildInitramfs, LAB_MODULES } from './build-initramfs.js'
 import { cellLabel, type Cell } from './cell-label.js'
@@ -228,11 +228,9 @@ export function failedCell(spec: string, backend: 'nft' | 'legacy', labs: Lab[],
   return { cell, label, results, durationMs: 0, failure: reason, consoleTail: '' }
 }
 
-/** The guest's program: dist/vm-guest.cjs (one bundled file) beside this module's folder once built, or the build of this source tree. */
+/** The guest's program: dist/vm-guest.cjs, one bundled file, in nslab's folder. */
 export function guestEntry(): string {
-  const here = dirname(fileURLToPath(import.meta.url))
-  const candidates = [join(here, '..', 'vm-guest.cjs'), join(here, '..', 'dist', 'vm-guest.cjs')]
-  const found = candidates.find((c) => existsSync(c))
+  const found = [join(packageRoot(), 'dist', 'vm-guest.cjs')].find((c) => existsSync(c))
   if (!found) {
     throw new NslabError({ code: 'PREREQUISITE', message: 'the program a VM runs (dist/vm-guest.cjs) is not built', fix: 'npm run build' })
   }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseGradeFlags } from '../../runner/cli/grade-command.js'
 import { parseCommandArgs, usageError } from '../../runner/cli/parse-command-args.js'
-import { parseRunFlags } from '../../runner/cli/run-command.js'
+import { parseRunFlags } from '../../runner/cli/run-flags.js'
 import { CLI, requireBuild, ROOT } from '../helpers/learner-cli.js'
 
 const LAB = join(ROOT, 'test/fixtures/grade-labs/snat-mini.md')
