@@ -8,7 +8,6 @@
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { pathToFileURL } from 'node:url'
 import { run } from '../host/exec.js'
 import { readLimitCounters, type CgroupDirs, type LimitCounters } from '../host/cgroup-limits.js'
 import type { GradeLimits } from './grade.js'
@@ -151,7 +150,7 @@ function seconds(ms: number): string {
 }
 
 /** One request a line on stdin, one reply a line on stdout, until stdin closes. */
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const lines = createInterface({ input: process.stdin })
   for await (const line of lines) {
     if (line.trim() === '') continue
@@ -187,4 +186,3 @@ async function clearPrivateIpc(): Promise<void> {
   await run({ file: 'ipcrm', args: ['--all'], timeoutMs: 5000 }).catch(() => undefined)
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main()

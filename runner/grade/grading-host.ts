@@ -196,9 +196,9 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
  * tests: a TypeScript loader in each worker would cost seconds.
  */
 export function findWorkerFile(): string {
-  const found = [join(packageRoot(), 'dist', 'runner', 'grade', 'grade-worker.js')].find((f) => existsSync(f))
+  const found = [join(packageRoot(), 'dist', 'bin', 'grade-worker.js')].find((f) => existsSync(f))
   if (!found) {
-    throw new NslabError({ code: 'PREREQUISITE', message: 'nslab is not built: dist/runner/grade/grade-worker.js is missing', fix: 'npm run build' })
+    throw new NslabError({ code: 'PREREQUISITE', message: 'nslab is not built: dist/bin/grade-worker.js is missing', fix: 'npm run build' })
   }
   return found
 }

@@ -12,7 +12,8 @@
 // lookahead, lookbehind. A regex using them is refused with a sentence
 // saying so, at the check's line, when the lab is read.
 
-import { RE2JS } from 're2js'
+import type { RE2JS } from 're2js'
+import { loadPackage } from '../util/load-package.js'
 import { MAX_REGEX_LENGTH } from './lab-text-limits.js'
 
 export const REGEX_FLAGS = /^[imsu]*$/
@@ -70,6 +71,7 @@ export function compileLabRegex(body: string, flags: string): CompiledLabRegex {
       error: `${construct} cannot be matched in linear time: nslab matches regexes with RE2, which has no backreferences, lookahead or lookbehind`,
     }
   }
+  const { RE2JS } = loadPackage<typeof import('re2js')>('re2js')
   let re2Flags = RE2JS.MULTILINE
   if (flags.includes('i')) re2Flags |= RE2JS.CASE_INSENSITIVE
   if (flags.includes('s')) re2Flags |= RE2JS.DOTALL

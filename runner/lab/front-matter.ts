@@ -1,10 +1,10 @@
 // The YAML front matter of a lab: found between the `---` lines at the top,
 // parsed with yaml (keeping every node's offset, for lines), checked with
-// strict zod schemas, and turned into the lab's metadata and topology.
+// strict shapes (check-shape.ts), and turned into the lab's metadata and topology.
 // Every problem is reported at the line of the key or value at fault.
 
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
-import { z } from 'zod'
+import { checkShape, type Field, type Shape, type ShapeIssue } from './check-shape.js'
 import type { Engine, Topology } from './lab.js'
 import { buildTopology, type ContainerInput, type Located } from './build-topology.js'
 import { didYouMean, suggestion } from '../util/did-you-mean.js'
@@ -40,29 +40,40 @@ const KEYS = {
   container: ['ip', 'publish', 'command'],
 }
 
-const ContainerSchema = z.strictObject({
-  ip: z.string().optional(),
-  publish: z.array(z.string()).optional(),
-  command: z.string().optional(),
-})
+const ContainerShape: Shape = {
+  type: 'map',
+  fields: {
+    ip: { type: 'string', optional: true },
+    publish: { type: 'array', of: { type: 'string' }, optional: true },
+    command: { type: 'string', optional: true },
+  },
+}
 
-const TopologySchema = z.strictObject({
-  docker: z.boolean().optional(),
-  bridge: z.string().optional(),
-  // A list of names or a map of name → settings: told apart by hand, so that
-  // each form gets its own plain error rather than a union's.
-  containers: z.unknown().optional(),
-  internet: z.boolean().optional(),
-})
+const TopologyShape: Field = {
+  type: 'map',
+  optional: true,
+  nullable: true,
+  fields: {
+    docker: { type: 'boolean', optional: true },
+    bridge: { type: 'string', optional: true },
+    // A list of names or a map of name → settings: told apart by hand, so that
+    // each form gets its own plain error rather than a union's.
+    containers: { type: 'unknown', optional: true },
+    internet: { type: 'boolean', optional: true },
+  },
+}
 
-const FrontMatterSchema = z.strictObject({
-  title: z.string().trim().min(1),
-  summary: z.string().optional(),
-  engine: z.string().optional(),
-  // A bare number is a duration without a unit: read it to say so.
-  timeout: z.union([z.string(), z.number()]).optional(),
-  topology: TopologySchema.nullable().optional(),
-})
+const FrontMatterShape: Shape = {
+  type: 'map',
+  fields: {
+    title: { type: 'string', nonEmpty: true },
+    summary: { type: 'string', optional: true },
+    engine: { type: 'string', optional: true },
+    // A bare number is a duration without a unit: read it to say so.
+    timeout: { type: 'union', of: [{ type: 'string' }, { type: 'number' }], optional: true },
+    topology: TopologyShape,
+  },
+}
 
 type Path = (string | number)[]
 
@@ -154,10 +165,8 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
     return { problems, bodyOffset }
   }
 
-  const parsed = FrontMatterSchema.safeParse(data)
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, [], data, lineAt, keyLineAt))
-  }
+  const issues = checkShape(FrontMatterShape, data)
+  for (const issue of issues) problems.push(...issueProblems(issue, [], data, lineAt, keyLineAt))
 
   const raw = data as Record<string, unknown>
   let engine: Engine = 'netns'
@@ -203,7 +212,7 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
   }
 
   if (problems.length) return { problems, bodyOffset }
-  const title = (parsed.success ? parsed.data.title : String(raw.title)).trim()
+  const title = String(raw.title).trim()
   const meta: FrontMatter = { title, engine, timeoutMs, topology }
   if (typeof raw.summary === 'string') meta.summary = raw.summary.trim()
   return { meta, bodyOffset, problems }
@@ -248,18 +257,19 @@ function readContainers(
     const c: ContainerInput = { name, line: keyLineAt(base, name) }
     out.push(c)
     if (settings === null || settings === undefined) continue
-    const r = ContainerSchema.safeParse(settings)
-    if (!r.success) {
-      for (const issue of r.error.issues) problems.push(...issueProblems(issue, path, settings, lineAt, keyLineAt))
+    const issues = checkShape(ContainerShape, settings)
+    if (issues.length) {
+      for (const issue of issues) problems.push(...issueProblems(issue, path, settings, lineAt, keyLineAt))
       continue
     }
-    if (r.data.ip !== undefined) {
-      c.ip = r.data.ip
+    const r = settings as { ip?: string; publish?: string[]; command?: string }
+    if (r.ip !== undefined) {
+      c.ip = r.ip
       c.ipLine = lineAt([...path, 'ip'])
     }
-    if (r.data.publish !== undefined) c.publish = r.data.publish.map((spec, i) => ({ spec, line: lineAt([...path, 'publish', i]) }))
-    if (r.data.command !== undefined) {
-      c.command = r.data.command
+    if (r.publish !== undefined) c.publish = r.publish.map((spec, i) => ({ spec, line: lineAt([...path, 'publish', i]) }))
+    if (r.command !== undefined) {
+      c.command = r.command
       c.commandLine = lineAt([...path, 'command'])
     }
   }
@@ -318,7 +328,7 @@ function valueAt(root: unknown, path: Path): unknown {
 }
 
 function issueProblems(
-  issue: z.core.$ZodIssue,
+  issue: ShapeIssue,
   prefix: Path,
   root: unknown,
   lineAt: (p: Path) => number,
