@@ -55,7 +55,7 @@ for (let i = 0; i < count; i++) {
 const csv = join(dir, 'gradebook.csv')
 
 const t0 = performance.now()
-const child = spawn(process.execPath, [join(root, 'dist/runner/cli/cli.js'), 'grade', values.lab, ...subs, ...(jobs ? ['-j', String(jobs)] : []), '--csv', csv], {
+const child = spawn(process.execPath, [join(root, 'dist/bin/nslab.js'), 'grade', values.lab, ...subs, ...(jobs ? ['-j', String(jobs)] : []), '--csv', csv], {
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 let out = ''

@@ -18,7 +18,7 @@ import { shellQuote } from '../dist/runner/util/shell-quote.js'
 
 const ROUNDS = Number(process.argv[2] ?? 3)
 const ROOT = new URL('..', import.meta.url).pathname
-const CLI = join(ROOT, 'dist/runner/cli/cli.js')
+const CLI = join(ROOT, 'dist/bin/nslab.js')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-run-bench-'))
 const labs = loadValidLabs([join(ROOT, 'labs')])
 

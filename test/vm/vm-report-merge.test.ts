@@ -68,7 +68,7 @@ t.test('a file that is no report is refused with its name', async (t) => {
 })
 
 function merge(args: string[]) {
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/runner/cli/cli.js'), 'report', 'merge', ...args], {
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'report', 'merge', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
