@@ -35,8 +35,13 @@ export interface GradeInVmOptions {
   timeScale?: number
   /** Ctrl-C: the VM is ended; what it graded by then is kept. */
   signal?: AbortSignal
-  /** Where the lab's path is relative to (default: this process's cwd). */
-  cwd?: string
+  /**
+   * The guest sees all of this machine's files read-only (as a matrix VM
+   * does) rather than only what it runs on (guestView). Default: confined as
+   * root, all as an ordinary user (who cannot confine qemu, and whose own
+   * files a local grade would put within the answers' reach anyway).
+   */
+  wholeRoot?: boolean
   onUp?: (info: VmInfo, upMs: number) => void
   onGrade?: (g: Grade, index: number) => void
   /** A note from the guest (e.g. no cgroups there). */
@@ -69,7 +74,8 @@ export async function gradeInVm(opts: GradeInVmOptions): Promise<VmGradeResult> 
     kind: 'grade',
     lab,
     submissions,
-    cwd: opts.cwd ?? process.cwd(),
+    // Grading reads nothing relative to a folder; the instructor's is not in the guest's view.
+    cwd: '/',
     jobs: flags.jobs,
     limits: flags.limits,
     walkthrough: flags.walkthrough,
@@ -115,6 +121,7 @@ export async function gradeInVm(opts: GradeInVmOptions): Promise<VmGradeResult> 
     kernel: opts.kernel,
     modules: [...LAB_MODULES.common, ...(flags.iptables ? LAB_MODULES[flags.iptables] : [...LAB_MODULES.nft, ...LAB_MODULES.legacy])],
     job,
+    confined: !(opts.wholeRoot ?? process.getuid?.() !== 0),
     accel: opts.accel,
     ...(opts.cpu ? { cpu: opts.cpu } : {}),
     timeoutMs: opts.timeoutMs,

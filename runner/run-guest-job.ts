@@ -14,6 +14,7 @@ import { bootVm, type Accel, type VmRun } from './boot-vm.js'
 import { buildInitramfs } from './build-initramfs.js'
 import type { Kernel } from './fetch-kernel.js'
 import { formatDuration } from './format-duration.js'
+import { guestView } from './guest-view.js'
 import { NslabError } from './nslab-error.js'
 import { shellQuote } from './shell-quote.js'
 import type { GuestJob, GuestLine } from './vm-guest.js'
@@ -33,6 +34,11 @@ export interface GuestJobOptions {
   /** Give up on a VM that has said nothing by then (result.stalled). */
   stallTimeoutMs?: number
   signal?: AbortSignal
+  /**
+   * Show the guest only what it runs on (guestView), not this machine's whole
+   * root: for a job whose code may take the guest over. The job's cwd must be in view.
+   */
+  confined?: boolean
   /** The guest is up and has said what it runs. */
   onUp?: (info: VmInfo, upMs: number) => void
   /** Every other line the guest says (events of the job), as it says it. */
@@ -114,8 +120,10 @@ export async function runGuestJob(opts: GuestJobOptions): Promise<GuestJobRun> {
         '',
       ].join('\n'),
     )
+    const files = ['job.json', 'guest.sh'].map((f) => join(work, f))
     const vm = await bootVm({
       kernel: opts.kernel,
+      ...(opts.confined ? { view: guestView({ kernel: opts.kernel, nslabRoot: dirname(dirname(guest)), files }) } : {}),
       initramfs: join(work, 'initramfs'),
       runScript: join(work, 'guest.sh'),
       workDir: work,

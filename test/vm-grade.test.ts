@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { fetchKernel, type Kernel } from '../runner/fetch-kernel.js'
 import { parseGradeFlags } from '../runner/grade-command.js'
+import { guestView, outermost } from '../runner/guest-view.js'
 import { parseKernelSpec } from '../runner/parse-kernel-spec.js'
 import { findProgram } from '../runner/require-programs.js'
 import { ensureBuilt, ROOT } from './fixtures/grade-labs/ensure-built.js'
@@ -80,6 +81,18 @@ if (missing.length) {
     t.throws(() => parseGradeFlags(['--kernel', 'debian:bookworm', '--accel', 'fast', ...base]), { code: 'USAGE', message: /--accel takes auto, kvm or tcg/ })
     const help = grade(['--help'], 30_000)
     t.match(help.stdout, /--kernel SPEC {10}grade the whole class inside one throwaway VM/)
+  })
+
+  t.test("a grading VM's view of this machine: what the guest runs on, not the machine's own files, nor its known secrets", async (t) => {
+    t.same(outermost(['/usr', '/usr/bin', '/work/x/', '/work/x/dist', '/etc', '/usr2']), ['/etc', '/usr', '/usr2', '/work/x'])
+    const job = join(dir, 'tmp', 'nslab-vm-x', 'job.json')
+    const v = guestView({ kernel, nslabRoot: ROOT, files: [job] })
+    t.ok(v.paths.includes('/usr') && v.paths.includes('/etc'), 'the system folders')
+    t.ok(v.paths.includes(ROOT.replace(/\/$/, '')), 'nslab')
+    t.ok(kernel.modulesDir && v.paths.includes(kernel.modulesDir), "the kernel's modules")
+    for (const p of ['/', '/root', '/home', '/tmp', '/srv', '/mnt', '/work']) t.notOk(v.paths.includes(p), `not ${p}`)
+    t.notOk(v.paths.some((p) => p.startsWith(dir)), 'not the job file: it is made by runGuestJob, in view only when it exists')
+    for (const h of ['/etc/shadow', '/etc/ssh/ssh_host_*', '/var/backups', '/var/log', '/var/tmp']) t.ok(v.hide.includes(h), `hides ${h}`)
   })
 
   t.test('a class graded inside a VM on Debian bookworm: the points of a local grade, every report written', { timeout: 420_000 }, async (t) => {
