@@ -138,6 +138,10 @@ export async function gradeInVm(opts: GradeInVmOptions): Promise<VmGradeResult> 
   const base = { vm, timeScale, startTime, durationMs: performance.now() - t0, ...(r.upMs !== undefined ? { upMs: r.upMs } : {}) }
   if (r.stalled) return { ...base, grades: [], enforcedBy: [], stalled: true, ...(r.failure ? { failure: r.failure } : {}) }
 
+  if (r.vmError && r.vmErrorPrerequisite && !r.failure) {
+    // As a local grade: the guest cannot grade at all (it cannot build a lab host, say); no reports.
+    throw new NslabError({ code: 'PREREQUISITE', message: `inside the VM (${vm}): ${r.vmError}` })
+  }
   const failure = r.failure ?? (r.vmError ? `the grading inside the VM failed: ${r.vmError}` : undefined)
   const interrupted = opts.signal?.aborted === true || r.vm.aborted
   const out: VmGradeResult = { ...base, grades: [], enforcedBy: [vmSentence(vm, timeScale), ...(guestEnforcedBy ?? [])] }

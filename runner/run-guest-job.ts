@@ -56,6 +56,8 @@ export interface GuestJobRun {
   done: boolean
   /** What the guest's program said went wrong (vm-error). */
   vmError?: string
+  /** It said the guest lacks something nslab needs. */
+  vmErrorPrerequisite?: boolean
   /** Why the VM did not do its job, in one sentence; absent when it did (vmError aside). */
   failure?: string
   /** Said nothing within stallTimeoutMs: nothing is to be reported, run it again another way. */
@@ -74,6 +76,7 @@ export async function runGuestJob(opts: GuestJobOptions): Promise<GuestJobRun> {
   let info: VmInfo | undefined
   let upMs: number | undefined
   let vmError: string | undefined
+  let prerequisite = false
   let done = false
   let heard = false
 
@@ -95,6 +98,7 @@ export async function runGuestJob(opts: GuestJobOptions): Promise<GuestJobRun> {
     }
     if (g.type === 'vm-error') {
       vmError = g.message
+      prerequisite = g.prerequisite === true
       return
     }
     if (g.type === 'vm-done') {
@@ -144,6 +148,7 @@ export async function runGuestJob(opts: GuestJobOptions): Promise<GuestJobRun> {
     if (info) out.info = info
     if (upMs !== undefined) out.upMs = upMs
     if (vmError !== undefined) out.vmError = vmError
+    if (prerequisite) out.vmErrorPrerequisite = true
     if (out.stalled) out.failure = `the VM said nothing within ${formatDuration(opts.stallTimeoutMs ?? 0)}`
     else {
       const failure = vmFailure(vm, { done, up: upMs !== undefined, timeoutMs: opts.timeoutMs })

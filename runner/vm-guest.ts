@@ -8,7 +8,8 @@
 //   machinery as a local grade (workers as unused uids, a cgroup each), every
 //   grade; the host writes the same reports as a local grade.
 // Nothing here touches the host: the guest has no network device, and the
-// host's files are read-only under a tmpfs layer.
+// host's files are read-only under a tmpfs layer (a grading VM sees only
+// what it runs on: guest-view.ts).
 
 import { existsSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { release } from 'node:os'
@@ -76,7 +77,8 @@ export interface GuestGradeJob {
 /** Lines the guest sends besides RunEvents. */
 export type GuestLine =
   | { type: 'vm-info'; release: string; iptables: string; uptimeMs: number }
-  | { type: 'vm-error'; message: string }
+  /** prerequisite: the guest lacks something nslab needs (exit 3 of a local run), not a failure of the VM's. */
+  | { type: 'vm-error'; message: string; prerequisite?: boolean }
   | { type: 'vm-done' }
   /** Something the person waiting should know that does not stop the job. */
   | { type: 'vm-note'; message: string }
@@ -154,7 +156,7 @@ export async function runGuest(job: GuestJob, write: (line: string) => void): Pr
   )
   const done = results.filter((r): r is LabResult => r !== undefined)
   emit({ type: 'run-end', results: done, durationMs: performance.now() - t0 })
-  if (prerequisite) send({ type: 'vm-error', message: (prerequisite as NslabError).toString() })
+  if (prerequisite) send({ type: 'vm-error', message: (prerequisite as NslabError).toString(), prerequisite: true })
   send({ type: 'vm-done' })
   return done.every((r) => r.status === 'pass') ? 0 : 1
 }
@@ -177,8 +179,7 @@ async function gradeInGuest(job: GuestGradeJob, send: (l: GuestLine) => void): P
   try {
     host = await prepareGradingHost()
   } catch (e) {
-    send({ type: 'vm-error', message: e instanceof NslabError ? e.toString() : String(e) })
-    return 3
+    return failed(e, send)
   }
   try {
     const r = await gradeAll({
@@ -192,9 +193,21 @@ async function gradeInGuest(job: GuestGradeJob, send: (l: GuestLine) => void): P
     send({ type: 'vm-grade-end', durationMs: r.durationMs, enforcedBy: r.enforcedBy })
     send({ type: 'vm-done' })
     return r.grades.every((g) => g.status === 'pass') ? 0 : 1
+  } catch (e) {
+    return failed(e, send)
   } finally {
     await host.close()
   }
+}
+
+/** What stopped a grade job, said as a local grade would say it (exit 3: the guest lacks something). */
+function failed(e: unknown, send: (l: GuestLine) => void): number {
+  if (e instanceof NslabError) {
+    send({ type: 'vm-error', message: e.toString(), ...(e.exitCode === 3 ? { prerequisite: true } : {}) })
+    return e.exitCode
+  }
+  send({ type: 'vm-error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
+  return 70
 }
 
 /** cgroup v2 on /sys/fs/cgroup with pids, memory and cpu for its children; why not, if it cannot be. */
