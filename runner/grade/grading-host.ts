@@ -68,7 +68,9 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
   const mode = isRoot ? 'isolated' : 'self'
   requirePrograms(['unshare', 'nsenter', ...(mode === 'isolated' ? ['setpriv'] : [])])
   const uidBase = opts.uidBase ?? DEFAULT_UID_BASE
-  const env = { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8', HOME: '/nonexistent', NODE_OPTIONS: '' }
+  const env: NodeJS.ProcessEnv = { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8', HOME: '/nonexistent', NODE_OPTIONS: '' }
+  // A slow machine (a VM under emulation, where grade --kernel runs this) stretches the workers' fixed limits too.
+  if (process.env.NSLAB_TIME_SCALE) env.NSLAB_TIME_SCALE = process.env.NSLAB_TIME_SCALE
   const workers = new Map<number, Worker>()
 
   const spawnWorker = (slot: number): Running => {
