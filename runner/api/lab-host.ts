@@ -2,9 +2,11 @@ import type { Shell } from 'zx'
 import type { CheckResult } from '../../checks/check-result.js'
 import type { ExecResult } from '../host/exec-result.js'
 import { DEFAULT_LAB_LIMITS, type LabLimits } from '../host/lab-limits.js'
+import { requirePrograms } from '../host/require-programs.js'
 import { createSandbox } from '../host/sandbox.js'
 import { DEFAULT_TIMEOUT_MS } from '../lab/front-matter.js'
 import { machinesOf, type Lab, type Topology } from '../lab/lab.js'
+import { programsOfLab } from '../run/programs-of-lab.js'
 import { suggestion } from '../util/did-you-mean.js'
 import { NslabError } from '../util/nslab-error.js'
 import { parseDuration } from '../util/parse-duration.js'
@@ -51,6 +53,8 @@ export interface LabHost extends Machine, AsyncDisposable {
   readonly lab: Lab
   /** How long it took to come up, in ms. */
   readonly upMs: number
+  /** pid of the process (unshare) that owns its namespaces: killing it ends the lab host. */
+  readonly pid: number
   readonly closed: boolean
   /** A machine of the lab host, by name; an unknown name is an NslabError (USAGE). */
   on(machine: string): Machine
@@ -74,6 +78,8 @@ export async function labHost(from: string | TopologyOptions, options: LabHostOp
     typeof from === 'string'
       ? loadLabFile(from)
       : { file: options.name ?? 'lab host', title: options.name ?? 'lab host', engine: 'netns', timeoutMs: DEFAULT_TIMEOUT_MS, topology: topologyOf(from), blocks: [], epilogue: '' }
+  // As nslab run: a program the lab's steps or checks need is named, with its package, before anything starts.
+  if (typeof from === 'string') requirePrograms(programsOfLab(lab))
   const limits = limitsOf(options.limits)
   const timeoutMs = options.timeout === undefined ? undefined : msOf(options.timeout, 'timeout')
   // zx only now: the command line never loads it. Its core is all `$` needs.
@@ -128,6 +134,7 @@ export async function labHost(from: string | TopologyOptions, options: LabHostOp
     topology: lab.topology,
     lab,
     upMs: sandbox.upMs,
+    pid: sandbox.pid,
     get closed() {
       return !isOpen()
     },
