@@ -217,6 +217,22 @@ t.test('a missing program is the command line’s error, with the Debian package
   t.match((e as NslabError).toString(), `this machine lacks \`${missing}\`\n  fix: apt-get install ${PACKAGE_OF[missing]}`)
 })
 
+t.test('limits hold for what $ runs, as for a lab’s steps', async (t) => {
+  await using limited = await labHost({}, { limits: { maxProcs: 64 } })
+  const word = mark()
+  const p = limited.$`exec -a ${word} sleep 300`
+  t.ok(await until(() => withWord(word).length === 1), 'running')
+  const [pid] = withWord(word)
+  if (process.getuid?.() === 0) {
+    t.match(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), /^\d+:pids:.*\/nslab-run-\d+-\d+$/m, 'in the lab host’s pids cgroup')
+  } else {
+    t.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max processes\s+\d+/m)
+    t.notMatch(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max processes\s+unlimited/m, 'with an RLIMIT_NPROC')
+  }
+  await p.kill()
+  await p.catch(() => undefined)
+})
+
 t.test('await using and close() tear it down, also when the test throws', async (t) => {
   let pid = 0
   let procs: ReturnType<typeof sandboxProcesses> = []
