@@ -16,7 +16,7 @@ export function loadLabFile(file: string): Lab {
   if (folder) throw new NslabError({ code: 'USAGE', message: `${file} is a folder: name one lab file in it` })
   const { labs, problems } = loadLabs([file])
   if (problems.length || !labs[0]) {
-    throw new NslabError({ code: 'LAB_INVALID', message: `invalid lab:\n${problems.map(formatProblem).join('\n')}`, file })
+    throw new NslabError({ code: 'LAB_INVALID', message: `invalid lab:\n${problems.map(formatProblem).join('\n')}` })
   }
   return labs[0]
 }
