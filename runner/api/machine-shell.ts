@@ -28,8 +28,8 @@ const KEEP_BYTES = 1024 * 1024
 
 /**
  * A `$` for `machine`: made anew on each use (host.$`…`), so that it takes the
- * zx options in force where it is used (within, $.verbose …) and zx names the
- * caller's line in its errors.
+ * zx options in force where it is used (within, $.verbose …), and the caller's
+ * frame is the one below zx's, which zx's errors name as where it ran.
  */
 export function machineShell(zx: ZxCore, sandbox: Sandbox, machine: string, isOpen: () => boolean, onEnd: OnEnd): () => Shell {
   const launch = (cmd: string, env: NodeJS.ProcessEnv | undefined) => {
