@@ -116,10 +116,16 @@ tap.on('close', async (code, signal) => {
       else passed++
       try {
         writeFileSync(`${cgroup.replace(/\/[^/]+$/, '')}/cgroup.procs`, `${process.pid}\n`)
-        await new Promise((r) => setTimeout(r, 200))
-        rmdirSync(cgroup)
       } catch {
-        // left for the machine's own cleanup: an empty cgroup costs nothing
+        // not movable: the cgroup stays, empty
+      }
+      for (let i = 0; i < 50; i++) {
+        try {
+          rmdirSync(cgroup)
+          break
+        } catch {
+          await new Promise((r) => setTimeout(r, 100))
+        }
       }
     }
     failed += changed.length
