@@ -262,7 +262,7 @@ export function removeStaleCgroups(): string[] {
       const m = /^nslab-(?:run|grade)-(\d+)-\d+$/.exec(e)
       if (m) {
         if (!pidAlive(Number(m[1]))) stale.push(`${dir}/${e}`)
-      } else if (depth < 6 && !e.startsWith('nslab-')) walk(`${dir}/${e}`, depth + 1)
+      } else if (depth < 6) walk(`${dir}/${e}`, depth + 1)
     }
   }
   for (const r of roots) walk(r, 0)
