@@ -29,6 +29,12 @@ const machine = () => ({
   routes: out('ip', ['route', 'show', 'table', 'all']),
   'network namespaces': out('ip', ['netns', 'list']),
   'System V IPC': out('ipcs', []),
+  // Lab hosts' and graders' cgroups; the suite's own is made after the first look and gone before the last.
+  'nslab cgroups': out('find', ['/sys/fs/cgroup', '-maxdepth', '7', '-type', 'd', '-name', 'nslab-*', '!', '-name', `nslab-suite-${process.pid}`])
+    .split('\n')
+    .filter((l) => l && !l.includes(`/nslab-suite-${process.pid}/`))
+    .sort()
+    .join('\n'),
   mounts: readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ').slice(4, 5).join(' '))
