@@ -7,7 +7,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # nslab itself and the shipped labs
-pkgs=(iproute2 iptables iputils-ping busybox-static nginx-light curl bridge-utils util-linux mount hostname procps)
+pkgs=(iproute2 iptables iputils-ping busybox-static nginx-light curl bridge-utils util-linux mount hostname procps conntrack nftables)
 if [ "${1:-}" = "--test" ]; then
   # learner-mode terminal, JUnit validation, grading reports and live SSH targets, the VM matrix
   pkgs+=(tmux libxml2-utils chromium openssh-server openssh-client qemu-system-x86 cpio xz-utils zstd)
