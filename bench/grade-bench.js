@@ -4,7 +4,10 @@
 // graded by `nslab grade` with -j JOBS; prints the wall time, the CPU time of
 // the whole process tree, and the class's scores. Results: bench/README.md.
 //
-//   npm run build && node bench/grade-bench.js [--count 100] [--jobs N] [--lab labs/snat-outbound.md]
+//   npm run build && node bench/grade-bench.js [--count 100] [--jobs N] [--lab labs/snat-outbound.md] [--cli PATH]
+//
+// --cli: the nslab to time (default: this checkout's bundle), e.g. an earlier
+// version's dist/runner/cli.js for a before/after.
 //
 // Without --jobs, nslab grade's own default (8 per CPU, bounded by memory).
 //
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '100' },
     jobs: { type: 'string' },
     lab: { type: 'string', default: join(root, 'labs/snat-outbound.md') },
+    cli: { type: 'string', default: join(root, 'dist/bin/nslab.js') },
   },
 })
 const count = Number(values.count)
@@ -55,7 +59,7 @@ for (let i = 0; i < count; i++) {
 const csv = join(dir, 'gradebook.csv')
 
 const t0 = performance.now()
-const child = spawn(process.execPath, [join(root, 'dist/bin/nslab.js'), 'grade', values.lab, ...subs, ...(jobs ? ['-j', String(jobs)] : []), '--csv', csv], {
+const child = spawn(process.execPath, [values.cli, 'grade', values.lab, ...subs, ...(jobs ? ['-j', String(jobs)] : []), '--csv', csv], {
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 let out = ''

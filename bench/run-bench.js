@@ -1,91 +1,49 @@
 #!/usr/bin/env node
-// `nslab run labs/` against the same commands as one plain bash script per
-// lab, in one run: the script builds the same lab host (the very commands
-// nslab's sandbox runs), then runs every step and every command the checks ran
-// (read back from nslab's JSON report), in order, with no node and no retries.
-// Also: the three labs with -j 3, the runner's peak memory, and start-up time.
-// Everything runs inside namespaces of its own.
-//   npm run build && node bench/run-bench.js [rounds]
+// Whole commands on the shipped labs, start to exit, side by side in one
+// hyperfine run: `nslab run labs/`, `nslab run labs/ -j 3`, `nslab prove labs/`
+// and, with --before DIR, the same commands of another checkout (an earlier
+// version, built). Also the runner's peak memory (max RSS of `nslab run`).
+// The comparison with the same lab as a plain bash script (and cram, bats,
+// txm) is bench/peers-bench.js: a hand-written script needs a lab whose every
+// command is known, which a small lab gives exactly.
+//   npm run build && node bench/run-bench.js [runs] [--before DIR]
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadValidLabs } from '../dist/runner/lab/load-labs.js'
-import { sandboxScript } from '../dist/runner/host/sandbox-script.js'
-import { netnsPath } from '../dist/runner/host/sandbox-paths.js'
-import { sandboxOwner } from '../dist/runner/host/sandbox.js'
-import { shellQuote } from '../dist/runner/util/shell-quote.js'
 
-const ROUNDS = Number(process.argv[2] ?? 3)
+const args = process.argv.slice(2)
+const RUNS = Number(args.find((a) => /^\d+$/.test(a)) ?? 3)
+const beforeAt = args.indexOf('--before')
+const BEFORE = beforeAt >= 0 ? args[beforeAt + 1] : undefined
 const ROOT = new URL('..', import.meta.url).pathname
 const CLI = join(ROOT, 'dist/bin/nslab.js')
+const LABS = join(ROOT, 'labs')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-run-bench-'))
-const labs = loadValidLabs([join(ROOT, 'labs')])
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
 
-function timed(cmd, args, input) {
-  const t0 = performance.now()
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 })
-  return { ms: performance.now() - t0, r }
+const cmds = [
+  ['nslab run labs/', `node ${CLI} run ${LABS}`],
+  ['nslab run labs/ -j 3', `node ${CLI} run ${LABS} -j 3`],
+  ['nslab prove labs/', `node ${CLI} prove ${LABS}`],
+]
+if (BEFORE) {
+  const old = ['dist/bin/nslab.js', 'dist/runner/cli.js'].map((p) => join(BEFORE, p)).find((p) => existsSync(p))
+  if (!old) throw new Error(`no built nslab in ${BEFORE}`)
+  // The same labs for both: today's (an earlier nslab may not know a newer key).
+  cmds.push(['nslab run labs/ (before)', `node ${old} run ${LABS}`], ['nslab prove labs/ (before)', `node ${old} prove ${LABS}`])
 }
-
-const on = (machine, script) => {
-  const ns = netnsPath(machine)
-  const run = `bash -e -o pipefail -c ${shellQuote(script)}`
-  return machine === 'host' ? run : `nsenter --net=${ns} ${run}`
-}
-
-/** One bash script doing what nslab did for this lab. */
-function plainScript(lab, report) {
-  const base = sandboxScript({ topology: lab.topology, persistent: false, hostname: 'bench' })
-  const lines = [base.replace(/echo ready\nread -r _ \|\| true\n$/, ''), 'set +e', 'cd /root']
-  const results = report.labs[0].blocks
-  for (const block of lab.blocks) {
-    if (block.kind === 'script') lines.push(`${on(block.on, block.content)} >/dev/null 2>&1 </dev/null${block.background ? ' &' : ''}`)
-    if (block.kind === 'check') {
-      const r = results.find((b) => b.line === block.line)
-      for (const c of r?.checks ?? []) for (const e of c.evidence) lines.push(`${on(e.machine, e.command)} >/dev/null 2>&1`)
-    }
-  }
-  return lines.join('\n')
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const nslabTimes = []
-const plainTimes = []
-const parallelTimes = []
-const rss = []
-for (let round = 0; round < ROUNDS; round++) {
-  // nslab, one lab after another, with its JSON report for the plain script.
-  const json = join(dir, `r${round}.json`)
-  const n = timed('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'run', 'labs', '--json', json])
-  if (n.r.status !== 0) throw new Error(`nslab run failed:\n${n.r.stdout}\n${n.r.stderr}`)
-  nslabTimes.push(n.ms)
-  rss.push(Number(n.r.stderr.trim().split('\n').pop()) / 1024)
-  const report = JSON.parse(readFileSync(json, 'utf8'))
-  let plain = 0
-  for (const lab of labs) {
-    const one = { labs: report.labs.filter((l) => l.file.endsWith(lab.file.replace(/^.*\//, ''))) }
-    const script = plainScript(lab, one)
-    // As root, as the uid nslab's sandboxes run as: the lab's commands must not reach the machine's files.
-    const owner = sandboxOwner()
-    const pre = owner === undefined ? [] : ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--']
-    const p = timed(pre[0] ?? 'unshare', [...pre.slice(1), ...(pre.length ? ['unshare'] : []), '--user', '--map-root-user', '--mount', '--net', '--pid', '--uts', '--fork', '--kill-child', '--mount-proc', 'bash', '-s'], script)
-    plain += p.ms
-  }
-  plainTimes.push(plain)
-  const par = timed(process.execPath, [CLI, 'run', 'labs', '-j', '3'])
-  if (par.r.status !== 0) throw new Error(`nslab run -j 3 failed:\n${par.r.stdout}`)
-  parallelTimes.push(par.ms)
-}
-const version = []
-for (let i = 0; i < 20; i++) version.push(timed(process.execPath, [CLI, '--version']).ms)
-const bare = []
-for (let i = 0; i < 20; i++) bare.push(timed(process.execPath, ['-e', '0']).ms)
-
-const s = (ms) => `${(ms / 1000).toFixed(2)} s`
-console.log(`labs/ (${labs.length} labs), ${ROUNDS} rounds, medians:`)
-console.log(`  nslab run labs/          ${s(median(nslabTimes))}`)
-console.log(`  the same as plain bash   ${s(median(plainTimes))}   (nslab / bash = ${(median(nslabTimes) / median(plainTimes)).toFixed(2)}×)`)
-console.log(`  nslab run labs/ -j 3     ${s(median(parallelTimes))}`)
-console.log(`  peak memory (max RSS)    ${median(rss).toFixed(0)} MB`)
-console.log(`  nslab --version          ${median(version).toFixed(0)} ms   (node -e 0: ${median(bare).toFixed(0)} ms)`)
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+console.log(`load average before: ${load()}`)
+const json = join(dir, 'hyperfine.json')
+const hf = spawnSync('hyperfine', ['-N', '--warmup', '1', '--runs', String(RUNS), '--export-json', json, ...cmds.flatMap(([n, c]) => ['-n', n, c])], {
+  env: { ...process.env, NO_COLOR: '1' },
+  stdio: ['ignore', 'inherit', 'inherit'],
+})
+if (hf.status !== 0) process.exit(hf.status ?? 1)
+console.log(`load average after: ${load()}`)
+const rss = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, 'run', LABS], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] }).stderr.trim()
+const results = JSON.parse(readFileSync(json, 'utf8')).results
+console.log('\n| what | median | min | max |\n| --- | ---: | ---: | ---: |')
+for (const r of results) console.log(`| ${r.command} | ${r.median.toFixed(2)} s | ${r.min.toFixed(2)} s | ${r.max.toFixed(2)} s |`)
+console.log(`\npeak memory of nslab run labs/ (max RSS): ${(Number(rss.split('\n').pop()) / 1024).toFixed(0)} MB`)

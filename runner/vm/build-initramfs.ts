@@ -103,6 +103,8 @@ export const LAB_MODULES = {
     'veth', 'bridge', 'br_netfilter', 'nf_conntrack', 'nf_nat', 'nf_defrag_ipv4', 'nf_reject_ipv4', 'x_tables',
     'xt_addrtype', 'xt_conntrack', 'xt_state', 'xt_MASQUERADE', 'xt_nat', 'xt_tcpudp', 'xt_comment', 'xt_multiport',
     'xt_mark', 'xt_REDIRECT', 'xt_LOG', 'xt_limit', 'xt_physdev',
+    // the catalogue: kube-proxy's statistic match, the conntrack tool's netlink
+    'xt_statistic', 'nf_conntrack_netlink',
   ],
   nft: ['nf_tables', 'nft_compat', 'nft_chain_nat', 'nft_ct', 'nft_nat', 'nft_masq', 'nft_redir', 'nft_reject_ipv4', 'nft_limit', 'nft_log'],
   legacy: ['ip_tables', 'iptable_filter', 'iptable_nat', 'iptable_mangle', 'iptable_raw', 'ipt_REJECT'],

@@ -60,10 +60,13 @@ t.before(async () => {
   kernel = await fetchKernel(parseKernelSpec('debian:bookworm'))
 })
 
+// The three shipped labs: the catalogue's in TCG would take most of the suite's time.
+const SHIPPED = ['labs/container-to-container.md', 'labs/dnat-port-forward.md', 'labs/snat-outbound.md']
+
 t.test('the three labs pass inside the Debian bookworm kernel under TCG, reported as a local run is, labelled by cell', { timeout: 360_000 }, async (t) => {
   const json = join(dir, 'matrix.json')
   const junit = join(dir, 'matrix.xml')
-  const r = matrix(['labs', '--kernel', 'debian:bookworm', '--iptables', 'nft', '--accel', 'tcg', '--reporter', 'tap', '--json', json, '--junit', junit], 350_000)
+  const r = matrix([...SHIPPED, '--kernel', 'debian:bookworm', '--iptables', 'nft', '--accel', 'tcg', '--reporter', 'tap', '--json', json, '--junit', junit], 350_000)
   t.equal(r.code, 0, `exit 0 after ${Math.round(r.ms / 1000)} s\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-3000)}`)
 
   const parser = new Parser()
@@ -76,7 +79,7 @@ t.test('the three labs pass inside the Debian bookworm kernel under TCG, reporte
   const report = JSON.parse(readFileSync(json, 'utf8')) as JsonReport
   t.ok(validate(report), `a valid JSON report ${JSON.stringify(validate.errors)}`)
   t.same(report.labs.map((l) => l.status), ['pass', 'pass', 'pass'])
-  t.same(report.labs.map((l) => l.file).sort(), readdirSync(join(ROOT, 'labs')).filter((f) => f.endsWith('.md')).map((f) => `labs/${f}`).sort())
+  t.same(report.labs.map((l) => l.file).sort(), SHIPPED)
   const cell = report.labs[0]?.cell ?? ''
   t.match(cell, /^debian:bookworm 6\.1\.\d+-\d+-amd64 iptables-nft v1\.8\.\d+$/, 'uname -r and iptables -V of the guest in the cell')
   t.ok(report.labs.every((l) => l.cell === cell), 'one cell')
