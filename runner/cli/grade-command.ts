@@ -19,9 +19,8 @@ import { formatBytes, loadSubmission } from '../grade/load-submission.js'
 import { NslabError } from '../util/nslab-error.js'
 import { parseSize } from '../util/parse-size.js'
 import { nslabVersion as nslabVersionSync } from '../util/nslab-version.js'
-import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { asCommandUsage, COMMON_OPTIONS_HELP, readCommandArgs, type ParsedArgs } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
-import type { RunEvent } from '../run/run-event.js'
 import { safeTerminal } from '../util/safe-text.js'
 import { progressLine, scoreboard } from '../grade/scoreboard.js'
 
@@ -37,14 +36,15 @@ they run inside their sandbox, within limits (docs/instructors.md).
 Put -- before the submissions (nslab grade LAB --csv g.csv -- *): after it,
 a name is a submission even when it starts with -.
 
-Reports:
+Reports (FILE - : to stdout, and the progress to stderr):
   --csv FILE             the gradebook as CSV (one row per learner)
   --html FILE            one self-contained page: the class, and every learner's checks
   --json FILE            everything, for scripts (docs/instructors.md)
   --junit FILE           JUnit XML (a test suite per learner)
 
 Options:
-  -j, --jobs N           submissions graded in parallel (default ${defaultJobs()})
+  -j, --jobs N           submissions graded in parallel (default: 8 per CPU, at most 64,
+                         and one per 256 MB of memory)
   --timeout DURATION     each submission's time limit, as a whole (default 3m)
   --max-output SIZE      what one script may print before it is stopped (default 1M)
   --max-procs N          processes (and threads) of one submission at once (default 256)
@@ -53,7 +53,7 @@ Options:
   --cpus N               CPUs one submission may use at once (default 1; 0: no limit)
   --walkthrough          also run the checks before the first exercise (no points)
   --iptables nft|legacy  the iptables back end inside the lab hosts
-Exit: 0 every submission got full marks, 1 some did not (or could not be graded),
+${COMMON_OPTIONS_HELP}Exit: 0 every submission got full marks, 1 some did not (or could not be graded),
 2 an invalid lab or usage, 3 the machine lacks a prerequisite.
 `
 
@@ -85,33 +85,35 @@ function defaultJobs(): number {
   return Math.max(2, Math.min(availableParallelism() * 8, 64, Math.floor(totalmem() / (256 * 1024 * 1024))))
 }
 
+export const GRADE_OPTIONS = {
+  jobs: { type: 'string', short: 'j' },
+  csv: { type: 'string' },
+  html: { type: 'string' },
+  json: { type: 'string' },
+  junit: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-output': { type: 'string' },
+  'max-procs': { type: 'string' },
+  memory: { type: 'string' },
+  'max-file': { type: 'string' },
+  cpus: { type: 'string' },
+  walkthrough: { type: 'boolean', default: false },
+  iptables: { type: 'string' },
+} as const
+
 export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
   // Submissions are learners' folders, named by learners: `nslab grade LAB -- *`.
-  const v = parseCommandArgs(argv, {
-    command: 'nslab grade',
-    usage: 'nslab grade LAB -- *',
-    options: {
-      jobs: { type: 'string', short: 'j' },
-      csv: { type: 'string' },
-      html: { type: 'string' },
-      json: { type: 'string' },
-      junit: { type: 'string' },
-      timeout: { type: 'string' },
-      'max-output': { type: 'string' },
-      'max-procs': { type: 'string' },
-      memory: { type: 'string' },
-      'max-file': { type: 'string' },
-      cpus: { type: 'string' },
-      walkthrough: { type: 'boolean', default: false },
-      iptables: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  })
-  if (!v.ok) throw usageError(v.problem, GRADE_HELP)
+  const v = readCommandArgs(argv, { command: 'nslab grade', usage: 'nslab grade LAB -- *', options: GRADE_OPTIONS })
   const o = v.values
   if (o.help) return 'help'
-  const [lab, ...submissions] = v.positionals
-  if (!lab || submissions.length === 0) throw new NslabError({ code: 'USAGE', message: `nslab grade needs a lab and at least one submission\n\n${GRADE_HELP}` })
+  return asCommandUsage('nslab grade', () => gradeFlags(o, v.positionals))
+}
+
+function gradeFlags(o: ParsedArgs<typeof GRADE_OPTIONS>['values'], positionals: string[]): GradeFlags {
+  const [lab, ...submissions] = positionals
+  if (!lab || submissions.length === 0) throw new NslabError({ code: 'USAGE', message: 'needs a lab and at least one submission: nslab grade LAB -- SUBMISSIONS…' })
+  const onStdout = (['csv', 'html', 'json', 'junit'] as const).filter((k) => o[k] === '-')
+  if (onStdout.length > 1) throw new NslabError({ code: 'USAGE', message: `only one report can go to stdout, not ${onStdout.map((k) => `--${k} -`).join(' and ')}` })
   const int = (text: string | undefined, option: string, fallback: number, min: number): number => {
     if (text === undefined) return fallback
     const n = Number(text)
@@ -162,9 +164,11 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   }
   const submissions = uniqueNames(flags.submissions.map((p) => loadSubmission(p, exercises.map((e) => e.id))))
   const host = await prepareGradingHost()
-  const color = colorEnabled(process.stdout)
+  // A report on stdout (--csv -, …) is all of stdout: then people's lines go to stderr.
+  const stream = [flags.csv, flags.html, flags.json, flags.junit].includes('-') ? process.stderr : process.stdout
+  const color = colorEnabled(stream)
   // Names of labs, exercises and learners are in it: their controls as escapes, our colors kept.
-  const out = (s: string) => process.stdout.write(safeTerminal(s))
+  const out = (s: string) => stream.write(safeTerminal(s))
   out(`Grading ${lab.file} (${exercises.map((e) => `${e.id}: ${e.max} check${e.max === 1 ? '' : 's'}`).join(', ')})\n`)
   out(`${submissions.length} submission${submissions.length === 1 ? '' : 's'}, ${Math.min(flags.jobs, submissions.length)} at a time\n\n`)
   const interrupt = interruptOnSignals()
@@ -176,14 +180,14 @@ export async function gradeCommand(argv: string[]): Promise<number> {
       flags,
       host,
       signal: interrupt.signal,
-      onGrade: (g) => out(`${progressLine(g, { color, width: process.stdout.columns ?? 100 })}\n`),
+      onGrade: (g) => out(`${progressLine(g, { color, width: stream.columns ?? 100 })}\n`),
     })
   } finally {
     interrupt.dispose()
     await host.close()
   }
   const { grades, durationMs, startTime, enforcedBy } = graded
-  out(`\n${scoreboard(grades, exercises, { color, width: process.stdout.columns ?? 100 })}`)
+  out(`\n${scoreboard(grades, exercises, { color, width: stream.columns ?? 100 })}`)
   out(`graded in ${formatDuration(durationMs)}\n`)
 
   const version = safeVersion()
@@ -192,21 +196,21 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     [flags.json, () => gradeJsonText({ version, startTime, durationMs, lab, exercises, limits: flags.limits, enforcedBy, grades })],
     [flags.html, () => gradeHtml({ lab, exercises, grades, limits: flags.limits, enforcedBy, version, startTime, durationMs })],
   ]
+  if (flags.junit) {
+    const { junitXml } = await import('../report/junit-reporter.js')
+    const results = grades.map((g) => g.result)
+    writes.push([flags.junit, () => junitXml(results, durationMs)])
+  }
   for (const [file, make] of writes) {
     if (!file) continue
+    if (file === '-') {
+      const text = await make()
+      await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()))
+      continue
+    }
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, await make())
     out(`wrote ${file}\n`)
-  }
-  if (flags.junit) {
-    const { createJunitReporter } = await import('../report/junit-reporter.js')
-    const r = createJunitReporter({ file: flags.junit })
-    const events: RunEvent[] = [{ type: 'run-start', files: [lab.file], jobs: flags.jobs, time: startTime }]
-    for (const g of grades) events.push({ type: 'lab-end', result: g.result })
-    events.push({ type: 'run-end', results: grades.map((g) => g.result), durationMs })
-    for (const e of events) r.onEvent(e)
-    await r.close()
-    out(`wrote ${flags.junit}\n`)
   }
   if (interrupt.signal.aborted) return interrupt.exitCode()
   return grades.length === submissions.length && grades.every((g) => g.status === 'pass') ? 0 : 1
