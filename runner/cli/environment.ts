@@ -15,6 +15,7 @@ export const ENVIRONMENT: readonly { name: string; what: string }[] = [
   { name: 'XDG_RUNTIME_DIR', what: 'see NSLAB_STATE_DIR' },
   { name: 'NSLAB_CACHE', what: 'where run --kernel keeps the kernels it fetched (default $XDG_CACHE_HOME/nslab, else ~/.cache/nslab)' },
   { name: 'XDG_CACHE_HOME', what: 'see NSLAB_CACHE' },
+  { name: 'HOME', what: 'where ~ is (see NSLAB_CACHE)' },
   { name: 'NSLAB_TIME_SCALE', what: "how many times slower than usual this machine is (1 to 100, default 1): stretches nslab's own fixed time limits, not a lab's" },
   { name: 'NSLAB_SANDBOX_UID', what: 'as root: the unused uid that lab hosts run as (default 1800000000)' },
   { name: 'NSLAB_VM_KEEP', what: "set: run --kernel keeps each VM's work folder (to look into a failed boot)" },
