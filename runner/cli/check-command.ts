@@ -45,7 +45,8 @@ lab's exercises (a lab without exercises: its last check block).
   --junit FILE, --json FILE also write these reports (- : to stdout)
 ${COMMON_OPTIONS_HELP}
 Exit: 0 when every task of the lab has passed (--target: every check), 1 while
-some have not (or the target could not be reached), 2 usage.
+some have not (or the target could not be reached), 2 usage; --watch stopped
+by Ctrl-C: 130.
 `
 
 export const CHECK_OPTIONS = { watch: { type: 'boolean', short: 'w' }, verbose: { type: 'boolean', short: 'v' } } as const
@@ -129,7 +130,12 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
   const prose = await labProse(lab, session)
   const ending = await nextText({ ...session, passed: tasks.tasks.map((t) => t.index) }, lab, tasks, { color, width }, c)
   const ac = new AbortController()
-  const stop = () => ac.abort()
+  // Ctrl-C is how watching ends; the exit status says so, as for any command a signal stops.
+  let stoppedBy: NodeJS.Signals | undefined
+  const stop = (sig: NodeJS.Signals) => {
+    stoppedBy ??= sig
+    ac.abort()
+  }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
   let s = session
@@ -162,7 +168,7 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
       // Another nslab check (the lab shell's) may have latched tasks meanwhile.
       s = { ...s, passed: reloadPassed(s) }
     }
-    return 1
+    return stoppedBy === 'SIGINT' ? 130 : stoppedBy === 'SIGTERM' ? 143 : 1
   } finally {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)

@@ -6,7 +6,7 @@ import { labDiagnostics, LINT_RULES, type Diagnostic } from '../lab/lab-diagnost
 import { lint } from '../lab/lint.js'
 import { safeJson, safeTerminal } from '../util/safe-text.js'
 import { asCommandUsage, COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
-import { labsOrDefault } from './run-flags.js'
+import { labsOrDefault } from './labs-or-default.js'
 import { UsageError } from './usage-error.js'
 
 export const LINT_HELP = `Usage: nslab lint [labs, folders or names…] [--format text|json]     (default: labs/ here)

@@ -3,7 +3,6 @@
 import type { Lab } from '../lab/lab.js'
 import { formatProblem } from '../lab/lab-problem.js'
 import { loadLabs } from '../lab/load-labs.js'
-import { defaultLabFolder } from '../lab/resolve-lab-path.js'
 import type { LabLimits } from '../host/lab-limits.js'
 import { parseShard, type Shard } from '../run/shard-work.js'
 import { NslabError } from '../util/nslab-error.js'
@@ -11,6 +10,7 @@ import { LAB_LIMITS_HELP, LAB_LIMITS_OPTIONS, labLimitsFlags } from './lab-limit
 import { asCommandUsage, COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
 import { UsageError } from './usage-error.js'
+export { labsOrDefault } from './labs-or-default.js'
 
 export const RUN_HELP = `Usage: nslab run [labs, folders or names…] [options]     (default: labs/ here)
 
@@ -134,21 +134,6 @@ export function checkStdoutReports(command: string, o: { reporter?: string | und
 /** Whether a report takes stdout (then people's output goes to stderr). */
 export function reportOnStdout(o: { json?: string | undefined; junit?: string | undefined }): boolean {
   return o.json === '-' || o.junit === '-'
-}
-
-/**
- * The labs a command was given, or labs/ here when none; without one, a
- * single line that says what to type (a fresh folder is no usage error to
- * lecture about).
- */
-export function labsOrDefault(paths: string[], command: string): string[] {
-  if (paths.length) return paths
-  const here = defaultLabFolder()
-  if (here) return [here]
-  throw new NslabError({
-    code: 'NOT_FOUND',
-    message: `no labs/ folder here: name a lab file, a folder, or a lab by name (${command} snat-outbound; nslab labs lists them)`,
-  })
 }
 
 /** Load labs or print every problem; undefined means exit 2. */
