@@ -78,7 +78,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
     await mkdir(dirname(jsonFile), { recursive: true })
     await writeFile(jsonFile, mergedText)
   }
-  out.write(`\n${matrixTable(results, { color: reporterName === 'terminal' && colorEnabled(out) })}`)
+  // The labs × cells grid, when the runs were in cells (run --kernel); shards of plain runs have none.
+  if (results.some((r) => r.cell !== undefined)) out.write(`\n${matrixTable(results, { color: reporterName === 'terminal' && colorEnabled(out) })}`)
   const missing = reports.filter((r) => !r.complete).length
   if (missing) out.write(`note: ${missing} of the reports ${missing === 1 ? 'is' : 'are'} of a run that was cut short\n`)
   return results.length > 0 && results.every((r) => r.status === 'pass') ? 0 : 1
