@@ -1,7 +1,7 @@
 // Where nslab's output goes and how it looks: colour by --color/--no-color,
 // NO_COLOR/FORCE_COLOR and CI logs; --json - and --junit - on stdout; run
 // --shard K/N without a kernel; nslab shell -- CMD ARGS… word by word.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -122,7 +122,7 @@ t.test('nslab shell NAME -- CMD ARGS…: each argument one word; one argument: a
   const L = learner()
   t.teardown(() => L.cleanup())
   const lab = join(dir, 'shell-lab.md')
-  writeFileSync(lab, ['---', 'title: shell words', 'topology:', '  docker: true', '  containers: [box1]', '---', '', '```check', 'ping box1 host', '```', ''].join('\n'))
+  writeFileSync(lab, ['---', 'title: shell words', 'topology:', '  docker: true', '  containers: [box1]', '---', '', '```check', 'ping box1 host', '```', '', '```check', 'sh host "test -e /tmp/done"', '```', ''].join('\n'))
   const up = L.nslab(['up', lab, '--name', 'words'])
   t.equal(up.code, 0, up.stdout + up.stderr)
   const words = L.nslab(['shell', 'words', '--', 'printf', '%s|', 'a b', '$HOME', "it's", ''])
@@ -134,5 +134,28 @@ t.test('nslab shell NAME -- CMD ARGS…: each argument one word; one argument: a
   const on = L.nslab(['shell', 'words', '--on', 'box1', '--', 'cat', '/proc/self/net/dev'])
   t.match(on.stdout, /eth0:/, '--on MACHINE: there')
   t.equal(L.nslab(['shell', 'words', '--', 'no-such-program', 'x']).code, 127, 'a command that is not there: 127, as a shell says')
+
+  // Ctrl-C is how check --watch ends: 130, as any command a signal stops; SIGTERM 143.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    const watch = spawn(process.execPath, [CLI, 'check', 'words', '--watch'], { env: L.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    watch.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const exited = new Promise<number | null>((res) => watch.on('exit', (c) => res(c)))
+    const until = Date.now() + 60_000
+    while (!/Task 2 of 2/.test(out) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+    t.match(out, /Task 2 of 2/, 'watching task 2')
+    watch.kill(signal)
+    t.equal(await exited, code, `check --watch stopped by ${signal}: exit ${code}`)
+  }
   t.equal(L.nslab(['down', 'words']).code, 0)
+})
+
+t.test('nslab grade --csv -: the gradebook is stdout, the progress stderr', async (t) => {
+  const LAB = join(ROOT, 'test/fixtures/grade-labs/snat-mini.md')
+  const r = nslab(['grade', LAB, join(ROOT, 'test/fixtures/submissions/snat-mini/alice'), '--csv', '-'])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^learner,exercise-1 \(of 2\),[^\n]*\r\nalice,2,2,4,4,100,pass,,[^\n]*\r\n$/, 'the CSV, and nothing else')
+  t.match(r.stderr, /graded in /, 'the progress on stderr')
+  t.notMatch(r.stderr, /wrote -/)
+  t.equal(nslab(['grade', LAB, 'x', '--csv', '-', '--json', '-']).code, 2, 'one report on stdout at most')
 })
