@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm's prepare: builds the nslab command (the bundles in dist/bin and the VM
-// guest) wherever npm needs it built: `npm ci` in a checkout, `npm pack`, and
+// npm's prepare: builds nslab (the command's bundles in dist/bin, the VM
+// guest, and the library with its types in dist/runner and dist/checks)
+// wherever npm needs it built: `npm ci` in a checkout, `npm pack`, and
 // `npm install -g` of a checkout or a git URL. A folder installed with
 // `npm install -g ./nslab` is linked, not packed, and npm installs none of
 // its devDependencies there: then this installs the build tools first
@@ -30,5 +31,4 @@ if (!existsSync(join(root, 'node_modules', 'esbuild', 'package.json'))) {
   console.error(`nslab: installing the tools that build nslab in ${root} (npm ci, once)`)
   run(['ci', '--ignore-scripts', '--no-audit', '--no-fund'])
 }
-run(['run', '-s', 'build:bin'])
-run(['run', '-s', 'build:guest'])
+run(['run', '-s', 'build'])

@@ -43,7 +43,7 @@ const MY_LAB = ['---', 'title: My lab', 'topology:', '  docker: true', '  contai
 
 let tarball = ''
 
-t.test('npm pack of a checkout builds nslab and packs the command, its labs and docs', async (t) => {
+t.test('npm pack of a checkout builds nslab and packs the command, the library, its labs and docs', async (t) => {
   const src = join(work, 'src')
   mkdirSync(src)
   copyCheckout(src)
@@ -55,9 +55,10 @@ t.test('npm pack of a checkout builds nslab and packs the command, its labs and 
   tarball = join(work, `nslab-${pkg.version}.tgz`)
   t.ok(existsSync(tarball), 'the tarball')
   t.ok(existsSync(join(src, 'dist/bin/nslab.js')), 'prepare built the bundle')
+  t.ok(existsSync(join(src, 'dist/runner/api/index.d.ts')), 'and the library with its types (package.json exports)')
   const list = run('tar', ['tzvf', tarball]).stdout
   const files = list.split('\n').map((l) => l.split(/\s+/).pop() ?? '')
-  for (const f of ['dist/bin/nslab.js', 'dist/bin/grade-worker.js', 'dist/vm-guest.cjs', 'labs/snat-outbound.md', 'docs/first-lab.md', 'docs/reference.md', 'docs/ci/github-actions.yml', 'README.md', 'package.json']) {
+  for (const f of ['dist/bin/nslab.js', 'dist/bin/grade-worker.js', 'dist/vm-guest.cjs', 'dist/runner/api/index.js', 'dist/runner/api/index.d.ts', 'labs/snat-outbound.md', 'docs/first-lab.md', 'docs/reference.md', 'docs/ci/github-actions.yml', 'README.md', 'package.json']) {
     t.ok(files.includes(`package/${f}`), `it holds ${f}`)
   }
   t.notOk(files.some((f) => /^package\/(runner|checks|test|node_modules|bench)\//.test(f)), 'and no sources, tests or node_modules')
@@ -149,6 +150,7 @@ t.test('npm install -g of a checkout that was never built: npm builds it (instal
   const r = run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', ...NPM_QUIET, checkout], { timeout: 600_000 })
   t.equal(r.status, 0, said(r))
   t.ok(existsSync(join(checkout, 'dist/bin/nslab.js')), 'the checkout is built')
+  t.ok(existsSync(join(checkout, 'dist/runner/api/index.js')), 'the library too')
   const empty = join(work, 'empty-linked')
   mkdirSync(empty)
   const nslab = nslabAt(join(prefix, 'bin'), empty)
