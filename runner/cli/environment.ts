@@ -2,7 +2,7 @@ import { CI_LOGS_WITH_COLOR } from '../util/colors.js'
 
 /**
  * Every environment variable nslab reads. `nslab --help` prints this table,
- * docs/reference.md is generated from it, and test/cli/environment.test.ts
+ * docs/reference.md is generated from it, and test/docs/reference.test.ts
  * fails when a module reads one that is not here.
  */
 export const ENVIRONMENT: readonly { name: string; what: string }[] = [
@@ -10,7 +10,7 @@ export const ENVIRONMENT: readonly { name: string; what: string }[] = [
   { name: 'FORCE_COLOR', what: 'colour even when not a terminal ("0" or "false": none); wins over NO_COLOR. --color and --no-color win over both' },
   { name: 'CI', what: `set, with one of ${CI_LOGS_WITH_COLOR.join(', ')}: colour in the CI log` },
   { name: 'TERM', what: 'dumb: no colour; passed on to lab shells' },
-  { name: 'NSLAB_DEBUG', what: 'set: an internal error (exit 70) prints where it happened' },
+  { name: 'NSLAB_DEBUG', what: 'set: an internal error (exit 70) prints where it happened; exit: after its work, what still keeps nslab running' },
   { name: 'NSLAB_STATE_DIR', what: "where learner mode keeps its sessions: a folder of the user's own (default $XDG_RUNTIME_DIR/nslab-UID, else /tmp/nslab-UID)" },
   { name: 'XDG_RUNTIME_DIR', what: 'see NSLAB_STATE_DIR' },
   { name: 'NSLAB_CACHE', what: 'where run --kernel keeps the kernels it fetched (default $XDG_CACHE_HOME/nslab, else ~/.cache/nslab)' },
