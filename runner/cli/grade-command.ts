@@ -153,7 +153,7 @@ function gradeFlags(o: ParsedArgs<typeof GRADE_OPTIONS>['values'], positionals: 
   const cpus = o.cpus === undefined ? DEFAULT_LIMITS.cpus : Number(o.cpus)
   if (!Number.isFinite(cpus) || cpus < 0) throw new NslabError({ code: 'USAGE', message: `--cpus takes a number ≥ 0, not "${o.cpus}"` })
   if (o.kernel && o.kernel.length > 1) {
-    throw new NslabError({ code: 'USAGE', message: `nslab grade grades on one kernel, not ${o.kernel.length} (--kernel ${o.kernel.join(', --kernel ')}): grade once per kernel` })
+    throw new NslabError({ code: 'USAGE', message: `grades on one kernel, not ${o.kernel.length} (--kernel ${o.kernel.join(', --kernel ')}): grade once per kernel` })
   }
   if (o.accel !== undefined && o.accel !== 'auto' && o.accel !== 'kvm' && o.accel !== 'tcg') {
     throw new NslabError({ code: 'USAGE', message: `--accel takes auto, kvm or tcg, not "${o.accel}"` })
