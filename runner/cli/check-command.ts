@@ -2,7 +2,6 @@
 // first one not yet passed; a passed task stays passed. It is fast on
 // purpose: no sandbox is built, the lab comes from the session's cache, and
 // only the checks of the current task run.
-import { parseArgs } from 'node:util'
 import { colorEnabled, createColors, type Colors } from '../util/colors.js'
 import { formatFailure, formatPass } from '../learn/format-verdict.js'
 import { judgeTask, type TaskVerdict } from '../learn/judge-task.js'
@@ -11,35 +10,54 @@ import { labProse, type LabProse } from '../learn/lab-prose.js'
 import { labTasks, type LabTasks, type Task } from '../lab/lab-tasks.js'
 import { attachSession, commandFor, latchTask, progressText, resolveSession, sessionLab, writeProgress, type LearnerContext } from '../learn/learner-session.js'
 import { NslabError } from '../util/nslab-error.js'
+import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import type { Sandbox } from '../host/sandbox.js'
 import { safeTerminal } from '../util/safe-text.js'
 import type { Session } from '../learn/session-store.js'
 
 export const CHECK_HELP = `Usage: nslab check [NAME] [--watch] [--verbose]
+       nslab check LAB --target ssh://USER@HOST[:PORT] [options]
 
 Checks your progress in a lab that is up: the current task's checks run on the
 lab host as it is now. A task that passes stays passed, and the next task is
 shown; one that does not shows what was seen, and its hint.
 
-  NAME      the lab (default: the only one up)
-  --watch     check every second and keep a live task list on the screen
-  --verbose   show every command the checks ran, not only the first
+  NAME                      the lab (default: the only one up)
+  -w, --watch               check every second and keep a live task list on the screen
+  -v, --verbose             show every command the checks ran, not only the first
 
-Exit: 0 when every task of the lab has passed, 1 while some have not.
+With --target, it checks a machine of your own instead, where you typed the
+lab's steps by hand: the checks' commands run there over SSH (key login, no
+password prompt), their outputs are judged here. On the target, \`host\` is the
+machine itself and a container NAME is its network namespace NAME (ip netns
+exec NAME) or its running Docker container NAME. Which checks: those of the
+lab's exercises (a lab without exercises: its last check block).
+
+  --target ssh://USER@HOST[:PORT]  the machine to check
+  -i, --identity FILE       the private key to log in with
+  --sudo                    run the commands with sudo -n (a user that is not root)
+  --exercise ID             only this exercise's checks (repeatable)
+  --address NAME=IP         what a machine name stands for (default: the lab's addresses)
+  --connect-timeout DURATION  how long to wait for the connection (default 5s)
+  --known-hosts FILE        where the target's host key is remembered (default: nowhere)
+  --reporter terminal|tap   what goes to stdout (default: terminal)
+  --junit FILE, --json FILE also write these reports (- : to stdout)
+${COMMON_OPTIONS_HELP}
+Exit: 0 when every task of the lab has passed (--target: every check), 1 while
+some have not (or the target could not be reached), 2 usage; --watch stopped
+by Ctrl-C: 130.
 `
 
+export const CHECK_OPTIONS = { watch: { type: 'boolean', short: 'w' }, verbose: { type: 'boolean', short: 'v' } } as const
+
 export async function checkCommand(argv: string[], ctx: LearnerContext = {}): Promise<number> {
-  let v
-  try {
-    v = parseArgs({ args: argv, allowPositionals: true, options: { watch: { type: 'boolean', short: 'w' }, verbose: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${CHECK_HELP}` })
-  }
+  const v = readCommandArgs(argv, { command: 'nslab check', usage: 'nslab check [options] -- NAME', options: CHECK_OPTIONS })
   if (v.values.help) {
     process.stdout.write(CHECK_HELP)
     return 0
   }
-  if (v.positionals.length > 1) throw new NslabError({ code: 'USAGE', message: `nslab check takes one lab name\n\n${CHECK_HELP}` })
+  if (v.positionals.length > 1) throw new UsageError('nslab check', `takes one lab name, not ${v.positionals.length}`)
   if (v.values.watch && ctx.inside) {
     throw new NslabError({ code: 'USAGE', message: 'nslab check --watch needs a terminal of its own: run it outside the lab shell, next to it' })
   }
@@ -112,7 +130,12 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
   const prose = await labProse(lab, session)
   const ending = await nextText({ ...session, passed: tasks.tasks.map((t) => t.index) }, lab, tasks, { color, width }, c)
   const ac = new AbortController()
-  const stop = () => ac.abort()
+  // Ctrl-C is how watching ends; the exit status says so, as for any command a signal stops.
+  let stoppedBy: NodeJS.Signals | undefined
+  const stop = (sig: NodeJS.Signals) => {
+    stoppedBy ??= sig
+    ac.abort()
+  }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
   let s = session
@@ -145,7 +168,7 @@ async function watch(session: Session, lab: Lab, sandbox: Sandbox, verbose: bool
       // Another nslab check (the lab shell's) may have latched tasks meanwhile.
       s = { ...s, passed: reloadPassed(s) }
     }
-    return 1
+    return stoppedBy === 'SIGINT' ? 130 : stoppedBy === 'SIGTERM' ? 143 : 1
   } finally {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)

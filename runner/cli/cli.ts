@@ -1,63 +1,79 @@
 #!/usr/bin/env node
 // The nslab command. Each subcommand lives in its own module, imported only
-// when used, so that `nslab --version` starts fast.
+// when used (command-table.ts), so that `nslab --version` and `--help` start
+// fast.
 import { nslabVersion } from '../util/nslab-version.js'
+import { COMMANDS, findCommand } from './command-table.js'
 
-type Command = (argv: string[]) => Promise<number>
+/** The oldest Node.js nslab runs on (package.json's engines): Debian 12's own nodejs, 18, is older. */
+const NODE_MAJOR = 20
 
-const learner = (name: string, summary: string) => ({
-  load: async (): Promise<Command> => {
-    const { learnerCommand } = await import('./learner-command.js')
-    return (argv) => learnerCommand(name, argv)
-  },
-  summary,
-})
-
-const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
-  run: { load: async () => (await import('./run-command.js')).runCommand, summary: 'run labs and report (default: labs/)' },
-  lint: { load: async () => (await import('./lint-command.js')).lintCommand, summary: 'check lab files against the format' },
-  prove: { load: async () => (await import('./prove-command.js')).proveCommand, summary: "show that each lab's checks can fail" },
-  up: learner('up', 'start a lab to work in by hand'),
-  shell: learner('shell', 'a shell on a lab that is up'),
-  check: learner('check', 'check your progress in a lab that is up'),
-  hint: learner('hint', "the current task's hint"),
-  solve: learner('solve', "run the current task's reference solution"),
-  reset: learner('reset', 'a fresh lab host, progress cleared'),
-  status: learner('status', 'labs that are up'),
-  down: learner('down', 'take a lab down'),
-  gc: learner('gc', 'remove what killed runs left behind'),
-  grade: { load: async () => (await import('./grade-command.js')).gradeCommand, summary: "grade learners' answers to a lab" },
-  report: { load: async () => (await import('./report-command.js')).reportCommand, summary: 'report merge FILES…: join JSON reports into one matrix' },
+/** `nslab help TOPIC`: the tables that are not commands. */
+const TOPICS: Record<string, () => Promise<string>> = {
+  'exit-codes': async () => (await import('./general-help.js')).exitCodesHelp(),
+  environment: async () => (await import('./general-help.js')).environmentHelp(),
 }
 
-const HELP = `nslab — run Linux networking labs written in Markdown
-
-Usage: nslab <command> [options]
-
-Commands:
-${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
-  .join('\n')}
-
-Run \`nslab <command> --help\` for a command's options. Docs: docs/README.md
-`
+async function printGeneralHelp(): Promise<void> {
+  process.stdout.write((await import('./general-help.js')).generalHelp())
+}
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv
+  const major = Number(process.versions.node.split('.')[0])
+  if (major < NODE_MAJOR) {
+    process.stderr.write(`nslab: needs Node.js ${NODE_MAJOR} or newer; this is ${process.version} (${process.execPath}). Install a newer one: nodejs.org, or NodeSource's packages for Debian.\n`)
+    return 3
+  }
+  // --color / --no-color before the command are nslab's own.
+  let rest = argv
+  while (rest[0] === '--color' || rest[0] === '--no-color') {
+    const { setColorChoice } = await import('../util/colors.js')
+    setColorChoice(rest[0] === '--color')
+    rest = rest.slice(1)
+  }
+  const [cmd, ...args] = rest
   if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
     process.stdout.write(`${nslabVersion()}\n`)
     return 0
   }
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(HELP)
+  if (cmd === undefined || cmd === '--help' || cmd === '-h') {
+    await printGeneralHelp()
     return cmd === undefined ? 2 : 0
   }
-  const entry = COMMANDS[cmd]
-  if (!entry) {
-    process.stderr.write(`nslab: unknown command "${cmd}"\n\n${HELP}`)
-    return 2
+  if (cmd === 'help') return await help(args)
+  const entry = findCommand(cmd)
+  if (!entry) return await unknownCommand(cmd)
+  return await (await entry.load()).run(args)
+}
+
+/** `nslab help [CMD [SUB]]`: a command's help is what `nslab CMD --help` prints. */
+async function help(args: string[]): Promise<number> {
+  const [name, ...more] = args
+  if (name === undefined) {
+    await printGeneralHelp()
+    return 0
   }
-  return await (await entry.load())(rest)
+  const topic = TOPICS[name]
+  if (topic) {
+    process.stdout.write(await topic())
+    return 0
+  }
+  const entry = findCommand(name)
+  if (!entry) return await unknownCommand(name, 'nslab help')
+  return await (await entry.load()).run([...more, '--help'])
+}
+
+async function unknownCommand(name: string, command = 'nslab'): Promise<number> {
+  const [{ didYouMean }, { safeLine }, { usageText }] = await Promise.all([
+    import('../util/did-you-mean.js'),
+    import('../util/safe-text.js'),
+    import('./usage-error.js'),
+  ])
+  const names = [...COMMANDS.map((c) => c.name), ...(command === 'nslab help' ? Object.keys(TOPICS) : ['help', 'version'])]
+  const guess = name.startsWith('-') ? didYouMean(name, ['--version', '--help', '--color', '--no-color']) : didYouMean(name, names)
+  const what = name.startsWith('-') && command === 'nslab' ? 'option' : command === 'nslab help' ? 'command or topic' : 'command'
+  process.stderr.write(usageText('nslab', `unknown ${what} ${safeLine(name)}${guess ? ` (did you mean ${guess}?)` : ''}`))
+  return 2
 }
 
 main(process.argv.slice(2)).then(

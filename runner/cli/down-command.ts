@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util'
 import { resolveSession, type LearnerContext } from '../learn/learner-session.js'
-import { NslabError } from '../util/nslab-error.js'
+import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { listSessions } from '../learn/session-store.js'
 import { takeDown } from './up-command.js'
 
@@ -8,22 +8,19 @@ export const DOWN_HELP = `Usage: nslab down [NAME | --all]
 
 Takes a lab down: every process of its lab host ends, its namespaces and
 files go, and its progress is forgotten. NAME defaults to the only lab up.
-`
+
+  --all                     every lab that is up
+${COMMON_OPTIONS_HELP}`
+
+export const DOWN_OPTIONS = { all: { type: 'boolean' } } as const
 
 export async function downCommand(argv: string[], _ctx: LearnerContext = {}): Promise<number> {
-  let v
-  try {
-    v = parseArgs({ args: argv, allowPositionals: true, options: { all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${DOWN_HELP}` })
-  }
+  const v = readCommandArgs(argv, { command: 'nslab down', usage: 'nslab down -- NAME', options: DOWN_OPTIONS })
   if (v.values.help) {
     process.stdout.write(DOWN_HELP)
     return 0
   }
-  if (v.positionals.length > 1 || (v.values.all && v.positionals.length)) {
-    throw new NslabError({ code: 'USAGE', message: `nslab down takes one lab name, or --all\n\n${DOWN_HELP}` })
-  }
+  if (v.positionals.length > 1 || (v.values.all && v.positionals.length)) throw new UsageError('nslab down', 'takes one lab name, or --all')
   const sessions = v.values.all ? listSessions() : [resolveSession(v.positionals[0])]
   if (sessions.length === 0) {
     process.stdout.write('No labs are up.\n')

@@ -1,7 +1,8 @@
 import { rmSync, statSync } from 'node:fs'
 import { basename } from 'node:path'
 import { sessionState } from '../learn/learner-session.js'
-import { NslabError } from '../util/nslab-error.js'
+import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { leftoverSessionFiles, listSessions } from '../learn/session-store.js'
 import { takeDown } from './up-command.js'
 import { removeStaleCgroups } from '../host/cgroup-limits.js'
@@ -12,17 +13,21 @@ Removes what killed runs left behind: labs whose lab host is gone, labs
 whose nslab up was killed before its setup ended (their lab host is ended),
 and, as root, the cgroups of lab hosts whose nslab was killed. Labs that are
 up, or still starting, are left alone.
-`
+
+${COMMON_OPTIONS_HELP}`
+
+export const GC_OPTIONS = {} as const
 
 /** Files a save in progress may still need: younger than this are left alone. */
 const TMP_GRACE_MS = 60_000
 
 export async function gcCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const v = readCommandArgs(argv, { command: 'nslab gc', usage: 'nslab gc', options: GC_OPTIONS })
+  if (v.values.help) {
     process.stdout.write(GC_HELP)
     return 0
   }
-  if (argv.length) throw new NslabError({ code: 'USAGE', message: `nslab gc takes no arguments\n\n${GC_HELP}` })
+  if (v.positionals.length) throw new UsageError('nslab gc', 'takes no arguments')
   const removed: string[] = []
   for (const s of listSessions()) {
     const state = sessionState(s)

@@ -22,12 +22,11 @@ import { loadSubmission } from '../grade/load-submission.js'
 import { NslabError } from '../util/nslab-error.js'
 import { parseSize } from '../util/parse-size.js'
 import { nslabVersion as nslabVersionSync } from '../util/nslab-version.js'
-import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { asCommandUsage, COMMON_OPTIONS_HELP, readCommandArgs, type ParsedArgs } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
 import { parseKernelSpec, specLabel } from '../vm/parse-kernel-spec.js'
 import { findProgram } from '../host/require-programs.js'
 import { TCG_TIME_SCALE } from '../vm/run-vm-cell.js'
-import type { RunEvent } from '../run/run-event.js'
 import { safeTerminal } from '../util/safe-text.js'
 import { progressLine, scoreboard } from '../grade/scoreboard.js'
 
@@ -45,14 +44,15 @@ they run inside their sandbox, within limits (docs/instructors.md).
 Put -- before the submissions (nslab grade LAB --csv g.csv -- *): after it,
 a name is a submission even when it starts with -.
 
-Reports:
+Reports (FILE - : to stdout, and the progress to stderr):
   --csv FILE             the gradebook as CSV (one row per learner)
   --html FILE            one self-contained page: the class, and every learner's checks
   --json FILE            everything, for scripts (docs/instructors.md)
   --junit FILE           JUnit XML (a test suite per learner)
 
 Options:
-  -j, --jobs N           submissions graded in parallel (default ${defaultJobs()})
+  -j, --jobs N           submissions graded in parallel (default: 8 per CPU, at most 64,
+                         and one per 256 MB of memory)
   --timeout DURATION     each submission's time limit, as a whole (default 3m)
   --max-output SIZE      what one script may print before it is stopped (default 1M)
   --max-procs N          processes (and threads) of one submission at once (default 256)
@@ -71,7 +71,7 @@ In a VM (docs/instructors.md, docs/kernels.md):
                          about 4 times slower and its time limits are stretched as much)
   --accel auto|kvm|tcg   KVM where it works (default), or software emulation
   --vm-timeout DURATION  the VM's own time limit (default: every submission at its limit, and more)
-Exit: 0 every submission got full marks, 1 some did not (or could not be graded),
+${COMMON_OPTIONS_HELP}Exit: 0 every submission got full marks, 1 some did not (or could not be graded),
 2 an invalid lab or usage, 3 the machine lacks a prerequisite.
 `
 
@@ -109,36 +109,38 @@ function defaultJobs(): number {
   return Math.max(2, Math.min(availableParallelism() * 8, 64, Math.floor(totalmem() / (256 * 1024 * 1024))))
 }
 
+export const GRADE_OPTIONS = {
+  jobs: { type: 'string', short: 'j' },
+  csv: { type: 'string' },
+  html: { type: 'string' },
+  json: { type: 'string' },
+  junit: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-output': { type: 'string' },
+  'max-procs': { type: 'string' },
+  memory: { type: 'string' },
+  'max-file': { type: 'string' },
+  cpus: { type: 'string' },
+  walkthrough: { type: 'boolean', default: false },
+  iptables: { type: 'string' },
+  kernel: { type: 'string', multiple: true },
+  accel: { type: 'string' },
+  'vm-timeout': { type: 'string' },
+} as const
+
 export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
   // Submissions are learners' folders, named by learners: `nslab grade LAB -- *`.
-  const v = parseCommandArgs(argv, {
-    command: 'nslab grade',
-    usage: 'nslab grade LAB -- *',
-    options: {
-      jobs: { type: 'string', short: 'j' },
-      csv: { type: 'string' },
-      html: { type: 'string' },
-      json: { type: 'string' },
-      junit: { type: 'string' },
-      timeout: { type: 'string' },
-      'max-output': { type: 'string' },
-      'max-procs': { type: 'string' },
-      memory: { type: 'string' },
-      'max-file': { type: 'string' },
-      cpus: { type: 'string' },
-      walkthrough: { type: 'boolean', default: false },
-      iptables: { type: 'string' },
-      kernel: { type: 'string', multiple: true },
-      accel: { type: 'string' },
-      'vm-timeout': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  })
-  if (!v.ok) throw usageError(v.problem, GRADE_HELP)
+  const v = readCommandArgs(argv, { command: 'nslab grade', usage: 'nslab grade LAB -- *', options: GRADE_OPTIONS })
   const o = v.values
   if (o.help) return 'help'
-  const [lab, ...submissions] = v.positionals
-  if (!lab || submissions.length === 0) throw new NslabError({ code: 'USAGE', message: `nslab grade needs a lab and at least one submission\n\n${GRADE_HELP}` })
+  return asCommandUsage('nslab grade', () => gradeFlags(o, v.positionals))
+}
+
+function gradeFlags(o: ParsedArgs<typeof GRADE_OPTIONS>['values'], positionals: string[]): GradeFlags {
+  const [lab, ...submissions] = positionals
+  if (!lab || submissions.length === 0) throw new NslabError({ code: 'USAGE', message: 'needs a lab and at least one submission: nslab grade LAB -- SUBMISSIONS…' })
+  const onStdout = (['csv', 'html', 'json', 'junit'] as const).filter((k) => o[k] === '-')
+  if (onStdout.length > 1) throw new NslabError({ code: 'USAGE', message: `only one report can go to stdout, not ${onStdout.map((k) => `--${k} -`).join(' and ')}` })
   const int = (text: string | undefined, option: string, fallback: number, min: number): number => {
     if (text === undefined) return fallback
     const n = Number(text)
@@ -151,7 +153,7 @@ export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
   const cpus = o.cpus === undefined ? DEFAULT_LIMITS.cpus : Number(o.cpus)
   if (!Number.isFinite(cpus) || cpus < 0) throw new NslabError({ code: 'USAGE', message: `--cpus takes a number ≥ 0, not "${o.cpus}"` })
   if (o.kernel && o.kernel.length > 1) {
-    throw new NslabError({ code: 'USAGE', message: `nslab grade grades on one kernel, not ${o.kernel.length} (--kernel ${o.kernel.join(', --kernel ')}): grade once per kernel` })
+    throw new NslabError({ code: 'USAGE', message: `grades on one kernel, not ${o.kernel.length} (--kernel ${o.kernel.join(', --kernel ')}): grade once per kernel` })
   }
   if (o.accel !== undefined && o.accel !== 'auto' && o.accel !== 'kvm' && o.accel !== 'tcg') {
     throw new NslabError({ code: 'USAGE', message: `--accel takes auto, kvm or tcg, not "${o.accel}"` })
@@ -205,10 +207,12 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     throw new NslabError({ code: 'USAGE', message: `${lab.file} has no exercises (no \`sh solution\` blocks): there is nothing to grade`, file: lab.file })
   }
   const submissions = uniqueNames(flags.submissions.map((p) => loadSubmission(p, exercises.map((e) => e.id))))
-  const color = colorEnabled(process.stdout)
+  // A report on stdout (--csv -, …) is all of stdout: then people's lines go to stderr.
+  const stream = [flags.csv, flags.html, flags.json, flags.junit].includes('-') ? process.stderr : process.stdout
+  const color = colorEnabled(stream)
   // Names of labs, exercises and learners are in it: their controls as escapes, our colors kept.
-  const out = (s: string) => process.stdout.write(safeTerminal(s))
-  const onGrade = (g: Grade) => out(`${progressLine(g, { color, width: process.stdout.columns ?? 100 })}\n`)
+  const out = (s: string) => stream.write(safeTerminal(s))
+  const onGrade = (g: Grade) => out(`${progressLine(g, { color, width: stream.columns ?? 100 })}\n`)
   const header = (jobs: number, where = '') => {
     out(`Grading ${lab.file} (${exercises.map((e) => `${e.id}: ${e.max} check${e.max === 1 ? '' : 's'}`).join(', ')})\n`)
     out(`${submissions.length} submission${submissions.length === 1 ? '' : 's'}, ${Math.min(jobs, submissions.length)} at a time${where}\n\n`)
@@ -234,7 +238,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     interrupt.dispose()
   }
   const { grades, durationMs, startTime, enforcedBy } = graded
-  out(`\n${scoreboard(grades, exercises, { color, width: process.stdout.columns ?? 100 })}`)
+  out(`\n${scoreboard(grades, exercises, { color, width: stream.columns ?? 100 })}`)
   out(`graded in ${formatDuration(durationMs)}${graded.bootMs !== undefined ? `, the VM's boot included (${formatDuration(graded.bootMs)})` : ''}\n`)
 
   const version = safeVersion()
@@ -243,21 +247,21 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     [flags.json, () => gradeJsonText({ version, startTime, durationMs, lab, exercises, limits: flags.limits, enforcedBy, grades })],
     [flags.html, () => gradeHtml({ lab, exercises, grades, limits: flags.limits, enforcedBy, version, startTime, durationMs })],
   ]
+  if (flags.junit) {
+    const { junitXml } = await import('../report/junit-reporter.js')
+    const results = grades.map((g) => g.result)
+    writes.push([flags.junit, () => junitXml(results, durationMs)])
+  }
   for (const [file, make] of writes) {
     if (!file) continue
+    if (file === '-') {
+      const text = await make()
+      await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()))
+      continue
+    }
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, await make())
     out(`wrote ${file}\n`)
-  }
-  if (flags.junit) {
-    const { createJunitReporter } = await import('../report/junit-reporter.js')
-    const r = createJunitReporter({ file: flags.junit })
-    const events: RunEvent[] = [{ type: 'run-start', files: [lab.file], jobs, time: startTime }]
-    for (const g of grades) events.push({ type: 'lab-end', result: g.result })
-    events.push({ type: 'run-end', results: grades.map((g) => g.result), durationMs })
-    for (const e of events) r.onEvent(e)
-    await r.close()
-    out(`wrote ${flags.junit}\n`)
   }
   if (interrupt.signal.aborted) return interrupt.exitCode()
   return grades.length === submissions.length && grades.every((g) => g.status === 'pass') ? 0 : 1

@@ -4,22 +4,27 @@ import { labProse } from '../learn/lab-prose.js'
 import { labTasks, taskHeader } from '../lab/lab-tasks.js'
 import { renderTask } from '../learn/render-task.js'
 import { commandFor, resolveSession, sessionLab, type LearnerContext } from '../learn/learner-session.js'
-import { NslabError } from '../util/nslab-error.js'
+import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { safeTerminal } from '../util/safe-text.js'
 
 export const HINT_HELP = `Usage: nslab hint [NAME]
 
 Shows the hint of the task you are on. A task without a hint is shown again.
-`
+NAME: the lab (default: the only one up).
+
+${COMMON_OPTIONS_HELP}`
+
+export const HINT_OPTIONS = {} as const
 
 export async function hintCommand(argv: string[], ctx: LearnerContext = {}): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const v = readCommandArgs(argv, { command: 'nslab hint', usage: 'nslab hint -- NAME', options: HINT_OPTIONS })
+  if (v.values.help) {
     process.stdout.write(HINT_HELP)
     return 0
   }
-  const bad = argv.find((a) => a.startsWith('-'))
-  if (bad || argv.length > 1) throw new NslabError({ code: 'USAGE', message: `${bad ? `unknown option ${bad}` : 'nslab hint takes one lab name'}\n\n${HINT_HELP}` })
-  const s = resolveSession(argv[0] ?? ctx.session)
+  if (v.positionals.length > 1) throw new UsageError('nslab hint', `takes one lab name, not ${v.positionals.length}`)
+  const s = resolveSession(v.positionals[0] ?? ctx.session)
   const lab = await sessionLab(s)
   const color = colorEnabled(process.stdout)
   const c = createColors(color)

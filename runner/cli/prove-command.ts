@@ -1,14 +1,15 @@
 import type { Lab } from '../lab/lab.js'
-import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { asCommandUsage, COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { safeTerminal } from '../util/safe-text.js'
-import { loadOrReport } from './run-flags.js'
+import { labsOrDefault, loadOrReport } from './run-flags.js'
 import { runLab } from '../run/run-lab.js'
 import { runPool } from '../run/run-pool.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
 import { describeBlock } from '../lab/describe-block.js'
 import { LAB_LIMITS_HELP, LAB_LIMITS_OPTIONS, labLimitsFlags } from './lab-limits-flags.js'
 
-const HELP = `Usage: nslab prove [labs or folders…] [-j N]     (default: labs/)
+export const PROVE_HELP = `Usage: nslab prove [labs, folders or names…] [-j N]     (default: labs/ here)
 
 Proves that each lab's checks can fail: for every check block, the lab runs
 again without the step or solution just before it. A check block that still
@@ -16,7 +17,9 @@ passes cannot fail, and is reported (exit 1).
 
 Options:
   -j, --jobs N              runs in parallel (default 2)
-${LAB_LIMITS_HELP}`
+${LAB_LIMITS_HELP}${COMMON_OPTIONS_HELP}`
+
+export const PROVE_OPTIONS = { jobs: { type: 'string', short: 'j', default: '2' }, ...LAB_LIMITS_OPTIONS } as const
 
 interface Trial {
   lab: Lab
@@ -37,19 +40,15 @@ export function trialsOf(lab: Lab): Trial[] {
 }
 
 export async function proveCommand(argv: string[]): Promise<number> {
-  const v = parseCommandArgs(argv, {
-    command: 'nslab prove',
-    usage: 'nslab prove [-j N] -- LABS…',
-    options: { jobs: { type: 'string', short: 'j', default: '2' }, ...LAB_LIMITS_OPTIONS, help: { type: 'boolean', short: 'h', default: false } },
-  })
-  if (!v.ok) throw usageError(v.problem, HELP)
+  const v = readCommandArgs(argv, { command: 'nslab prove', usage: 'nslab prove [-j N] -- LABS…', options: PROVE_OPTIONS })
   if (v.values.help) {
-    process.stdout.write(HELP)
+    process.stdout.write(PROVE_HELP)
     return 0
   }
-  const limits = labLimitsFlags(v.values)
-  const jobs = Number(v.values.jobs) || 1
-  const labs = loadOrReport(v.positionals.length ? v.positionals : ['labs'])
+  const limits = asCommandUsage('nslab prove', () => labLimitsFlags(v.values))
+  const jobs = Number(v.values.jobs)
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('nslab prove', `--jobs takes a whole number ≥ 1, not "${v.values.jobs}"`)
+  const labs = loadOrReport(labsOrDefault(v.positionals, 'nslab prove'))
   if (!labs) return 2
   const trials = labs.flatMap(trialsOf)
   const interrupt = interruptOnSignals()

@@ -5,12 +5,15 @@ import type { CheckResult } from '../../checks/check-result.js'
 import { colorEnabled } from '../util/colors.js'
 import type { JsonBlock, JsonCheck, JsonLab, JsonReport } from '../report/json-reporter.js'
 import type { Block, Check, CheckVerb } from '../lab/lab.js'
-import { makeReporters } from '../report/make-reporters.js'
 import { matrixTable } from '../vm/matrix-table.js'
 import { NslabError } from '../util/nslab-error.js'
 import { nslabVersion } from '../util/nslab-version.js'
-import { parseCommandArgs, usageError } from './parse-command-args.js'
-import { safeJson } from '../util/safe-text.js'
+import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { commandReporters } from './command-reporters.js'
+import { checkStdoutReports } from './run-flags.js'
+import { UsageError } from './usage-error.js'
+import { didYouMean } from '../util/did-you-mean.js'
+import { safeJson, safeLine } from '../util/safe-text.js'
 import type { BlockResult, LabResult } from '../run/run-event.js'
 import { summarizeRun } from '../run/summarize-run.js'
 
@@ -21,56 +24,62 @@ a CI system ran on many machines (nslab run --kernel … --shard K/N), or any
 runs. Prints the results and the labs × cells matrix.
 
 Options:
-  --json FILE               write the merged JSON report
-  --junit FILE              write a JUnit XML report of all of them
+  --json FILE               write the merged JSON report (- : to stdout)
+  --junit FILE              write a JUnit XML report of all of them (- : to stdout)
   --reporter terminal|tap   what goes to stdout (default: terminal)
   --verbose                 show what steps printed
-Exit: 0 all passed, 1 a lab failed in some cell, 2 usage or an unreadable report.
+${COMMON_OPTIONS_HELP}Exit: 0 all passed, 1 a lab failed in some cell, 2 usage or an unreadable report.
 `
+
+export const REPORT_OPTIONS = {
+  json: { type: 'string' },
+  junit: { type: 'string' },
+  reporter: { type: 'string', default: 'terminal' },
+  verbose: { type: 'boolean', default: false },
+} as const
 
 /** `nslab report SUBCOMMAND …`; only merge for now. */
 export async function reportCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(REPORT_HELP)
-    return sub === undefined ? 2 : 0
+    return 0
   }
-  if (sub !== 'merge') throw new NslabError({ code: 'USAGE', message: `unknown report command "${sub}" (there is: merge)\n\n${REPORT_HELP}` })
-  const v = parseCommandArgs(rest, {
-    command: 'nslab report merge',
-    usage: 'nslab report merge [options] -- FILES…',
-    options: {
-      json: { type: 'string' },
-      junit: { type: 'string' },
-      reporter: { type: 'string', default: 'terminal' },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  })
-  if (!v.ok) throw usageError(v.problem, REPORT_HELP)
+  if (sub === undefined) throw new UsageError('nslab report', 'which report command? There is: merge (nslab report merge FILES…)')
+  // An option before the subcommand: said as any command says an unknown option.
+  if (sub.startsWith('-')) readCommandArgs([sub], { command: 'nslab report', usage: 'nslab report merge [options] -- FILES…', options: {} })
+  if (sub !== 'merge') {
+    throw new UsageError('nslab report', `unknown report command ${safeLine(sub)}${didYouMean(sub, ['merge']) ? ' (did you mean merge?)' : ' (there is: merge)'}`)
+  }
+  const v = readCommandArgs(rest, { command: 'nslab report merge', usage: 'nslab report merge [options] -- FILES…', options: REPORT_OPTIONS })
   if (v.values.help) {
     process.stdout.write(REPORT_HELP)
     return 0
   }
   const reporterName = v.values.reporter
-  if (reporterName !== 'terminal' && reporterName !== 'tap') throw new NslabError({ code: 'USAGE', message: `--reporter takes terminal or tap, not "${reporterName}"` })
-  if (v.positionals.length === 0) throw new NslabError({ code: 'USAGE', message: `report merge needs at least one JSON report\n\n${REPORT_HELP}` })
+  if (reporterName !== 'terminal' && reporterName !== 'tap') throw new UsageError('nslab report merge', `--reporter takes terminal or tap, not "${reporterName}"`)
+  checkStdoutReports('nslab report merge', v.values)
+  if (v.positionals.length === 0) throw new UsageError('nslab report merge', 'needs at least one JSON report (nslab run --json FILE writes one)')
 
   const reports = v.positionals.map(readJsonReport)
   const merged = mergeReports(reports, versionOrUnknown())
   const results = merged.labs.map(labResultOf)
-  const reporter = await makeReporters({ reporter: reporterName, verbose: v.values.verbose, ...(v.values.junit ? { junit: v.values.junit } : {}) })
+  const jsonFile = v.values.json
+  // The merged JSON is written here, not by a reporter (it is the merge, not a run): on stdout when asked.
+  const { reporter, out } = await commandReporters({ reporter: reporterName, verbose: v.values.verbose, ...(v.values.junit ? { junit: v.values.junit } : {}), ...(jsonFile === '-' ? { json: '-' } : {}) }, { callerWritesJson: true })
   // jobs > 1: each lab is shown whole as it "ends", as after a parallel run.
   reporter.onEvent({ type: 'run-start', files: merged.files, jobs: 2, time: Date.parse(merged.startedAt) })
   for (const r of results) reporter.onEvent({ type: 'lab-end', result: r })
   reporter.onEvent({ type: 'run-end', results, durationMs: merged.durationMs })
   await reporter.close()
-  if (v.values.json) {
-    await mkdir(dirname(v.values.json), { recursive: true })
-    await writeFile(v.values.json, `${safeJson(JSON.stringify(merged, null, 2))}\n`)
+  const mergedText = `${safeJson(JSON.stringify(merged, null, 2))}\n`
+  if (jsonFile === '-') await new Promise<void>((resolve) => process.stdout.write(mergedText, () => resolve()))
+  else if (jsonFile) {
+    await mkdir(dirname(jsonFile), { recursive: true })
+    await writeFile(jsonFile, mergedText)
   }
-  const out = reporterName === 'tap' ? process.stderr : process.stdout
-  out.write(`\n${matrixTable(results, { color: reporterName === 'terminal' && colorEnabled(process.stdout) })}`)
+  // The labs × cells grid, when the runs were in cells (run --kernel); shards of plain runs have none.
+  if (results.some((r) => r.cell !== undefined)) out.write(`\n${matrixTable(results, { color: reporterName === 'terminal' && colorEnabled(out) })}`)
   const missing = reports.filter((r) => !r.complete).length
   if (missing) out.write(`note: ${missing} of the reports ${missing === 1 ? 'is' : 'are'} of a run that was cut short\n`)
   return results.length > 0 && results.every((r) => r.status === 'pass') ? 0 : 1

@@ -1,8 +1,16 @@
 import { NslabError } from '../util/nslab-error.js'
 import { safeTerminal } from '../util/safe-text.js'
+import { UsageError, usageText } from './usage-error.js'
+
+/** Exit status of a bug of nslab's own (sysexits.h EX_SOFTWARE). */
+export const INTERNAL_ERROR_EXIT = 70
 
 /** Print an error the way a user reads it (never a stack trace) and give the exit code. */
 export function reportFatal(e: unknown): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(safeTerminal(usageText(e.command, e.message)))
+    return e.exitCode
+  }
   if (e instanceof NslabError) {
     // Paths and names in a message may carry control characters of a lab's or a learner's.
     process.stderr.write(`nslab: ${safeTerminal(e.toString())}\n`)
@@ -12,5 +20,6 @@ export function reportFatal(e: unknown): number {
   const msg = e instanceof Error ? e.message : String(e)
   process.stderr.write(`nslab: internal error: ${safeTerminal(msg)}\n`)
   if (process.env.NSLAB_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`)
-  return 70
+  else process.stderr.write('(NSLAB_DEBUG=1 shows where; please report it with that)\n')
+  return INTERNAL_ERROR_EXIT
 }

@@ -3,23 +3,28 @@ import { labTasks } from '../lab/lab-tasks.js'
 import { renderTask } from '../learn/render-task.js'
 import { resolveSession, sessionState, type LearnerContext } from '../learn/learner-session.js'
 import { NslabError } from '../util/nslab-error.js'
+import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { bringUp, takeDown } from './up-command.js'
 
 export const RESET_HELP = `Usage: nslab reset [NAME]
 
 A fresh lab host for a lab that is up (or was: a gone one comes back): the old
 one is taken down, a new one is built and set up, progress starts again at the
-first task.
-`
+first task. NAME: the lab (default: the only one up).
+
+${COMMON_OPTIONS_HELP}`
+
+export const RESET_OPTIONS = {} as const
 
 export async function resetCommand(argv: string[], _ctx: LearnerContext = {}): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const v = readCommandArgs(argv, { command: 'nslab reset', usage: 'nslab reset -- NAME', options: RESET_OPTIONS })
+  if (v.values.help) {
     process.stdout.write(RESET_HELP)
     return 0
   }
-  const bad = argv.find((a) => a.startsWith('-'))
-  if (bad || argv.length > 1) throw new NslabError({ code: 'USAGE', message: `${bad ? `unknown option ${bad}` : 'nslab reset takes one lab name'}\n\n${RESET_HELP}` })
-  const old = resolveSession(argv[0])
+  if (v.positionals.length > 1) throw new UsageError('nslab reset', `takes one lab name, not ${v.positionals.length}`)
+  const old = resolveSession(v.positionals[0])
   if (sessionState(old) === 'starting') throw new NslabError({ code: 'USAGE', message: `${old.name} is still starting; reset it once nslab up has finished` })
   await takeDown(old)
   const up = await bringUp({ file: old.lab, name: old.name, ...(old.sandbox.iptables ? { iptables: old.sandbox.iptables } : {}) })

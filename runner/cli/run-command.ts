@@ -1,10 +1,11 @@
 import { NslabError } from '../util/nslab-error.js'
 import { hasOption, optionThatIsAPath, usageError } from './parse-command-args.js'
-import { loadOrReport, parseRunFlags, RUN_ARGS, RUN_HELP } from './run-flags.js'
-import { makeReporters } from '../report/make-reporters.js'
+import { labsOrDefault, loadOrReport, parseRunFlags, RUN_ARGS, RUN_HELP } from './run-flags.js'
+import { commandReporters } from './command-reporters.js'
 import type { LabResult, RunEvent } from '../run/run-event.js'
 import { runLab } from '../run/run-lab.js'
 import { runPool } from '../run/run-pool.js'
+import { shardWork } from '../run/shard-work.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
 import { keepSandbox } from '../learn/keep-sandbox.js'
 
@@ -21,9 +22,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP)
     return 0
   }
-  const labs = loadOrReport(flags.paths, flags.grep)
-  if (!labs) return 2
-  const reporter = await makeReporters(flags)
+  const all = loadOrReport(labsOrDefault(flags.paths, 'nslab run'), flags.grep)
+  if (!all) return 2
+  // --shard K/N: this runner's share of the labs, the others' on other runners (one cell: this machine).
+  const labs = flags.shard ? (shardWork([0], all, flags.shard)[0]?.labs ?? []) : all
+  const { reporter, out } = await commandReporters(flags)
+  if (flags.shard) out.write(`nslab: shard ${flags.shard.index}/${flags.shard.count}: ${labs.length} of ${all.length} lab${all.length === 1 ? '' : 's'}\n`)
   // The last result of each lab, also of one that ended in an exception.
   const ended = new Map<string, LabResult>()
   const emit = (e: RunEvent) => {

@@ -6,13 +6,15 @@ import { formatDuration } from '../util/format-duration.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
 import { kvmWorks } from '../vm/kvm-works.js'
 import type { Lab } from '../lab/lab.js'
-import { makeReporters } from '../report/make-reporters.js'
+import { commandReporters } from './command-reporters.js'
+import { asCommandUsage } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { matrixTable } from '../vm/matrix-table.js'
 import { NslabError } from '../util/nslab-error.js'
 import { parseDurationArg } from './parse-duration-arg.js'
 import { parseKernelSpec, specLabel, type KernelSpec } from '../vm/parse-kernel-spec.js'
 import { findProgram } from '../host/require-programs.js'
-import { loadOrReport, parseRunFlags, RUN_HELP } from './run-flags.js'
+import { labsOrDefault, loadOrReport, parseRunFlags, RUN_HELP } from './run-flags.js'
 import type { LabResult, RunEvent } from '../run/run-event.js'
 import { failedCell, runVmCell, type VmCellResult } from '../vm/run-vm-cell.js'
 import { parseShard, shardWork, type Shard } from '../run/shard-work.js'
@@ -35,7 +37,7 @@ ends, and reports a matrix (docs/kernels.md).
 
 The other options of \`nslab run\` apply (but --keep):
 ${RUN_HELP.split('\n')
-  .filter((l) => /^ {2}-/.test(l) && !/^ {2}(?:-j, )?--(?:keep|iptables|kernel|jobs)\b/.test(l))
+  .filter((l) => /^ {2}-/.test(l) && !/^ {2}(?:-j, )?--(?:keep|iptables|kernel|jobs|shard)\b/.test(l))
   .join('\n')}
 Exit: 0 every cell passed, 1 a lab failed or could not run in some cell, 2 an invalid lab or usage,
 3 the machine lacks a prerequisite.
@@ -69,19 +71,19 @@ export function splitMatrixFlags(argv: string[]): MatrixFlags {
     let value = m[2]
     if (value === undefined) {
       value = argv[++i]
-      if (value === undefined) throw new NslabError({ code: 'USAGE', message: `${name} needs a value\n\n${MATRIX_HELP}` })
+      if (value === undefined) throw new UsageError('nslab run', `${name} needs a value`)
     }
     if (name === '--kernel') out.kernels.push(value)
     else if (name === '--iptables') {
       for (const v of value.split(',')) {
-        if (v !== 'nft' && v !== 'legacy') throw new NslabError({ code: 'USAGE', message: `--iptables takes nft or legacy, not "${v}"` })
+        if (v !== 'nft' && v !== 'legacy') throw new UsageError('nslab run', `--iptables takes nft or legacy, not "${v}"`)
         if (!out.backends.includes(v)) out.backends.push(v)
       }
-    } else if (name === '--shard') out.shard = parseShard(value)
+    } else if (name === '--shard') out.shard = asCommandUsage('nslab run', () => parseShard(value))
     else if (name === '--accel') {
-      if (value !== 'auto' && value !== 'kvm' && value !== 'tcg') throw new NslabError({ code: 'USAGE', message: `--accel takes auto, kvm or tcg, not "${value}"` })
+      if (value !== 'auto' && value !== 'kvm' && value !== 'tcg') throw new UsageError('nslab run', `--accel takes auto, kvm or tcg, not "${value}"`)
       out.accel = value
-    } else out.vmTimeoutMs = parseDurationArg(value, '--vm-timeout')
+    } else out.vmTimeoutMs = asCommandUsage('nslab run', () => parseDurationArg(value, '--vm-timeout'))
   }
   return out
 }
@@ -105,10 +107,10 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
     process.stdout.write(MATRIX_HELP)
     return 0
   }
-  if (mf.kernels.length === 0) throw new NslabError({ code: 'USAGE', message: `a matrix needs at least one --kernel\n\n${MATRIX_HELP}` })
-  if (flags.keep) throw new NslabError({ code: 'USAGE', message: '--keep does not apply to a run in VMs (the VM is gone when the run ends)' })
-  const specs = mf.kernels.map(parseKernelSpec)
-  const labs = loadOrReport(flags.paths, flags.grep)
+  if (mf.kernels.length === 0) throw new UsageError('nslab run', 'a matrix needs at least one --kernel')
+  if (flags.keep) throw new UsageError('nslab run', '--keep does not apply to a run in VMs (the VM is gone when the run ends)')
+  const specs = asCommandUsage('nslab run', () => mf.kernels.map(parseKernelSpec))
+  const labs = loadOrReport(labsOrDefault(flags.paths, 'nslab run'), flags.grep)
   if (!labs) return 2
   if (!findProgram('qemu-system-x86_64')) {
     throw new NslabError({ code: 'PREREQUISITE', message: 'this machine lacks `qemu-system-x86_64`', fix: 'apt-get install qemu-system-x86' })
@@ -117,9 +119,8 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
   const cells: PlannedCell[] = specs.flatMap((spec) => backends.map((backend) => ({ spec, backend })))
   const work = shardWork(cells, labs, mf.shard)
 
-  const out = flags.reporter === 'tap' ? process.stderr : process.stdout
+  const { reporter, out } = await commandReporters(flags)
   const note = (line: string) => out.write(`${line}\n`)
-  const reporter = await makeReporters(flags)
   const emit = (e: RunEvent) => reporter.onEvent(e)
   const interrupt = interruptOnSignals()
   const t0 = performance.now()
@@ -206,7 +207,7 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
     await reporter.close()
     interrupt.dispose()
   }
-  if (all.length) out.write(`\n${matrixTable(all, { color: flags.reporter !== 'tap' && colorEnabled(process.stdout) })}`)
+  if (all.length) out.write(`\n${matrixTable(all, { color: flags.reporter !== 'tap' && colorEnabled(out) })}`)
   else note('nslab: nothing to run in this shard')
   if (interrupt.signal.aborted) return interrupt.exitCode()
   return all.every((r) => r.status === 'pass') ? 0 : 1

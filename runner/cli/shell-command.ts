@@ -10,13 +10,15 @@ import { attachSession, commandFor, PROGRESS_FILE, resolveSession, sandboxIsOurs
 import { labTasks } from '../lab/lab-tasks.js'
 import { machinesOf } from '../lab/lab.js'
 import { NslabError } from '../util/nslab-error.js'
+import { afterTerminator, COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { reportFatal } from './report-fatal.js'
 import { GUARD, sandboxEnv, type Sandbox } from '../host/sandbox.js'
 import { CLOSE_FDS } from '../host/sandbox-script.js'
 import { HIDDEN_NS_DIR, NETNS_DIR, SANDBOX_DIR } from '../host/sandbox-paths.js'
 import type { Session } from '../learn/session-store.js'
 
-export const SHELL_HELP = `Usage: nslab shell [NAME] [--on MACHINE] [-- COMMAND…]
+export const SHELL_HELP = `Usage: nslab shell [NAME] [--on MACHINE] [-- COMMAND [ARG…]]
 
 A shell on the lab host of a lab that is up (default: the only one up). Its
 prompt shows the lab and your progress; exit (or Ctrl-D) leaves it, and the lab
@@ -24,10 +26,14 @@ stays up. In it, nslab check, nslab hint, nslab solve and nslab status work,
 and \`on MACHINE [COMMAND…]\` runs a command (or a shell) on a container or on
 internet.
 
-  --on MACHINE   a shell on a container or on internet instead of the lab host
-  -- COMMAND…    run one command line there, as bash -c would, and exit with
-                 its status (for scripts and tests)
-`
+  --on MACHINE              a shell on a container or on internet instead of the lab host
+  -- COMMAND ARG…           run that command there, each argument one word (as docker
+                            exec does), and exit with its status (for scripts and tests)
+  -- 'COMMAND LINE'         one argument alone is a command line, run as bash -c runs
+                            it: pipes, ;, $VARIABLES of the lab host
+${COMMON_OPTIONS_HELP}`
+
+export const SHELL_OPTIONS = { on: { type: 'string' } } as const
 
 const RC_FILE = `${SANDBOX_DIR}/shellrc`
 
@@ -87,36 +93,35 @@ on() {
 
 export async function shellCommand(argv: string[], ctx: LearnerContext = {}): Promise<number> {
   if (ctx.inside) throw new NslabError({ code: 'USAGE', message: 'you are in the lab shell already (on MACHINE runs a shell on a container)' })
-  const dash = argv.indexOf('--')
-  const opts = dash >= 0 ? argv.slice(0, dash) : argv
-  const command = dash >= 0 ? argv.slice(dash + 1) : undefined
-  let name: string | undefined
-  let machine = 'host'
-  for (let i = 0; i < opts.length; i++) {
-    const a = opts[i]!
-    if (a === '--help' || a === '-h') {
-      process.stdout.write(SHELL_HELP)
-      return 0
-    } else if (a === '--on') {
-      const m = opts[++i]
-      if (!m) throw new NslabError({ code: 'USAGE', message: `--on needs a machine\n\n${SHELL_HELP}` })
-      machine = m
-    } else if (a.startsWith('--on=')) machine = a.slice(5)
-    else if (a.startsWith('-')) throw new NslabError({ code: 'USAGE', message: `unknown option ${a}\n\n${SHELL_HELP}` })
-    else if (name === undefined) name = a
-    else throw new NslabError({ code: 'USAGE', message: `nslab shell takes one lab name (a command goes after --)\n\n${SHELL_HELP}` })
+  const v = readCommandArgs(argv, { command: 'nslab shell', usage: 'nslab shell [NAME] [--on MACHINE] -- COMMAND…', options: SHELL_OPTIONS })
+  if (v.values.help) {
+    process.stdout.write(SHELL_HELP)
+    return 0
   }
-  if (command !== undefined && command.length === 0) throw new NslabError({ code: 'USAGE', message: 'nothing to run after --' })
+  const machine = v.values.on ?? 'host'
+  const { before, after: command } = afterTerminator(v)
+  if (before.length > 1) throw new UsageError('nslab shell', `takes one lab name; a command goes after --: nslab shell ${before[0]} -- ${before.slice(1).join(' ')}`)
+  const name = before[0] ?? ctx.session
+  if (command !== undefined && command.length === 0) throw new UsageError('nslab shell', 'nothing to run after --')
   const s = resolveSession(name)
   const sandbox = attachSession(s)
-  if (command) return await runOne(s, sandbox, machine, command.join(' '))
+  if (command) return await runOne(s, sandbox, machine, command)
   return await interactiveShell(s, sandbox, machine)
 }
 
-/** `nslab shell NAME -- CMD…`: one command line, as bash -c runs it, on this terminal. */
-async function runOne(s: Session, sandbox: Sandbox, machine: string, line: string): Promise<number> {
+/**
+ * `nslab shell NAME -- CMD ARG…`: that command with those arguments, each one
+ * word as docker exec keeps them (ssh would join them into a line), on this terminal;
+ * `nslab shell NAME -- 'CMD LINE'`, one argument: a command line, as bash -c
+ * runs it. The words are the learner's own, typed on this command line: on
+ * the lab host's command line they tell nobody anything new.
+ */
+async function runOne(s: Session, sandbox: Sandbox, machine: string, words: string[]): Promise<number> {
   // Nothing the caller had open (beyond the terminal) reaches the lab.
-  const argv = sandbox.enterArgv(machine, ['bash', '--noprofile', '--norc', '-c', `${GUARD}${CLOSE_FDS}\n${line}`])
+  const argv =
+    words.length === 1
+      ? sandbox.enterArgv(machine, ['bash', '--noprofile', '--norc', '-c', `${GUARD}${CLOSE_FDS}\n${words[0]}`])
+      : sandbox.enterArgv(machine, ['bash', '--noprofile', '--norc', '-c', `${GUARD}${CLOSE_FDS}\nexec "$@"`, 'nslab-shell', ...words])
   return await interactive({ file: argv[0]!, args: argv.slice(1), env: shellEnv(s, machine) }).done
 }
 

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util'
 import { allPassed, nextText } from './check-command.js'
 import { colorEnabled, createColors } from '../util/colors.js'
 import { formatFailure, formatPass } from '../learn/format-verdict.js'
@@ -6,7 +5,8 @@ import { judgeTask } from '../learn/judge-task.js'
 import { labTasks, taskHeader } from '../lab/lab-tasks.js'
 import { commandLines } from '../learn/render-task.js'
 import { attachSession, latchTask, resolveSession, sessionLab, writeProgress, type LearnerContext } from '../learn/learner-session.js'
-import { NslabError } from '../util/nslab-error.js'
+import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { plainText } from '../util/plain-text.js'
 import { runLearnerStep } from '../learn/run-learner-step.js'
 import { safeTerminal } from '../util/safe-text.js'
@@ -17,26 +17,24 @@ Runs the reference solution of the task you are on: the lab's own commands for
 it (its steps and its solution), on the lab host, then checks the task. A task
 done this way counts as "solved with help".
 
-  --all   every task not yet done, in order
-
+  NAME                      the lab (default: the only one up)
+  --all                     every task not yet done, in order
+${COMMON_OPTIONS_HELP}
 Exit: 0 when the tasks it solved pass, 1 when one does not.
 `
+
+export const SOLVE_OPTIONS = { all: { type: 'boolean' } } as const
 
 /** Lines of a command's output shown while solving. */
 const OUTPUT_LINES = 15
 
 export async function solveCommand(argv: string[], ctx: LearnerContext = {}): Promise<number> {
-  let v
-  try {
-    v = parseArgs({ args: argv, allowPositionals: true, options: { all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
-  } catch (e) {
-    throw new NslabError({ code: 'USAGE', message: `${(e as Error).message}\n\n${SOLVE_HELP}` })
-  }
+  const v = readCommandArgs(argv, { command: 'nslab solve', usage: 'nslab solve [--all] -- NAME', options: SOLVE_OPTIONS })
   if (v.values.help) {
     process.stdout.write(SOLVE_HELP)
     return 0
   }
-  if (v.positionals.length > 1) throw new NslabError({ code: 'USAGE', message: `nslab solve takes one lab name\n\n${SOLVE_HELP}` })
+  if (v.positionals.length > 1) throw new UsageError('nslab solve', `takes one lab name, not ${v.positionals.length}`)
   let s = resolveSession(v.positionals[0] ?? ctx.session)
   const sandbox = attachSession(s)
   const lab = await sessionLab(s)

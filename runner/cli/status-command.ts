@@ -1,6 +1,7 @@
 import { colorEnabled, createColors } from '../util/colors.js'
 import { sessionState, type SessionState } from '../learn/learner-session.js'
-import { NslabError } from '../util/nslab-error.js'
+import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { safeLine } from '../util/safe-text.js'
 import { listSessions, type Session } from '../learn/session-store.js'
 
@@ -9,16 +10,20 @@ export const STATUS_HELP = `Usage: nslab status
 Lists the labs that are up for you: name, lab, age, progress (tasks passed of
 all, and how many with nslab solve), and state: up; starting (nslab up is
 setting it up); gone or interrupted (left by a killed run: nslab gc removes it).
-`
+
+${COMMON_OPTIONS_HELP}`
+
+export const STATUS_OPTIONS = {} as const
 
 const STATE_TEXT: Record<SessionState, string> = { up: 'up', starting: 'starting', interrupted: 'interrupted (nslab gc)', gone: 'gone (nslab gc)' }
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const v = readCommandArgs(argv, { command: 'nslab status', usage: 'nslab status', options: STATUS_OPTIONS })
+  if (v.values.help) {
     process.stdout.write(STATUS_HELP)
     return 0
   }
-  if (argv.length) throw new NslabError({ code: 'USAGE', message: `nslab status takes no arguments\n\n${STATUS_HELP}` })
+  if (v.positionals.length) throw new UsageError('nslab status', `takes no arguments (nslab status lists every lab that is up)`)
   const c = createColors(colorEnabled(process.stdout))
   const sessions = listSessions()
   if (sessions.length === 0) {

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { basename, join, resolve } from 'node:path'
+import { statSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
 import { colorEnabled, createColors } from '../util/colors.js'
 import { childProcesses, processInfo } from '../host/exec.js'
 import { formatDuration } from '../util/format-duration.js'
@@ -9,9 +9,10 @@ import { labProse, type LabProse } from '../learn/lab-prose.js'
 import { labTasks } from '../lab/lab-tasks.js'
 import { renderEnding, renderTask } from '../learn/render-task.js'
 import { checkSessionName, commandFor, parseLabFile, sandboxIsOurs, sessionState, writeProgress } from '../learn/learner-session.js'
-import { packageRoot } from '../util/package-root.js'
+import { resolveLabPath } from '../lab/resolve-lab-path.js'
 import { NslabError } from '../util/nslab-error.js'
-import { parseCommandArgs, usageError } from './parse-command-args.js'
+import { asCommandUsage, COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
+import { UsageError } from './usage-error.js'
 import { safeTerminal } from '../util/safe-text.js'
 import { plainText } from '../util/plain-text.js'
 import { runLearnerStep } from '../learn/run-learner-step.js'
@@ -24,51 +25,41 @@ export const UP_HELP = `Usage: nslab up LAB [--name NAME] [--iptables nft|legacy
 Starts a lab to work in by hand: builds its lab host, runs its setup, and shows
 the first task. The lab host stays up after this command ends.
 
-  LAB          a lab file, or the name of one in labs/ (snat-outbound)
-  --name NAME  what to call it (default: the file's name); several labs can be
-               up at once under different names
-  --iptables   the iptables back end inside the lab host (default: the machine's)
-
+  LAB                       a lab file, or a lab's name: one of labs/ here, or of
+                            nslab's own (nslab up snat-outbound; nslab labs lists them)
+  --name NAME               what to call it (default: the file's name); several labs
+                            can be up at once under different names
+  --iptables nft|legacy     the iptables back end inside the lab host (default: the machine's)
+${COMMON_OPTIONS_HELP}
 Then: nslab shell (work in it), nslab check (your progress), nslab down.
 `
 
+export const UP_OPTIONS = { name: { type: 'string' }, iptables: { type: 'string' } } as const
+
 export async function upCommand(argv: string[]): Promise<number> {
-  const v = parseCommandArgs(argv, {
-    command: 'nslab up',
-    usage: 'nslab up [options] -- LAB',
-    options: { name: { type: 'string' }, iptables: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  })
-  if (!v.ok) throw usageError(v.problem, UP_HELP)
+  const v = readCommandArgs(argv, { command: 'nslab up', usage: 'nslab up [options] -- LAB', options: UP_OPTIONS })
   if (v.values.help) {
     process.stdout.write(UP_HELP)
     return 0
   }
   const [arg, ...more] = v.positionals
-  if (arg === undefined || more.length) throw new NslabError({ code: 'USAGE', message: `nslab up takes one lab\n\n${UP_HELP}` })
+  if (arg === undefined) throw new UsageError('nslab up', 'which lab? Name one: nslab up snat-outbound (nslab labs lists them)')
+  if (more.length) throw new UsageError('nslab up', `takes one lab, not ${v.positionals.length}`)
   const ipt = v.values.iptables
-  if (ipt !== undefined && ipt !== 'nft' && ipt !== 'legacy') throw new NslabError({ code: 'USAGE', message: `--iptables takes nft or legacy, not "${ipt}"` })
+  if (ipt !== undefined && ipt !== 'nft' && ipt !== 'legacy') throw new UsageError('nslab up', `--iptables takes nft or legacy, not "${ipt}"`)
   const file = resolveLabFile(arg)
-  const name = checkSessionName(v.values.name ?? basename(file).replace(/\.md$/, ''))
+  const name = asCommandUsage('nslab up', () => checkSessionName(v.values.name ?? basename(file).replace(/\.md$/, '')))
   const up = await bringUp({ file, name, ...(ipt ? { iptables: ipt } : {}) })
   if ('failed' in up) return up.failed
   process.stdout.write(safeTerminal(welcome(up)))
   return 0
 }
 
-/** A lab named on the command line: a file, or a lab of labs/ here or of nslab's own, by name. */
+/** A lab named on the command line: a file, or a lab of labs/ here or of nslab's own, by name (resolveLabPath). */
 export function resolveLabFile(arg: string): string {
-  const own = `${packageRoot()}/labs/`
-  const candidates = [arg, `${arg}.md`, join('labs', arg), join('labs', `${arg}.md`), join(own, arg), join(own, `${arg}.md`)]
-  for (const c of candidates) {
-    try {
-      if (statSync(c).isFile()) return resolve(c)
-    } catch {
-      // next
-    }
-  }
-  const dir = existsSync('labs') ? 'labs' : existsSync(own) ? own : undefined
-  const known = dir ? readdirSync(dir).filter((f) => f.endsWith('.md') && f.toLowerCase() !== 'readme.md').map((f) => f.replace(/\.md$/, '')) : []
-  throw new NslabError({ code: 'NOT_FOUND', message: `no such lab: ${arg}${known.length ? ` (labs: ${known.join(', ')})` : ''}` })
+  const p = resolveLabPath(arg)
+  if (!statSync(p).isFile()) throw new NslabError({ code: 'USAGE', message: `${p} is a folder: nslab up takes one lab file (nslab labs ${p} lists those in it)` })
+  return resolve(p)
 }
 
 export interface BringUpOptions {
