@@ -3,6 +3,7 @@ import { labTasks } from '../lab/lab-tasks.js'
 import { renderTask } from '../learn/render-task.js'
 import { resolveSession, sessionState, type LearnerContext } from '../learn/learner-session.js'
 import { NslabError } from '../util/nslab-error.js'
+import { learnerWords } from '../learn/learner-words.js'
 import { bringUp, takeDown } from './up-command.js'
 
 export const RESET_HELP = `Usage: nslab reset [NAME]
@@ -29,7 +30,7 @@ export async function resetCommand(argv: string[], _ctx: LearnerContext = {}): P
   const tasks = labTasks(up.lab)
   const first = tasks.tasks[0]
   process.stdout.write(
-    `${c.green('✓')} ${c.bold(old.name)} was reset: a fresh lab host, progress cleared.\n` +
+    `${c.green('✓')} ${learnerWords(up.lab.lang).wasReset(c.bold(old.name))}\n` +
       (first ? `\n${renderTask(up.lab, tasks, first, { color, width: Math.min(process.stdout.columns ?? 80, 100), prose: up.prose })}\n` : ''),
   )
   return 0
