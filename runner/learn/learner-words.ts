@@ -56,6 +56,13 @@ export interface LearnerWords {
   timing(host: string, setup: string): string
   noTasks: string
   wasReset(name: string): string
+  // shell, down, the progress in the lab shell's prompt
+  shellOn(name: string, where: string | undefined, task: { n: number; total: number; title: string } | undefined): string
+  shellIn(machines: string): string
+  leftShell(name: string, check: string, down: string): string
+  hostEnded(name: string): string
+  isDown(name: string): string
+  progressDone(passed: number, total: number): string
   // status
   noLabsUp: string
   statusHead: [name: string, lab: string, age: string, progress: string, state: string]
@@ -108,6 +115,12 @@ const en: LearnerWords = {
   timing: (host, setup) => `(lab host ${host}, setup ${setup})`,
   noTasks: 'This lab has no tasks to check.',
   wasReset: (name) => `${name} was reset: a fresh lab host, progress cleared.`,
+  shellOn: (name, where, task) => `${name}: a shell on ${where ?? 'the lab host'}${task ? `, task ${task.n} of ${task.total}: ${task.title}` : ', all tasks done'}.`,
+  shellIn: (machines) => `In it: nslab check · nslab hint · nslab solve · on MACHINE (${machines}). exit leaves; the lab stays up.`,
+  leftShell: (name, check, down) => `Left the lab shell; ${name} is still up (${check}, ${down}).`,
+  hostEnded: (name) => `The lab host of ${name} has ended (nslab down, reset or a kill); the shell with it.`,
+  isDown: (name) => `${name} is down.`,
+  progressDone: (passed, total) => `${passed}/${total} done`,
   noLabsUp: 'No labs are up. Start one: nslab up LAB',
   statusHead: ['NAME', 'LAB', 'AGE', 'PROGRESS', 'STATE'],
   states: { up: 'up', starting: 'starting', interrupted: 'interrupted (nslab gc)', gone: 'gone (nslab gc)' },
@@ -159,6 +172,12 @@ const zh: LearnerWords = {
   timing: (host, setup) => `（实验主机 ${host}，准备 ${setup}）`,
   noTasks: '这个实验没有需要检查的任务。',
   wasReset: (name) => `${name} 已重置：全新的实验主机，进度已清空。`,
+  shellOn: (name, where, task) => `${name}：${where ? `${where} 上` : '实验主机上'}的 shell${task ? `，任务 ${task.n}/${task.total}：${task.title}` : '，全部任务已完成'}。`,
+  shellIn: (machines) => `在这里可以用：nslab check · nslab hint · nslab solve · on MACHINE（${machines}）。exit 退出 shell，实验继续保持运行。`,
+  leftShell: (name, check, down) => `已退出实验 shell；${name} 仍在运行（${check}、${down}）。`,
+  hostEnded: (name) => `${name} 的实验主机已结束（nslab down、reset 或被终止），shell 也随之结束。`,
+  isDown: (name) => `${name} 已关闭。`,
+  progressDone: (passed, total) => `${passed}/${total} 完成`,
   noLabsUp: '当前没有运行中的实验。启动一个：nslab up LAB',
   statusHead: ['名称', '实验', '运行时长', '进度', '状态'],
   states: { up: '运行中', starting: '启动中', interrupted: '已中断（nslab gc）', gone: '已消失（nslab gc）' },
