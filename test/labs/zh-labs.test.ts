@@ -124,6 +124,7 @@ t.test("a learner in a Chinese lab reads nslab's words in Chinese", async (t) =>
   const status = l.nslab(['status'])
   t.match(status.stdout, /名称\s+实验\s+运行时长\s+进度\s+状态/)
   t.match(status.stdout, /zh {2,}SNAT：容器如何访问外部网络 {2,}\d+ s +2\/13 （1 个借助参考答案） {2,}运行中/)
+  t.match(l.nslab(['down', 'zh']).stdout, /^zh 已关闭。$/m)
 })
 
 t.test('an English lab keeps English words', async (t) => {
