@@ -14,6 +14,7 @@ import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
 import { UsageError } from './usage-error.js'
 import type { Sandbox } from '../host/sandbox.js'
 import { safeTerminal } from '../util/safe-text.js'
+import { learnerWords } from '../learn/learner-words.js'
 import type { Session } from '../learn/session-store.js'
 
 export const CHECK_HELP = `Usage: nslab check [NAME] [--watch] [--verbose]
@@ -78,21 +79,22 @@ async function checkOnce(session: Session, lab: Lab, sandbox: Sandbox, ctx: Lear
   const tasks = labTasks(lab)
   const total = tasks.tasks.length
   const current = tasks.tasks.find((t) => !session.passed.includes(t.index))
+  const w = learnerWords(lab.lang)
   if (!current) {
-    process.stdout.write(safeTerminal(`${c.green('✓')} All ${total} tasks of ${c.bold(session.name)} are done.${solvedNote(session, c)}\n`))
+    process.stdout.write(safeTerminal(`${c.green('✓')} ${w.allTasksDoneOf(total, c.bold(session.name))}${solvedNote(session, c, lab)}\n`))
     return 0
   }
   const v = await judgeTask(lab, current, sandbox)
   if (!v.ok) {
     const lines = formatFailure(lab, current, total, v, c, { verbose, width })
-    lines.push('', c.dim(`Progress: ${session.passed.length} of ${total} tasks done.   ${commandFor('hint', session, ctx)} · ${commandFor('solve', session, ctx)}`))
+    lines.push('', c.dim(`${w.progress(session.passed.length, total)}   ${commandFor('hint', session, ctx)} · ${commandFor('solve', session, ctx)}`))
     process.stdout.write(safeTerminal(lines.join('\n') + '\n'))
     return 1
   }
   const s = latchTask(session, current.index, false)
   await writeProgress(s, sandbox)
   // The verdict first; the next task's text needs the Markdown renderer, loaded only now.
-  process.stdout.write(formatPass(current, total, v, c, false).join('\n') + '\n')
+  process.stdout.write(formatPass(current, total, v, c, false, w).join('\n') + '\n')
   process.stdout.write(safeTerminal(['', ...(await nextText(s, lab, tasks, { color, width }, c))].join('\n') + '\n'))
   return allPassed(s, tasks) ? 0 : 1
 }
@@ -108,16 +110,17 @@ export async function nextText(s: Session, lab: Lab, tasks: LabTasks, opts: { co
   const next = tasks.tasks.find((t) => !s.passed.includes(t.index))
   if (next) return renderTask(lab, tasks, next, { ...opts, prose }).split('\n')
   const ending = renderEnding(lab, tasks, { ...opts, prose })
+  const w = learnerWords(lab.lang)
   return [
-    `${c.green('★')} ${c.bold(`All ${tasks.tasks.length} tasks done`)}: ${lab.title}.${solvedNote(s, c)}`,
+    `${c.green('★')} ${c.bold(w.allTasksDone(tasks.tasks.length, lab.title))}${solvedNote(s, c, lab)}`,
     ...(ending ? ['', ending] : []),
     '',
-    c.dim(`When you are finished: ${commandFor('down', s)}`),
+    c.dim(w.whenFinished(commandFor('down', s))),
   ]
 }
 
-function solvedNote(s: Session, c: Colors): string {
-  return s.solved.length ? c.dim(` (${s.solved.length} solved with help)`) : ''
+function solvedNote(s: Session, c: Colors, lab: Lab): string {
+  return s.solved.length ? c.dim(learnerWords(lab.lang).solvedWithHelpCount(s.solved.length)) : ''
 }
 
 // ── --watch ─────────────────────────────────────────────────────────────────
@@ -197,10 +200,11 @@ function watchScreen(
 ): string {
   const total = tasks.tasks.length
   const current = tasks.tasks.find((t) => !s.passed.includes(t.index))
-  const head = [`${c.bold(lab.title)}  ${c.dim(`· ${s.name} · ${progressText(s)}${live ? ` · checked ${new Date().toLocaleTimeString('en-GB')}` : ''}`)}`, '']
+  const w = learnerWords(lab.lang)
+  const head = [`${c.bold(lab.title)}  ${c.dim(`· ${s.name} · ${progressText(s)}${live ? ` · ${w.checkedAt(new Date().toLocaleTimeString('en-GB'))}` : ''}`)}`, '']
   const line = (t: Task) => {
     const n = String(t.index + 1).padStart(String(total).length)
-    if (s.passed.includes(t.index)) return `  ${c.green('✓')} ${n}  ${t.title}${s.solved.includes(t.index) ? c.dim(' (solved with help)') : ''}`
+    if (s.passed.includes(t.index)) return `  ${c.green('✓')} ${n}  ${t.title}${s.solved.includes(t.index) ? c.dim(` ${w.solvedWithHelp}`) : ''}`
     if (t === current) return `  ${c.yellow('▸')} ${n}  ${c.bold(t.title)}`
     return c.dim(`  · ${n}  ${t.title}`)
   }
@@ -208,18 +212,18 @@ function watchScreen(
   if (!current) return [...head, ...list, '', ...ending].join('\n')
   const text = renderTask(lab, tasks, current, opts).split('\n')
   const failure = last.task === current && last.verdict && !last.verdict.ok ? ['', ...formatFailure(lab, current, total, last.verdict, c, { verbose: opts.verbose, width: opts.width })] : []
-  const foot = live ? ['', c.dim('Checking every second. Ctrl-C stops watching; the lab stays up.')] : []
+  const foot = live ? ['', c.dim(w.watching)] : []
   let screen = [...head, ...list, '', ...text, ...failure, ...foot]
   // A redrawn screen must fit the terminal, or its top scrolls away: the task's
   // text goes first (the learner has it from nslab check), then tasks far from the current one.
   const rows = live ? Math.max((process.stdout.rows ?? 24) - 1, 10) : Infinity
-  if (screen.length > rows) screen = [...head, ...list, '', text[0] ?? '', c.dim('    (its text does not fit: a taller terminal shows it)'), ...failure, ...foot]
+  if (screen.length > rows) screen = [...head, ...list, '', text[0] ?? '', c.dim(`    ${w.doesNotFit}`), ...failure, ...foot]
   if (screen.length > rows) {
     const at = current.index
     const near = tasks.tasks.filter((t) => Math.abs(t.index - at) <= 2)
     const before = near[0]?.index ?? 0
     const after = total - 1 - (near[near.length - 1]?.index ?? total - 1)
-    const compact = [...(before ? [c.dim(`  ✓ ${before} task${before > 1 ? 's' : ''} before`)] : []), ...near.map(line), ...(after ? [c.dim(`  · ${after} more`)] : [])]
+    const compact = [...(before ? [c.dim(`  ✓ ${w.tasksBefore(before)}`)] : []), ...near.map(line), ...(after ? [c.dim(`  · ${w.more(after)}`)] : [])]
     screen = [...head, ...compact, '', text[0] ?? '', ...failure, ...foot]
   }
   return screen.slice(0, rows).join('\n')

@@ -2,6 +2,7 @@ import { resolveSession, type LearnerContext } from '../learn/learner-session.js
 import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
 import { UsageError } from './usage-error.js'
 import { listSessions } from '../learn/session-store.js'
+import { learnerWords } from '../learn/learner-words.js'
 import { takeDown } from './up-command.js'
 
 export const DOWN_HELP = `Usage: nslab down [NAME | --all]
@@ -28,7 +29,7 @@ export async function downCommand(argv: string[], _ctx: LearnerContext = {}): Pr
   }
   for (const s of sessions) {
     await takeDown(s)
-    process.stdout.write(`${s.name} is down.\n`)
+    process.stdout.write(`${learnerWords(s.lang).isDown(s.name)}\n`)
   }
   return 0
 }

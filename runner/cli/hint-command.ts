@@ -1,7 +1,8 @@
 import { colorEnabled, createColors } from '../util/colors.js'
 import { wrapText } from '../learn/format-verdict.js'
 import { labProse } from '../learn/lab-prose.js'
-import { labTasks, taskHeader } from '../lab/lab-tasks.js'
+import { labTasks } from '../lab/lab-tasks.js'
+import { learnerWords } from '../learn/learner-words.js'
 import { renderTask } from '../learn/render-task.js'
 import { commandFor, resolveSession, sessionLab, type LearnerContext } from '../learn/learner-session.js'
 import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
@@ -30,8 +31,9 @@ export async function hintCommand(argv: string[], ctx: LearnerContext = {}): Pro
   const c = createColors(color)
   const tasks = labTasks(lab)
   const current = tasks.tasks.find((t) => !s.passed.includes(t.index))
+  const w = learnerWords(lab.lang)
   if (!current) {
-    process.stdout.write(`All ${tasks.tasks.length} tasks are done: no hint needed.\n`)
+    process.stdout.write(`${w.noHintNeeded(tasks.tasks.length)}\n`)
     return 0
   }
   const block = lab.blocks[current.checkBlock]
@@ -40,15 +42,15 @@ export async function hintCommand(argv: string[], ctx: LearnerContext = {}): Pro
     const b = lab.blocks[i]
     return b?.kind === 'script' && (b.role === 'solution' || b.role === 'step')
   })
-  const solve = hasSolution ? c.dim(`Still stuck? ${commandFor('solve', s, ctx)} does it for you (marked "solved with help").`) : ''
+  const solve = hasSolution ? c.dim(w.stillStuck(commandFor('solve', s, ctx))) : ''
   if (hint) {
     const width = Math.min(process.stdout.columns ?? 80, 100)
-    const lines = [`${c.yellow('Hint')} for ${c.bold(taskHeader(current, tasks.tasks.length))}:`, ...wrapText(hint, width, '    ', '    '), ...(solve ? [solve] : [])]
+    const lines = [c.yellow(w.hintFor(c.bold(w.task(current.index + 1, tasks.tasks.length, current.title)))), ...wrapText(hint, width, '    ', '    '), ...(solve ? [solve] : [])]
     process.stdout.write(safeTerminal(`${lines.join('\n')}\n`))
   } else {
     const width = Math.min(process.stdout.columns ?? 80, 100)
     const prose = await labProse(lab, s)
-    process.stdout.write(`This task has no hint of its own; here it is again.\n\n${renderTask(lab, tasks, current, { color, width, prose })}\n${solve ? `${solve}\n` : ''}`)
+    process.stdout.write(`${w.noHintOfItsOwn}\n\n${renderTask(lab, tasks, current, { color, width, prose })}\n${solve ? `${solve}\n` : ''}`)
   }
   return 0
 }

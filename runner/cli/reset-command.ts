@@ -5,6 +5,7 @@ import { resolveSession, sessionState, type LearnerContext } from '../learn/lear
 import { NslabError } from '../util/nslab-error.js'
 import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
 import { UsageError } from './usage-error.js'
+import { learnerWords } from '../learn/learner-words.js'
 import { bringUp, takeDown } from './up-command.js'
 
 export const RESET_HELP = `Usage: nslab reset [NAME]
@@ -34,7 +35,7 @@ export async function resetCommand(argv: string[], _ctx: LearnerContext = {}): P
   const tasks = labTasks(up.lab)
   const first = tasks.tasks[0]
   process.stdout.write(
-    `${c.green('✓')} ${c.bold(old.name)} was reset: a fresh lab host, progress cleared.\n` +
+    `${c.green('✓')} ${learnerWords(up.lab.lang).wasReset(c.bold(old.name))}\n` +
       (first ? `\n${renderTask(up.lab, tasks, first, { color, width: Math.min(process.stdout.columns ?? 80, 100), prose: up.prose })}\n` : ''),
   )
   return 0

@@ -16,6 +16,7 @@ import { reportFatal } from './report-fatal.js'
 import { GUARD, sandboxEnv, type Sandbox } from '../host/sandbox.js'
 import { CLOSE_FDS } from '../host/sandbox-script.js'
 import { HIDDEN_NS_DIR, NETNS_DIR, SANDBOX_DIR } from '../host/sandbox-paths.js'
+import { learnerWords } from '../learn/learner-words.js'
 import type { Session } from '../learn/session-store.js'
 
 export const SHELL_HELP = `Usage: nslab shell [NAME] [--on MACHINE] [-- COMMAND [ARG…]]
@@ -133,18 +134,18 @@ async function interactiveShell(s: Session, sandbox: Sandbox, machine: string): 
   const lab = await sessionLab(s)
   const tasks = labTasks(lab)
   const current = tasks.tasks.find((t) => !s.passed.includes(t.index))
-  const where = machine === 'host' ? 'the lab host' : machine
+  const w = learnerWords(lab.lang)
+  const task = current ? { n: current.index + 1, total: tasks.tasks.length, title: current.title } : undefined
   process.stdout.write(
-    `${c.bold(`${s.name}`)}: a shell on ${where}${current ? `, task ${current.index + 1} of ${tasks.tasks.length}: ${current.title}` : ', all tasks done'}.\n` +
-      c.dim(`In it: nslab check · nslab hint · nslab solve · on MACHINE (${machinesOf(s.sandbox.topology).join(', ')}). exit leaves; the lab stays up.\n`),
+    `${w.shellOn(c.bold(s.name), machine === 'host' ? undefined : machine, task)}\n` + c.dim(`${w.shellIn(machinesOf(s.sandbox.topology).join(', '))}\n`),
   )
   const argv = sandbox.enterArgv(machine, ['bash', '--rcfile', RC_FILE, '-i'])
   const shell = interactive({ file: argv[0]!, args: argv.slice(1), env: shellEnv(s, machine), extraPipes: 2 })
   const [requests, replies] = shell.pipes
   if (requests && replies) serve(requests, replies, s.name)
   const code = await shell.done
-  if (sandboxIsOurs(s)) process.stdout.write(c.dim(`Left the lab shell; ${s.name} is still up (${commandFor('check', s)}, ${commandFor('down', s)}).\n`))
-  else process.stdout.write(`The lab host of ${s.name} has ended (nslab down, reset or a kill); the shell with it.\n`)
+  if (sandboxIsOurs(s)) process.stdout.write(c.dim(`${w.leftShell(s.name, commandFor('check', s), commandFor('down', s))}\n`))
+  else process.stdout.write(`${w.hostEnded(s.name)}\n`)
   return code
 }
 

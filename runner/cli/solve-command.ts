@@ -2,7 +2,8 @@ import { allPassed, nextText } from './check-command.js'
 import { colorEnabled, createColors } from '../util/colors.js'
 import { formatFailure, formatPass } from '../learn/format-verdict.js'
 import { judgeTask } from '../learn/judge-task.js'
-import { labTasks, taskHeader } from '../lab/lab-tasks.js'
+import { labTasks } from '../lab/lab-tasks.js'
+import { learnerWords } from '../learn/learner-words.js'
 import { commandLines } from '../learn/render-task.js'
 import { attachSession, latchTask, resolveSession, sessionLab, writeProgress, type LearnerContext } from '../learn/learner-session.js'
 import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
@@ -44,14 +45,15 @@ export async function solveCommand(argv: string[], ctx: LearnerContext = {}): Pr
   const tasks = labTasks(lab)
   const total = tasks.tasks.length
   const todo = tasks.tasks.filter((t) => !s.passed.includes(t.index))
+  const w = learnerWords(lab.lang)
   if (todo.length === 0) {
-    process.stdout.write(`All ${total} tasks are done: nothing to solve.\n`)
+    process.stdout.write(`${w.nothingToSolve(total)}\n`)
     return 0
   }
   // Steps' output and the lab's text: controls as escapes (safeTerminal), our colors kept.
   const out = (lines: string[]) => process.stdout.write(safeTerminal(lines.join('\n') + '\n'))
   for (const task of v.values.all ? todo : todo.slice(0, 1)) {
-    out([c.yellow(`Solving ${taskHeader(task, total)}`)])
+    out([c.yellow(w.solving(w.task(task.index + 1, total, task.title)))])
     for (const i of task.blocks) {
       const b = lab.blocks[i]
       if (b?.kind !== 'script' || b.role === 'setup') continue
@@ -59,21 +61,21 @@ export async function solveCommand(argv: string[], ctx: LearnerContext = {}): Pr
       const r = await runLearnerStep(sandbox, b)
       const lines = plainText(r.exec.output).replace(/\s+$/, '').split('\n').filter((l) => l !== '')
       const shown = lines.slice(-OUTPUT_LINES)
-      if (lines.length > shown.length) out([c.dim(`      … ${lines.length - shown.length} lines before`)])
+      if (lines.length > shown.length) out([c.dim(`      ${w.linesBefore(lines.length - shown.length)}`)])
       if (shown.length) out(shown.map((l) => c.dim(`      ${l}`)))
       if (!r.ok) {
-        out([`${c.red('✗')} the lab's own command failed: ${r.message}`, c.dim('  The lab host may be in a state the lab did not expect; nslab reset starts afresh.')])
+        out([`${c.red('✗')} ${w.ownCommandFailed(r.message ?? '')}`, c.dim(`  ${w.unexpectedState}`)])
         return 1
       }
     }
     const verdict = await judgeTask(lab, task, sandbox)
     if (!verdict.ok) {
-      out(['', ...formatFailure(lab, task, total, verdict, c, { hint: false }), c.dim('  The solution ran, yet the check fails: something else on the lab host is in the way (nslab reset starts afresh).')])
+      out(['', ...formatFailure(lab, task, total, verdict, c, { hint: false }), c.dim(`  ${w.solutionRanYetFails}`)])
       return 1
     }
     s = latchTask(s, task.index, true)
     await writeProgress(s, sandbox)
-    out(formatPass(task, total, verdict, c, true))
+    out(formatPass(task, total, verdict, c, true, w))
   }
   out(['', ...(await nextText(s, lab, tasks, { color, width }, c))])
   return allPassed(s, tasks) || !v.values.all ? 0 : 1

@@ -14,6 +14,7 @@ import { NslabError } from '../util/nslab-error.js'
 import { asCommandUsage, COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
 import { UsageError } from './usage-error.js'
 import { safeTerminal } from '../util/safe-text.js'
+import { learnerWords } from '../learn/learner-words.js'
 import { plainText } from '../util/plain-text.js'
 import { runLearnerStep } from '../learn/run-learner-step.js'
 import { attachSandbox, createSandbox, sandboxOwner, type Sandbox } from '../host/sandbox.js'
@@ -95,6 +96,7 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
     passed: [],
     solved: [],
     title: lab.title,
+    ...(lab.lang && lab.lang !== 'en' ? { lang: lab.lang } : {}),
     checks: tasks.tasks.length,
     ready: false,
     upPid: process.pid,
@@ -208,15 +210,16 @@ function welcome({ session, lab, prose, timing }: Up): string {
   const width = Math.min(process.stdout.columns ?? 80, 100)
   const tasks = labTasks(lab)
   const first = tasks.tasks[0]
+  const w = learnerWords(lab.lang)
   const out: string[] = [
-    `${c.green('✓')} ${c.bold(session.name)} is up: ${lab.title}  ${c.dim(`(lab host ${formatDuration(timing.hostMs)}, setup ${formatDuration(timing.setupMs)})`)}`,
+    `${c.green('✓')} ${w.isUp(c.bold(session.name), lab.title, c.dim(w.timing(formatDuration(timing.hostMs), formatDuration(timing.setupMs))))}`,
     '',
   ]
   if (first) out.push(renderTask(lab, tasks, first, { color, width, prose }))
-  else out.push(renderEnding(lab, tasks, { color, width, prose }) || 'This lab has no tasks to check.')
+  else out.push(renderEnding(lab, tasks, { color, width, prose }) || w.noTasks)
   out.push(
     '',
-    `Work in the lab: ${c.bold(commandFor('shell', session))}    Check your work: ${c.bold(commandFor('check', session))}    End it: ${c.bold(commandFor('down', session))}`,
+    w.workCheckEnd(c.bold(commandFor('shell', session)), c.bold(commandFor('check', session)), c.bold(commandFor('down', session))),
     '',
   )
   return out.join('\n')

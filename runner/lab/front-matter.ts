@@ -5,7 +5,7 @@
 
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { checkShape, type Field, type Shape, type ShapeIssue } from './check-shape.js'
-import type { Engine, Topology } from './lab.js'
+import type { Engine, LabLang, Topology } from './lab.js'
 import { buildTopology, type ContainerInput, type Located } from './build-topology.js'
 import { didYouMean, suggestion } from '../util/did-you-mean.js'
 import type { LineIndex } from './line-index.js'
@@ -16,6 +16,7 @@ export interface FrontMatter {
   title: string
   summary?: string
   engine: Engine
+  lang: LabLang
   timeoutMs: number
   topology: Topology
 }
@@ -29,13 +30,20 @@ export interface FrontMatterResult {
 }
 
 export const ENGINES: Engine[] = ['netns']
+/** Languages a lab's prose may be in: nslab's own words to a learner follow it (runner/learn/learner-words.ts). */
+export const LANGS: LabLang[] = ['en', 'zh']
+/** Other ways people write these languages, each answered with its code. */
+const LANG_ALIASES: Record<string, LabLang> = {
+  'zh-cn': 'zh', 'zh_cn': 'zh', 'zh-hans': 'zh', 'zh-hans-cn': 'zh', cn: 'zh', chinese: 'zh', 中文: 'zh',
+  'en-us': 'en', 'en_us': 'en', 'en-gb': 'en', english: 'en',
+}
 export const DEFAULT_TIMEOUT_MS = 10_000
 /** A front matter is a few lines; anything bigger is a mistake, and parsing it costs. */
 const MAX_FRONT_MATTER = 64 * 1024
 const MAX_DEPTH = 64
 
 const KEYS = {
-  root: ['title', 'summary', 'engine', 'timeout', 'topology'],
+  root: ['title', 'summary', 'lang', 'engine', 'timeout', 'topology'],
   topology: ['docker', 'bridge', 'containers', 'internet'],
   container: ['ip', 'publish', 'command'],
 }
@@ -68,6 +76,7 @@ const FrontMatterShape: Shape = {
   fields: {
     title: { type: 'string', nonEmpty: true },
     summary: { type: 'string', optional: true },
+    lang: { type: 'string', optional: true },
     engine: { type: 'string', optional: true },
     // A bare number is a duration without a unit: read it to say so.
     timeout: { type: 'union', of: [{ type: 'string' }, { type: 'number' }], optional: true },
@@ -179,6 +188,16 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
       })
     }
   }
+  let lang: LabLang = 'en'
+  if (typeof raw.lang === 'string') {
+    if ((LANGS as string[]).includes(raw.lang)) lang = raw.lang as LabLang
+    else {
+      problems.push({
+        line: lineAt(['lang']),
+        message: `unknown lang "${raw.lang}"${langSuggestion(raw.lang) || `; this version of nslab knows ${LANGS.join(', ')}`}`,
+      })
+    }
+  }
   let timeoutMs = DEFAULT_TIMEOUT_MS
   if (typeof raw.timeout === 'string' || typeof raw.timeout === 'number') {
     const d = parseDuration(String(raw.timeout))
@@ -213,9 +232,14 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
 
   if (problems.length) return { problems, bodyOffset }
   const title = String(raw.title).trim()
-  const meta: FrontMatter = { title, engine, timeoutMs, topology }
+  const meta: FrontMatter = { title, engine, lang, timeoutMs, topology }
   if (typeof raw.summary === 'string') meta.summary = raw.summary.trim()
   return { meta, bodyOffset, problems }
+}
+
+function langSuggestion(lang: string): string {
+  const alias = LANG_ALIASES[lang.trim().toLowerCase()]
+  return alias ? ` (did you mean "${alias}"?)` : suggestion(lang, LANGS)
 }
 
 function readContainers(

@@ -4,6 +4,7 @@
 // the last check block and the epilogue close the lab. (render-task.ts
 // shows a task; this module stays light, for nslab check.)
 import type { Lab } from './lab.js'
+import { columns } from '../util/text-columns.js'
 
 export interface Task {
   /** 0-based; people see index + 1. */
@@ -46,16 +47,23 @@ function titleOf(lab: Lab, blocks: number[]): string {
     .find((p) => p !== '' && !p.startsWith('<!--'))
   if (para) {
     const text = plainMarkdown(para)
-    const sentence = /^(.+?[.!?:])(\s|$)/.exec(text)?.[1] ?? text
-    return cut(sentence.replace(/[:.]$/, ''))
+    // A Chinese sentence ends at its full stop, with no space after it.
+    const sentence = /^(.+?(?:[.!?:](?=\s|$)|[。！？：]))/.exec(text)?.[1] ?? text
+    return cut(sentence.replace(/[:.。：]$/, ''))
   }
   const check = lab.blocks[blocks[blocks.length - 1] ?? -1]
   return check?.kind === 'check' ? cut(check.checks.map((c) => c.source).join(', ')) : 'the next step'
 }
 
+/** At most `max` terminal columns (a Chinese character takes two). */
 function cut(text: string, max = 60): string {
-  const chars = [...text]
-  return chars.length > max ? `${chars.slice(0, max - 1).join('').trimEnd()}…` : text
+  if (columns(text) <= max) return text
+  let out = ''
+  for (const ch of text) {
+    if (columns(out + ch) > max - 1) break
+    out += ch
+  }
+  return `${out.trimEnd()}…`
 }
 
 /** "Task 2 of 3 · Flush the nat table". */

@@ -2,6 +2,8 @@
 // it; everything else reads it. Lines are 1-based lines of the file.
 
 export type Engine = 'netns'
+/** The language of a lab's prose (front matter `lang:`): `en` unless it says otherwise. */
+export type LabLang = 'en' | 'zh'
 
 export interface Publish {
   hostPort: number
@@ -119,6 +121,8 @@ export interface Lab {
   title: string
   summary?: string
   engine: Engine
+  /** Absent means `en` (a Lab built by hand, not read from a file). */
+  lang?: LabLang
   /** Default time limit of one step. */
   timeoutMs: number
   topology: Topology

@@ -94,6 +94,7 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
     file,
     title: meta.title,
     engine: meta.engine,
+    lang: meta.lang,
     timeoutMs: meta.timeoutMs,
     topology: meta.topology,
     blocks,

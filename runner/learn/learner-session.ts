@@ -9,6 +9,7 @@ import { labSizeProblem } from '../lab/lab-text-limits.js'
 import { NslabError } from '../util/nslab-error.js'
 import { attachSandbox, type Sandbox } from '../host/sandbox.js'
 import { SANDBOX_DIR } from '../host/sandbox-paths.js'
+import { learnerWords } from './learner-words.js'
 import { listSessions, loadSession, saveSession, type Session } from './session-store.js'
 
 export type SessionState =
@@ -123,7 +124,7 @@ export async function parseLabFile(file: string): Promise<Lab> {
 export function progressText(s: Session): string {
   const total = s.checks ?? 0
   const n = s.passed.length
-  return total > 0 && n >= total ? `${n}/${total} done` : `${n}/${total}`
+  return total > 0 && n >= total ? learnerWords(s.lang).progressDone(n, total) : `${n}/${total}`
 }
 
 /**

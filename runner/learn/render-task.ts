@@ -7,9 +7,11 @@
 import { createColors } from '../util/colors.js'
 import type { Block, Lab, ScriptBlock } from '../lab/lab.js'
 import type { LabProse } from './lab-prose.js'
-import { taskHeader, type LabTasks, type Task } from '../lab/lab-tasks.js'
+import type { LabTasks, Task } from '../lab/lab-tasks.js'
+import { learnerWords, type LearnerWords } from './learner-words.js'
 import { renderTokens } from '../report/render-tokens.js'
 import { safeLine, safeTerminal } from '../util/safe-text.js'
+import { columns } from '../util/text-columns.js'
 
 export interface RenderTaskOptions {
   color: boolean
@@ -22,13 +24,15 @@ export interface RenderTaskOptions {
 /** A task as the learner reads it in the terminal: prose, commands to type, the way to check. */
 export function renderTask(lab: Lab, tasks: LabTasks, task: Task, opts: RenderTaskOptions): string {
   const c = createColors(opts.color)
-  const out: string[] = [c.bold(c.cyan(`── ${taskHeader(task, tasks.tasks.length)} `)) + c.dim('─'.repeat(Math.max(4, 60 - taskHeader(task, tasks.tasks.length).length)))]
+  const w = learnerWords(lab.lang)
+  const header = w.task(task.index + 1, tasks.tasks.length, task.title)
+  const out: string[] = [c.bold(c.cyan(`── ${header} `)) + c.dim('─'.repeat(Math.max(4, 60 - columns(header))))]
   out.push(...renderBlocks(lab, task.blocks, opts))
   const hasSolution = task.blocks.some((i) => {
     const b = lab.blocks[i]
     return b?.kind === 'script' && b.role === 'solution'
   })
-  out.push('', c.dim(`When you are done: nslab check${hasSolution ? '   ·   stuck? nslab hint, nslab solve' : ''}`))
+  out.push('', c.dim(w.whenDone('nslab check', hasSolution ? { hint: 'nslab hint', solve: 'nslab solve' } : undefined)))
   return safeTerminal(out.join('\n'))
 }
 
@@ -50,12 +54,13 @@ function renderBlocks(lab: Lab, indexes: number[], opts: RenderTaskOptions): str
     out.push(...lines)
   }
   const shownOn = new Set<string>()
+  const w = learnerWords(lab.lang)
   for (const i of indexes) {
     const b = lab.blocks[i]
     if (!b) continue
     const prose = opts.prose.blocks[i]
     if (prose) para(renderTokens(prose, { color: opts.color, width }).split('\n'))
-    const lines = blockLines(b, c, shownOn)
+    const lines = blockLines(b, c, shownOn, w)
     if (lines.length) para(lines)
   }
   return out
@@ -63,15 +68,15 @@ function renderBlocks(lab: Lab, indexes: number[], opts: RenderTaskOptions): str
 
 type C = ReturnType<typeof createColors>
 
-function blockLines(b: Block, c: C, shownOn: Set<string>): string[] {
+function blockLines(b: Block, c: C, shownOn: Set<string>, w: LearnerWords): string[] {
   switch (b.kind) {
     case 'script':
       if (b.role === 'setup') return []
-      if (b.role === 'solution') return [c.dim('    (your turn: this one is yours to work out)')]
-      return stepLines(b, c, shownOn)
+      if (b.role === 'solution') return [c.dim(`    ${w.yourTurn}`)]
+      return stepLines(b, c, shownOn, w)
     case 'output': {
       const shown = b.lines.map((l) => (l === '...' ? '…' : l.replace(/\{\*\}/g, '…')))
-      return [c.dim('    It prints something like:'), ...shown.map((l) => c.dim(`      ${l}`.trimEnd()))]
+      return [c.dim(`    ${w.printsSomethingLike}`), ...shown.map((l) => c.dim(`      ${l}`.trimEnd()))]
     }
     case 'shown':
       return b.content
@@ -84,20 +89,19 @@ function blockLines(b: Block, c: C, shownOn: Set<string>): string[] {
 }
 
 /** A step as commands to type, each line after a prompt; continuations and heredocs without one. */
-function stepLines(b: ScriptBlock, c: C, shownOn: Set<string>): string[] {
+function stepLines(b: ScriptBlock, c: C, shownOn: Set<string>, w: LearnerWords): string[] {
   const out: string[] = []
   if (b.on !== 'host') {
     const code = (x: string) => (c.enabled ? c.cyan(x) : `\`${x}\``)
     const on = safeLine(b.on)
-    const how = `in the lab shell, ${code(`on ${on}`)} opens a shell there, ${code(`on ${on} COMMAND`)} runs one`
-    out.push(c.dim(shownOn.has(b.on) ? `    on ${on}:` : `    on ${on} (${how}):`))
+    out.push(c.dim(`    ${shownOn.has(b.on) ? w.onMachine(on) : w.onMachineHow(on, code(`on ${on}`), code(`on ${on} COMMAND`))}`))
     shownOn.add(b.on)
   }
   out.push(...commandLines(b, c))
   const notes: string[] = []
-  if (b.background) notes.push('it keeps running: start it with & at the end, or in a second shell')
-  if (typeof b.exit === 'number' && b.exit !== 0) notes.push(`it fails on purpose: exit status ${b.exit}`)
-  for (const n of notes) out.push(c.dim(`    (${n})`))
+  if (b.background) notes.push(w.keepsRunning)
+  if (typeof b.exit === 'number' && b.exit !== 0) notes.push(w.failsOnPurpose(b.exit))
+  for (const n of notes) out.push(c.dim(`    ${w.aside(n)}`))
   return out
 }
 

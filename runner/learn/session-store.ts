@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { Lab } from '../lab/lab.js'
+import type { Lab, LabLang } from '../lab/lab.js'
 import { NslabError } from '../util/nslab-error.js'
 import type { LabProse } from './lab-prose.js'
 import type { SandboxHandle } from '../host/sandbox.js'
@@ -18,6 +18,8 @@ export interface Session {
   // Learner mode (nslab up) adds these; sessions without them are ready.
   /** The lab's title, for nslab status. */
   title?: string
+  /** The lab's language when it is not English (front matter lang:), for nslab status. */
+  lang?: LabLang
   /** How many check blocks (tasks) the lab has. */
   checks?: number
   /** false while nslab up builds the host and runs setup. */

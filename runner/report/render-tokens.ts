@@ -6,6 +6,7 @@
 // Only types come from marked here: tokens lexed once (nslab up) are laid
 // out by nslab check without loading the lexer.
 import type { Token, Tokens } from 'marked'
+import { breakUnits, columns, joinsWithoutSpace } from '../util/text-columns.js'
 
 export interface RenderMarkdownOptions {
   /** ANSI styles (see colorEnabled in colors.ts). */
@@ -79,7 +80,7 @@ function block(t: Token, ctx: Ctx, width: number): string[] {
       const extra: Style[] = h.depth === 1 ? ['bold', 'underline'] : ['bold']
       const lines = wrap(inline(h.tokens, extra, ctx, false), width, '', '', ctx)
       if (!ctx.color && h.depth <= 2) {
-        const longest = lines.reduce((n, l) => Math.max(n, [...l].length), 0)
+        const longest = lines.reduce((n, l) => Math.max(n, columns(l)), 0)
         lines.push((h.depth === 1 ? '=' : '-').repeat(longest))
       }
       return lines
@@ -233,23 +234,32 @@ function inline(tokens: Token[], styles: Style[], ctx: Ctx, allowBreaks: boolean
 // ── wrapping ──────────────────────────────────────────────────────────────
 
 function visible(segs: Segment[]): number {
-  return segs.reduce((n, s) => n + [...s.text].length, 0)
+  return segs.reduce((n, s) => n + columns(s.text), 0)
 }
 
 /**
  * Fill lines of at most `width` columns with the words of the segments. Each
  * piece of a word is painted on its own, so a style never spills into the
- * indentation of the next line.
+ * indentation of the next line. Chinese text has no spaces between words: a
+ * line may break between two of its characters (breakUnits), with no space
+ * put in where it does not.
  */
 function wrap(segs: Segment[], width: number, first: string, rest: string, ctx: Ctx): string[] {
   type Piece = { text: string; styles: Style[] }
-  type Word = Piece[]
+  /** tight: joined to the word before without a space. */
+  type Word = { pieces: Piece[]; tight: boolean }
   const lines: string[] = []
-  let words: (Word | 'break')[] = []
-  let current: Word = []
+  const words: (Word | 'break')[] = []
+  let current: Word = { pieces: [], tight: false }
+  let tightNext = false
   const endWord = () => {
-    if (current.length) words.push(current)
-    current = []
+    if (current.pieces.length) words.push(current)
+    current = { pieces: [], tight: tightNext }
+    tightNext = false
+  }
+  const lastChar = () => {
+    const p = current.pieces[current.pieces.length - 1]
+    return p ? [...p.text].pop() : undefined
   }
   for (const s of segs) {
     if (s.text === '\n') {
@@ -257,12 +267,24 @@ function wrap(segs: Segment[], width: number, first: string, rest: string, ctx: 
       words.push('break')
       continue
     }
-    // Soft line breaks in the source are spaces.
-    const parts = s.text.replace(/\n/g, ' ').split(/( +)/)
+    // Soft line breaks in the source are spaces, except between two Chinese characters.
+    const text = s.text.replace(/(.?)\n(.?)/gu, (_, a: string, b: string) => a + (joinsWithoutSpace(a || undefined, b || undefined) ? '' : ' ') + b)
+    const parts = text.split(/( +)/)
     for (const p of parts) {
       if (p === '') continue
-      if (/^ +$/.test(p)) endWord()
-      else current.push({ text: p, styles: s.styles })
+      if (/^ +$/.test(p)) {
+        endWord()
+        current.tight = false
+        continue
+      }
+      breakUnits(p).forEach((unit, i) => {
+        const before = lastChar()
+        if (i > 0 || (before !== undefined && breakUnits(before + [...unit][0]!).length === 2)) {
+          tightNext = true
+          endWord()
+        }
+        current.pieces.push({ text: unit, styles: s.styles })
+      })
     }
   }
   endWord()
@@ -282,17 +304,18 @@ function wrap(segs: Segment[], width: number, first: string, rest: string, ctx: 
       flush()
       continue
     }
-    const len = w.reduce((n, p) => n + [...p.text].length, 0)
-    const room = width - indent.length
-    if (used > 0 && used + 1 + len > room) flush()
-    if (used > 0) {
+    const len = w.pieces.reduce((n, p) => n + columns(p.text), 0)
+    const room = width - columns(indent)
+    const gap = w.tight ? 0 : 1
+    if (used > 0 && used + gap + len > room) flush()
+    if (used > 0 && gap) {
       // The space between two words of one underlined heading or link is part of it.
-      const next = w[0]?.styles ?? []
+      const next = w.pieces[0]?.styles ?? []
       line += paint(' ', lastStyles.filter((s) => (s === 'underline' || s === 'strike') && next.includes(s)), ctx.color)
       used += 1
     }
-    line += w.map((p) => paint(p.text, p.styles, ctx.color)).join('')
-    lastStyles = w[w.length - 1]?.styles ?? []
+    line += w.pieces.map((p) => paint(p.text, p.styles, ctx.color)).join('')
+    lastStyles = w.pieces[w.pieces.length - 1]?.styles ?? []
     used += len
   }
   if (line !== '' || lines.length === 0) flush()
