@@ -24,12 +24,14 @@ export async function lintCommand(argv: string[]): Promise<number> {
     return 0
   }
   const paths = v.positionals
-  const { problems, files } = await lint(paths)
+  const { problems, warnings, files } = await lint(paths)
   if (files.length === 0) {
     process.stderr.write(`nslab lint: no labs found in ${(paths.length ? paths : DEFAULT_LAB_PATHS).join(', ')}\n`)
     return 2
   }
-  for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`)
+  // Warnings among the problems, in file and line order; they do not make a lab invalid.
+  const all = [...problems, ...warnings].sort((a, b) => (a.file === b.file ? a.line - b.line : files.indexOf(a.file) - files.indexOf(b.file)))
+  for (const p of all) process.stderr.write(`${formatProblem(p)}\n`)
   const bad = new Set(problems.map((p) => p.file)).size
   process.stdout.write(
     problems.length

@@ -209,7 +209,7 @@ const INVALID: Record<string, string[]> = {
   'bad-duration.md': [
     'bad-duration.md:3: bad timeout: "10" has no unit: write 10s or 10ms',
     'bad-duration.md:6: bad timeout=: "5" has no unit: write 5s or 5ms',
-    'bad-duration.md:6: unknown option "seconds" for a step; a step takes on=, exit=, timeout=, background',
+    'bad-duration.md:6: unknown option "seconds" for a step; a step takes on=, exit=, timeout=, background, id=',
     'bad-duration.md:11: bad within=: "soon" is not a duration: write a number and a unit, such as 10s, 500ms, 1.5s or 2m',
   ],
   'bad-yaml.md': [
@@ -254,7 +254,7 @@ const INVALID: Record<string, string[]> = {
   'unknown-check.md': ['unknown-check.md:14: unknown check "pnig" (did you mean "ping"?)'],
   'unknown-engine.md': ['unknown-engine.md:3: unknown engine "netsn" (did you mean "netns"?)'],
   'unknown-key.md': ['unknown-key.md:3: unknown key "author"; the front matter takes title, summary, engine, timeout, topology'],
-  'unknown-machine-check.md': ['unknown-machine-check.md:14: unknown machine "box3"; this lab has host, box1, box2, internet'],
+  'unknown-machine-check.md': ['unknown-machine-check.md:14: unknown machine "box3"; this lab has host, box1, box2, internet (and any network namespace its steps make with ip netns add)'],
   'unknown-machine-on.md': ['unknown-machine-on.md:9: unknown machine "bxo1" in on= (did you mean "box1"?)'],
   'unknown-option.md': ['unknown-option.md:9: unknown option "tiemout" for a step (did you mean "timeout"?)'],
   'unknown-role.md': ['unknown-role.md:11: unknown role "stpe" (did you mean "step"?)'],
@@ -384,7 +384,7 @@ t.test('blocks and their info strings', async (t) => {
   t.same(problemsOf(lab('```sh step on=box1 on=box2\ntrue\n```\n')), ['lab.md:8: on= is given twice'])
   t.same(problemsOf(lab('```sh step background=true\ntrue\n```\n')), ['lab.md:8: background takes no value: write background alone'])
   t.same(problemsOf(lab('```sh step on\ntrue\n```\n')), ['lab.md:8: on needs a value: write on=NAME'])
-  t.same(problemsOf(lab('```sh step id=x\ntrue\n```\n')), ['lab.md:8: id= names the answer to an exercise, so only a solution has one'])
+  t.same(problemsOf(lab('```sh setup id=x\ntrue\n```\n')), ['lab.md:8: id= names a step or the answer to an exercise, so a setup has none'])
   t.same(problemsOf(lab('```sh solution id="a b"\ntrue\n```\n')), [
     'lab.md:8: bad id "a b": an id is letters, digits, -, _ and ., starting with a letter or digit',
   ])
@@ -402,10 +402,10 @@ t.test('blocks and their info strings', async (t) => {
     'lab.md:11: an output block cannot follow a background step (line 8): it is still running',
   ])
   t.same(problemsOf(lab('```sh step on=box9\ntrue\n```\n```check\nping bxo1 198.51.100.1\nsh bxo2 "true"\nroute box1 default via nobody\n```\n')), [
-    'lab.md:8: unknown machine "box9" in on=; this lab has host, box1, box2, internet',
+    'lab.md:8: unknown machine "box9" in on=; this lab has host, box1, box2, internet (and any network namespace its steps make with ip netns add)',
     'lab.md:12: unknown machine "bxo1" (did you mean "box1"?)',
     'lab.md:13: unknown machine "bxo2" (did you mean "box2"?)',
-    'lab.md:14: unknown machine "nobody"; this lab has host, box1, box2, internet',
+    'lab.md:14: unknown machine "nobody"; this lab has host, box1, box2, internet (and any network namespace its steps make with ip netns add)',
   ])
   t.same(problemsOf(lab('```sh solution id=a\ntrue\n```\n```sh solution id=a\ntrue\n```\n')), [
     'lab.md:11: two solutions have the id "a" (the other is on line 8): give each its own id=',
