@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
@@ -140,7 +140,8 @@ export function stepFailureTrap(trace: string): string {
   if (!/^[A-Za-z0-9]+$/.test(trace)) throw new Error('stepFailureTrap: the trace is letters and digits')
   // bash keeps the failed command's status for -e after the trap: the trap ends as it likes.
   const body = `_nslab_rc=$?; _nslab_c=\${BASH_COMMAND//$'\\n'/ }; printf '\\036nslab-failed:${trace} %s %s %s %s\\n' "$_nslab_rc" "$BASH_SUBSHELL" "$LINENO" "\${_nslab_c:0:300}" >&2; unset _nslab_c _nslab_rc`
-  return `set -E; trap ${shellQuote(body)} ERR; `
+  // Interrupted (a timeout, see interruptStep): end once the command running now has, whatever it returned.
+  return `set -E; trap ${shellQuote(body)} ERR; trap 'exit 130' INT; `
 }
 
 /** Past this length a script is read by cat rather than by bash's read (measured: they cross at 5–8 KB). */
@@ -363,8 +364,9 @@ export function labNetnsNames(labPid: number): string[] {
  * as Docker makes them (/run/netns/x -> /proc/PID/ns/net), is read, never
  * followed: PID is a pid of the lab's pid namespace, found among this
  * machine's processes by their NSpid, and that process's namespace is opened
- * through this machine's /proc. Whatever is opened must be a network
- * namespace. Undefined when there is none of that name.
+ * through this machine's /proc. Whatever is opened must be a namespace's file
+ * (nsenter's setns refuses one that is not a network namespace). Undefined
+ * when there is none of that name.
  */
 export function openLabNetns(labPid: number, name: string): number | undefined {
   if (!/^[A-Za-z0-9_.@:+-]{1,255}$/.test(name) || name === '.' || name === '..') return undefined
@@ -391,7 +393,8 @@ export function openLabNetns(labPid: number, name: string): number | undefined {
         return undefined
       }
     }
-    if (!/^net:\[\d+\]$/.test(readlinkSync(`/proc/self/fd/${fd}`))) {
+    // A namespace's file (nsfs); nsenter's setns then refuses one that is not a network namespace.
+    if (fstatSync(fd).dev !== statSync('/proc/self/ns/net').dev) {
       closeSync(fd)
       return undefined
     }
