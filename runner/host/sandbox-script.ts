@@ -33,6 +33,8 @@ export interface MachineLayout {
   links: [string, string][]
   /** Where the machine's ip is (/usr/sbin/ip on Debian, /usr/bin/ip elsewhere). */
   ip?: string
+  /** /etc/resolv.conf is a file (not a link to a resolver's, which the lab host has not): the lab host's covers it. */
+  resolvConf?: boolean
 }
 
 let layout: MachineLayout | undefined
@@ -76,6 +78,11 @@ export function machineLayout(): MachineLayout {
     }
   })
   if (ip) layout.ip = ip
+  try {
+    if (lstatSync('/etc/resolv.conf').isFile()) layout.resolvConf = true
+  } catch {
+    // none: the lab host has none either
+  }
   if (chr('/dev/net/tun')) layout.devices.push('net/tun')
   return layout
 }
@@ -177,6 +184,10 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   }
   dirs.push(`${R}/tmp`, `${R}/proc`, `${R}/sys`, `${R}/run`, `${R}/dev/pts`, `${R}/dev/shm`, `${R}/dev/mqueue`)
   fstab.push(`tmp ${R}/tmp tmpfs mode=1777 0 0`, `sysfs ${R}/sys sysfs nosuid,nodev,noexec 0 0`, `${O}/hosts ${R}/etc/hosts none bind 0 0`)
+  // No name server: the machine's is not reachable from a lab host (which has no link to its network),
+  // and a lookup sent out of a lab's default route would wait seconds for it (python's http.server
+  // looks up its own address). With none, a lookup fails at once; the lab's names are in /etc/hosts.
+  if (m.resolvConf) fstab.push(`${O}/resolv.conf ${R}/etc/resolv.conf none bind 0 0`)
   // A second sysfs of the lab's own where nothing covers it: the kernel lets a user namespace mount
   // sysfs (as \`ip netns exec\` does, after taking /sys down) only while one is fully visible.
   dirs.push(`${O}/sysfs`)
@@ -235,6 +246,7 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   const hosts = ['127.0.0.1\tlocalhost', `127.0.1.1\t${opts.hostname}`, '::1\tlocalhost ip6-localhost ip6-loopback']
   for (const [name, ip] of addrs) hosts.push(`${ip}\t${name}`)
   s.push(`printf '%s\\n' ${hosts.map(shellQuote).join(' ')} > ${O}/hosts`)
+  if (m.resolvConf) s.push(`printf '%s\\n' ${shellQuote('# nslab: a lab host has no name server; its machines are in /etc/hosts')} 'options timeout:1 attempts:1' > ${O}/resolv.conf`)
   // One mount -a for all of them, beside the network work below.
   s.push(`mount -a -T ${O}/fstab 2>${O}/mount.log &`)
   s.push('P_mnt=$!')

@@ -220,7 +220,9 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
     interfaces: [...(topology.bridge ? [topology.bridge.name] : []), ...(topology.internet ? ['eth0'] : [])],
   })
   problems.push(...sysctl.problems)
-  if (sysctl.settings.length) topology.sysctl = sysctl.settings
+  // docker: true turns forwarding on, as dockerd does: a distro's "off" does not undo it.
+  const settings = topology.docker ? sysctl.settings.filter((s) => s.line !== undefined || s.key !== 'net.ipv4.ip_forward') : sysctl.settings
+  if (settings.length) topology.sysctl = settings
 
   if (problems.length) return { problems, bodyOffset }
   const title = String(raw.title).trim()

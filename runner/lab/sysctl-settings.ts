@@ -22,13 +22,17 @@ export const DEFAULT_SYSCTL_DISTRO: SysctlDistro = 'ubuntu'
  *   (loose filtering on `all` too);
  * - centos (CentOS Stream and RHEL 8, 9): systemd's file as Red Hat ships it,
  *   with strict reverse-path filtering;
- * - debian (12): none — Debian ships no 50-default.conf, so the kernel's;
- * - kernel: none.
+ * - debian (12): the kernel's — Debian ships no 50-default.conf;
+ * - kernel: none set: a new namespace as this machine's kernel makes it,
+ *   which copies IPv4's conf/all and conf/default from the machine's own.
+ * Every distro's set says forwarding is off, as on a fresh install: a new
+ * namespace would otherwise copy the machine's (on a machine with Docker, on).
  * Only settings of a network namespace are here: the others (kernel.*,
  * fs.*, net.core.default_qdisc) are the machine's, not the lab host's.
  */
 export const SYSCTL_DEFAULTS: Record<SysctlDistro, [string, string][]> = {
   ubuntu: [
+    ['net.ipv4.ip_forward', '0'],
     ['net.ipv4.conf.default.rp_filter', '2'],
     ['net.ipv4.conf.all.rp_filter', '2'],
     ['net.ipv4.conf.default.accept_source_route', '0'],
@@ -36,6 +40,7 @@ export const SYSCTL_DEFAULTS: Record<SysctlDistro, [string, string][]> = {
     ['net.ipv4.ping_group_range', '0 2147483647'],
   ],
   centos: [
+    ['net.ipv4.ip_forward', '0'],
     ['net.ipv4.conf.default.rp_filter', '1'],
     ['net.ipv4.conf.all.rp_filter', '1'],
     ['net.ipv4.conf.default.accept_source_route', '0'],
@@ -44,7 +49,11 @@ export const SYSCTL_DEFAULTS: Record<SysctlDistro, [string, string][]> = {
     ['net.ipv4.conf.all.promote_secondaries', '1'],
     ['net.ipv4.ping_group_range', '0 2147483647'],
   ],
-  debian: [],
+  debian: [
+    ['net.ipv4.ip_forward', '0'],
+    ['net.ipv4.conf.default.rp_filter', '0'],
+    ['net.ipv4.conf.all.rp_filter', '0'],
+  ],
   kernel: [],
 }
 

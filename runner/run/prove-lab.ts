@@ -15,8 +15,9 @@
 // looking steps lie between S and the block, nothing else has changed the lab
 // host: that is the state just before S in a run of the whole lab. So one lab
 // host runs the lab's steps in order, and before each step S it judges the
-// blocks proven against S — they must fail — then runs S. Checks and output
-// blocks are not judged otherwise (`nslab run` does that). That pass is cut
+// blocks proven against S — they must fail — then runs S; the lab's check
+// blocks run where they stand, as in a run (a check waits for a server a step
+// started, and the steps after it count on that). That pass is cut
 // into stretches run side by side, each on its own lab host that first runs
 // the steps before its stretch; a block whose `after=` skips a step that
 // changes something gets a lab host of its own that runs everything but that
@@ -266,6 +267,12 @@ async function runJob(job: ProveJob, trials: ProveTrial[], opts: ProveOptions, s
       const left = () => job.points.flatMap((p) => job.trials.get(p)!)
       for (let i = 0; i <= last; i++) {
         const b = lab.blocks[i]!
+        if (b.kind === 'check') {
+          // Judged as a run judges it (the result is run's business): a check waits for what the
+          // steps before it started (a server), and the steps after it count on that.
+          await run.checks(b, i, previous)
+          continue
+        }
         if (b.kind !== 'script') continue
         for (const id of job.trials.get(i) ?? []) {
           if (opts.signal?.aborted) return
@@ -296,7 +303,10 @@ async function runJob(job: ProveJob, trials: ProveTrial[], opts: ProveOptions, s
           return
         }
       } else if (b.kind === 'check') {
-        for (const id of job.trials) if (trials[id]!.check === i) await judge(id, previous)
+        const mine = job.trials.filter((id) => trials[id]!.check === i)
+        for (const id of mine) await judge(id, previous)
+        // Before the step left out, a check waits as in a run; after it, the lab is not the run's.
+        if (!mine.length && i < job.omitted) await run.checks(b, i, previous)
       }
     }
 
