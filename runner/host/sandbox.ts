@@ -569,6 +569,12 @@ function sandboxFailure(stderr: string, why: string): NslabError {
       fix: 'sysctl -w kernel.unprivileged_userns_clone=1 (Debian kernels), sysctl -w user.max_user_namespaces=15000, or on Ubuntu 23.10+: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
     })
   }
+  const sysctl = /^nslab: the lab host cannot set (\S+) .*$/m.exec(text)
+  if (sysctl) {
+    // A setting of the lab's own that this machine's kernel lacks (a module not loaded) or refuses.
+    const fix = sysctl[1]!.startsWith('net.bridge.') ? 'modprobe br_netfilter (as root, on this machine)' : `see what this kernel has: sysctl -a 2>/dev/null | grep ${sysctl[1]!.split('.').slice(0, -1).join('.')}`
+    return new NslabError({ code: 'PREREQUISITE', message: sysctl[0].replace(/^nslab: /, ''), fix })
+  }
   if (/iptables-restore.*(not found|No such file)/.test(text)) {
     return new NslabError({ code: 'PREREQUISITE', message: 'iptables is not installed', fix: 'apt-get install iptables' })
   }

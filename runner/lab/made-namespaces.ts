@@ -15,15 +15,14 @@ export function madeNamespaces(blocks: Block[]): Map<string, number> {
   for (const b of blocks) {
     if (b.kind !== 'script') continue
     for (const c of shellCommands(b.content).commands) {
-      const name = madeBy(c.words, c.literal)
-      if (name !== undefined && !made.has(name)) made.set(name, b.contentLine + c.line - 1)
+      for (const name of madeBy(c.words, c.literal)) if (!made.has(name)) made.set(name, b.contentLine + c.line - 1)
     }
   }
   return made
 }
 
-/** The namespace one command makes, if it makes one by a written name. */
-export function madeBy(words0: string[], literal0: boolean[]): string | undefined {
+/** The namespaces one command makes by a written name. */
+export function madeBy(words0: string[], literal0: boolean[]): string[] {
   const { words, literal } = unwrapCommand(words0, literal0)
   const cmd = words[0]?.replace(/^.*\//, '')
   if (cmd === 'ip') {
@@ -32,17 +31,11 @@ export function madeBy(words0: string[], literal0: boolean[]): string | undefine
     const object = words[k]
     const sub = words[k + 1]
     const name = words[k + 2]
-    if (!object || object.length < 3 || !'netns'.startsWith(object) || !sub || !name || !literal[k + 2]) return undefined
-    return (('add'.startsWith(sub) && sub.length >= 1) || ('attach'.startsWith(sub) && sub.length >= 2)) ? name : undefined
+    if (!object || object.length < 3 || !'netns'.startsWith(object) || !sub || !name || !literal[k + 2]) return []
+    return ('add'.startsWith(sub) && sub.length >= 1) || ('attach'.startsWith(sub) && sub.length >= 2) ? [name] : []
   }
-  if (cmd === 'ln' || cmd === 'touch' || cmd === 'mount' || cmd === 'unshare') {
-    // The namespace file is the last word (ln -s /proc/PID/ns/net /var/run/netns/NAME), or unshare's --net=FILE.
-    for (let i = words.length - 1; i > 0; i--) {
-      const w = cmd === 'unshare' ? /^--net=(.*)$/.exec(words[i]!)?.[1] : words[i]
-      const m = w !== undefined && literal[i] ? NETNS_PATH.exec(w) : null
-      if (m) return m[1]
-      if (cmd !== 'unshare') break
-    }
-  }
-  return undefined
+  // The namespace's file: the target of ln and mount (their last word), any file touch makes, unshare's --net=FILE.
+  const files = cmd === 'ln' || cmd === 'mount' ? words.slice(-1) : cmd === 'touch' ? words.slice(1) : cmd === 'unshare' ? words.map((w) => /^--net=(.*)$/.exec(w)?.[1] ?? '') : []
+  const at = cmd === 'ln' || cmd === 'mount' ? words.length - 1 : cmd === 'touch' ? 1 : 0
+  return files.flatMap((w, i) => (literal[at + i] ? [NETNS_PATH.exec(w)?.[1]].filter((n): n is string => !!n) : []))
 }

@@ -39,6 +39,11 @@ export const SYSCTL_DEFAULTS: Record<SysctlDistro, [string, string][]> = {
     ['net.ipv4.conf.default.promote_secondaries', '1'],
     ['net.ipv4.ping_group_range', '0 2147483647'],
   ],
+  debian: [
+    ['net.ipv4.ip_forward', '0'],
+    ['net.ipv4.conf.default.rp_filter', '0'],
+    ['net.ipv4.conf.all.rp_filter', '0'],
+  ],
   centos: [
     ['net.ipv4.ip_forward', '0'],
     ['net.ipv4.conf.default.rp_filter', '1'],
@@ -48,11 +53,6 @@ export const SYSCTL_DEFAULTS: Record<SysctlDistro, [string, string][]> = {
     ['net.ipv4.conf.default.promote_secondaries', '1'],
     ['net.ipv4.conf.all.promote_secondaries', '1'],
     ['net.ipv4.ping_group_range', '0 2147483647'],
-  ],
-  debian: [
-    ['net.ipv4.ip_forward', '0'],
-    ['net.ipv4.conf.default.rp_filter', '0'],
-    ['net.ipv4.conf.all.rp_filter', '0'],
   ],
   kernel: [],
 }
