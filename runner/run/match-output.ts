@@ -62,6 +62,8 @@ const METER_ROW = [
 const METER_HEADING = [/^ *% Total +% Received % Xferd +Average Speed +Time +Time +Time +Current$/, /^ +Dload +Upload +Total +Spent +Left +Speed$/]
 
 const isMeterRow = (s: string) => s.length < 200 && METER_ROW.some((r) => r.test(s))
+/** A meter's row that the program's own output was written right after (no line end between). */
+const METER_PREFIX = new RegExp(`^ *\\d+ +${SIZE} +\\d+ +${SIZE} +\\d+ +${SIZE} +${SIZE} +${SIZE} +${TIME} +${TIME} +${TIME} +${SIZE}`)
 
 /**
  * The lines as a terminal leaves them, progress meters gone: a line that a
@@ -75,7 +77,10 @@ export function withoutProgress(lines: string[]): string[] {
   for (const line of lines) {
     let shown = line
     if (line.includes('\r')) {
-      const parts = line.split('\r').filter((p) => p.trim() !== '' && !isMeterRow(p.trimEnd()))
+      const parts = line
+        .split('\r')
+        .map((p) => (p.length < 400 ? p.replace(METER_PREFIX, '') : p))
+        .filter((p) => p.trim() !== '' && !isMeterRow(p.trimEnd()))
       if (parts.length === 0) continue
       shown = parts[parts.length - 1]!
     } else if (isMeterRow(line.trimEnd())) continue

@@ -23,6 +23,14 @@ t.test('a block that shows the meter as a tutorial printed it matches too', asyn
   t.same(matchOutput(shownByTutorial, curl.output), { ok: true })
 })
 
+t.test("the page's first line written right after a meter row, on its line", async (t) => {
+  const glued =
+    '  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n                                 Dload  Upload   Total   Spent    Left  Speed\n' +
+    '\r  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0<html>\n<body>\n<h1>Hello</h1>\n</body>\n</html>\r100    45  100    45    0     0   8861      0 --:--:-- --:--:-- --:--:--  9350\n'
+  t.same(withoutProgress(glued.split('\n')), [...page, ''])
+  t.same(matchOutput(page, glued), { ok: true })
+})
+
 t.test('a line rewritten with carriage returns counts as its last text', async (t) => {
   t.same(matchOutput(['done'], 'working 1\rworking 2\rdone\n'), { ok: true })
   t.same(matchOutput(['working 2'], 'working 1\rworking 2\rdone\n'), { ok: false, message: 'expected line 1 "working 2" was not found in the output' })
