@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   run: { load: async () => (await import('./run-command.js')).runCommand, summary: 'run labs and report (default: labs/)' },
   lint: { load: async () => (await import('./lint-command.js')).lintCommand, summary: 'check lab files against the format' },
   prove: { load: async () => (await import('./prove-command.js')).proveCommand, summary: "show that each lab's checks can fail" },
+  import: { load: async () => (await import('./import-command.js')).importCommand, summary: 'turn a Markdown tutorial into a lab to run' },
   up: learner('up', 'start a lab to work in by hand'),
   shell: learner('shell', 'a shell on a lab that is up'),
   check: learner('check', 'check your progress in a lab that is up'),
