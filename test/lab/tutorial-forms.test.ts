@@ -1,6 +1,7 @@
 // What a lab written from a published tutorial needs of the format (issue 15):
 // namespaces its steps make are machines, check blocks name the step they are
 // proven against, lint warns of commands that need a terminal.
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import type { CheckBlock, ScriptBlock } from '../../runner/lab/lab.js'
 import { formatProblem } from '../../runner/lab/lab-problem.js'
@@ -125,4 +126,16 @@ t.test('lint warns of commands that need a terminal, at their line, and the lab 
     'lab.md:7: warning: with exit=any, bash -e still ends this step at the first command that fails, and the lines after it do not run: end a command that may fail with || true (or say exit=N for the last one)',
   ])
   t.same(warningsOf(lab('```sh step exit=any\nip link del veth0\n```\n')), [], 'one command: nothing skipped')
+})
+
+t.test('the sysctl example of docs/lab-format.md is what it says', async (t) => {
+  const doc = readFileSync(new URL('../../docs/lab-format.md', import.meta.url), 'utf8')
+  const yaml = /```yaml\n(sysctl:\n[\s\S]*?)```/.exec(doc)![1]!
+  const r = parseLab(`---\ntitle: x\n${yaml}---\n\`\`\`sh step\ntrue\n\`\`\`\n`, 'lab.md')
+  t.same(r.problems.map(formatProblem), [])
+  const settings = r.lab!.topology.sysctl!.map((s) => `${s.key}=${s.value}`)
+  t.ok(settings.includes('net.ipv4.conf.all.rp_filter=1'))
+  t.ok(settings.includes('net.ipv4.ip_local_port_range=32768 60999'))
+  t.ok(settings.includes('net.ipv4.conf.all.promote_secondaries=1'), "CentOS's set")
+  t.ok(settings.includes('net.ipv4.ip_forward=0'))
 })
