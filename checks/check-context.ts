@@ -31,6 +31,14 @@ export interface CheckContext {
    * name; as machine FROM reaches it, and as a next hop for `as: 'gateway'` (see addressFrom).
    */
   addressOf(name: string, from?: string, as?: 'target' | 'gateway'): string | undefined
+  /**
+   * The IPv4 addresses a machine has now (a machine of the topology, or a network namespace the
+   * lab made), loopback included; undefined when there is no such machine now. Absent where the
+   * checks see only machines the lab declares (a learner's machine over SSH).
+   */
+  addressesOf?(machine: string): Promise<{ ip: string; prefix: number }[] | undefined>
+  /** Pause between attempts of a check that does not hold yet (default RETRY_PAUSE_MS). */
+  retryPauseMs?: number
   /** The result of the script block run just before the check block (for exit/stdout checks). */
   previous?: ExecResult
   /** Stop early (Ctrl-C, lab timeout). */

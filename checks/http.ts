@@ -8,6 +8,7 @@ import { formatSeconds } from './format-seconds.js'
 import { invalidProbe } from './invalid-probe.js'
 import { CURL_WRITE_OUT, parseCurl } from './parse-curl.js'
 import type { ProbeOptions } from './probe-fn.js'
+import { machineAddress } from './machine-address.js'
 
 /**
  * `http FROM URL [status=N] [contains="…"]`: a GET from FROM gets a response
@@ -28,7 +29,7 @@ export async function httpProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   let resolve = ''
   const host = hostOf(url)
   if (host && !isIPv4(host) && ctx.resolveName) {
-    const address = ctx.addressOf(host, from) ?? (await ctx.resolveName(host, from))
+    const address = (await machineAddress(ctx, host, from)) ?? (await ctx.resolveName(host, from))
     if (!address) {
       const r0 = { machine: from, command: `getent hosts ${host}`, exitCode: 2, stdout: '', stderr: '', output: '', durationMs: 0, timedOut: false }
       return { holds: false, sentence: `${from} could not resolve the host of ${url} (${host} is neither a machine of this lab nor a name in its /etc/hosts)`, expected: 'a response', got: `no address for ${host}`, evidence: [evidenceOf(r0)] }

@@ -1,6 +1,5 @@
 import { isIPv4 } from 'node:net'
 import type { Check } from '../runner/lab/lab.js'
-import { machinesOf } from '../runner/lab/lab.js'
 import { shellQuote } from '../runner/util/shell-quote.js'
 import type { CheckContext, Probe } from './check-context.js'
 import { evidenceOf } from './evidence-of.js'
@@ -8,6 +7,8 @@ import { execProblem } from './exec-problem.js'
 import { invalidProbe } from './invalid-probe.js'
 import { parsePing } from './parse-ping.js'
 import type { ProbeOptions } from './probe-fn.js'
+import { machinesOf } from '../runner/lab/lab.js'
+import { machineAddress } from './machine-address.js'
 
 /** One echo, one second to answer: iputils and busybox both read `-c 1 -W 1`. */
 export const PING_ATTEMPT_MS = 1100
@@ -20,11 +21,10 @@ export const PING_ATTEMPT_MS = 1100
 export async function pingProbe(check: Check, ctx: CheckContext, opts: ProbeOptions = { timeoutMs: PING_ATTEMPT_MS }): Promise<Probe> {
   const [from, to] = check.args
   if (check.args.length !== 2 || !from || !to) return invalidProbe('ping needs a machine and a target: "ping FROM TO"')
-  const machines = machinesOf(ctx.lab.topology)
-  const address = ctx.addressOf(to, from) ?? to
-  if (!machines.includes(to) && !isIPv4(address)) {
+  const address = isIPv4(to) ? to : ((await machineAddress(ctx, to, from)) ?? to)
+  if (!isIPv4(address)) {
     // An unknown name cannot resolve inside the sandbox: a typo must not pass as "no reply".
-    return invalidProbe(`"${to}" is neither a machine of this lab (${machines.join(', ')}) nor an IPv4 address`)
+    return invalidProbe(`"${to}" is neither a machine of this lab (${machinesOf(ctx.lab.topology).join(', ')}, or a network namespace it made) nor an IPv4 address`)
   }
   const target = address === to ? to : `${to} at ${address}`
   const cut = Math.max(0.1, (opts.timeoutMs - 80) / 1000).toFixed(2)

@@ -58,7 +58,7 @@ export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckRe
       if (ctx.signal?.aborted) probe.sentence += ` (stopped after ${formatSeconds(now - t0)})`
       return done(probe, attempts)
     }
-    await pause(Math.min(RETRY_PAUSE_MS, windowEnd - now), ctx.signal)
+    await pause(Math.min(ctx.retryPauseMs ?? RETRY_PAUSE_MS, windowEnd - now), ctx.signal)
     // The window may have ended during the pause; one last attempt still fits in the grace.
   }
 }

@@ -60,6 +60,15 @@ export const COMMANDS: CommandEntry[] = [
     },
   },
   {
+    name: 'import',
+    group: 'labs',
+    summary: 'turn a Markdown tutorial into a lab to run, saying where checks could go',
+    load: async () => {
+      const m = await import('./import-command.js')
+      return { help: m.IMPORT_HELP, options: m.IMPORT_OPTIONS, run: m.importCommand }
+    },
+  },
+  {
     name: 'labs',
     group: 'labs',
     summary: "list labs: nslab's own, or those in a folder",

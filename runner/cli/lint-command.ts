@@ -44,12 +44,15 @@ export async function lintCommand(argv: string[]): Promise<number> {
     if (format !== 'text' && format !== 'json') throw new UsageError('nslab lint', `--format takes text or json, not "${format}"`)
   })
   const paths = labsOrDefault(v.positionals, 'nslab lint')
-  const { problems, files } = await lint(paths)
+  const { problems, warnings, files } = await lint(paths)
   if (files.length === 0) {
     process.stderr.write(`nslab lint: no labs found in ${paths.join(', ')}\n`)
     return 2
   }
-  const diagnostics = labDiagnostics(problems)
+  // Warnings (a command that waits for a terminal) among the problems, in file and line order; they do not make a lab invalid.
+  const diagnostics = [...labDiagnostics(problems), ...labDiagnostics(warnings).map((d) => ({ ...d, rule: 'terminal' as const, severity: 'warning' as const }))].sort((a, b) =>
+    a.file === b.file ? a.line - b.line : files.indexOf(a.file) - files.indexOf(b.file),
+  )
   if (format === 'json') {
     process.stdout.write(`${safeJson(JSON.stringify(diagnostics, null, 2))}\n`)
     return problems.length ? 2 : 0
@@ -68,5 +71,5 @@ export async function lintCommand(argv: string[]): Promise<number> {
 
 /** file:line:column: message [rule], as gcc and eslint's unix format write it. */
 function textLine(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.column === null ? '' : `${d.column}:`} ${d.message} [${d.rule}]`
+  return `${d.file}:${d.line}:${d.column === null ? '' : `${d.column}:`} ${d.severity === 'warning' ? 'warning: ' : ''}${d.message} [${d.rule}]`
 }

@@ -1,43 +1,31 @@
-import type { Lab } from '../lab/lab.js'
+import { availableParallelism } from 'node:os'
 import { asCommandUsage, COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
 import { UsageError } from './usage-error.js'
 import { safeTerminal } from '../util/safe-text.js'
 import { labsOrDefault, loadOrReport } from './run-flags.js'
-import { runLab } from '../run/run-lab.js'
-import { runPool } from '../run/run-pool.js'
+import { proveLabs, type ProveOutcome } from '../run/prove-lab.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
+import { inOrder } from '../run/in-order.js'
 import { describeBlock } from '../lab/describe-block.js'
 import { LAB_LIMITS_HELP, LAB_LIMITS_OPTIONS, labLimitsFlags } from './lab-limits-flags.js'
 
+/** Lab hosts at once by default: proving mostly waits out the windows of checks that must fail. */
+const DEFAULT_JOBS = Math.min(16, Math.max(2, 4 * availableParallelism()))
+
 export const PROVE_HELP = `Usage: nslab prove [labs, folders or names…] [-j N]     (default: labs/ here)
 
-Proves that each lab's checks can fail: for every check block, the lab runs
-again without the step or solution just before it. A check block that still
-passes cannot fail, and is reported (exit 1).
+Proves that each lab's checks can fail: each check block must fail when the
+lab runs without the nearest step before it that changes what it checks
+(steps that only look, like ip route or iptables -L, are passed over; a block
+with exit or stdout checks is about the step just before it; after=STEP-ID on
+the block names the step). A check block that still passes cannot fail, and is
+reported (exit 1). See docs/lab-format.md, "Proving a lab".
 
 Options:
-  -j, --jobs N              runs in parallel (default 2)
+  -j, --jobs N              lab hosts in parallel (default ${DEFAULT_JOBS})
 ${LAB_LIMITS_HELP}${COMMON_OPTIONS_HELP}`
 
-export const PROVE_OPTIONS = { jobs: { type: 'string', short: 'j', default: '2' }, ...LAB_LIMITS_OPTIONS } as const
-
-interface Trial {
-  lab: Lab
-  check: number
-  omitted: number
-}
-
-/** The trials of a lab: each check block with the script block just before it. */
-export function trialsOf(lab: Lab): Trial[] {
-  const trials: Trial[] = []
-  let lastScript: number | undefined
-  lab.blocks.forEach((b, i) => {
-    if (b.kind === 'script' && b.role !== 'setup') lastScript = i
-    else if (b.kind === 'script') lastScript = undefined
-    if (b.kind === 'check' && lastScript !== undefined) trials.push({ lab, check: i, omitted: lastScript })
-  })
-  return trials
-}
+export const PROVE_OPTIONS = { jobs: { type: 'string', short: 'j', default: String(DEFAULT_JOBS) }, ...LAB_LIMITS_OPTIONS } as const
 
 export async function proveCommand(argv: string[]): Promise<number> {
   const v = readCommandArgs(argv, { command: 'nslab prove', usage: 'nslab prove [-j N] -- LABS…', options: PROVE_OPTIONS })
@@ -50,33 +38,38 @@ export async function proveCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('nslab prove', `--jobs takes a whole number ≥ 1, not "${v.values.jobs}"`)
   const labs = loadOrReport(labsOrDefault(v.positionals, 'nslab prove'))
   if (!labs) return 2
-  const trials = labs.flatMap(trialsOf)
   const interrupt = interruptOnSignals()
   const t0 = performance.now()
-  let weak = 0
-  const outcomes = await runPool(
-    trials,
-    jobs,
-    async (t) => {
-      const r = await runLab({ lab: t.lab, emit: () => {}, signal: interrupt.signal, omit: t.omitted, stopAfter: t.check, ...(limits ? { limits, parallel: jobs } : {}) })
-      const checkResult = r.blocks.find((b) => b.index === t.check)
-      const check = t.lab.blocks[t.check]!
-      const omitted = t.lab.blocks[t.omitted]!
-      const canFail = checkResult?.status !== 'pass'
-      if (!canFail) weak++
-      const line = `${canFail ? '✓' : '✗'} ${t.lab.file}:${check.line} ${describeBlock(check)} — ${
-        canFail ? 'fails' : 'still passes'
-      } without ${describeBlock(omitted)} (line ${omitted.line})`
-      process.stdout.write(`${safeTerminal(line)}\n`)
-      return canFail
-    },
-    () => interrupt.signal.aborted,
-  )
+  // Printed in the labs' order, each as soon as those before it are known.
+  const printer = inOrder<ProveOutcome>((o) => process.stdout.write(`${safeTerminal(lineOf(o))}\n`))
+  const outcomes = await proveLabs(labs, { jobs, ...(limits ? { limits } : {}), signal: interrupt.signal, onOutcome: printer.put })
   interrupt.dispose()
   if (interrupt.signal.aborted) return interrupt.exitCode()
-  const ran = outcomes.filter((o) => o !== undefined).length
+  outcomes.forEach((o, i) => printer.put(i, o))
+  const tried = outcomes.filter((o) => o.status === 'can-fail' || o.status === 'still-passes')
+  const weak = outcomes.filter((o) => o.status === 'still-passes').length
+  const errors = outcomes.filter((o) => o.status === 'error').length
+  const notTried = outcomes.filter((o) => o.status === 'not-tried').length
+  const extra = [...(notTried ? [`${notTried} not tried`] : []), ...(errors ? [`${errors} could not be tried`] : [])]
   process.stdout.write(
-    `\n${ran} check block${ran === 1 ? '' : 's'} tried in ${labs.length} lab${labs.length === 1 ? '' : 's'}: ${ran - weak} can fail, ${weak} cannot  (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+    `\n${tried.length} check block${tried.length === 1 ? '' : 's'} tried in ${labs.length} lab${labs.length === 1 ? '' : 's'}: ${tried.length - weak} can fail, ${weak} cannot${extra.length ? `; ${extra.join(', ')}` : ''}  (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
   )
-  return weak ? 1 : 0
+  return weak || errors ? 1 : 0
+}
+
+function lineOf(o: ProveOutcome): string {
+  const { lab, check, omitted } = o.trial
+  const block = lab.blocks[check]!
+  const at = `${lab.file}:${block.line} ${describeBlock(block)}`
+  if (omitted === undefined) return `· ${at} — not tried: ${o.detail ?? 'no step before it'}`
+  const step = lab.blocks[omitted]!
+  const without = `without ${describeBlock(step)} (line ${step.line})`
+  switch (o.status) {
+    case 'can-fail':
+      return `✓ ${at} — fails ${without}`
+    case 'still-passes':
+      return `✗ ${at} — still passes ${without}${o.trial.by === 'nearest' ? '; no step before it changes what it checks: name one with after=STEP-ID' : ''}`
+    default:
+      return `! ${at} — could not be tried ${without}: ${o.detail ?? 'an error'}`
+  }
 }

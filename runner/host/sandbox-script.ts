@@ -4,6 +4,7 @@ import { dockerRules } from './docker-rules.js'
 import type { Topology } from '../lab/lab.js'
 import { BIN_DIR, HIDDEN_NS_DIR, LOG_DIR, NETNS_DIR, SANDBOX_DIR, anchorFd } from './sandbox-paths.js'
 import { shellQuote } from '../util/shell-quote.js'
+import { inherited, ipScript, SUDO_SCRIPT, SYSCTL_NS_SCRIPT, sysctlPath } from './lab-host-programs.js'
 
 export interface SandboxScriptOptions {
   topology: Topology
@@ -30,6 +31,10 @@ export interface MachineLayout {
   devices: string[]
   /** Top-level links as they are (bin -> usr/bin): [name, target]. */
   links: [string, string][]
+  /** Where the machine's ip is (/usr/sbin/ip on Debian, /usr/bin/ip elsewhere). */
+  ip?: string
+  /** /etc/resolv.conf is a file (not a link to a resolver's, which the lab host has not): the lab host's covers it. */
+  resolvConf?: boolean
 }
 
 let layout: MachineLayout | undefined
@@ -64,6 +69,19 @@ export function machineLayout(): MachineLayout {
     varScratch: ['/var/tmp', '/var/log', '/var/mail', '/var/spool', '/var/lib/nginx'].filter(isDir),
     devices: ['null', 'zero', 'full', 'random', 'urandom', 'tty'].filter((d) => chr(`/dev/${d}`)),
     links,
+  }
+  const ip = ['/usr/sbin/ip', '/usr/bin/ip', '/sbin/ip', '/bin/ip'].find((p) => {
+    try {
+      return statSync(p).isFile()
+    } catch {
+      return false
+    }
+  })
+  if (ip) layout.ip = ip
+  try {
+    if (lstatSync('/etc/resolv.conf').isFile()) layout.resolvConf = true
+  } catch {
+    // none: the lab host has none either
   }
   if (chr('/dev/net/tun')) layout.devices.push('net/tun')
   return layout
@@ -149,7 +167,7 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   const R = ROOT
   const O = SANDBOX_DIR
   const m = opts.machine ?? machineLayout()
-  const dirs = [`${O}/ns`, NETNS_DIR, LOG_DIR, '/run/lock', ...(opts.iptables ? [BIN_DIR] : [])]
+  const dirs = [`${O}/ns`, NETNS_DIR, LOG_DIR, '/run/lock', BIN_DIR]
   const fstab: string[] = []
   // The machine's system folders behind a throwaway layer: writes land in an upper layer inside /run.
   for (const d of m.overlays) {
@@ -166,6 +184,10 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   }
   dirs.push(`${R}/tmp`, `${R}/proc`, `${R}/sys`, `${R}/run`, `${R}/dev/pts`, `${R}/dev/shm`, `${R}/dev/mqueue`)
   fstab.push(`tmp ${R}/tmp tmpfs mode=1777 0 0`, `sysfs ${R}/sys sysfs nosuid,nodev,noexec 0 0`, `${O}/hosts ${R}/etc/hosts none bind 0 0`)
+  // No name server: the machine's is not reachable from a lab host (which has no link to its network),
+  // and a lookup sent out of a lab's default route would wait seconds for it (python's http.server
+  // looks up its own address). With none, a lookup fails at once; the lab's names are in /etc/hosts.
+  if (m.resolvConf) fstab.push(`${O}/resolv.conf ${R}/etc/resolv.conf none bind 0 0`)
   // A second sysfs of the lab's own where nothing covers it: the kernel lets a user namespace mount
   // sysfs (as \`ip netns exec\` does, after taking /sys down) only while one is fully visible.
   dirs.push(`${O}/sysfs`)
@@ -196,6 +218,17 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   }
   s.push(`mkdir -p ${dirs.join(' ')} ${R}/dev`)
   s.push(`for f in ${files.join(' ')}; do : > $f; done`)
+  // nslab's programs first on the lab's PATH (written by the shell; made executable below, beside the links).
+  const settings = topology.sysctl ?? []
+  const everyNs = settings.filter(inherited)
+  const programs = [`${BIN_DIR}/sudo`]
+  s.push(`printf '%s' ${shellQuote(SUDO_SCRIPT)} > ${BIN_DIR}/sudo`)
+  if (everyNs.length) {
+    programs.push(`${BIN_DIR}/ip`)
+    s.push(`printf '%s' ${shellQuote(ipScript(m.ip ?? '/usr/sbin/ip'))} > ${BIN_DIR}/ip`)
+    // Best effort, as systemd's sysctl.d does it: a setting the kernel lacks is passed over.
+    s.push(`printf '%s\\n' ${everyNs.map((x) => shellQuote(`echo ${shellQuote(x.value)} 2>/dev/null > ${sysctlPath(x.key)}`)).join(' ')} > ${SYSCTL_NS_SCRIPT}`)
+  }
   s.push(`printf '%s\\n' ${fstab.map(shellQuote).join(' ')} > ${O}/fstab`)
   // The machine's top-level links (bin -> usr/bin on a merged /usr) as they are, and /dev's, in
   // one background shell: one ln for those named as their target's last part.
@@ -205,6 +238,7 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   for (const [name, target] of m.links.filter((l) => !same.includes(l))) ln.push(`ln -s ${shellQuote(target)} ${R}/${name}`)
   ln.push(`ln -s -t ${R}/dev /proc/self/fd pts/ptmx`)
   for (const [i, n] of ['stdin', 'stdout', 'stderr'].entries()) ln.push(`ln -s /proc/self/fd/${i} ${R}/dev/${n}`)
+  ln.push(`chmod 755 ${programs.join(' ')}`)
   s.push(`(${ln.join('; ')}) &`)
   s.push('P_ln=$!')
 
@@ -212,6 +246,7 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   const hosts = ['127.0.0.1\tlocalhost', `127.0.1.1\t${opts.hostname}`, '::1\tlocalhost ip6-localhost ip6-loopback']
   for (const [name, ip] of addrs) hosts.push(`${ip}\t${name}`)
   s.push(`printf '%s\\n' ${hosts.map(shellQuote).join(' ')} > ${O}/hosts`)
+  if (m.resolvConf) s.push(`printf '%s\\n' ${shellQuote('# nslab: a lab host has no name server; its machines are in /etc/hosts')} 'options timeout:1 attempts:1' > ${O}/resolv.conf`)
   // One mount -a for all of them, beside the network work below.
   s.push(`mount -a -T ${O}/fstab 2>${O}/mount.log &`)
   s.push('P_mnt=$!')
@@ -249,10 +284,17 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
       ])
     }
   }
+  // The lab host's settings: the distro's where the kernel has them, the lab's own or a clear failure.
+  for (const x of settings) {
+    const write = `echo ${shellQuote(x.value)} 2>/dev/null > ${sysctlPath(x.key)}`
+    if (x.line === undefined) s.push(`${write} || :`)
+    else s.push(`${write} || { echo ${shellQuote(`nslab: the lab host cannot set ${x.key} to ${x.value} (line ${x.line} of the lab): the kernel has no such setting here, or refuses that value`)} >&2; exit 1; }`)
+  }
   s.push(`ip -batch - <<'NSLAB_EOF'\n${host.join('\n')}\nNSLAB_EOF`)
   let n = 0
   for (const [name, cmds] of inContainer) {
-    s.push(`ip -n ${name} -batch - <<'NSLAB_EOF' &\n${cmds.join('\n')}\nNSLAB_EOF`)
+    const own = everyNs.length ? `nsenter --net=${NETNS_DIR}/${name} /bin/sh ${SYSCTL_NS_SCRIPT} 2>/dev/null; ` : ''
+    s.push(`{ ${own}ip -n ${name} -batch - <<'NSLAB_EOF'\n${cmds.join('\n')}\nNSLAB_EOF\n} &`)
     s.push(`P_c${n}=$!`)
     waits.push(`$P_c${n++}`)
   }

@@ -1,17 +1,18 @@
-import { closeSync, constants, openSync, readdirSync, readFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
 import { isAlive, killAndWait, start, type Running } from './exec.js'
 import { iptablesBackend } from './iptables-backend.js'
 import { machinesOf, type Topology } from '../lab/lab.js'
-import { applyLabLimits, type AppliedLimits, type LabLimits } from './lab-limits.js'
+import { applyLabLimits, CGROUP_FD, type AppliedLimits, type LabLimits } from './lab-limits.js'
 import { NslabError } from '../util/nslab-error.js'
 import { requirePrograms } from './require-programs.js'
 import { scaledMs } from '../util/time-scale.js'
 import { CLOSE_FDS, sandboxScript } from './sandbox-script.js'
 import { anchorFd, BIN_DIR } from './sandbox-paths.js'
 import { within } from '../util/within.js'
+import { shellQuote } from '../util/shell-quote.js'
 
 export interface SandboxOptions {
   topology: Topology
@@ -31,16 +32,24 @@ export interface SandboxOptions {
 }
 
 export interface SandboxExecOptions {
+  /** A machine of the topology, or a network namespace the lab made (a name in its /run/netns). */
   machine: string
   script: string
   timeoutMs?: number
   env?: Record<string, string>
   input?: string
   maxOutputBytes?: number
+  /**
+   * Report where the script stopped: when a command fails, bash writes a line
+   * `FAILURE_MARK<trace> STATUS DEPTH LINE COMMAND` on stderr (see stepFailureTrap);
+   * the caller takes those lines out of what the script printed.
+   */
+  trace?: string
 }
 
 /** A command of nslab's own, run to look at a machine (a check): see Sandbox.look. */
 export interface SandboxLookOptions {
+  /** A machine of the topology, or a network namespace the lab made. */
   machine: string
   /** An sh script of nslab's own (no lab text): it runs the machine's programs. */
   script: string
@@ -104,6 +113,11 @@ export interface Sandbox {
   look(opts: SandboxLookOptions): Promise<ExecResult>
   /** The network namespaces the lab host has in /run/netns now (what `ip netns list` shows there). */
   netnsNames(): string[]
+  /**
+   * Whether NAME is a machine now: one of the topology, or a network namespace the lab made
+   * (`ip netns add NAME`, or a link in /run/netns as Docker makes them) that can be entered.
+   */
+  hasMachine(name: string): boolean
   /** argv that enters a machine of the sandbox and runs argv (for interactive shells). */
   enterArgv(machine: string, argv: string[]): string[]
   handle(): SandboxHandle
@@ -125,9 +139,26 @@ export const GUARD =
  * fd 3 is a socket (Node's extra stdio): a short script is read by bash itself
  * (a byte a read), a long one by cat (a process, then big reads).
  */
-export function scriptLoader(limitsShell = '', length = 0): string {
+export function scriptLoader(limitsShell = '', length = 0, trace?: string): string {
   const read = length > LOADER_CAT_FROM ? '_s=$(cat <&3)' : "IFS= read -r -d '' _s <&3 || :"
-  return `${GUARD}${read}; exec 3<&-; ${limitsShell}${CLOSE_FDS}; eval "unset _s; $_s"`
+  return `${GUARD}${read}; exec 3<&-; ${limitsShell}${CLOSE_FDS}; ${trace !== undefined ? stepFailureTrap(trace) : ''}eval "unset _s; $_s"`
+}
+
+/** What starts a line of stepFailureTrap's report (a control character a program rarely prints). */
+export const FAILURE_MARK = '\x1enslab-failed:'
+
+/**
+ * An ERR trap that says where a script stopped: the status, how deep in
+ * subshells, the line (LINENO inside eval counts from the script's first line)
+ * and the command, on stderr after FAILURE_MARK and the trace word. errtrace
+ * (-E) carries it into functions and subshells; it runs only builtins.
+ */
+export function stepFailureTrap(trace: string): string {
+  if (!/^[A-Za-z0-9]+$/.test(trace)) throw new Error('stepFailureTrap: the trace is letters and digits')
+  // bash keeps the failed command's status for -e after the trap: the trap ends as it likes.
+  const body = `_nslab_rc=$?; _nslab_c=\${BASH_COMMAND//$'\\n'/ }; printf '\\036nslab-failed:${trace} %s %s %s %s\\n' "$_nslab_rc" "$BASH_SUBSHELL" "$LINENO" "\${_nslab_c:0:300}" >&2; unset _nslab_c _nslab_rc`
+  // Interrupted (a timeout, see interruptStep): end once the command running now has, whatever it returned.
+  return `set -E; trap ${shellQuote(body)} ERR; trap 'exit 130' INT; `
 }
 
 /** Past this length a script is read by cat rather than by bash's read (measured: they cross at 5–8 KB). */
@@ -135,10 +166,15 @@ const LOADER_CAT_FROM = 4096
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
-/** The environment of every process in a sandbox: a fresh root login, not the caller's. */
-export function sandboxEnv(machine: string, iptables: SandboxHandle['iptables'], extra?: Record<string, string>): NodeJS.ProcessEnv {
+/**
+ * The environment of every process in a sandbox: a fresh root login, not the
+ * caller's. nslab's own programs come first on PATH (BIN_DIR: `sudo`, the
+ * `ip` that gives namespaces a lab makes the lab host's sysctl settings, the
+ * chosen iptables back end).
+ */
+export function sandboxEnv(machine: string, _iptables: SandboxHandle['iptables'], extra?: Record<string, string>): NodeJS.ProcessEnv {
   return {
-    PATH: iptables ? `${BIN_DIR}:${PATH}` : PATH,
+    PATH: `${BIN_DIR}:${PATH}`,
     HOME: '/root',
     USER: 'root',
     LOGNAME: 'root',
@@ -174,16 +210,34 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
   const A = h.init ?? -1
   const L = h.lab ?? -1
   const limits = extra.limits
-  /** The file that holds a machine's network namespace, as this process reaches it. */
-  const netOf = (machine: string): string => {
-    if (!machines.includes(machine)) {
-      throw new NslabError({ code: 'USAGE', message: `no machine "${machine}" in this lab (it has: ${machines.join(', ')})` })
-    }
-    // The host is the init's own namespace; the others are held by its descriptors, which the lab cannot reach.
-    return machine === 'host' ? `/proc/${A}/ns/net` : `/proc/${A}/fd/${anchorFd(machine, h.topology)}`
+  const unknown = (machine: string): NslabError => {
+    const made = labNetnsNames(L).filter((n) => !machines.includes(n))
+    const has = [...machines, ...made].join(', ')
+    return new NslabError({ code: 'USAGE', message: `no machine "${machine}" in this lab now (it has: ${has})` })
+  }
+  /**
+   * Where a machine's network namespace is, as this process reaches it: a path (the topology's
+   * machines: the host is the init's own namespace, the others are held by its descriptors,
+   * which the lab cannot reach), or a descriptor opened now (a namespace the lab made), which
+   * the caller hands to nsenter and closes.
+   */
+  const netOf = (machine: string): { path: string } | { fd: number } => {
+    if (machines.includes(machine)) return { path: machine === 'host' ? `/proc/${A}/ns/net` : `/proc/${A}/fd/${anchorFd(machine, h.topology)}` }
+    const fd = openLabNetns(L, machine)
+    if (fd === undefined) throw unknown(machine)
+    return { fd }
+  }
+  /** The descriptors to hand a process (the limits' cgroups, then a made machine's namespace) and nsenter's --net. */
+  const netArgs = (machine: string): { fds: number[]; net: string; close?: number } => {
+    const where = netOf(machine)
+    const fds = [...(limits?.fds ?? [])]
+    if ('path' in where) return { fds, net: where.path }
+    fds.push(where.fd)
+    // Extra descriptors land at 4, 5, … (3 is the script's pipe, or nothing).
+    return { fds, net: `/proc/self/fd/${CGROUP_FD + fds.length - 1}`, close: where.fd }
   }
   /** nsenter into every namespace of the lab host, the network one of the machine. */
-  const nsenterArgv = (machine: string, argv: string[]): string[] => [
+  const nsenterArgv = (net: string, argv: string[]): string[] => [
     'nsenter',
     `--user=/proc/${A}/ns/user`,
     `--mount=/proc/${L}/ns/mnt`,
@@ -191,50 +245,88 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     `--uts=/proc/${L}/ns/uts`,
     `--ipc=/proc/${L}/ns/ipc`,
     `--cgroup=/proc/${L}/ns/cgroup`,
-    `--net=${netOf(machine)}`,
+    `--net=${net}`,
     '--preserve-credentials',
     '--',
     ...argv,
   ]
-  const enterArgv = (machine: string, argv: string[]): string[] => [
-    ...(owner !== undefined ? ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--'] : []),
-    ...nsenterArgv(machine, argv),
-  ]
-  const scriptLaunch: Sandbox['scriptLaunch'] = (machine, length, o = {}) => {
-    const argv = nsenterArgv(machine, ['bash', '--noprofile', '--norc', ...(o.bashFlags ?? ['-e', '-o', 'pipefail']), '-c', scriptLoader(limits?.shell, length)])
+  const enterArgv = (machine: string, argv: string[]): string[] => {
+    const where = netOf(machine)
+    if ('fd' in where) {
+      closeSync(where.fd)
+      throw new NslabError({ code: 'USAGE', message: `"${machine}" is a network namespace the lab made: enter it from the host with ip netns exec ${machine} …` })
+    }
+    return [...(owner !== undefined ? ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--'] : []), ...nsenterArgv(where.path, argv)]
+  }
+  /** How a script starts on a machine; `close`: a made machine's descriptor, ours to close once the child has its copy. */
+  const launchOn = (machine: string, length: number, o: { bashFlags?: string[]; env?: Record<string, string>; trace?: string } = {}): ScriptLaunch & { close?: number } => {
+    const n = netArgs(machine)
+    const argv = nsenterArgv(n.net, ['bash', '--noprofile', '--norc', ...(o.bashFlags ?? ['-e', '-o', 'pipefail']), '-c', scriptLoader(limits?.shell, length, o.trace)])
     return {
       file: argv[0]!,
       args: argv.slice(1),
       env: sandboxEnv(machine, h.iptables, o.env),
-      fds: limits?.fds ?? [],
+      fds: n.fds,
       // Not through setpriv: a process less for every step and check (some 80 ms each under emulation).
       ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
+      ...(n.close !== undefined ? { close: n.close } : {}),
     }
   }
+  const scriptLaunch: Sandbox['scriptLaunch'] = (machine, length, o = {}) => {
+    const { close, ...launch } = launchOn(machine, length, o)
+    if (close !== undefined) {
+      // The caller starts the process when it likes: a descriptor held open for it would outlive the lab's namespace.
+      closeSync(close)
+      throw new NslabError({ code: 'USAGE', message: `"${machine}" is a network namespace the lab made: run the command from the host with ip netns exec ${machine} …` })
+    }
+    return launch
+  }
   const spawnOn = (o: SandboxExecOptions): Running => {
-    const { fds, ...launch } = scriptLaunch(o.machine, o.script.length, o.env ? { env: o.env } : {})
-    return start({
-      ...launch,
-      machine: o.machine,
-      command: o.script,
-      script: o.script,
-      ...(fds.length ? { fds } : {}),
-      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-      ...(o.input !== undefined ? { input: o.input } : {}),
-      ...(o.maxOutputBytes !== undefined ? { maxOutputBytes: o.maxOutputBytes } : {}),
-    })
+    const { fds, close, ...launch } = launchOn(o.machine, o.script.length, { ...(o.env ? { env: o.env } : {}), ...(o.trace !== undefined ? { trace: o.trace } : {}) })
+    try {
+      return start({
+        ...launch,
+        machine: o.machine,
+        command: o.script,
+        script: o.script,
+        ...(fds.length ? { fds } : {}),
+        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+        ...(o.input !== undefined ? { input: o.input } : {}),
+        ...(o.maxOutputBytes !== undefined ? { maxOutputBytes: o.maxOutputBytes } : {}),
+      })
+    } finally {
+      // The child has its own copy once started.
+      if (close !== undefined) closeSync(close)
+    }
   }
   const look = (o: SandboxLookOptions): Promise<ExecResult> => {
     const ns = (o.also ?? []).map((n) => `--${n}=/proc/${L}/ns/${n}`)
-    return start({
-      file: 'nsenter',
-      args: [`--user=/proc/${A}/ns/user`, `--net=${netOf(o.machine)}`, ...ns, '--preserve-credentials', '--', ...(o.shell === 'bash' ? ['/bin/bash', '--noprofile', '--norc'] : ['/bin/sh']), '-c', o.script],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
-      machine: o.machine,
-      command: o.script,
-      ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
-      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-    }).done
+    const where = netOf(o.machine)
+    const fd = 'fd' in where ? where.fd : undefined
+    try {
+      // A made machine's descriptor goes to nsenter only: the script closes it first thing.
+      const net = fd === undefined ? (where as { path: string }).path : `/proc/self/fd/${CGROUP_FD}`
+      const script = fd === undefined ? o.script : `exec ${CGROUP_FD}<&-\n${o.script}`
+      return start({
+        file: 'nsenter',
+        args: [`--user=/proc/${A}/ns/user`, `--net=${net}`, ...ns, '--preserve-credentials', '--', ...(o.shell === 'bash' ? ['/bin/bash', '--noprofile', '--norc'] : ['/bin/sh']), '-c', script],
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+        machine: o.machine,
+        command: o.script,
+        ...(fd !== undefined ? { fds: [fd] } : {}),
+        ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
+        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      }).done
+    } finally {
+      if (fd !== undefined) closeSync(fd)
+    }
+  }
+  const hasMachine = (name: string): boolean => {
+    if (machines.includes(name)) return true
+    const fd = openLabNetns(L, name)
+    if (fd === undefined) return false
+    closeSync(fd)
+    return true
   }
   let stopped: Promise<void> | undefined
   return {
@@ -250,6 +342,7 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     scriptLaunch,
     look,
     netnsNames: () => labNetnsNames(L),
+    hasMachine,
     enterArgv,
     handle: () => ({ ...h }),
     alive: () => isAlive(h.pid),
@@ -296,6 +389,97 @@ export function labNetnsNames(labPid: number): string[] {
   } finally {
     for (const fd of fds) closeSync(fd)
   }
+}
+
+/**
+ * A network namespace the lab made, NAME in its /run/netns, opened from here
+ * without following anything the lab controls from this machine's root: each
+ * folder is opened with O_NOFOLLOW below the lab's root as the kernel names it
+ * (/proc/LAB/root), and the entry too. An entry that is a namespace file (what
+ * `ip netns add` makes: a bind mount) is opened as it is; one that is a link,
+ * as Docker makes them (/run/netns/x -> /proc/PID/ns/net), is read, never
+ * followed: PID is a pid of the lab's pid namespace, found among this
+ * machine's processes by their NSpid, and that process's namespace is opened
+ * through this machine's /proc. Whatever is opened must be a namespace's file
+ * (nsenter's setns refuses one that is not a network namespace). Undefined
+ * when there is none of that name.
+ */
+export function openLabNetns(labPid: number, name: string): number | undefined {
+  if (!/^[A-Za-z0-9_.@:+-]{1,255}$/.test(name) || name === '.' || name === '..') return undefined
+  const dirFlags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
+  const dirs: number[] = []
+  try {
+    dirs.push(openSync(`/proc/${labPid}/root/run`, dirFlags))
+    dirs.push(openSync(`/proc/self/fd/${dirs[0]}/netns`, dirFlags))
+    const entry = `/proc/self/fd/${dirs[1]}/${name}`
+    let fd: number
+    try {
+      // O_NONBLOCK, O_NOCTTY: a FIFO or a terminal put there opens at once and harmlessly, and is refused below.
+      fd = openSync(entry, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ELOOP') return undefined
+      const target = /^\/proc\/([1-9][0-9]{0,9})\/ns\/net$/.exec(readlinkSync(entry))
+      if (!target) return undefined
+      const pid = labPidOnMachine(labPid, Number(target[1]))
+      if (pid === undefined) return undefined
+      fd = openSync(`/proc/${pid.pid}/ns/net`, constants.O_RDONLY)
+      // The same process still: a pid that ended and was reused meanwhile is not followed.
+      if (startTimeOf(pid.pid) !== pid.startTime) {
+        closeSync(fd)
+        return undefined
+      }
+    }
+    // A namespace's file (nsfs); nsenter's setns then refuses one that is not a network namespace.
+    if (fstatSync(fd).dev !== statSync('/proc/self/ns/net').dev) {
+      closeSync(fd)
+      return undefined
+    }
+    return fd
+  } catch {
+    return undefined
+  } finally {
+    for (const d of dirs) closeSync(d)
+  }
+}
+
+/**
+ * This machine's pid of the process that is `pid` in the lab's pid namespace
+ * (the one whose pid 1 is labPid), with its start time; undefined when there is none.
+ */
+export function labPidOnMachine(labPid: number, pid: number): { pid: number; startTime: number } | undefined {
+  const nsOf = (p: number | string): string | undefined => {
+    try {
+      return readlinkSync(`/proc/${p}/ns/pid`)
+    } catch {
+      return undefined
+    }
+  }
+  const labNs = nsOf(labPid)
+  const labLevels = nspidOf(labPid)
+  if (!labNs || !labLevels || labLevels[labLevels.length - 1] !== 1) return undefined
+  const level = labLevels.length - 1
+  if (pid === 1) return { pid: labPid, startTime: startTimeOf(labPid) ?? -1 }
+  for (const d of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue
+    const levels = nspidOf(Number(d))
+    if (levels?.length !== level + 1 || levels[level] !== pid) continue
+    const startTime = startTimeOf(Number(d))
+    if (startTime === undefined || nsOf(d) !== labNs) continue
+    return { pid: Number(d), startTime }
+  }
+  return undefined
+}
+
+/** A process's pids in each pid namespace it is in, outermost first (NSpid of its status). */
+function nspidOf(pid: number): number[] | undefined {
+  const m = /^NSpid:\s+(.*)$/m.exec(readText(`/proc/${pid}/status`))
+  return m ? m[1]!.trim().split(/\s+/).map(Number) : undefined
+}
+
+function startTimeOf(pid: number): number | undefined {
+  const stat = readText(`/proc/${pid}/stat`)
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return f.length > 19 ? Number(f[19]) : undefined
 }
 
 /** Build a lab host: user, mount, pid, uts and network namespaces, and the topology. */
@@ -425,6 +609,12 @@ function sandboxFailure(stderr: string, why: string): NslabError {
       message: `this machine does not allow unprivileged user namespaces (${text.split('\n')[0]})`,
       fix: 'sysctl -w kernel.unprivileged_userns_clone=1 (Debian kernels), sysctl -w user.max_user_namespaces=15000, or on Ubuntu 23.10+: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
     })
+  }
+  const sysctl = /^nslab: the lab host cannot set (\S+) .*$/m.exec(text)
+  if (sysctl) {
+    // A setting of the lab's own that this machine's kernel lacks (a module not loaded) or refuses.
+    const fix = sysctl[1]!.startsWith('net.bridge.') ? 'modprobe br_netfilter (as root, on this machine)' : `see what this kernel has: sysctl -a 2>/dev/null | grep ${sysctl[1]!.split('.').slice(0, -1).join('.')}`
+    return new NslabError({ code: 'PREREQUISITE', message: sysctl[0].replace(/^nslab: /, ''), fix })
   }
   if (/iptables-restore.*(not found|No such file)/.test(text)) {
     return new NslabError({ code: 'PREREQUISITE', message: 'iptables is not installed', fix: 'apt-get install iptables' })

@@ -11,6 +11,7 @@ import { didYouMean, suggestion } from '../util/did-you-mean.js'
 import type { LineIndex } from './line-index.js'
 import { MAX_CONTAINERS } from './lab-text-limits.js'
 import { parseDuration } from '../util/parse-duration.js'
+import { readSysctl } from './sysctl-settings.js'
 
 export interface FrontMatter {
   title: string
@@ -43,7 +44,7 @@ const MAX_FRONT_MATTER = 64 * 1024
 const MAX_DEPTH = 64
 
 const KEYS = {
-  root: ['title', 'summary', 'lang', 'engine', 'timeout', 'topology'],
+  root: ['title', 'summary', 'lang', 'engine', 'timeout', 'topology', 'sysctl'],
   topology: ['docker', 'bridge', 'containers', 'internet'],
   container: ['ip', 'publish', 'command'],
 }
@@ -81,6 +82,8 @@ const FrontMatterShape: Shape = {
     // A bare number is a duration without a unit: read it to say so.
     timeout: { type: 'union', of: [{ type: 'string' }, { type: 'number' }], optional: true },
     topology: TopologyShape,
+    // A map of setting → value and `defaults: DISTRO`, checked by readSysctl.
+    sysctl: { type: 'unknown', optional: true },
   },
 }
 
@@ -229,6 +232,16 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
     problems.push(...built.problems)
     topology = built.topology
   }
+
+  const sysctl = readSysctl({
+    value: raw.sysctl,
+    lineOf: (key) => (key === undefined ? keyLineAt([], 'sysctl') : keyLineAt(['sysctl'], key)),
+    interfaces: [...(topology.bridge ? [topology.bridge.name] : []), ...(topology.internet ? ['eth0'] : [])],
+  })
+  problems.push(...sysctl.problems)
+  // docker: true turns forwarding on, as dockerd does: a distro's "off" does not undo it.
+  const settings = topology.docker ? sysctl.settings.filter((s) => s.line !== undefined || s.key !== 'net.ipv4.ip_forward') : sysctl.settings
+  if (settings.length) topology.sysctl = settings
 
   if (problems.length) return { problems, bodyOffset }
   const title = String(raw.title).trim()

@@ -15,6 +15,7 @@ export const LINT_RULES = {
   order: 'blocks in an order that cannot work: an output or a check about a step with no step before it, two solutions with one id',
   machine: 'a machine the lab does not have, in on= or in a check',
   check: 'a check line: an unknown check, its arguments, addresses, regexes',
+  terminal: 'a warning: a command that waits for a terminal (a shell, an editor, ping without -c) and would hang a run',
 } as const
 
 export type LintRule = keyof typeof LINT_RULES
@@ -26,7 +27,7 @@ export interface Diagnostic {
   column: number | null
   message: string
   rule: LintRule
-  severity: 'error'
+  severity: 'error' | 'warning'
 }
 
 const FILE = /^not a text file|^cannot read it|could not read this file|^empty file|^the lab is .*MiB|no step, setup, solution, output or check block|nests lists and quotes|^more than \d+ problems/

@@ -38,6 +38,20 @@ export interface Topology {
   bridge?: Bridge
   containers: Container[]
   internet: boolean
+  /**
+   * Kernel settings of the lab host, in the order they are made: the distro's
+   * (front matter `sysctl: {defaults: …}`), then the lab's own. Absent: none
+   * (a namespace's own defaults).
+   */
+  sysctl?: SysctlSetting[]
+}
+
+export interface SysctlSetting {
+  /** net.ipv4.conf.default.rp_filter */
+  key: string
+  value: string
+  /** The lab's own (its front matter line), or undefined for the distro's, which are set where they can be. */
+  line?: number
 }
 
 export type ScriptRole = 'step' | 'setup' | 'solution'
@@ -64,7 +78,7 @@ export interface ScriptBlock extends BlockBase {
   exit: number | 'any'
   timeoutMs: number
   background: boolean
-  /** Solutions only: the name a learner's answer is filed under. */
+  /** Solutions: the name a learner's answer is filed under; steps: the name a check block's after= uses. */
   id?: string
 }
 
@@ -77,6 +91,8 @@ export interface OutputBlock extends BlockBase {
 export interface CheckBlock extends BlockBase {
   kind: 'check'
   hint?: string
+  /** The id= of the step nslab prove omits to show these checks can fail (instead of the one it would pick). */
+  after?: string
   checks: Check[]
 }
 

@@ -7,8 +7,8 @@ import { loadLabs } from './load-labs.js'
 
 export const DEFAULT_LAB_PATHS = ['labs']
 
-/** Throws NslabError NOT_FOUND when a path named does not exist. */
-export async function lint(paths: string[]): Promise<{ files: string[]; problems: LabProblem[] }> {
-  const { files, problems } = loadLabs(paths.length > 0 ? paths : DEFAULT_LAB_PATHS)
-  return { files, problems }
+/** Throws NslabError NOT_FOUND when a path named does not exist. Warnings do not make a lab invalid. */
+export async function lint(paths: string[]): Promise<{ files: string[]; problems: LabProblem[]; warnings: LabProblem[] }> {
+  const { files, problems, warnings } = loadLabs(paths.length > 0 ? paths : DEFAULT_LAB_PATHS)
+  return { files, problems, warnings }
 }

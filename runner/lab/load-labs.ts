@@ -6,11 +6,12 @@ import { NslabError } from '../util/nslab-error.js'
 import { parseLab } from './parse-lab.js'
 import { labSizeProblem } from './lab-text-limits.js'
 
-/** Find and parse labs; every problem of every file, or the labs. */
-export function loadLabs(paths: string[]): { labs: Lab[]; problems: LabProblem[]; files: string[] } {
+/** Find and parse labs; every problem of every file, or the labs; and what lint warns of. */
+export function loadLabs(paths: string[]): { labs: Lab[]; problems: LabProblem[]; warnings: LabProblem[]; files: string[] } {
   const files = findLabs(paths)
   const labs: Lab[] = []
   const problems: LabProblem[] = []
+  const warnings: LabProblem[] = []
   for (const file of files) {
     let bytes: Buffer
     try {
@@ -27,9 +28,10 @@ export function loadLabs(paths: string[]): { labs: Lab[]; problems: LabProblem[]
     }
     const r = parseLab(bytes, file)
     problems.push(...r.problems)
+    warnings.push(...r.warnings)
     if (r.lab) labs.push(r.lab)
   }
-  return { labs, problems, files }
+  return { labs, problems, warnings, files }
 }
 
 /** The labs, or an exception listing every problem (exit 2). */

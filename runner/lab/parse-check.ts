@@ -33,7 +33,7 @@ const VERBS: Record<CheckVerb, VerbSpec> = {
   policy: { usage: 'policy TABLE CHAIN TARGET', min: 3, max: 3, options: LIVE },
   addr: { usage: 'addr NAME IFACE CIDR', min: 3, max: 3, options: LIVE },
   master: { usage: 'master IFACE BRIDGE', min: 2, max: 2, options: LIVE },
-  route: { usage: 'route NAME DEST via GW', min: 4, max: 4, options: LIVE },
+  route: { usage: 'route NAME DEST via GW (or dev IFACE, or via GW dev IFACE)', min: 4, max: 6, options: LIVE },
   // A value of several words ("4096 131072 6291456") may go unquoted: the check joins them.
   sysctl: { usage: 'sysctl NAME KEY VALUE', min: 3, max: Infinity, options: LIVE },
   netns: { usage: 'netns NAME', min: 1, max: 1, options: LIVE },
@@ -252,7 +252,12 @@ function validate(verb: CheckVerb, args: string[], options: Record<string, strin
       return interfaceNameProblem(a(0), 'IFACE') ?? interfaceNameProblem(a(1), 'BRIDGE')
     case 'route': {
       machineArgs.push(0)
-      if (a(2) !== 'via') return `write ${usage}, with the word via before the gateway (got "${a(2)}")`
+      // DEST via GW, DEST dev IFACE, or both: via first.
+      const rest = args.slice(2)
+      const shape = rest.filter((_, i) => i % 2 === 0).join(' ')
+      if (!['via', 'dev', 'via dev'].includes(shape) || rest.length % 2 !== 0) {
+        return `write route NAME DEST via GW or route NAME DEST dev IFACE (or both, via first), with the word via before the gateway and dev before the interface (got "${rest.join(' ')}")`
+      }
       const dest = a(1)
       if (dest !== 'default') {
         if (dest.includes('/')) {
@@ -265,8 +270,15 @@ function validate(verb: CheckVerb, args: string[], options: Record<string, strin
           return `DEST is an address, a CIDR or default, not "${dest}"${suggestion(dest, ['default'])}`
         }
       }
-      if (looksLikeAddress(a(3))) return addressProblem(a(3))
-      machineArgs.push(3)
+      const dev = rest.indexOf('dev')
+      if (dev >= 0) {
+        const p = interfaceNameProblem(rest[dev + 1]!, 'IFACE')
+        if (p) return p
+      }
+      if (rest[0] === 'via') {
+        if (looksLikeAddress(a(3))) return addressProblem(a(3))
+        machineArgs.push(3)
+      }
       return undefined
     }
     case 'sysctl': {

@@ -19,6 +19,7 @@ export interface ParsedInfo {
   background: boolean
   id?: string
   hint?: string
+  after?: string
   /** Plain sentences, each about this fence's line. */
   problems: string[]
 }
@@ -28,6 +29,7 @@ export const ROLES: ScriptRole[] = ['step', 'setup', 'solution']
 export const SCRIPT_LANGS = ['sh', 'bash', 'console', 'shell']
 
 const SCRIPT_OPTIONS = ['on', 'exit', 'timeout', 'background']
+const STEP_OPTIONS = [...SCRIPT_OPTIONS, 'id']
 const SOLUTION_OPTIONS = [...SCRIPT_OPTIONS, 'id']
 const FLAGS = new Set(['background'])
 
@@ -95,13 +97,13 @@ function an(word: string): string {
 
 function readScriptOptions(out: ParsedInfo, words: Word[]): void {
   const role = out.role!
-  const allowed = role === 'solution' ? SOLUTION_OPTIONS : SCRIPT_OPTIONS
+  const allowed = role === 'solution' ? SOLUTION_OPTIONS : role === 'step' ? STEP_OPTIONS : SCRIPT_OPTIONS
   const list = allowed.map((o) => (FLAGS.has(o) ? o : `${o}=`)).join(', ')
   const seen = new Set<string>()
   for (const w of words) {
     const name = w.key ?? w.text
     if (!allowed.includes(name)) {
-      if (name === 'id') out.problems.push(`id= names the answer to an exercise, so only a solution has one`)
+      if (name === 'id') out.problems.push(`id= names a step or the answer to an exercise, so a ${role} has none`)
       else out.problems.push(`unknown option "${name}" for a ${role}${suggestion(name, allowed) || `; a ${role} takes ${list}`}`)
       continue
     }
@@ -138,27 +140,35 @@ function readScriptOptions(out: ParsedInfo, words: Word[]): void {
         break
       }
       case 'id':
-        if (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(v)) out.id = v
+        if (ID.test(v)) out.id = v
         else out.problems.push(`bad id "${v}": an id is letters, digits, -, _ and ., starting with a letter or digit`)
         break
     }
   }
 }
 
+const CHECK_OPTIONS = ['hint', 'after']
+
 function readCheckOptions(out: ParsedInfo, words: Word[]): void {
-  let seen = false
+  const seen = new Set<string>()
   for (const w of words) {
     const name = w.key ?? w.text
-    if (name !== 'hint') {
-      out.problems.push(`unknown option "${name}" for a check block${suggestion(name, ['hint']) || '; a check block takes hint="…"'}`)
+    if (!CHECK_OPTIONS.includes(name)) {
+      out.problems.push(`unknown option "${name}" for a check block${suggestion(name, CHECK_OPTIONS) || '; a check block takes hint="…" and after=STEP-ID'}`)
       continue
     }
-    if (seen) {
-      out.problems.push('hint= is given twice')
+    if (seen.has(name)) {
+      out.problems.push(`${name}= is given twice`)
       continue
     }
-    seen = true
-    if (w.key === undefined || w.text.trim() === '') out.problems.push('hint needs a text: write hint="…"')
-    else out.hint = w.text
+    seen.add(name)
+    if (name === 'hint') {
+      if (w.key === undefined || w.text.trim() === '') out.problems.push('hint needs a text: write hint="…"')
+      else out.hint = w.text
+    } else if (w.key === undefined || w.text === '') out.problems.push('after needs the id= of a step before the block: write after=STEP-ID')
+    else if (!ID.test(w.text)) out.problems.push(`bad after=${w.text}: an id is letters, digits, -, _ and ., starting with a letter or digit`)
+    else out.after = w.text
   }
 }
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/

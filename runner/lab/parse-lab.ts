@@ -14,11 +14,15 @@ import { parseCheck } from './parse-check.js'
 import { parseInfo } from './parse-info.js'
 import { labSizeProblem, MAX_BLOCK_BYTES, MAX_INFO_LENGTH, MAX_NESTING, MAX_PROBLEMS, mebibytes } from './lab-text-limits.js'
 import { tooDeep } from './nesting-depth.js'
+import { madeNamespaces } from './made-namespaces.js'
+import { labWarnings } from './lab-warnings.js'
 
 export interface ParseLabResult {
   /** Set only when problems is empty. */
   lab?: Lab
   problems: LabProblem[]
+  /** What is allowed but likely not meant (an interactive command in a step …): the lab still runs. */
+  warnings: LabProblem[]
 }
 
 export function parseLab(text: string | Uint8Array, file: string): ParseLabResult {
@@ -26,18 +30,18 @@ export function parseLab(text: string | Uint8Array, file: string): ParseLabResul
     return parse(text, file)
   } catch (e) {
     // A bug of nslab, not of the lab: still one line, never a stack trace.
-    return { problems: [{ file, line: 1, message: `nslab could not read this file (${(e as Error)?.message ?? e}); please report it` }] }
+    return { problems: [{ file, line: 1, message: `nslab could not read this file (${(e as Error)?.message ?? e}); please report it` }], warnings: [] }
   }
 }
 
 function parse(input: string | Uint8Array, file: string): ParseLabResult {
   const tooBig = labSizeProblem(typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length)
-  if (tooBig) return { problems: [{ file, line: 1, message: tooBig }] }
+  if (tooBig) return { problems: [{ file, line: 1, message: tooBig }], warnings: [] }
   const decoded = decodeLabText(input)
-  if (!('text' in decoded)) return { problems: [{ file, line: decoded.line, message: decoded.message }] }
+  if (!('text' in decoded)) return { problems: [{ file, line: decoded.line, message: decoded.message }], warnings: [] }
   const text = decoded.text
   if (!/\S/.test(text)) {
-    return { problems: [{ file, line: 1, message: 'empty file: a lab needs front matter (a line ---, title: …, a line ---) and at least one block' }] }
+    return { problems: [{ file, line: 1, message: 'empty file: a lab needs front matter (a line ---, title: …, a line ---) and at least one block' }], warnings: [] }
   }
   const index = new LineIndex(text)
   const problems: Located[] = []
@@ -89,7 +93,8 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
     problems.push({ line, message: `more than ${MAX_PROBLEMS} problems: nslab stopped reading the lab here; fix the ones above first` })
   }
   const out = problems.map((p) => ({ file, line: p.line, message: p.message }))
-  if (out.length > 0 || !meta) return { problems: out }
+  const warnings = stoppedAt === undefined ? labWarnings(blocks).map((w) => ({ file, line: w.line, message: w.message, severity: 'warning' as const })) : []
+  if (out.length > 0 || !meta) return { problems: out, warnings }
   const lab: Lab = {
     file,
     title: meta.title,
@@ -101,7 +106,7 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
     epilogue,
   }
   if (meta.summary !== undefined) lab.summary = meta.summary
-  return { lab, problems: [] }
+  return { lab, problems: [], warnings }
 }
 
 interface NamedMachine {
@@ -178,6 +183,7 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
       if (!written && problems.length < MAX_PROBLEMS) problems.push({ line, message: 'this check block has no checks: write one a line, e.g. ping box1 box2' })
       const b: CheckBlock = { kind: 'check', line, contentLine, info: f.info, content, prose, checks }
       if (info.hint !== undefined) b.hint = info.hint
+      if (info.after !== undefined) b.after = info.after
       return b
     }
   }
@@ -185,27 +191,37 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
 
 /** What depends on more than one block, or on the topology. */
 function checkBlocksInContext(blocks: Block[], named: NamedMachine[], machines: string[] | undefined, problems: Located[]): void {
+  // A network namespace the lab's scripts make by name is a machine too, from when it exists.
+  const made = [...madeNamespaces(blocks).keys()].filter((n) => !machines?.includes(n))
   const knownMachine = (name: string, line: number, what: string) => {
-    if (!machines || machines.includes(name)) return
+    if (!machines || machines.includes(name) || made.includes(name)) return
+    const all = [...machines, ...made]
     problems.push({
       line,
-      message: `unknown machine "${name}"${what}${suggestion(name, machines) || `; this lab has ${machines.join(', ')}`}`,
+      message: `unknown machine "${name}"${what}${suggestion(name, all) || `; this lab has ${all.join(', ')}${made.length ? '' : ' (and any network namespace its steps make with ip netns add)'}`}`,
     })
   }
   for (const n of named) knownMachine(n.name, n.line, '')
   let lastScript: ScriptBlock | undefined
-  const ids = new Map<string, number>()
+  const ids = new Map<string, { line: number; role: string }>()
+  /** The ids of steps and solutions before the block being read. */
+  const earlier: string[] = []
   let solutions = 0
   for (const b of blocks) {
     if (b.kind === 'script') {
       knownMachine(b.on, b.line, ' in on=')
       if (b.role === 'solution') {
         solutions++
-        const id = b.id ?? `exercise-${solutions}`
-        b.id = id
+        b.id ??= `exercise-${solutions}`
+      }
+      if (b.id !== undefined) {
+        const id = b.id
         const other = ids.get(id)
-        if (other !== undefined) problems.push({ line: b.line, message: `two solutions have the id "${id}" (the other is on line ${other}): give each its own id=` })
-        else ids.set(id, b.line)
+        if (other !== undefined) {
+          const both = other.role === b.role ? `two ${b.role}s have` : `a ${other.role} and a ${b.role} have`
+          problems.push({ line: b.line, message: `${both} the id "${id}" (the other is on line ${other.line}): give each its own id=` })
+        } else ids.set(id, { line: b.line, role: b.role })
+        earlier.push(id)
       }
       lastScript = b
     } else if (b.kind === 'output') {
@@ -214,6 +230,16 @@ function checkBlocksInContext(blocks: Block[], named: NamedMachine[], machines: 
         problems.push({ line: b.line, message: `an output block cannot follow a background step (line ${lastScript.line}): it is still running` })
       }
     } else if (b.kind === 'check') {
+      if (b.after !== undefined && !earlier.includes(b.after)) {
+        const after = b.after
+        const later = blocks.find((x): x is ScriptBlock => x.kind === 'script' && x.id === after && x.line > b.line)
+        problems.push({
+          line: b.line,
+          message: later
+            ? `after=${after} names the ${later.role} on line ${later.line}, which comes after this check block: after= names a step before it`
+            : `after=${b.after} names no step before this check block${suggestion(b.after, earlier) || (earlier.length ? `; the steps before it with an id= are ${earlier.join(', ')}` : '; give that step an id=, e.g. ```sh step id=' + b.after)}`,
+        })
+      }
       for (const c of b.checks) {
         if ((c.verb === 'exit' || c.verb === 'stdout') && !lastScript) {
           problems.push({ line: c.line, message: `${c.verb} is about the step before it, but no step comes before this check` })

@@ -58,6 +58,8 @@ export function blockFailure(result: BlockResult): BlockFailure {
     const expected = typeof block.exit === 'number' ? `exit ${block.exit}` : undefined
     return {
       ...base,
+      // The command that failed, where a failing command ended the step.
+      ...(result.stoppedAt ? { line: result.stoppedAt.line } : {}),
       message: result.message ?? (expected ? `${got}, expected ${expected}` : got),
       ...(expected !== undefined && expected !== got ? { expected, got } : exec.timedOut || exec.exitCode === null ? { got } : {}),
       evidence: [{ machine: exec.machine, command: exec.command, exitCode: exec.exitCode, output: exec.output }],

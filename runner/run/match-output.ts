@@ -49,10 +49,51 @@ function nextTerminator(s: string, from: number): number {
   return s.length
 }
 
+/** A progress meter's row: curl's (% Total … Current) and curl -#'s bar. Short lines only: a meter is short. */
+const TIME = '(?:--:--:--|\\d+:\\d\\d:\\d\\d|\\d+[dh] \\d\\d[hm])'
+const SIZE = '[\\d.]+[kMGTP]?'
+const METER_ROW = [
+  // curl: % Total, % Received, % Xferd, the speeds, the three times, the current speed.
+  new RegExp(`^ *\\d+ +${SIZE} +\\d+ +${SIZE} +\\d+ +${SIZE} +${SIZE} +${SIZE} +${TIME} +${TIME} +${TIME} +${SIZE} *$`),
+  // curl -#
+  /^#* *\d{1,3}\.\d%$/,
+]
+/** curl's two heading lines above its meter. */
+const METER_HEADING = [/^ *% Total +% Received % Xferd +Average Speed +Time +Time +Time +Current$/, /^ +Dload +Upload +Total +Spent +Left +Speed$/]
+
+const isMeterRow = (s: string) => s.length < 200 && METER_ROW.some((r) => r.test(s))
+/** A meter's row that the program's own output was written right after (no line end between). */
+const METER_PREFIX = new RegExp(`^ *\\d+ +${SIZE} +\\d+ +${SIZE} +\\d+ +${SIZE} +${SIZE} +${SIZE} +${TIME} +${TIME} +${TIME} +${SIZE}`)
+
+/**
+ * The lines as a terminal leaves them, progress meters gone: a line that a
+ * program rewrote with carriage returns shows its last text; rows of a
+ * progress meter (curl's, without -s) and curl's heading over it are
+ * dropped, so that an output block matches whether or not the command was
+ * quiet, and whether or not the block shows the meter.
+ */
+export function withoutProgress(lines: string[]): string[] {
+  const out: string[] = []
+  for (const line of lines) {
+    let shown = line
+    if (line.includes('\r')) {
+      const parts = line
+        .split('\r')
+        .map((p) => (p.length < 400 ? p.replace(METER_PREFIX, '') : p))
+        .filter((p) => p.trim() !== '' && !isMeterRow(p.trimEnd()))
+      if (parts.length === 0) continue
+      shown = parts[parts.length - 1]!
+    } else if (isMeterRow(line.trimEnd())) continue
+    if (shown.length < 200 && METER_HEADING.some((r) => r.test(shown.trimEnd()))) continue
+    out.push(shown)
+  }
+  return out
+}
+
 export function matchOutput(expected: string[], output: string): OutputMatch {
-  const got = output.replace(/\r\n/g, '\n').split('\n').map((l) => l.trimEnd())
+  const got = withoutProgress(output.replace(/\r\n/g, '\n').split('\n')).map((l) => l.trimEnd())
   if (got.length > 0 && got[got.length - 1] === '') got.pop()
-  const want = expected.map((l) => l.trimEnd())
+  const want = withoutProgress(expected).map((l) => l.trimEnd())
   while (want.length > 0 && want[want.length - 1] === '') want.pop()
 
   // Without a leading/trailing `...` the lines must still appear in order,

@@ -19,6 +19,8 @@ export interface BlockResult {
   checks?: CheckResult[]
   /** The block's hint (check blocks), shown when it fails. */
   hint?: string
+  /** Script blocks that a failing command ended (bash -e): where, and the step's last line. */
+  stoppedAt?: { line: number; command: string; status: number; lastLine: number }
 }
 
 export interface LabResult {

@@ -7,6 +7,12 @@ import { matchOutput } from './match-output.js'
 import { NslabError } from '../util/nslab-error.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
 import { createSandbox, type Sandbox } from '../host/sandbox.js'
+import type { Running } from '../host/exec.js'
+import { existsSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { takeStepFailure } from './step-failure.js'
+import { interruptStep } from './interrupt-step.js'
+import { addressIn, changesAddresses, readAddressBook, writeHosts, type AddressBook } from './machine-addresses.js'
 import { sandboxCheckContext } from './sandbox-check-context.js'
 import { programsOfLab } from './programs-of-lab.js'
 import { requirePrograms } from '../host/require-programs.js'
@@ -56,17 +62,7 @@ export async function runLab(opts: RunLabOptions): Promise<LabResult> {
 
   let sandbox: Sandbox
   try {
-    requirePrograms(programsOfLab(lab))
-    sandbox =
-      opts.sandbox ??
-      (await createSandbox({
-        topology: lab.topology,
-        name: lab.file.replace(/^.*\//, '').replace(/\.md$/, ''),
-        // A kept host must outlive this process.
-        persistent: opts.keep !== undefined,
-        ...(opts.iptables ? { iptables: opts.iptables } : {}),
-        ...(opts.limits ? { limits: opts.limits, parallel: opts.parallel ?? 1 } : {}),
-      }))
+    sandbox = opts.sandbox ?? (await createLabHost(lab, { ...opts, persistent: opts.keep !== undefined }))
   } catch (e) {
     const result = finish('error', e instanceof NslabError ? e.toString() : String(e))
     emit({ type: 'lab-end', result })
@@ -77,6 +73,7 @@ export async function runLab(opts: RunLabOptions): Promise<LabResult> {
 
   let result: LabResult | undefined
   try {
+    const blocks = blockRunner(sandbox, lab, opts)
     let stopped: string | undefined
     let previous: ExecResult | undefined
     let previousSkipped = false
@@ -90,14 +87,14 @@ export async function runLab(opts: RunLabOptions): Promise<LabResult> {
       if (stopped) {
         r = { index: i, block, status: 'skip', durationMs: 0, message: stopped }
       } else if (block.kind === 'script') {
-        r = await runScript(sandbox, block, i, opts)
+        r = await blocks.script(block, i)
         previous = r.exec
         previousSkipped = false
         if (r.status === 'fail') stopped = `skipped: the ${block.role} at line ${block.line} failed`
       } else if (block.kind === 'output') {
         r = judgeOutput(block, i, previous, previousSkipped)
       } else {
-        r = await runChecks(sandbox, lab, block, i, previous, opts.signal)
+        r = await blocks.checks(block, i, previous)
       }
       if (r.status === 'skip' && block.kind === 'script') previousSkipped = true
       results.push(r)
@@ -120,13 +117,74 @@ export async function runLab(opts: RunLabOptions): Promise<LabResult> {
   }
 }
 
-async function runScript(sandbox: Sandbox, block: ScriptBlock, index: number, opts: RunLabOptions): Promise<BlockResult> {
+/** A lab host for a lab: its topology and settings, the run's back end and limits. */
+export async function createLabHost(
+  lab: Lab,
+  opts: Pick<RunLabOptions, 'iptables' | 'limits' | 'parallel'> & { persistent?: boolean; name?: string },
+): Promise<Sandbox> {
+  requirePrograms(programsOfLab(lab))
+  return await createSandbox({
+    topology: lab.topology,
+    name: opts.name ?? lab.file.replace(/^.*\//, '').replace(/\.md$/, ''),
+    // A kept host must outlive this process.
+    persistent: opts.persistent ?? false,
+    ...(opts.iptables ? { iptables: opts.iptables } : {}),
+    ...(opts.limits ? { limits: opts.limits, parallel: opts.parallel ?? 1 } : {}),
+  })
+}
+
+export interface BlockRunner {
+  /** Run a step, setup or solution; afterwards, machine names follow any address it changed. */
+  script(block: ScriptBlock, index: number): Promise<BlockResult>
+  /** Judge a check block; with firstFailure, stop at its first check that fails (nslab prove). */
+  checks(block: CheckBlock, index: number, previous: ExecResult | undefined, o?: { firstFailure?: boolean }): Promise<BlockResult>
+}
+
+/** Runs blocks of a lab on its lab host, one after another, keeping what they leave behind (machine addresses). */
+export function blockRunner(sandbox: Sandbox, lab: Lab, opts: Pick<RunLabOptions, 'signal' | 'answers' | 'maxOutputBytes'> & { retryPauseMs?: number } = {}): BlockRunner {
+  let book: AddressBook | undefined
+  return {
+    async script(block, index) {
+      const r = await runScript(sandbox, block, index, opts)
+      if (r.status !== 'skip' && changesAddresses(r.exec?.command ?? block.content)) {
+        const next = await readAddressBook(sandbox, lab.topology)
+        await writeHosts(sandbox, next).catch(() => undefined)
+        book = next
+      }
+      return r
+    },
+    checks(block, index, previous, o = {}) {
+      return runChecks(sandbox, lab, block, index, previous, opts.signal, { ...o, ...(book ? { book } : {}), ...(opts.retryPauseMs ? { retryPauseMs: opts.retryPauseMs } : {}) })
+    },
+  }
+}
+
+/** Programs' stdout is line-buffered in a step, as at a terminal: what a timed-out pipeline printed is not lost in a buffer. */
+const STDBUF = '/usr/libexec/coreutils/libstdbuf.so'
+let lineBuffered: Record<string, string> | undefined
+
+/** How long an interrupted step (a timeout) has to end before it is killed. */
+const INTERRUPT_GRACE_MS = 1000
+
+async function runScript(sandbox: Sandbox, block: ScriptBlock, index: number, opts: Pick<RunLabOptions, 'signal' | 'answers' | 'maxOutputBytes'>): Promise<BlockResult> {
   const t0 = performance.now()
   const script = block.role === 'solution' && block.id && opts.answers?.has(block.id) ? opts.answers.get(block.id)! : block.content
-  const base = { machine: block.on, script, ...(opts.maxOutputBytes ? { maxOutputBytes: opts.maxOutputBytes } : {}) }
+  lineBuffered ??= existsSync(STDBUF) ? { LD_PRELOAD: STDBUF, _STDBUF_O: 'L' } : {}
+  const trace = randomBytes(6).toString('hex')
+  const base = { machine: block.on, script, env: lineBuffered, ...(opts.maxOutputBytes ? { maxOutputBytes: opts.maxOutputBytes } : {}) }
+  const noMachine = (e: unknown): BlockResult => {
+    if (!(e instanceof NslabError && e.code === 'USAGE')) throw e
+    // A namespace the lab makes, named before it exists (or after it is gone).
+    return { index, block, status: 'fail', durationMs: performance.now() - t0, message: `it could not run on ${block.on}: ${e.message}` }
+  }
   let exec: ExecResult
   if (block.background) {
-    const running = sandbox.spawn(base)
+    let running: Running
+    try {
+      running = sandbox.spawn(base)
+    } catch (e) {
+      return noMachine(e)
+    }
     const early = await within(running.done, BACKGROUND_SETTLE_MS)
     if (early === undefined) {
       // Still running: it passes, and goes on until the lab ends.
@@ -138,15 +196,34 @@ async function runScript(sandbox: Sandbox, block: ScriptBlock, index: number, op
     const ok = exec.exitCode === 0
     return { index, block, status: ok ? 'pass' : 'fail', durationMs: exec.durationMs, exec, ...(ok ? {} : { message: `it exited at once with status ${exec.exitCode}` }) }
   }
+  let running: Running
+  try {
+    running = sandbox.spawn({ ...base, trace })
+  } catch (e) {
+    return noMachine(e)
+  }
+  let timedOut = false
   const abort = () => running.kill('SIGKILL')
-  const running = sandbox.spawn({ ...base, timeoutMs: block.timeoutMs })
+  // Its own timeout: interrupted first (Ctrl-C), so that it still says what it was doing.
+  const timer = setTimeout(() => {
+    timedOut = true
+    void interruptStep(running, INTERRUPT_GRACE_MS)
+  }, block.timeoutMs)
   opts.signal?.addEventListener('abort', abort, { once: true })
   try {
     exec = await running.done
   } finally {
+    clearTimeout(timer)
     opts.signal?.removeEventListener('abort', abort)
   }
+  if (timedOut) exec = { ...exec, timedOut: true }
+  const taken = takeStepFailure(exec, trace, block)
+  exec = taken.exec
+  const stoppedAt = taken.stoppedAt
   const r: BlockResult = { index, block, status: 'pass', durationMs: exec.durationMs, exec }
+  if (stoppedAt) r.stoppedAt = stoppedAt
+  const skipped = stoppedAt ? linesAfter(stoppedAt) : ''
+  const where = stoppedAt ? `: line ${stoppedAt.line} (${stoppedAt.command}) failed${skipped ? `, and bash -e ended the ${block.role} there (${skipped} did not run)` : ''}` : ''
   if (exec.timedOut) {
     r.status = 'fail'
     r.message = `it did not finish within ${formatMs(block.timeoutMs)} (timeout)`
@@ -158,12 +235,19 @@ async function runScript(sandbox: Sandbox, block: ScriptBlock, index: number, op
     r.message =
       exec.exitCode === null
         ? `it was killed by ${exec.signal ?? 'a signal'}`
-        : `it exited with status ${exec.exitCode}, expected ${block.exit}`
+        : `it exited with status ${exec.exitCode}, expected ${block.exit}${where}`
+  } else if (stoppedAt && skipped) {
+    // The status it was to end with, but from a line before its last: the lines after it never ran.
+    const lines = `${skipped} did not run`
+    if (block.exit === 'any') r.message = `note: line ${stoppedAt.line} (${stoppedAt.command}) failed with status ${stoppedAt.status} and bash -e ended the ${block.role} there: ${lines}`
+    else {
+      r.status = 'fail'
+      r.message = `it exited with status ${exec.exitCode} as expected, but at line ${stoppedAt.line} (${stoppedAt.command}), before its last line: bash -e ended it there and ${lines}; put the command that fails last, or end the others that may fail with || true`
+    }
   }
   return r
 }
-
-function judgeOutput(block: OutputBlock, index: number, previous: ExecResult | undefined, previousSkipped: boolean): BlockResult {
+export function judgeOutput(block: OutputBlock, index: number, previous: ExecResult | undefined, previousSkipped: boolean): BlockResult {
   if (!previous || previousSkipped) {
     return { index, block, status: 'skip', durationMs: 0, message: 'skipped: the step before it did not run' }
   }
@@ -180,16 +264,32 @@ async function runChecks(
   index: number,
   previous: ExecResult | undefined,
   signal: AbortSignal | undefined,
+  o: { firstFailure?: boolean; book?: AddressBook; retryPauseMs?: number } = {},
 ): Promise<BlockResult> {
   const t0 = performance.now()
   const checks: CheckResult[] = []
-  const ctx = sandboxCheckContext(sandbox, lab, { ...(previous ? { previous } : {}), ...(signal ? { signal } : {}) })
-  for (const check of block.checks) checks.push(await runCheck(check, ctx))
+  const ctx = sandboxCheckContext(sandbox, lab, {
+    ...(previous ? { previous } : {}),
+    ...(signal ? { signal } : {}),
+    ...(o.book ? { addressOf: (name: string, from?: string, as?: 'target' | 'gateway') => addressIn(o.book, sandbox, name, from, as) } : {}),
+    ...(o.retryPauseMs ? { retryPauseMs: o.retryPauseMs } : {}),
+  })
+  for (const check of block.checks) {
+    const c = await runCheck(check, ctx)
+    checks.push(c)
+    if (o.firstFailure && !c.ok) break
+  }
   const failed = checks.filter((c) => !c.ok)
   const r: BlockResult = { index, block, status: failed.length ? 'fail' : 'pass', durationMs: performance.now() - t0, checks }
   if (failed.length) r.message = failed.map((c) => c.sentence).join('; ')
   if (block.hint) r.hint = block.hint
   return r
+}
+
+/** The lines of a step after the one that ended it: "line 34", "lines 34–40", or '' when it was the last. */
+function linesAfter(s: { line: number; lastLine: number }): string {
+  if (s.lastLine <= s.line) return ''
+  return s.lastLine === s.line + 1 ? `line ${s.lastLine}` : `lines ${s.line + 1}–${s.lastLine}`
 }
 
 function formatMs(ms: number): string {

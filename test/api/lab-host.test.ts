@@ -148,7 +148,7 @@ t.test('the environment is the lab’s, plus what the caller adds', async (t) =>
   process.env.NSLAB_API_LEAK = 'leaked'
   t.teardown(() => delete process.env.NSLAB_API_LEAK)
   const r = await host.$`echo "\${NSLAB_API_LEAK:-clean} $PATH $NSLAB_MACHINE"`
-  t.equal(r.stdout, 'clean /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin host\n', 'nothing of this process')
+  t.equal(r.stdout, 'clean /run/.nslab/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin host\n', 'nothing of this process')
   const added = await host.on('box1').$({ env: { ...process.env, GREETING: 'hi there' } })`echo "$GREETING $NSLAB_MACHINE"`
   t.equal(added.stdout, 'hi there box1\n')
 })

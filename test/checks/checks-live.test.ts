@@ -128,10 +128,16 @@ t.test('rule, with min-packets', async (t) => {
   t.match(r.evidence[0]!.output, /\*nat/)
   await judge(t, 'rule nat DOCKER ! -i docker0 -p tcp --dport 8080 -j DNAT --to 172.17.0.3:80', { ok: true })
   await judge(t, 'rule filter FORWARD -o docker0 -j DOCKER', { ok: true })
-  await judge(t, 'rule nat POSTROUTING -s 172.17.0.0/16 -o docker0 -j MASQUERADE within=300ms', {
+  const missing = await judge(t, 'rule nat POSTROUTING -s 172.17.0.0/16 -o docker0 -j MASQUERADE within=300ms', {
     ok: false,
     sentence: /^nat POSTROUTING has no rule like "-s 172\.17\.0\.0\/16 -o docker0 -j MASQUERADE"; it has: -A POSTROUTING -s 172\.17\.0\.0\/16 ! -o docker0 -j MASQUERADE; /,
   })
+  // The evidence of a failing rule check names what a person would type, not nslab's scratch namespace.
+  t.same(
+    missing.evidence.map((e) => e.command),
+    ['iptables-save -c -t nat', 'iptables -t nat -A POSTROUTING -s 172.17.0.0/16 -o docker0 -j MASQUERADE   (in a scratch copy of the nat table)'],
+  )
+  t.notOk(missing.evidence.some((e) => /unshare|NSLAB|@@/.test(e.command + e.output)), 'no internal command line or marker')
   await judge(t, 'no rule nat POSTROUTING -s 172.17.0.0/16 -o docker0 -j MASQUERADE', { ok: true })
   await judge(t, 'no rule nat POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE', { ok: false, sentence: /has the rule/ })
   await judge(t, 'rule nat NOPE -j RETURN within=300ms', { ok: false, sentence: /^nat has no chain NOPE$/ })
@@ -209,6 +215,14 @@ t.test('route', async (t) => {
   await judge(t, 'no route box1 default via 172.17.0.9', { ok: true })
   await judge(t, 'no route box1 default via 172.17.0.1', { ok: false })
   await judge(t, 'route box1 default to 172.17.0.1', { ok: false, invalid: true })
+  // dev IFACE: directly out of that device (no gateway), or with via, both.
+  await judge(t, 'route host 172.17.0.2 dev docker0', { ok: true, sentence: /^host routes 172\.17\.0\.2 directly out of docker0$/ })
+  await judge(t, 'route host 172.17.0.0/16 dev docker0', { ok: true })
+  await judge(t, 'route host 203.0.113.10 dev eth0 within=300ms', { ok: false, sentence: /^host routes 203\.0\.113\.10 via 198\.51\.100\.1 out of eth0, not directly out of eth0$/ })
+  await judge(t, 'route host 172.17.0.2 dev eth0 within=300ms', { ok: false, sentence: /^host routes 172\.17\.0\.2 directly out of docker0, not directly out of eth0$/ })
+  await judge(t, 'route host default via internet dev eth0', { ok: true, sentence: /^host routes default via internet \(198\.51\.100\.1\) out of eth0$/ })
+  await judge(t, 'route box1 default via 172.17.0.1 dev docker0 within=300ms', { ok: false, sentence: /not via 172\.17\.0\.1 out of docker0$/ })
+  await judge(t, 'no route host 172.17.0.2 dev eth0', { ok: true })
 })
 
 t.test('sysctl', async (t) => {

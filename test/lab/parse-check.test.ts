@@ -54,6 +54,8 @@ t.test('every verb, written right', async (t) => {
   t.same(ok('route box1 default via 172.17.0.1').machineArgs, [0])
   t.same(ok('route host 203.0.113.0/24 via internet').machineArgs, [0, 3])
   t.same(ok('route box1 198.51.100.1 via 172.17.0.1').args, ['box1', '198.51.100.1', 'via', '172.17.0.1'])
+  t.same(ok('route host 172.18.0.10 dev veth0').machineArgs, [0], 'directly out of a device: no gateway to name')
+  t.same(ok('route host 10.0.0.0/8 via internet dev eth0').machineArgs, [0, 3])
   t.same(ok('sysctl host net.ipv4.ip_forward 1').args, ['host', 'net.ipv4.ip_forward', '1'])
   t.same(ok("sysctl box1 net/ipv4/tcp_rmem '4096 131072 6291456'").args, ['box1', 'net/ipv4/tcp_rmem', '4096 131072 6291456'])
   t.same(ok('sysctl box1 net.ipv4.ip_local_port_range 32768 60999').args, ['box1', 'net.ipv4.ip_local_port_range', '32768', '60999'])
@@ -117,8 +119,14 @@ t.test('every mistake, with what would be right', async (t) => {
   t.equal(bad('addr box1 eth0 172.17.0.0/'), '"172.17.0.0/" is not a CIDR: the prefix length is 0 to 32')
   t.equal(bad('addr box1 a-name-far-too-long 172.17.0.0/16'), 'IFACE "a-name-far-too-long" is not an interface name: at most 15 characters, without spaces, / or :')
   t.equal(bad('master eth0 br/0'), 'BRIDGE "br/0" is not an interface name: at most 15 characters, without spaces, / or :')
-  t.equal(bad('route box1 default 172.17.0.1'), 'too few arguments for route: write route NAME DEST via GW')
-  t.equal(bad('route box1 default gw 172.17.0.1'), 'write route NAME DEST via GW, with the word via before the gateway (got "gw")')
+  t.equal(bad('route box1 default 172.17.0.1'), 'too few arguments for route: write route NAME DEST via GW (or dev IFACE, or via GW dev IFACE)')
+  t.equal(
+    bad('route box1 default gw 172.17.0.1'),
+    'write route NAME DEST via GW or route NAME DEST dev IFACE (or both, via first), with the word via before the gateway and dev before the interface (got "gw 172.17.0.1")',
+  )
+  t.equal(bad('route host 172.18.0.10 dev veth0 via 172.18.0.1').startsWith('write route NAME DEST via GW or'), true, 'via before dev')
+  t.equal(bad('route host 172.18.0.10 via 172.18.0.1 dev veth0 extra'), 'too many arguments for route: write route NAME DEST via GW (or dev IFACE, or via GW dev IFACE)')
+  t.equal(bad('route host 172.18.0.10 dev "veth 0"'), 'IFACE "veth 0" is not an interface name: at most 15 characters, without spaces, / or :')
   t.equal(bad('route box1 defualt via 172.17.0.1'), 'DEST is an address, a CIDR or default, not "defualt" (did you mean "default"?)')
   t.equal(bad('route box1 10.0.0.0/40 via 172.17.0.1'), '"10.0.0.0/40" is not a CIDR: the prefix length is 0 to 32')
   t.equal(bad('route box1 default via 172.17.0.256'), '"172.17.0.256" is not an IPv4 address: 256 is more than 255')

@@ -3,6 +3,7 @@ import t from 'tap'
 import type { CheckBlock, Lab, OutputBlock, ScriptBlock } from '../../runner/lab/lab.js'
 import { formatProblem } from '../../runner/lab/lab-problem.js'
 import { parseLab } from '../../runner/lab/parse-lab.js'
+import { SYSCTL_DEFAULTS } from '../../runner/lab/sysctl-settings.js'
 
 const fixtures = new URL('../fixtures/labs/', import.meta.url)
 const read = (name: string) => readFileSync(new URL(name, fixtures))
@@ -36,12 +37,17 @@ t.test('the example of the contract', async (t) => {
   t.equal(l.summary, 'Containers on docker0 reach other networks because the host rewrites their source address.')
   t.equal(l.engine, 'netns')
   t.equal(l.timeoutMs, 10_000)
-  t.same(l.topology, {
-    docker: true,
-    bridge: { name: 'docker0', address: '172.17.0.1', prefix: 16, subnet: '172.17.0.0/16' },
-    containers: [{ name: 'box1', ip: '172.17.0.2', publish: [], line: 6 }],
-    internet: true,
-  })
+  t.same(
+    { ...l.topology, sysctl: undefined },
+    {
+      docker: true,
+      bridge: { name: 'docker0', address: '172.17.0.1', prefix: 16, subnet: '172.17.0.0/16' },
+      containers: [{ name: 'box1', ip: '172.17.0.2', publish: [], line: 6 }],
+      internet: true,
+      sysctl: undefined,
+    },
+  )
+  t.same(l.topology.sysctl?.map((s) => s.key), SYSCTL_DEFAULTS.ubuntu.map(([k]) => k).filter((k) => k !== 'net.ipv4.ip_forward'), "the lab names no distro: Ubuntu's settings (forwarding as docker: true makes it)")
   t.same(
     l.blocks.map((b) => [b.kind, b.line, b.contentLine, b.info]),
     [
@@ -209,7 +215,7 @@ const INVALID: Record<string, string[]> = {
   'bad-duration.md': [
     'bad-duration.md:3: bad timeout: "10" has no unit: write 10s or 10ms',
     'bad-duration.md:6: bad timeout=: "5" has no unit: write 5s or 5ms',
-    'bad-duration.md:6: unknown option "seconds" for a step; a step takes on=, exit=, timeout=, background',
+    'bad-duration.md:6: unknown option "seconds" for a step; a step takes on=, exit=, timeout=, background, id=',
     'bad-duration.md:11: bad within=: "soon" is not a duration: write a number and a unit, such as 10s, 500ms, 1.5s or 2m',
   ],
   'bad-yaml.md': [
@@ -230,7 +236,7 @@ const INVALID: Record<string, string[]> = {
     'many-problems.md:18: bad exit=300: write a status from 0 to 255, or exit=any',
     'many-problems.md:25: too few arguments for ping: write ping FROM TO',
     'many-problems.md:26: http needs a URL that starts with http:// or https://, not "box2:80"',
-    'many-problems.md:27: too few arguments for route: write route NAME DEST via GW',
+    'many-problems.md:27: too few arguments for route: write route NAME DEST via GW (or dev IFACE, or via GW dev IFACE)',
     'many-problems.md:28: unknown table "nta" (did you mean "nat"?)',
     'many-problems.md:29: a policy is ACCEPT or DROP, not "REJECT"',
     'many-problems.md:30: bad regex /a(/: Unterminated group',
@@ -253,8 +259,8 @@ const INVALID: Record<string, string[]> = {
   'too-few-arguments.md': ['too-few-arguments.md:14: too few arguments for ping: write ping FROM TO'],
   'unknown-check.md': ['unknown-check.md:14: unknown check "pnig" (did you mean "ping"?)'],
   'unknown-engine.md': ['unknown-engine.md:3: unknown engine "netsn" (did you mean "netns"?)'],
-  'unknown-key.md': ['unknown-key.md:3: unknown key "author"; the front matter takes title, summary, lang, engine, timeout, topology'],
-  'unknown-machine-check.md': ['unknown-machine-check.md:14: unknown machine "box3"; this lab has host, box1, box2, internet'],
+  'unknown-key.md': ['unknown-key.md:3: unknown key "author"; the front matter takes title, summary, lang, engine, timeout, topology, sysctl'],
+  'unknown-machine-check.md': ['unknown-machine-check.md:14: unknown machine "box3"; this lab has host, box1, box2, internet (and any network namespace its steps make with ip netns add)'],
   'unknown-machine-on.md': ['unknown-machine-on.md:9: unknown machine "bxo1" in on= (did you mean "box1"?)'],
   'unknown-option.md': ['unknown-option.md:9: unknown option "tiemout" for a step (did you mean "timeout"?)'],
   'unknown-role.md': ['unknown-role.md:11: unknown role "stpe" (did you mean "step"?)'],
@@ -295,7 +301,7 @@ t.test('front matter', async (t) => {
     "lab.md:1: the front matter is 98 KB: a lab's front matter is a few lines (at most 64 KB)",
   ])
   // Empty topology and topology with nothing in it are an empty host.
-  t.same(labOf(`---\ntitle: x\ntopology:\n---\n${step}`).topology, { docker: false, containers: [], internet: false })
+  t.same({ ...labOf(`---\ntitle: x\ntopology:\n---\n${step}`).topology, sysctl: undefined }, { docker: false, containers: [], internet: false, sysctl: undefined })
   t.same(labOf(`---\ntitle: "  x  "\n---\n${step}`).title, 'x')
 })
 
@@ -384,7 +390,7 @@ t.test('blocks and their info strings', async (t) => {
   t.same(problemsOf(lab('```sh step on=box1 on=box2\ntrue\n```\n')), ['lab.md:8: on= is given twice'])
   t.same(problemsOf(lab('```sh step background=true\ntrue\n```\n')), ['lab.md:8: background takes no value: write background alone'])
   t.same(problemsOf(lab('```sh step on\ntrue\n```\n')), ['lab.md:8: on needs a value: write on=NAME'])
-  t.same(problemsOf(lab('```sh step id=x\ntrue\n```\n')), ['lab.md:8: id= names the answer to an exercise, so only a solution has one'])
+  t.same(problemsOf(lab('```sh setup id=x\ntrue\n```\n')), ['lab.md:8: id= names a step or the answer to an exercise, so a setup has none'])
   t.same(problemsOf(lab('```sh solution id="a b"\ntrue\n```\n')), [
     'lab.md:8: bad id "a b": an id is letters, digits, -, _ and ., starting with a letter or digit',
   ])
@@ -402,10 +408,10 @@ t.test('blocks and their info strings', async (t) => {
     'lab.md:11: an output block cannot follow a background step (line 8): it is still running',
   ])
   t.same(problemsOf(lab('```sh step on=box9\ntrue\n```\n```check\nping bxo1 198.51.100.1\nsh bxo2 "true"\nroute box1 default via nobody\n```\n')), [
-    'lab.md:8: unknown machine "box9" in on=; this lab has host, box1, box2, internet',
+    'lab.md:8: unknown machine "box9" in on=; this lab has host, box1, box2, internet (and any network namespace its steps make with ip netns add)',
     'lab.md:12: unknown machine "bxo1" (did you mean "box1"?)',
     'lab.md:13: unknown machine "bxo2" (did you mean "box2"?)',
-    'lab.md:14: unknown machine "nobody"; this lab has host, box1, box2, internet',
+    'lab.md:14: unknown machine "nobody"; this lab has host, box1, box2, internet (and any network namespace its steps make with ip netns add)',
   ])
   t.same(problemsOf(lab('```sh solution id=a\ntrue\n```\n```sh solution id=a\ntrue\n```\n')), [
     'lab.md:11: two solutions have the id "a" (the other is on line 8): give each its own id=',
