@@ -52,7 +52,7 @@ t.test('-o writes a lab that lints clean, and is not overwritten without -f', as
 t.test('usage errors', async (t) => {
   const none = nslab(['import'])
   t.equal(none.code, 2)
-  t.match(none.stderr, /nslab import takes one tutorial/)
+  t.match(none.stderr, /^nslab import: takes one tutorial .*\nTry 'nslab import --help'.\n$/)
   const missing = nslab(['import', '/nonexistent/tutorial.md'])
   t.equal(missing.code, 2)
   t.match(missing.stderr, /cannot read \/nonexistent\/tutorial\.md: ENOENT/)
