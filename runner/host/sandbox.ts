@@ -12,6 +12,8 @@ import { scaledMs } from '../util/time-scale.js'
 import { CLOSE_FDS, sandboxScript } from './sandbox-script.js'
 import { anchorFd, BIN_DIR } from './sandbox-paths.js'
 import { within } from '../util/within.js'
+import { containerNetns } from './docker/container-netns.js'
+import { releaseCgroupTrees } from './docker/docker-cgroups.js'
 
 export interface SandboxOptions {
   topology: Topology
@@ -61,6 +63,10 @@ export interface SandboxHandle {
   uid?: number
   topology: Topology
   iptables?: 'nft' | 'legacy'
+  /** A real Docker Engine runs in it (engine: docker; docker/create-docker-sandbox.ts); absent: netns. */
+  engine?: 'docker'
+  /** Its cgroup trees (engine: docker), removed when it ends. */
+  cgroups?: string[]
 }
 
 export interface Sandbox {
@@ -119,7 +125,7 @@ const LOADER_CAT_FROM = 4096
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 /** The environment of every process in a sandbox: a fresh root login, not the caller's. */
-export function sandboxEnv(machine: string, iptables: SandboxHandle['iptables'], extra?: Record<string, string>): NodeJS.ProcessEnv {
+export function sandboxEnv(machine: string, iptables: SandboxHandle['iptables'], extra?: Record<string, string>, engine: 'netns' | 'docker' = 'netns'): NodeJS.ProcessEnv {
   return {
     PATH: iptables ? `${BIN_DIR}:${PATH}` : PATH,
     HOME: '/root',
@@ -129,6 +135,7 @@ export function sandboxEnv(machine: string, iptables: SandboxHandle['iptables'],
     LANG: 'C.UTF-8',
     TERM: process.env.TERM ?? 'xterm-256color',
     NSLAB_MACHINE: machine,
+    NSLAB_ENGINE: engine,
     ...extra,
   }
 }
@@ -188,7 +195,7 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     return start({
       file: argv[0]!,
       args: argv.slice(1),
-      env: sandboxEnv(o.machine, h.iptables, o.env),
+      env: sandboxEnv(o.machine, h.iptables, o.env, h.engine),
       machine: o.machine,
       command: o.script,
       script: o.script,
@@ -200,17 +207,37 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
       ...(o.maxOutputBytes !== undefined ? { maxOutputBytes: o.maxOutputBytes } : {}),
     })
   }
-  const look = (o: SandboxLookOptions): Promise<ExecResult> => {
+  const lookIn = (o: SandboxLookOptions, net: string, fds?: number[]): Promise<ExecResult> => {
     const ns = (o.also ?? []).map((n) => `--${n}=/proc/${L}/ns/${n}`)
     return start({
       file: 'nsenter',
-      args: [`--user=/proc/${A}/ns/user`, `--net=${netOf(o.machine)}`, ...ns, '--preserve-credentials', '--', ...(o.shell === 'bash' ? ['/bin/bash', '--noprofile', '--norc'] : ['/bin/sh']), '-c', o.script],
+      args: [`--user=/proc/${A}/ns/user`, `--net=${net}`, ...ns, '--preserve-credentials', '--', ...(o.shell === 'bash' ? ['/bin/bash', '--noprofile', '--norc'] : ['/bin/sh']), '-c', o.script],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
       machine: o.machine,
       command: o.script,
+      ...(fds ? { fds } : {}),
       ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
     }).done
+  }
+  const containers = new Set(h.topology.containers.map((c) => c.name))
+  const look = async (o: SandboxLookOptions): Promise<ExecResult> => {
+    if (h.engine !== 'docker' || !containers.has(o.machine)) return lookIn(o, netOf(o.machine))
+    // A container is the namespace dockerd says it is now (it may have been restarted); when dockerd
+    // cannot be asked, the one the lab host has held since the start.
+    const t0 = performance.now()
+    const ns = await containerNetns(L, o.machine, o.timeoutMs ?? 2000)
+    if ('unreachable' in ns) return lookIn(o, netOf(o.machine))
+    if ('down' in ns) {
+      const stderr = `nslab: ${ns.down}\n`
+      return { machine: o.machine, command: o.script, exitCode: 1, stdout: '', stderr, output: stderr, durationMs: performance.now() - t0, timedOut: false }
+    }
+    try {
+      // The descriptor becomes the process's fd 4 (fd 3 carries no script here).
+      return await lookIn(o, '/proc/self/fd/4', [ns.fd])
+    } finally {
+      closeSync(ns.fd)
+    }
   }
   let stopped: Promise<void> | undefined
   return {
@@ -247,6 +274,8 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
           await killAndWait(h.pid)
         }
         await limits?.release()
+        // A docker-engine lab host leaves the cgroup folders of its containers behind.
+        if (h.cgroups?.length) await releaseCgroupTrees(h.cgroups)
       })()
       return stopped
     },
@@ -359,12 +388,12 @@ function childrenOf(pid: number): number[] {
   return readText(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number)
 }
 
-function hostnameOf(name: string | undefined): string {
+export function hostnameOf(name: string | undefined): string {
   const n = (name ?? 'lab').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40)
   return n || 'lab'
 }
 
-async function waitReady(r: Running, timeoutMs: number): Promise<{ ok: true } | { ok: false; why: string }> {
+export async function waitReady(r: Running, timeoutMs: number): Promise<{ ok: true } | { ok: false; why: string }> {
   const out = r.child.stdout
   if (!out) return { ok: false, why: 'no stdout' }
   const lines = createInterface({ input: out })
@@ -387,7 +416,7 @@ async function waitReady(r: Running, timeoutMs: number): Promise<{ ok: true } | 
 }
 
 /** Turn the init's stderr into one clear message naming what fixes it. */
-function sandboxFailure(stderr: string, why: string): NslabError {
+export function sandboxFailure(stderr: string, why: string): NslabError {
   const text = stderr.trim()
   if (/unshare failed: (Operation not permitted|Permission denied|No space left on device)/.test(text) || /write failed \/proc\/self\/uid_map/.test(text)) {
     return new NslabError({

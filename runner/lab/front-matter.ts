@@ -28,7 +28,7 @@ export interface FrontMatterResult {
   problems: Located[]
 }
 
-export const ENGINES: Engine[] = ['netns']
+export const ENGINES: Engine[] = ['netns', 'docker']
 export const DEFAULT_TIMEOUT_MS = 10_000
 /** A front matter is a few lines; anything bigger is a mistake, and parsing it costs. */
 const MAX_FRONT_MATTER = 64 * 1024
