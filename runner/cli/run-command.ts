@@ -21,7 +21,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP)
     return 0
   }
-  const labs = loadOrReport(flags.paths, flags.grep)
+  const labs = loadOrReport(flags.paths, flags.grep, flags.engine)
   if (!labs) return 2
   const reporter = await makeReporters(flags)
   // The last result of each lab, also of one that ended in an exception.

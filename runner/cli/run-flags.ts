@@ -1,6 +1,7 @@
 // nslab run's options and its loading of labs: shared by the plain run, the
 // VM matrix (run-matrix) and prove.
-import type { Lab } from '../lab/lab.js'
+import type { Engine, Lab } from '../lab/lab.js'
+import { ENGINES } from '../lab/front-matter.js'
 import { formatProblem } from '../lab/lab-problem.js'
 import { loadLabs } from '../lab/load-labs.js'
 import type { LabLimits } from '../host/lab-limits.js'
@@ -24,6 +25,7 @@ Options:
   --verbose                 show what steps print
   --keep                    leave a failed lab's host up; prints how to enter it
   --iptables nft|legacy     the iptables back end inside the lab host (default: the machine's)
+  --engine netns|docker     what builds every lab host, whatever the labs say (docs/engines.md)
   --kernel SPEC             run in a throwaway VM on a distro kernel (debian:bookworm, …); see docs/kernels.md
 ${LAB_LIMITS_HELP}Exit: 0 all passed, 1 a lab failed, 2 an invalid lab or usage, 3 the machine lacks a prerequisite.
 `
@@ -39,6 +41,8 @@ export interface RunFlags {
   verbose: boolean
   keep: boolean
   iptables?: 'nft' | 'legacy'
+  /** --engine: every lab runs on this engine, whatever its front matter says. */
+  engine?: Engine
   /** Each lab host's limits (undefined: --no-limits). */
   limits?: LabLimits
   paths: string[]
@@ -61,6 +65,7 @@ export function parseRunFlags(argv: string[]): RunFlags | 'help' {
       verbose: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       iptables: { type: 'string' },
+      engine: { type: 'string' },
       ...LAB_LIMITS_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -75,6 +80,9 @@ export function parseRunFlags(argv: string[]): RunFlags | 'help' {
   if (!Number.isInteger(jobs) || jobs < 1) throw new NslabError({ code: 'USAGE', message: `--jobs takes a whole number ≥ 1, not "${o.jobs}"` })
   if (o.iptables !== undefined && o.iptables !== 'nft' && o.iptables !== 'legacy') {
     throw new NslabError({ code: 'USAGE', message: `--iptables takes nft or legacy, not "${o.iptables}"` })
+  }
+  if (o.engine !== undefined && !(ENGINES as string[]).includes(o.engine)) {
+    throw new NslabError({ code: 'USAGE', message: `--engine takes ${ENGINES.join(' or ')}, not "${o.engine}"` })
   }
   let grep: RegExp | undefined
   if (o.grep !== undefined) {
@@ -97,13 +105,14 @@ export function parseRunFlags(argv: string[]): RunFlags | 'help' {
   if (o.json) flags.json = o.json
   if (grep) flags.grep = grep
   if (o.iptables) flags.iptables = o.iptables as 'nft' | 'legacy'
+  if (o.engine) flags.engine = o.engine as Engine
   const limits = labLimitsFlags(o)
   if (limits) flags.limits = limits
   return flags
 }
 
-/** Load labs or print every problem; undefined means exit 2. */
-export function loadOrReport(paths: string[], grep?: RegExp): Lab[] | undefined {
+/** Load labs or print every problem; undefined means exit 2. With `engine`, every lab runs on it. */
+export function loadOrReport(paths: string[], grep?: RegExp, engine?: Engine): Lab[] | undefined {
   const { labs, problems, files } = loadLabs(paths)
   if (problems.length) {
     process.stderr.write(problems.map(formatProblem).join('\n') + `\n${problems.length} problem${problems.length > 1 ? 's' : ''}: nothing was run\n`)
@@ -112,6 +121,7 @@ export function loadOrReport(paths: string[], grep?: RegExp): Lab[] | undefined 
   if (files.length === 0) throw new NslabError({ code: 'NOT_FOUND', message: `no labs found in ${paths.join(', ')}` })
   const chosen = grep ? labs.filter((l) => grep.test(l.file) || grep.test(l.title)) : labs
   if (chosen.length === 0) throw new NslabError({ code: 'NOT_FOUND', message: `no lab matches --grep ${grep}` })
+  if (engine) for (const lab of chosen) lab.engine = engine
   return chosen
 }
 

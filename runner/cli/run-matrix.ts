@@ -108,7 +108,7 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
   if (mf.kernels.length === 0) throw new NslabError({ code: 'USAGE', message: `a matrix needs at least one --kernel\n\n${MATRIX_HELP}` })
   if (flags.keep) throw new NslabError({ code: 'USAGE', message: '--keep does not apply to a run in VMs (the VM is gone when the run ends)' })
   const specs = mf.kernels.map(parseKernelSpec)
-  const labs = loadOrReport(flags.paths, flags.grep)
+  const labs = loadOrReport(flags.paths, flags.grep, flags.engine)
   if (!labs) return 2
   if (!findProgram('qemu-system-x86_64')) {
     throw new NslabError({ code: 'PREREQUISITE', message: 'this machine lacks `qemu-system-x86_64`', fix: 'apt-get install qemu-system-x86' })

@@ -6,7 +6,8 @@ import type { LabLimits } from '../host/lab-limits.js'
 import { matchOutput } from './match-output.js'
 import { NslabError } from '../util/nslab-error.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
-import { createSandbox, type Sandbox } from '../host/sandbox.js'
+import type { Sandbox } from '../host/sandbox.js'
+import { createLabHost } from './create-lab-host.js'
 import { sandboxCheckContext } from './sandbox-check-context.js'
 import { programsOfLab } from './programs-of-lab.js'
 import { requirePrograms } from '../host/require-programs.js'
@@ -59,7 +60,7 @@ export async function runLab(opts: RunLabOptions): Promise<LabResult> {
     requirePrograms(programsOfLab(lab))
     sandbox =
       opts.sandbox ??
-      (await createSandbox({
+      (await createLabHost(lab.engine, {
         topology: lab.topology,
         name: lab.file.replace(/^.*\//, '').replace(/\.md$/, ''),
         // A kept host must outlive this process.

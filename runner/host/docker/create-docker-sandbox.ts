@@ -29,6 +29,9 @@ export interface DockerSandboxOptions extends SandboxOptions {
   images: ImageSource
 }
 
+/** What an ordinary user is told, in one line (exit 3). */
+export const NEEDS_ROOT = 'engine: docker runs only as root for now (sudo nslab …): dockerd needs uids and cgroups only root can give a lab host; see docs/engines.md'
+
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 /** Build a docker-engine lab host: namespaces, cgroups, dockerd, the topology's containers. Root only. */
@@ -37,7 +40,7 @@ export async function createDockerSandbox(opts: DockerSandboxOptions): Promise<S
   const { topology } = opts
   const owner = sandboxOwner()
   if (owner === undefined) {
-    throw new NslabError({ code: 'PREREQUISITE', message: 'engine: docker needs root (dockerd runs as the lab host\'s root, with uids and cgroups only root can give it)', fix: 'run nslab as root (sudo nslab …); see docs/engines.md' })
+    throw new NslabError({ code: 'PREREQUISITE', message: NEEDS_ROOT })
   }
   if (startOrder(topology).fillers.length > MAX_FILLERS) {
     throw new NslabError({ code: 'SANDBOX', message: `engine: docker starts containers on Docker's default network, which hands out addresses in order: the topology's addresses leave more than ${MAX_FILLERS} free below them` })

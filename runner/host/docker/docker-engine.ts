@@ -4,7 +4,7 @@ import { requirePrograms } from '../require-programs.js'
 import { sandboxOwner, type Sandbox, type SandboxOptions } from '../sandbox.js'
 import { NslabError } from '../../util/nslab-error.js'
 import { ensureImages } from './build-images.js'
-import { createDockerSandbox } from './create-docker-sandbox.js'
+import { createDockerSandbox, NEEDS_ROOT } from './create-docker-sandbox.js'
 import { imageCacheDir } from './image-cache.js'
 
 /** Programs a docker-engine lab host runs besides the sealed host's. */
@@ -19,7 +19,7 @@ export interface DockerLabHostOptions extends SandboxOptions {
 export async function createDockerLabHost(opts: DockerLabHostOptions): Promise<Sandbox> {
   const owner = sandboxOwner()
   if (owner === undefined) {
-    throw new NslabError({ code: 'PREREQUISITE', message: 'engine: docker needs root: dockerd runs as the lab host\'s root, with uids and cgroups only root can hand it (rootless Docker is not supported yet)', fix: 'run nslab as root (sudo nslab …); see docs/engines.md' })
+    throw new NslabError({ code: 'PREREQUISITE', message: NEEDS_ROOT })
   }
   requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'pivot_root', 'hostname', 'ip', 'iptables', ...DOCKER_PROGRAMS])
   await ensureImages(opts.note ? { note: opts.note } : {})
