@@ -28,6 +28,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   gc: learner('gc', 'remove what killed runs left behind'),
   grade: { load: async () => (await import('./grade-command.js')).gradeCommand, summary: "grade learners' answers to a lab" },
   report: { load: async () => (await import('./report-command.js')).reportCommand, summary: 'report merge FILES…: join JSON reports into one matrix' },
+  images: { load: async () => (await import('./images-command.js')).imagesCommand, summary: 'the Docker images of engine: docker labs (show, --build, --rebuild)' },
 }
 
 const HELP = `nslab — run Linux networking labs written in Markdown

@@ -4,6 +4,7 @@ import { sessionState } from '../learn/learner-session.js'
 import { NslabError } from '../util/nslab-error.js'
 import { leftoverSessionFiles, listSessions } from '../learn/session-store.js'
 import { takeDown } from './up-command.js'
+import { sweepDockerCgroups } from '../host/docker/docker-cgroups.js'
 
 export const GC_HELP = `Usage: nslab gc
 
@@ -41,6 +42,8 @@ export async function gcCommand(argv: string[]): Promise<number> {
       // gone meanwhile
     }
   }
+  // The cgroup folders of docker-engine lab hosts whose nslab was killed before its teardown.
+  for (const d of await sweepDockerCgroups()) removed.push(`removed the cgroup ${d}: a docker-engine lab host's, whose nslab was killed`)
   process.stdout.write(removed.length ? `${removed.join('\n')}\n` : 'Nothing to clean up.\n')
   return 0
 }

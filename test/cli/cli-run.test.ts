@@ -39,7 +39,7 @@ t.test('every lab in labs/ passes, with valid TAP, JUnit and JSON reports, and t
   parser.end(r.stdout)
   const results = await done
   t.ok(results.ok, 'tap-parser accepts the TAP and it is ok')
-  const labs = readFileSync(join(ROOT, 'labs/container-to-container.md'), 'utf8') && 3
+  const labs = readFileSync(join(ROOT, 'labs/container-to-container.md'), 'utf8') && 4
   t.equal(results.count, labs, 'one test per lab')
   t.equal(results.fail, 0)
 
@@ -56,6 +56,7 @@ t.test('every lab in labs/ passes, with valid TAP, JUnit and JSON reports, and t
     [
       ['labs/container-to-container.md', 'pass'],
       ['labs/dnat-port-forward.md', 'pass'],
+      ['labs/docker-publish.md', 'pass'],
       ['labs/snat-outbound.md', 'pass'],
     ],
   )

@@ -320,6 +320,8 @@ export function staleDockerCgroups(): string[] {
 
 /** Remove the trees staleDockerCgroups found; the folders that went. */
 export async function sweepDockerCgroups(): Promise<string[]> {
+  // Only root makes them (engine: docker is root's), and only root may remove them.
+  if (process.getuid?.() !== 0) return []
   const stale = staleDockerCgroups()
   await releaseCgroupTrees(stale)
   return stale.filter((d) => !existsSync(d))
