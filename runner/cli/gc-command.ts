@@ -43,7 +43,7 @@ export async function gcCommand(argv: string[]): Promise<number> {
     }
   }
   // The cgroup folders of docker-engine lab hosts whose nslab was killed before its teardown.
-  for (const d of await sweepDockerCgroups()) removed.push(`removed the cgroup ${d}: a docker-engine lab host's, whose nslab was killed`)
+  removed.push(...(await sweepDockerCgroups()))
   process.stdout.write(removed.length ? `${removed.join('\n')}\n` : 'Nothing to clean up.\n')
   return 0
 }

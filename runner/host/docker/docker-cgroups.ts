@@ -14,7 +14,7 @@
 // removes the tree, and `nslab gc` removes what a killed nslab left
 // (sweepDockerCgroups), known by its name: the maker's pid and start time.
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type { LabLimits } from '../lab-limits.js'
 
 /** One cgroup hierarchy as the lab's init mounts it. */
@@ -318,11 +318,13 @@ export function staleDockerCgroups(): string[] {
   return stale
 }
 
-/** Remove the trees staleDockerCgroups found; the folders that went. */
+/** Remove the trees staleDockerCgroups found; a sentence for each lab host whose cgroups went. */
 export async function sweepDockerCgroups(): Promise<string[]> {
   // Only root makes them (engine: docker is root's), and only root may remove them.
   if (process.getuid?.() !== 0) return []
   const stale = staleDockerCgroups()
   await releaseCgroupTrees(stale)
-  return stale.filter((d) => !existsSync(d))
+  const gone = new Map<string, number>()
+  for (const d of stale) if (!existsSync(d)) gone.set(basename(d), (gone.get(basename(d)) ?? 0) + 1)
+  return [...gone].map(([name, n]) => `removed the cgroups of a docker-engine lab host whose nslab was killed (${name}, ${n} hierarch${n === 1 ? 'y' : 'ies'})`)
 }
