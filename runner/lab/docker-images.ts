@@ -102,7 +102,8 @@ export function imagesNamedIn(script: string): { image: string; verb: 'run' | 'c
     if (!text.includes('docker')) continue
     const words = shellWords(text)
     for (let i = 0; i < words.length; i++) {
-      if (words[i] !== 'docker') continue
+      // docker as a command: first, or after an operator or a word that runs what follows (not `echo docker …`).
+      if (words[i] !== 'docker' || (i > 0 && !COMMAND_BEFORE.has(words[i - 1]!))) continue
       let j = i + 1
       // Options of docker itself (-H, --context …) before the command: not in labs; stop at them.
       if (words[j] === 'container' || words[j] === 'image') j++
@@ -130,6 +131,8 @@ export function imagesNamedIn(script: string): { image: string; verb: 'run' | 'c
   }
   return found
 }
+
+const COMMAND_BEFORE = new Set([';', '|', '&', '(', ')', '!', 'sudo', 'exec', 'then', 'do', 'else', 'time', 'nohup', 'command'])
 
 const BOOLEAN_OPTIONS = new Set(
   '--detach --interactive --tty --rm --init --privileged --publish-all --read-only --sig-proxy --no-healthcheck --oom-kill-disable --disable-content-trust --quiet --all-tags'.split(' '),
