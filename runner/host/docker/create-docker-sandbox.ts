@@ -115,7 +115,9 @@ export async function createDockerSandbox(opts: DockerSandboxOptions): Promise<S
   }
   const ready = await waitReady(running, opts.timeoutMs ?? scaledMs(60_000))
   // The lab's init has joined its cgroups by now (or failed): nslab needs only outer/ from here.
-  for (const fd of cg.labFds) closeQuietly(fd)
+  // Taken out of the list as they are closed: release() closes what is left there, and closing a
+  // number twice would close what this process opened since under it (another lab host's pipe).
+  for (const fd of cg.labFds.splice(0)) closeQuietly(fd)
   if (!ready.ok) {
     const r = await (async () => {
       running.kill('SIGKILL', false)

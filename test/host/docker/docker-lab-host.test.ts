@@ -4,7 +4,7 @@
 // it on the machine, whatever ends it.
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -149,8 +149,13 @@ t.test('teardown: no process, cgroup, mount or link of it stays', { skip }, asyn
   t.ok(h.cgroups?.length, 'it has cgroups')
   t.ok(h.cgroups!.some((d) => procsIn(d).length > 5), 'dockerd, containerd, the shims and the containers are in them')
   await sh(sb, 'docker run -d --name extra -p 9090:80 nginx >/dev/null')
+  // Descriptors opened after it came up take the numbers it closed: its teardown must leave them be
+  // (it once closed its cgroup descriptors twice, and with them another lab host's pipes).
+  const mine = Array.from({ length: 64 }, () => openSync('/dev/null', 'r'))
+  t.teardown(() => mine.forEach((fd) => { try { closeSync(fd) } catch { /* closed */ } }))
   const t0 = performance.now()
   await sb.stop()
+  t.same(mine.filter((fd) => { try { fstatSync(fd); return false } catch { return true } }), [], "its teardown closes none of this process's other descriptors")
   t.ok(true, `stopped in ${Math.round(performance.now() - t0)} ms`)
   t.notOk(isAlive(h.pid), 'its unshare is gone')
   t.same(h.cgroups!.filter((d) => existsSync(d)), [], 'its cgroups are removed (and with them every process they held)')
