@@ -38,6 +38,15 @@ t.test('--engine takes netns or docker', async (t) => {
   t.match(r.stderr, /--engine takes netns or docker, not "podman"/)
 })
 
+t.test('the VM matrix refuses engine: docker before any VM starts', async (t) => {
+  const r = nslab(['run', '--engine', 'docker', 'labs/dnat-port-forward.md', '--kernel', 'debian:bookworm'], join(dir, 'state-vm'), { timeoutMs: 60_000 })
+  t.equal(r.code, 3, r.stderr)
+  t.match(r.stderr, /engine: docker does not run in the VM yet: --engine docker/)
+  const lab = nslab(['run', 'labs/docker-publish.md', '--kernel', 'debian:bookworm'], join(dir, 'state-vm'), { timeoutMs: 60_000 })
+  t.equal(lab.code, 3, lab.stderr)
+  t.match(lab.stderr, /engine: docker does not run in the VM yet: labs\/docker-publish\.md/)
+})
+
 t.test('nslab prove: every check of the docker lab can fail', { skip, timeout: 900_000 }, async (t) => {
   const r = nslab(['prove', 'labs/docker-publish.md', '-j', '2'], join(dir, 'state-prove'), { timeoutMs: 850_000 })
   t.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr}`)
@@ -53,9 +62,10 @@ t.test('learner mode on the docker lab: up, work in the shell, check, down', { s
   const session = JSON.parse(readFileSync(join(state, 'dk.json'), 'utf8')) as { sandbox: { engine?: string; cgroups?: string[]; pid: number } }
   t.equal(session.sandbox.engine, 'docker', 'the session knows its engine')
   // A learner types the lab's first commands in the lab shell, and checks each task.
-  const shell = nslab(['shell', 'dk'], state, { input: "docker images --format '{{.Repository}}'\ndocker run -d --name web -p 8080:80 nginx\nexit\n", timeoutMs: 120_000 })
+  const shell = nslab(['shell', 'dk'], state, { input: "echo engine=$NSLAB_ENGINE\ndocker images --format '{{.Repository}}'\ndocker run -d --name web -p 8080:80 nginx\nexit\n", timeoutMs: 120_000 })
   t.equal(shell.code, 0, shell.stderr)
   t.match(shell.stdout, /nginx\n/, 'docker in the lab shell is the lab\'s')
+  t.match(shell.stdout, /engine=docker\n/, 'the lab shell says its engine')
   nslab(['check', 'dk'], state, { timeoutMs: 60_000 })
   const third = nslab(['check', 'dk'], state, { timeoutMs: 60_000 })
   t.match(third.stdout, /✓ Task 3 of \d+ · 1\. Publish a port — done/, `docker run -p, checked\n${third.stdout}`)
