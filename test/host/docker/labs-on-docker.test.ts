@@ -1,7 +1,7 @@
 // Every shipped lab passes on engine: docker too — the continuous proof that
 // nslab's own lab host tells the truth about Docker — and the docker lab
-// works the ways a lab is used: prove, learner mode, grading. The machine is
-// the same afterwards.
+// works the ways a lab is used: prove and learner mode (grading refuses it,
+// for now). The machine is the same afterwards.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -75,22 +75,12 @@ t.test('learner mode on the docker lab: up, work in the shell, check, down', { s
   t.same(dockerCgroupsOf(session.sandbox.pid), [])
 })
 
-t.test('grading the docker lab: a right and a wrong answer, each on a docker-engine lab host of its own', { skip, timeout: 600_000 }, async (t) => {
-  const cls = join(dir, 'class')
-  mkdirSync(join(cls, 'amira'), { recursive: true })
-  mkdirSync(join(cls, 'ben'), { recursive: true })
-  writeFileSync(
-    join(cls, 'amira', 'exercise-1.sh'),
-    'ip=$(docker inspect -f "{{.NetworkSettings.IPAddress}}" web2)\n' +
-      'iptables -t nat -A DOCKER ! -i docker0 -p tcp --dport 8081 -j DNAT --to-destination $ip:80\n' +
-      'iptables -A DOCKER -d $ip/32 ! -i docker0 -o docker0 -p tcp --dport 80 -j ACCEPT\n',
-  )
-  // The FORWARD policy opened instead of an ACCEPT rule: the check on the policy fails it.
-  writeFileSync(join(cls, 'ben', 'exercise-1.sh'), 'iptables -t nat -A DOCKER ! -i docker0 -p tcp --dport 8081 -j DNAT --to-destination 172.17.0.2:80\niptables -P FORWARD ACCEPT\n')
-  const csv = join(dir, 'grades.csv')
-  const r = nslab(['grade', 'labs/docker-publish.md', join(cls, 'amira'), join(cls, 'ben'), '--csv', csv, '-j', '2'], join(dir, 'state-grade'), { timeoutMs: 550_000 })
-  t.equal(r.code, 1, `some did not get full marks\n${r.stdout}\n${r.stderr}`)
-  const grades = readFileSync(csv, 'utf8')
-  t.match(grades, /amira[^\n]*,1(\.0+)?,/, `amira: full marks\n${grades}`)
-  t.match(grades, /ben[^\n]*,0(\.0+)?,/, 'ben: none')
+t.test('grading refuses the docker lab up front: exit 3, one line, no grader started', async (t) => {
+  const cls = join(dir, 'class', 'amira')
+  mkdirSync(cls, { recursive: true })
+  writeFileSync(join(cls, 'exercise-1.sh'), 'iptables -P FORWARD ACCEPT\n')
+  const r = nslab(['grade', 'labs/docker-publish.md', cls], join(dir, 'state-grade'), { timeoutMs: 60_000 })
+  t.equal(r.code, 3, `${r.stdout}\n${r.stderr}`)
+  t.match(r.stderr, /^nslab: labs\/docker-publish\.md: grading engine: docker labs is not done yet \(docs\/engines\.md\)\n/)
+  t.equal(r.stdout, '', 'nothing graded')
 })
