@@ -173,6 +173,15 @@ export const COMMANDS: CommandEntry[] = [
     },
   },
   {
+    name: 'images',
+    group: 'labs',
+    summary: 'the Docker images of engine: docker labs (show, --build, --rebuild)',
+    load: async () => {
+      const m = await import('./images-command.js')
+      return { help: m.IMAGES_HELP, options: m.IMAGES_OPTIONS, run: m.imagesCommand }
+    },
+  },
+  {
     name: 'report',
     group: 'reports',
     summary: 'report merge FILES…: join JSON reports (the shards of a CI matrix) into one',

@@ -5,6 +5,7 @@ import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
 import { UsageError } from './usage-error.js'
 import { leftoverSessionFiles, listSessions } from '../learn/session-store.js'
 import { takeDown } from './up-command.js'
+import { sweepDockerCgroups } from '../host/docker/docker-cgroups.js'
 import { removeStaleCgroups } from '../host/cgroup-limits.js'
 
 export const GC_HELP = `Usage: nslab gc
@@ -49,6 +50,8 @@ export async function gcCommand(argv: string[]): Promise<number> {
     }
   }
   for (const d of removeStaleCgroups()) removed.push(`removed the cgroup ${d}: its nslab was gone`)
+  // The cgroup trees of docker-engine lab hosts whose nslab was killed before its teardown.
+  removed.push(...(await sweepDockerCgroups()))
   process.stdout.write(removed.length ? `${removed.join('\n')}\n` : 'Nothing to clean up.\n')
   return 0
 }

@@ -22,7 +22,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP)
     return 0
   }
-  const all = loadOrReport(labsOrDefault(flags.paths, 'nslab run'), flags.grep)
+  const all = loadOrReport(labsOrDefault(flags.paths, 'nslab run'), flags.grep, flags.engine)
   if (!all) return 2
   // --shard K/N: this runner's share of the labs, the others' on other runners (one cell: this machine).
   const labs = flags.shard ? (shardWork([0], all, flags.shard)[0]?.labs ?? []) : all

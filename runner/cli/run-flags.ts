@@ -1,6 +1,7 @@
 // nslab run's options and its loading of labs: shared by the plain run, the
 // VM matrix (run-matrix) and prove.
-import type { Lab } from '../lab/lab.js'
+import type { Engine, Lab } from '../lab/lab.js'
+import { ENGINES } from '../lab/front-matter.js'
 import { formatProblem } from '../lab/lab-problem.js'
 import { loadLabs } from '../lab/load-labs.js'
 import type { LabLimits } from '../host/lab-limits.js'
@@ -31,6 +32,7 @@ Options:
   --verbose                 show what steps print
   --keep                    leave a failed lab's host up; prints how to enter it
   --iptables nft|legacy     the iptables back end inside the lab host (default: the machine's)
+  --engine netns|docker     what builds every lab host, whatever the labs say (docs/engines.md)
   --kernel SPEC             run in throwaway VMs on distro kernels (debian:bookworm, …):
                             docs/kernels.md, and nslab run --kernel SPEC --help for
                             --accel and --vm-timeout
@@ -50,6 +52,7 @@ export const RUN_OPTIONS = {
   verbose: { type: 'boolean', default: false },
   keep: { type: 'boolean', default: false },
   iptables: { type: 'string' },
+  engine: { type: 'string' },
   kernel: { type: 'string', multiple: true },
   accel: { type: 'string' },
   'vm-timeout': { type: 'string' },
@@ -68,6 +71,8 @@ export interface RunFlags {
   verbose: boolean
   keep: boolean
   iptables?: 'nft' | 'legacy'
+  /** --engine: every lab runs on this engine, whatever its front matter says. */
+  engine?: Engine
   /** Each lab host's limits (undefined: --no-limits). */
   limits?: LabLimits
   /** As given; [] for the default (labsOrDefault). */
@@ -90,6 +95,9 @@ export function parseRunFlags(argv: string[]): RunFlags | 'help' {
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(RUN_ARGS.command, `--jobs takes a whole number ≥ 1, not "${o.jobs}"`)
     if (o.iptables !== undefined && o.iptables !== 'nft' && o.iptables !== 'legacy') {
       throw new UsageError(RUN_ARGS.command, `--iptables takes nft or legacy, not "${o.iptables}"`)
+    }
+    if (o.engine !== undefined && !(ENGINES as string[]).includes(o.engine)) {
+      throw new UsageError(RUN_ARGS.command, `--engine takes ${ENGINES.join(' or ')}, not "${o.engine}"`)
     }
     checkStdoutReports(RUN_ARGS.command, o)
     let grep: RegExp | undefined
@@ -114,6 +122,7 @@ export function parseRunFlags(argv: string[]): RunFlags | 'help' {
     if (grep) flags.grep = grep
     if (o.shard !== undefined) flags.shard = parseShard(o.shard)
     if (o.iptables) flags.iptables = o.iptables as 'nft' | 'legacy'
+    if (o.engine) flags.engine = o.engine as Engine
     const limits = labLimitsFlags(o)
     if (limits) flags.limits = limits
     return flags
@@ -136,8 +145,8 @@ export function reportOnStdout(o: { json?: string | undefined; junit?: string | 
   return o.json === '-' || o.junit === '-'
 }
 
-/** Load labs or print every problem; undefined means exit 2. */
-export function loadOrReport(paths: string[], grep?: RegExp): Lab[] | undefined {
+/** Load labs or print every problem; undefined means exit 2. With `engine`, every lab runs on it. */
+export function loadOrReport(paths: string[], grep?: RegExp, engine?: Engine): Lab[] | undefined {
   const { labs, problems, files } = loadLabs(paths)
   if (problems.length) {
     process.stderr.write(problems.map(formatProblem).join('\n') + `\n${problems.length} problem${problems.length > 1 ? 's' : ''}: nothing was run\n`)
@@ -146,5 +155,6 @@ export function loadOrReport(paths: string[], grep?: RegExp): Lab[] | undefined 
   if (files.length === 0) throw new NslabError({ code: 'NOT_FOUND', message: `no labs found in ${paths.join(', ')}` })
   const chosen = grep ? labs.filter((l) => grep.test(l.file) || grep.test(l.title)) : labs
   if (chosen.length === 0) throw new NslabError({ code: 'NOT_FOUND', message: `no lab matches --grep ${grep}` })
+  if (engine) for (const lab of chosen) lab.engine = engine
   return chosen
 }

@@ -43,7 +43,7 @@ function shellEnv(s: Session, machine: string): NodeJS.ProcessEnv {
   return sandboxEnv(machine, s.sandbox.iptables, {
     NSLAB_LAB: s.name,
     ...(process.env.NO_COLOR ? { NO_COLOR: process.env.NO_COLOR } : {}),
-  })
+  }, s.sandbox.engine)
 }
 
 /**

@@ -17,7 +17,8 @@ import { safeTerminal } from '../util/safe-text.js'
 import { learnerWords } from '../learn/learner-words.js'
 import { plainText } from '../util/plain-text.js'
 import { runLearnerStep } from '../learn/run-learner-step.js'
-import { attachSandbox, createSandbox, sandboxOwner, type Sandbox } from '../host/sandbox.js'
+import { attachSandbox, sandboxOwner, type Sandbox } from '../host/sandbox.js'
+import { createLabHost } from '../run/create-lab-host.js'
 import { createSession, loadSession, removeSession, saveSession, type Session } from '../learn/session-store.js'
 import { truncateOutput } from '../util/truncate-output.js'
 
@@ -109,7 +110,7 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
   let sandbox: Sandbox | undefined
   try {
     const t0 = performance.now()
-    const pending = createSandbox({
+    const pending = createLabHost(lab.engine, {
       topology: lab.topology,
       persistent: true,
       name: opts.name,

@@ -24,6 +24,14 @@ export const PACKAGE_OF: Record<string, string> = {
   tmux: 'tmux',
   socat: 'socat',
   qemu: 'qemu-system-x86',
+  // engine: docker, and the images it runs
+  docker: 'docker.io',
+  dockerd: 'docker.io',
+  'docker-proxy': 'docker.io',
+  containerd: 'containerd',
+  runc: 'runc',
+  mmdebstrap: 'mmdebstrap',
+  tar: 'tar',
 }
 
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']

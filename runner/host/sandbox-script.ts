@@ -19,7 +19,31 @@ export interface SandboxScriptOptions {
   limits?: string
   /** What of the machine's root the lab sees (machineLayout; given in tests). */
   machine?: MachineLayout
+  /** A real Docker Engine builds the bridge, the containers and the rules (engine: docker). */
+  engine?: EngineScript
 }
+
+/**
+ * What a lab host whose containers a real engine makes (docker/docker-host-script.ts) changes:
+ * the init builds no bridge of Docker's, no container and no rule; the engine's lines do, in the
+ * lab's own init, then say `up` into UP_FIFO, and the init takes hold of the containers'
+ * namespaces (as it does of its own) before it says `ready`.
+ */
+export interface EngineScript {
+  /** Inherited descriptors the init keeps open past its first lines (its own lines close them). */
+  keepFds: number[]
+  /** Folders of the lab's root made fresh scratch places, besides the usual ones. */
+  scratch: string[]
+  /** The init's lines once the lab's root is whole, before the lab's own init starts; `root` is where that root is. */
+  beforeLab(root: string): string[]
+  /** The command that starts the lab's own init (bash FILE), in place of the plain unshare. */
+  launchLab(initFile: string, root: string): string
+  /** The lab's own init's lines, in its root: start the engine and the containers, then `echo up > UP_FIFO`. */
+  labInit: string[]
+}
+
+/** Where a lab's own init says the engine and the containers are up (engine: docker). */
+export const UP_FIFO = `${SANDBOX_DIR}/up`
 
 /** The parts of this machine's root file system a lab host shows. */
 export interface MachineLayout {
@@ -113,7 +137,13 @@ export function machineAddresses(topology: Topology): Map<string, string> {
  * nslab: `nslab run 201>file`), so that nothing of the lab can write to it.
  * No redirection on the loop: bash would park fd 2 on a high fd meanwhile.
  */
-export const CLOSE_FDS = 'for _f in /proc/self/fd/*; do _f=${_f##*/}; [ "$_f" -le 2 ] || [ "$_f" = 255 ] || [ ! -e /proc/self/fd/$_f ] || exec {_f}>&-; done; unset _f'
+export const CLOSE_FDS = closeFdsBut([])
+
+/** CLOSE_FDS, sparing these descriptors (the init of an engine's lab host keeps a few a while). */
+export function closeFdsBut(keep: number[]): string {
+  const spare = keep.map((fd) => ` [ "$_f" = ${fd} ] ||`).join('')
+  return `for _f in /proc/self/fd/*; do _f=\${_f##*/}; [ "$_f" -le 2 ] || [ "$_f" = 255 ] ||${spare} [ ! -e /proc/self/fd/$_f ] || exec {_f}>&-; done; unset _f`
+}
 
 /** Where the lab's own root is assembled, in the init's mount namespace (its /tmp, made private there). */
 const ROOT = '/tmp'
@@ -140,13 +170,14 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   const waits: string[] = []
   // The script's pipe (bash reads its own copy, fd 255) and anything inherited go first.
   s.push(opts.limits ?? '')
-  s.push(CLOSE_FDS)
+  const engine = opts.engine
+  s.push(engine ? closeFdsBut(engine.keepFds) : CLOSE_FDS)
   s.push('set -e')
   s.push('cd /')
   // The work runs in parallel where it can: iptables-restore with nf_tables
   // mostly waits on the kernel, and each `ip` or `mount` is a process of its own.
   const docker: string[] = []
-  if (topology.docker && bridge) {
+  if (topology.docker && bridge && !engine) {
     // Docker's rules are the longest single piece of the lab host (20–35 ms with nf_tables): they
     // need only this network namespace, and with iptables-legacy a /run of the sandbox's own (it
     // takes its lock there), so they start first, or as soon as that /run exists.
@@ -181,6 +212,13 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   for (const d of ['/root', '/home', '/srv', '/mnt', '/media', ...m.varScratch]) {
     dirs.push(`${R}${d}`)
     fstab.push(`scratch ${R}${d} tmpfs mode=${d === '/var/tmp' ? '1777' : '755'} 0 0`)
+  }
+  // An engine's places (/var/lib/docker) may be absent from the machine: made in the upper layer of
+  // the overlay they lie in, they exist when that overlay is mounted, just before them.
+  for (const d of engine?.scratch ?? []) {
+    const over = m.overlays.find((o) => d.startsWith(`/${o}/`))
+    dirs.push(over ? `${O}/upper${d}` : `${R}${d}`)
+    fstab.push(`scratch ${R}${d} tmpfs mode=711 0 0`)
   }
   dirs.push(`${R}/tmp`, `${R}/proc`, `${R}/sys`, `${R}/run`, `${R}/dev/pts`, `${R}/dev/shm`, `${R}/dev/mqueue`)
   fstab.push(`tmp ${R}/tmp tmpfs mode=1777 0 0`, `sysfs ${R}/sys sysfs nosuid,nodev,noexec 0 0`, `${O}/hosts ${R}/etc/hosts none bind 0 0`)
@@ -266,7 +304,10 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   }
   const host: string[] = ['link set lo up']
   const inContainer = new Map<string, string[]>()
-  if (bridge) {
+  if (bridge && engine) {
+    // The engine makes docker0 itself; a bridge of the lab's own it is given, made here.
+    if (!topology.docker) host.push(`link add ${bridge.name} type bridge`, `addr add ${bridge.address}/${bridge.prefix} dev ${bridge.name}`, `link set ${bridge.name} up`)
+  } else if (bridge) {
     host.push(`link add ${bridge.name} type bridge`)
     host.push(`addr add ${bridge.address}/${bridge.prefix} dev ${bridge.name}`)
     host.push(`link set ${bridge.name} up`)
@@ -309,7 +350,8 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   // The machines' network namespaces stay reachable for nslab through this
   // init's descriptors, whatever the lab later mounts over /run/netns.
   if (topology.internet) s.push(`exec ${anchorFd('internet', topology)}<${HIDDEN_NS_DIR}/internet`)
-  topology.containers.forEach((c) => s.push(`exec ${anchorFd(c.name, topology)}<${NETNS_DIR}/${c.name}`))
+  if (!engine) topology.containers.forEach((c) => s.push(`exec ${anchorFd(c.name, topology)}<${NETNS_DIR}/${c.name}`))
+  if (engine) s.push(...engine.beforeLab(R), `mkfifo ${UP_FIFO}`)
   // The lab's /run is this one (with the machines' namespace files), seen from its root.
   s.push(`mount --rbind /run ${R}/run`)
 
@@ -318,11 +360,12 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   lab.push(CLOSE_FDS)
   lab.push('set -e')
   lab.push(`cd ${R} && pivot_root . . && umount -l . && cd /`)
-  for (const c of topology.containers) {
+  for (const c of engine ? [] : topology.containers) {
     if (!c.command) continue
     lab.push(`(cd /root 2>/dev/null || cd /; exec nsenter --net=${NETNS_DIR}/${c.name} bash -c ${shellQuote(c.command)}) </dev/null >>${LOG_DIR}/${c.name}.log 2>&1 &`)
   }
-  lab.push('echo ready')
+  if (engine) lab.push(...engine.labInit)
+  else lab.push('echo ready')
   lab.push('exec >/dev/null 2>&1')
   // pid 1 only gets the signals it handles; bash reaps orphans while it waits.
   lab.push("trap 'exit 0' TERM INT HUP")
@@ -331,7 +374,20 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   // "bash … /run/.nslab/init".
   s.push(`printf '%s\\n' ${lab.map(shellQuote).join(' ')} > ${O}/init`)
   s.push('wait $P_ln')
-  s.push(`{ unshare --pid --mount --fork --kill-child --mount-proc=${R}/proc -- bash --noprofile --norc ${O}/init </dev/null; echo "nslab-lab-init-ended $?"; } &`)
+  const launch = engine ? engine.launchLab(`${O}/init`, R) : `unshare --pid --mount --fork --kill-child --mount-proc=${R}/proc -- bash --noprofile --norc ${O}/init`
+  s.push(`{ ${launch} </dev/null; echo "nslab-lab-init-ended $?"; } &`)
+  if (engine) {
+    // The lab's init says `up` once the engine and the containers are; then this init holds the
+    // containers' namespaces, from the lab's /run/netns as it is before anything of the lab runs.
+    s.push('_job=$!')
+    s.push(`exec ${engine.keepFds.map((fd) => `${fd}>&-`).join(' ')}`)
+    s.push(`read -r _up < ${UP_FIFO} || exit 1`)
+    s.push('[ "$_up" = up ] || exit 1')
+    // (/proc's children lists end without a newline: read says 1 there, having read them.)
+    s.push('read -r _u _ < /proc/$_job/task/$_job/children || :', 'read -r _lab _ < /proc/$_u/task/$_u/children || :')
+    topology.containers.forEach((c) => s.push(`exec ${anchorFd(c.name, topology)}</proc/$_lab/root${NETNS_DIR}/${c.name}`))
+    s.push('unset _job _up _u _lab', 'echo ready')
+  }
   if (opts.persistent) {
     // Its maker may be gone already (a killed nslab up): then nobody reads
     // "ready", and the lab host stays up for nslab gc to find.

@@ -13,6 +13,8 @@ import { CLOSE_FDS, sandboxScript } from './sandbox-script.js'
 import { anchorFd, BIN_DIR } from './sandbox-paths.js'
 import { within } from '../util/within.js'
 import { shellQuote } from '../util/shell-quote.js'
+import { containerNetns } from './docker/container-netns.js'
+import { releaseCgroupTrees } from './docker/docker-cgroups.js'
 
 export interface SandboxOptions {
   topology: Topology
@@ -72,6 +74,10 @@ export interface SandboxHandle {
   uid?: number
   topology: Topology
   iptables?: 'nft' | 'legacy'
+  /** A real Docker Engine runs in it (engine: docker; docker/create-docker-sandbox.ts); absent: netns. */
+  engine?: 'docker'
+  /** Its cgroup trees (engine: docker), removed when it ends. */
+  cgroups?: string[]
 }
 
 /** A process that runs a lab's script: its program, arguments, environment, uid and descriptors. */
@@ -172,7 +178,7 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
  * `ip` that gives namespaces a lab makes the lab host's sysctl settings, the
  * chosen iptables back end).
  */
-export function sandboxEnv(machine: string, _iptables: SandboxHandle['iptables'], extra?: Record<string, string>): NodeJS.ProcessEnv {
+export function sandboxEnv(machine: string, _iptables: SandboxHandle['iptables'], extra?: Record<string, string>, engine: 'netns' | 'docker' = 'netns'): NodeJS.ProcessEnv {
   return {
     PATH: `${BIN_DIR}:${PATH}`,
     HOME: '/root',
@@ -182,6 +188,7 @@ export function sandboxEnv(machine: string, _iptables: SandboxHandle['iptables']
     LANG: 'C.UTF-8',
     TERM: process.env.TERM ?? 'xterm-256color',
     NSLAB_MACHINE: machine,
+    NSLAB_ENGINE: engine,
     ...extra,
   }
 }
@@ -265,7 +272,7 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     return {
       file: argv[0]!,
       args: argv.slice(1),
-      env: sandboxEnv(machine, h.iptables, o.env),
+      env: sandboxEnv(machine, h.iptables, o.env, h.engine),
       fds: n.fds,
       // Not through setpriv: a process less for every step and check (some 80 ms each under emulation).
       ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
@@ -299,27 +306,22 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
       if (close !== undefined) closeSync(close)
     }
   }
-  const look = (o: SandboxLookOptions): Promise<ExecResult> => {
+  const lookIn = (o: SandboxLookOptions, where: { path: string } | { fd: number }): Promise<ExecResult> => {
     const ns = (o.also ?? []).map((n) => `--${n}=/proc/${L}/ns/${n}`)
-    const where = netOf(o.machine)
     const fd = 'fd' in where ? where.fd : undefined
-    try {
-      // A made machine's descriptor goes to nsenter only: the script closes it first thing.
-      const net = fd === undefined ? (where as { path: string }).path : `/proc/self/fd/${CGROUP_FD}`
-      const script = fd === undefined ? o.script : `exec ${CGROUP_FD}<&-\n${o.script}`
-      return start({
-        file: 'nsenter',
-        args: [`--user=/proc/${A}/ns/user`, `--net=${net}`, ...ns, '--preserve-credentials', '--', ...(o.shell === 'bash' ? ['/bin/bash', '--noprofile', '--norc'] : ['/bin/sh']), '-c', script],
-        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
-        machine: o.machine,
-        command: o.script,
-        ...(fd !== undefined ? { fds: [fd] } : {}),
-        ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
-        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-      }).done
-    } finally {
-      if (fd !== undefined) closeSync(fd)
-    }
+    // A descriptor goes to nsenter only (as fd 4): the script closes it first thing.
+    const net = fd === undefined ? (where as { path: string }).path : `/proc/self/fd/${CGROUP_FD}`
+    const script = fd === undefined ? o.script : `exec ${CGROUP_FD}<&-\n${o.script}`
+    return start({
+      file: 'nsenter',
+      args: [`--user=/proc/${A}/ns/user`, `--net=${net}`, ...ns, '--preserve-credentials', '--', ...(o.shell === 'bash' ? ['/bin/bash', '--noprofile', '--norc'] : ['/bin/sh']), '-c', script],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+      machine: o.machine,
+      command: o.script,
+      ...(fd !== undefined ? { fds: [fd] } : {}),
+      ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    }).done
   }
   const hasMachine = (name: string): boolean => {
     if (machines.includes(name)) return true
@@ -327,6 +329,33 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     if (fd === undefined) return false
     closeSync(fd)
     return true
+  }
+  /** Where the machine's network namespace is, looked at now; a made machine's descriptor is closed once its process has it. */
+  const lookAt = async (o: SandboxLookOptions): Promise<ExecResult> => {
+    const where = netOf(o.machine)
+    try {
+      return await lookIn(o, where)
+    } finally {
+      if ('fd' in where) closeSync(where.fd)
+    }
+  }
+  const containers = new Set(h.topology.containers.map((c) => c.name))
+  const look = async (o: SandboxLookOptions): Promise<ExecResult> => {
+    if (h.engine !== 'docker' || !containers.has(o.machine)) return lookAt(o)
+    // A container is the namespace dockerd says it is now (it may have been restarted); when dockerd
+    // cannot be asked, the one the lab host has held since the start.
+    const t0 = performance.now()
+    const ns = await containerNetns(L, o.machine, o.timeoutMs ?? 2000)
+    if ('unreachable' in ns) return lookAt(o)
+    if ('down' in ns) {
+      const stderr = `nslab: ${ns.down}\n`
+      return { machine: o.machine, command: o.script, exitCode: 1, stdout: '', stderr, output: stderr, durationMs: performance.now() - t0, timedOut: false }
+    }
+    try {
+      return await lookIn(o, { fd: ns.fd })
+    } finally {
+      closeSync(ns.fd)
+    }
   }
   let stopped: Promise<void> | undefined
   return {
@@ -365,6 +394,8 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
           await killAndWait(h.pid)
         }
         await limits?.release()
+        // A docker-engine lab host leaves the cgroup folders of its containers behind.
+        if (h.cgroups?.length) await releaseCgroupTrees(h.cgroups)
       })()
       return stopped
     },
@@ -573,12 +604,12 @@ function childrenOf(pid: number): number[] {
   return readText(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean).map(Number)
 }
 
-function hostnameOf(name: string | undefined): string {
+export function hostnameOf(name: string | undefined): string {
   const n = (name ?? 'lab').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40)
   return n || 'lab'
 }
 
-async function waitReady(r: Running, timeoutMs: number): Promise<{ ok: true } | { ok: false; why: string }> {
+export async function waitReady(r: Running, timeoutMs: number): Promise<{ ok: true } | { ok: false; why: string }> {
   const out = r.child.stdout
   if (!out) return { ok: false, why: 'no stdout' }
   const lines = createInterface({ input: out })
@@ -601,7 +632,7 @@ async function waitReady(r: Running, timeoutMs: number): Promise<{ ok: true } | 
 }
 
 /** Turn the init's stderr into one clear message naming what fixes it. */
-function sandboxFailure(stderr: string, why: string): NslabError {
+export function sandboxFailure(stderr: string, why: string): NslabError {
   const text = stderr.trim()
   if (/unshare failed: (Operation not permitted|Permission denied|No space left on device)/.test(text) || /write failed \/proc\/self\/uid_map/.test(text)) {
     return new NslabError({

@@ -30,7 +30,7 @@ export interface FrontMatterResult {
   problems: Located[]
 }
 
-export const ENGINES: Engine[] = ['netns']
+export const ENGINES: Engine[] = ['netns', 'docker']
 /** Languages a lab's prose may be in: nslab's own words to a learner follow it (runner/learn/learner-words.ts). */
 export const LANGS: LabLang[] = ['en', 'zh']
 /** Other ways people write these languages, each answered with its code. */

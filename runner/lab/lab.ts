@@ -1,7 +1,8 @@
 // The typed form of a lab file (../shared/LAB-FORMAT.md). The parser builds
 // it; everything else reads it. Lines are 1-based lines of the file.
 
-export type Engine = 'netns'
+/** What builds the lab host: namespaces made by nslab (netns), or a real Docker Engine in them (docker). */
+export type Engine = 'netns' | 'docker'
 /** The language of a lab's prose (front matter `lang:`): `en` unless it says otherwise. */
 export type LabLang = 'en' | 'zh'
 

@@ -6,6 +6,7 @@ import { machinesOf } from './lab.js'
 import type { LabProblem } from './lab-problem.js'
 import type { Located } from './build-topology.js'
 import { decodeLabText } from './decode-lab-text.js'
+import { imageProblems } from './docker-images.js'
 import { suggestion } from '../util/did-you-mean.js'
 import { findCodeBlocks, type FencedBlock } from './find-code-blocks.js'
 import { DEFAULT_TIMEOUT_MS, readFrontMatter } from './front-matter.js'
@@ -81,6 +82,7 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
   }
 
   checkBlocksInContext(blocks, named, machines, problems)
+  problems.push(...imageProblems(blocks))
 
   if (meta && problems.length === 0 && blocks.every((b) => b.kind === 'shown')) {
     problems.push({ line: 1, message: 'this lab has no step, setup, solution, output or check block: nothing would run' })

@@ -6,13 +6,14 @@ import type { LabLimits } from '../host/lab-limits.js'
 import { matchOutput } from './match-output.js'
 import { NslabError } from '../util/nslab-error.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
-import { createSandbox, type Sandbox } from '../host/sandbox.js'
+import type { Sandbox } from '../host/sandbox.js'
 import type { Running } from '../host/exec.js'
 import { existsSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { takeStepFailure } from './step-failure.js'
 import { interruptStep } from './interrupt-step.js'
 import { addressIn, changesAddresses, readAddressBook, writeHosts, type AddressBook } from './machine-addresses.js'
+import { createLabHost as hostOfEngine } from './create-lab-host.js'
 import { sandboxCheckContext } from './sandbox-check-context.js'
 import { programsOfLab } from './programs-of-lab.js'
 import { requirePrograms } from '../host/require-programs.js'
@@ -123,7 +124,7 @@ export async function createLabHost(
   opts: Pick<RunLabOptions, 'iptables' | 'limits' | 'parallel'> & { persistent?: boolean; name?: string },
 ): Promise<Sandbox> {
   requirePrograms(programsOfLab(lab))
-  return await createSandbox({
+  return await hostOfEngine(lab.engine, {
     topology: lab.topology,
     name: opts.name ?? lab.file.replace(/^.*\//, '').replace(/\.md$/, ''),
     // A kept host must outlive this process.

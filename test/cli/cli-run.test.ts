@@ -27,7 +27,9 @@ function nslab(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number
 const dir = mkdtempSync(join(tmpdir(), 'nslab-cli-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
-// The three shipped first; the catalogue's labs are run and proven by test/labs/catalogue.test.ts.
+// The netns labs shipped; the catalogue's labs are run and proven by test/labs/catalogue.test.ts, and
+// labs/docker-publish.md (engine: docker, root only) with every shipped lab on engine: docker by
+// test/host/docker/labs-on-docker.test.ts.
 const SHIPPED = ['labs/container-to-container.md', 'labs/dnat-port-forward.md', 'labs/snat-outbound.md']
 
 t.test('every shipped lab passes, with valid TAP, JUnit and JSON reports, and the machine unchanged', async (t) => {

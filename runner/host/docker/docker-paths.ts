@@ -1,0 +1,11 @@
+// Where things of the engine live inside a docker-engine lab host (its own
+// /run and /var/lib, so none of them is the machine's).
+import { LOG_DIR, SANDBOX_DIR } from '../sandbox-paths.js'
+
+/** dockerd's socket: the default path (/var/run is /run), so a plain `docker` finds it. */
+export const DOCKER_SOCKET = '/run/docker.sock'
+/** nslab's own files for the engine (its daemon.json). */
+export const DOCKER_DIR = `${SANDBOX_DIR}/docker`
+export const DOCKERD_LOG = `${LOG_DIR}/dockerd.log`
+/** Where the root file systems being made into images are found inside the builder's lab host. */
+export const BUILD_TARS = '/var/lib/nslab-images'

@@ -1,0 +1,86 @@
+// Every shipped lab passes on engine: docker too — the continuous proof that
+// nslab's own lab host tells the truth about Docker — and the docker lab
+// works the ways a lab is used: prove and learner mode (grading refuses it,
+// for now). The machine is the same afterwards.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { machineState } from '../../helpers/machine-state.js'
+import { dockerCgroupsOf, dockerSkip, nslab } from '../../helpers/docker-engine.js'
+
+const skip = dockerSkip()
+const dir = mkdtempSync(join(tmpdir(), 'nslab-docker-labs-'))
+chmodSync(dir, 0o755)
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+
+t.test('nslab run --engine docker labs/: every shipped lab passes, the machine unchanged', { skip, timeout: 900_000 }, async (t) => {
+  const before = machineState()
+  const json = join(dir, 'docker.json')
+  const r = nslab(['run', '--engine', 'docker', 'labs', '-j', '2', '--json', json], join(dir, 'state-run'), { timeoutMs: 850_000 })
+  t.equal(r.code, 0, `exit 0\n${r.stdout.slice(-4000)}\n${r.stderr}`)
+  const report = JSON.parse(readFileSync(json, 'utf8')) as { labs: { file: string; status: string }[] }
+  t.same(
+    report.labs.map((l) => [l.file, l.status]).sort(),
+    [
+      ['labs/container-to-container.md', 'pass'],
+      ['labs/dnat-port-forward.md', 'pass'],
+      ['labs/docker-publish.md', 'pass'],
+      ['labs/snat-outbound.md', 'pass'],
+    ],
+  )
+  t.same(machineState(), before, "the machine's iptables, links, addresses, routes, netns and mounts are unchanged")
+})
+
+t.test('--engine takes netns or docker', async (t) => {
+  const r = nslab(['run', '--engine', 'podman', 'labs'], join(dir, 'state-usage'), { timeoutMs: 30_000 })
+  t.equal(r.code, 2)
+  t.match(r.stderr, /--engine takes netns or docker, not "podman"/)
+})
+
+t.test('the VM matrix refuses engine: docker before any VM starts', async (t) => {
+  const r = nslab(['run', '--engine', 'docker', 'labs/dnat-port-forward.md', '--kernel', 'debian:bookworm'], join(dir, 'state-vm'), { timeoutMs: 60_000 })
+  t.equal(r.code, 3, r.stderr)
+  t.match(r.stderr, /engine: docker does not run in the VM yet: --engine docker/)
+  const lab = nslab(['run', 'labs/docker-publish.md', '--kernel', 'debian:bookworm'], join(dir, 'state-vm'), { timeoutMs: 60_000 })
+  t.equal(lab.code, 3, lab.stderr)
+  t.match(lab.stderr, /engine: docker does not run in the VM yet: labs\/docker-publish\.md/)
+})
+
+t.test('nslab prove: every check of the docker lab can fail', { skip, timeout: 900_000 }, async (t) => {
+  const r = nslab(['prove', 'labs/docker-publish.md', '-j', '2'], join(dir, 'state-prove'), { timeoutMs: 850_000 })
+  t.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr}`)
+})
+
+t.test('learner mode on the docker lab: up, work in the shell, check, down', { skip, timeout: 300_000 }, async (t) => {
+  const state = join(dir, 'state-learner')
+  const up = nslab(['up', 'labs/docker-publish.md', '--name', 'dk'], state, { timeoutMs: 240_000 })
+  t.equal(up.code, 0, up.stderr)
+  t.match(up.stdout, /dk is up: docker run -p/)
+  const first = nslab(['check', 'dk'], state, { timeoutMs: 60_000 })
+  t.match(first.stdout, /✓ Task 1 of \d+ · docker run -p, for real — done/, `the lab host is as the lab says before you start\n${first.stdout}`)
+  const session = JSON.parse(readFileSync(join(state, 'dk.json'), 'utf8')) as { sandbox: { engine?: string; cgroups?: string[]; pid: number } }
+  t.equal(session.sandbox.engine, 'docker', 'the session knows its engine')
+  // A learner types the lab's first commands in the lab shell, and checks each task.
+  const shell = nslab(['shell', 'dk'], state, { input: "echo engine=$NSLAB_ENGINE\ndocker images --format '{{.Repository}}'\ndocker run -d --name web -p 8080:80 nginx\nexit\n", timeoutMs: 120_000 })
+  t.equal(shell.code, 0, shell.stderr)
+  t.match(shell.stdout, /nginx\n/, 'docker in the lab shell is the lab\'s')
+  t.match(shell.stdout, /engine=docker\n/, 'the lab shell says its engine')
+  nslab(['check', 'dk'], state, { timeoutMs: 60_000 })
+  const third = nslab(['check', 'dk'], state, { timeoutMs: 60_000 })
+  t.match(third.stdout, /✓ Task 3 of \d+ · 1\. Publish a port — done/, `docker run -p, checked\n${third.stdout}`)
+  const down = nslab(['down', 'dk'], state, { timeoutMs: 60_000 })
+  t.equal(down.code, 0, down.stderr)
+  t.same(session.sandbox.cgroups!.filter((d) => { try { return readFileSync(join(d, 'cgroup.procs'), 'utf8') !== undefined } catch { return false } }), [], 'its cgroups went with it')
+  t.same(dockerCgroupsOf(session.sandbox.pid), [])
+})
+
+t.test('grading refuses the docker lab up front: exit 3, one line, no grader started', async (t) => {
+  const cls = join(dir, 'class', 'amira')
+  mkdirSync(cls, { recursive: true })
+  writeFileSync(join(cls, 'exercise-1.sh'), 'iptables -P FORWARD ACCEPT\n')
+  const r = nslab(['grade', 'labs/docker-publish.md', cls], join(dir, 'state-grade'), { timeoutMs: 60_000 })
+  t.equal(r.code, 3, `${r.stdout}\n${r.stderr}`)
+  t.match(r.stderr, /^nslab: labs\/docker-publish\.md: grading engine: docker labs is not done yet \(docs\/engines\.md\)\n/)
+  t.equal(r.stdout, '', 'nothing graded')
+})
