@@ -26,6 +26,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   status: learner('status', 'labs that are up'),
   down: learner('down', 'take a lab down'),
   gc: learner('gc', 'remove what killed runs left behind'),
+  serve: { load: async () => (await import('./serve-command.js')).serveCommand, summary: 'every lab as a web page with live terminals' },
   grade: { load: async () => (await import('./grade-command.js')).gradeCommand, summary: "grade learners' answers to a lab" },
   report: { load: async () => (await import('./report-command.js')).reportCommand, summary: 'report merge FILES…: join JSON reports into one matrix' },
 }
