@@ -72,12 +72,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     `${out.green('✓')} nslab serve: ${n} lab${n === 1 ? '' : 's'} at\n\n    ${out.bold(server.url)}\n\n` +
       out.dim('Open it in a browser (the token in it is your key). Ctrl-C stops the server and every lab host it started.\n'),
   )
-  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
-    process.stderr.write(
-      `${err.yellow('warning:')} listening on ${host}: every shell of every lab is reachable from the network by anyone with the token.\n` +
-        '         Keep the address to yourself; --host 127.0.0.1 (the default) keeps it on this machine.\n',
-    )
-  }
+  const warning = exposureWarning(host)
+  if (warning) process.stderr.write(`${err.yellow('warning:')} ${warning}\n`)
   if (v.values.open) openBrowser(server.url)
 
   await stopped
@@ -87,6 +83,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.stderr.write('nslab serve: stopped.\n')
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal)
   return exitCode(received!)
+}
+
+/** What to say when the server listens beyond this machine (an address that is not loopback). */
+export function exposureWarning(host: string): string | undefined {
+  if (/^127\./.test(host) || host === '::1' || host === 'localhost') return undefined
+  const where = host === '0.0.0.0' || host === '::' ? 'every address of this machine' : host
+  return (
+    `listening on ${where}: every shell of every lab is reachable from the network by anyone with the token.\n` +
+    '         Keep the address to yourself; --host 127.0.0.1 (the default) keeps it on this machine.'
+  )
 }
 
 function exitCode(sig: NodeJS.Signals): number {
