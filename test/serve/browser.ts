@@ -52,6 +52,7 @@ export async function watchedPage(browser: Browser): Promise<Page & { problems: 
 
 /** Text of a terminal tab's screen (xterm's DOM rows). */
 export async function terminalText(page: Page, machine: string): Promise<string> {
+  await page.bringToFront()
   const rows = await page.$eval(`.term[data-machine="${machine}"]`, (el) => [...el.querySelectorAll('.xterm-rows > div')].map((r) => r.textContent ?? ''))
   // xterm.js lays spaces out as no-break spaces.
   return rows.map((r) => r.replace(/\u00a0/g, ' ').trimEnd()).join('\n').trimEnd()
@@ -59,6 +60,7 @@ export async function terminalText(page: Page, machine: string): Promise<string>
 
 /** Type a command into a terminal tab, as a learner does: click it, type, Enter. */
 export async function typeInto(page: Page, machine: string, line: string): Promise<void> {
+  await page.bringToFront()
   await page.click(`[role="tab"][data-tab="${machine}"]`)
   await page.click(`.term[data-machine="${machine}"]`)
   await page.keyboard.type(line, { delay: 5 })
@@ -67,6 +69,8 @@ export async function typeInto(page: Page, machine: string, line: string): Promi
 
 /** Wait until a terminal's screen matches. */
 export async function untilTerminal(page: Page, machine: string, re: RegExp, timeoutMs = 20_000): Promise<string> {
+  // xterm.js draws on animation frames, which a tab in the background does not get.
+  await page.bringToFront()
   const end = Date.now() + timeoutMs
   for (;;) {
     const text = await terminalText(page, machine)
