@@ -142,13 +142,15 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     }
   }
 
-  const closeTerminals = (code: number, reason: string) => {
-    for (const t of terminals.values()) void t.then((x) => x.close(code, reason), () => undefined)
+  /** End the terminals; resolves once their shells have exited. */
+  const closeTerminals = (code: number, reason: string): Promise<unknown> => {
+    const all = [...terminals.values()].map((t) => t.then((x) => x.close(code, reason), () => undefined))
     terminals.clear()
+    return Promise.all(all)
   }
 
   const setHost = (session: Session, sandbox: Sandbox, owned: boolean) => {
-    closeTerminals(TERMINAL_CLOSE.hostChanged, 'a new lab host')
+    void closeTerminals(TERMINAL_CLOSE.hostChanged, 'a new lab host')
     const rc = writeInside(session, sandbox, TERMINAL_RC, terminalRc(session.name, session.sandbox.topology))
     rc.catch(() => undefined)
     host = { session, sandbox, owned, id: `${sandbox.pid}-${session.createdAt}`, rc, fileStamp: stampOf(session.name) }
@@ -167,7 +169,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     status = 'gone'
     message = why
     current = undefined
-    closeTerminals(TERMINAL_CLOSE.hostChanged, 'the lab host has ended')
+    void closeTerminals(TERMINAL_CLOSE.hostChanged, 'the lab host has ended')
     // What is left of it (a session file naming a dead host): cleaned, as nslab gc would.
     if (h?.owned) void takeDownLab(h.session, h.sandbox).catch(() => undefined)
     log(`${served.id}: ${why}`)
@@ -398,7 +400,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
       busy = 'Resetting the lab host…'
       emit()
       try {
-        closeTerminals(TERMINAL_CLOSE.hostChanged, 'reset')
+        await closeTerminals(TERMINAL_CLOSE.hostChanged, 'reset')
         host = undefined
         await takeDownLab(h.session, h.sandbox)
         // One found up (nslab up) stays the learner's: its new host outlives this server too.
@@ -465,8 +467,9 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
       closed = true
       upAbort.abort()
       stopPolling()
-      closeTerminals(TERMINAL_CLOSE.serverStopping, 'nslab serve is stopping')
+      const shells = closeTerminals(TERMINAL_CLOSE.serverStopping, 'nslab serve is stopping')
       await queue
+      await shells
       const h = host
       host = undefined
       if (h?.owned) await takeDownLab(h.session, h.sandbox)

@@ -51,8 +51,8 @@ export interface MachineTerminal {
   nextPrompt(timeoutMs: number): Promise<PromptEvent | undefined>
   /** true once the shell shows a prompt (a new shell's first counts), false after timeoutMs. */
   whenAtPrompt(timeoutMs: number): Promise<boolean>
-  /** End it (and close the pages' views of it with this code). */
-  close(code: number, reason: string): void
+  /** End it (and close the pages' views of it with this code); resolves once its shell has exited. */
+  close(code: number, reason: string): Promise<void>
 }
 
 /** What a page that attaches is sent of the past: enough for a screen and some scrollback. */
@@ -81,6 +81,7 @@ export function startMachineTerminal(opts: MachineTerminalOptions): MachineTermi
   let lastEnter = performance.now()
   let paused = false
   let drainTimer: NodeJS.Timeout | undefined
+  let ended: Promise<void> = Promise.resolve()
 
   const broadcast = (data: string) => {
     history.push(data)
@@ -236,7 +237,7 @@ export function startMachineTerminal(opts: MachineTerminalOptions): MachineTermi
       })
     },
     close(code, reason) {
-      if (closed) return
+      if (closed) return ended
       closed = true
       clearInterval(drainTimer)
       const p = pty
@@ -253,12 +254,20 @@ export function startMachineTerminal(opts: MachineTerminalOptions): MachineTermi
         kill('SIGHUP')
         const hard = setTimeout(() => kill('SIGKILL'), 1000)
         hard.unref()
-        p.onExit(() => clearTimeout(hard))
+        ended = new Promise<void>((resolve) => {
+          const giveUp = setTimeout(resolve, 3000)
+          p.onExit(() => {
+            clearTimeout(hard)
+            clearTimeout(giveUp)
+            resolve()
+          })
+        })
       }
       for (const c of clients) c.close(code, reason)
       clients.clear()
       for (const fn of [...promptListeners]) fn({ status: -1, startedAt: lastEnter })
       promptListeners.clear()
+      return ended
     },
   }
 }
