@@ -2,7 +2,7 @@
 // a control socket per open lab page and a socket per terminal. Every request
 // passes serve-auth first. Built on node:http and ws (loaded when the server
 // starts, so that no other command pays for them).
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -60,19 +60,20 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
   const host = opts.host ?? '127.0.0.1'
   const log = opts.log ?? (() => {})
   const assetsDir = opts.assetsDir ?? join(packageRoot(), 'dist', 'web')
-  const assets = new Map<string, Buffer>()
-  const asset = (name: string): Buffer | undefined => {
+  const assets = new Map<string, { body: Buffer; etag: string }>()
+  const asset = (name: string): { body: Buffer; etag: string } | undefined => {
     if (!(name in ASSET_TYPES)) return undefined
-    let b = assets.get(name)
-    if (!b) {
+    let a = assets.get(name)
+    if (!a) {
       try {
-        b = readFileSync(join(assetsDir, name))
+        const body = readFileSync(join(assetsDir, name))
+        a = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` }
       } catch {
         return undefined
       }
-      assets.set(name, b)
+      assets.set(name, a)
     }
-    return b
+    return a
   }
   if (!asset('page.js')) {
     throw new NslabError({ code: 'PREREQUISITE', message: `the page's script is missing: ${join(assetsDir, 'page.js')}`, fix: 'npm run build' })
@@ -162,10 +163,16 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
       return
     }
     const file = /^\/assets\/([a-z.]+)$/.exec(path)?.[1]
-    const body = file ? asset(file) : undefined
-    if (file && body) {
-      res.writeHead(200, headers(ASSET_TYPES[file]!, { 'cache-control': 'no-cache' }))
-      res.end(req.method === 'HEAD' ? undefined : body)
+    const a = file ? asset(file) : undefined
+    if (file && a) {
+      // Asked again on each page, answered "not modified" while it is the same (a browser's cache, checked).
+      if (req.headers['if-none-match'] === a.etag) {
+        res.writeHead(304, { etag: a.etag, 'cache-control': 'no-cache' })
+        res.end()
+        return
+      }
+      res.writeHead(200, headers(ASSET_TYPES[file]!, { 'cache-control': 'no-cache', etag: a.etag }))
+      res.end(req.method === 'HEAD' ? undefined : a.body)
       return
     }
     return notFound(res)

@@ -2,7 +2,8 @@
 // (like iximiuz Labs), and at once when a command ends in one of its
 // terminals (a nudge), so that a task turns done right after the command
 // that does it. A check that fails waits out its window (2 s by default); a
-// nudge cuts that short and starts a fresh judgement.
+// nudge stops that judgement and starts a fresh one at once, without waiting
+// for the attempt in flight (its result is dropped).
 
 export interface TaskPollerOptions {
   /** One round: judge what there is to judge. 'again' to go on at once (a task just passed). */
@@ -29,8 +30,11 @@ export function startTaskPoller(opts: TaskPollerOptions): TaskPoller {
   let inFlight: AbortController | undefined
   let wake: (() => void) | undefined
   let nudged = false
-  let idle: Promise<void> = Promise.resolve()
-  let markIdle: (() => void) | undefined
+  /** Rounds not yet ended, the stopped ones too: pause() and stop() wait for them. */
+  const unsettled = new Set<Promise<unknown>>()
+  const idle = async () => {
+    while (unsettled.size) await Promise.all([...unsettled])
+  }
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -53,16 +57,15 @@ export function startTaskPoller(opts: TaskPollerOptions): TaskPoller {
       nudged = false
       const ac = new AbortController()
       inFlight = ac
-      idle = new Promise((r) => (markIdle = r))
-      let next: 'again' | 'wait' = 'wait'
-      try {
-        next = await opts.round(ac.signal)
-      } catch (e) {
-        opts.onError?.(e)
-      } finally {
-        inFlight = undefined
-        markIdle?.()
-      }
+      const round = opts.round(ac.signal).catch((e: unknown) => {
+        if (!ac.signal.aborted) opts.onError?.(e)
+        return 'wait' as const
+      })
+      unsettled.add(round)
+      void round.finally(() => unsettled.delete(round))
+      const cut = new Promise<'wait'>((resolve) => ac.signal.addEventListener('abort', () => resolve('wait'), { once: true }))
+      const next = await Promise.race([round, cut])
+      if (inFlight === ac) inFlight = undefined
       if (stopped) break
       if (nudged || (next === 'again' && !ac.signal.aborted)) continue
       await sleep(Math.max(0, everyMs - (performance.now() - t0)))
@@ -79,7 +82,7 @@ export function startTaskPoller(opts: TaskPollerOptions): TaskPoller {
     async pause() {
       paused++
       inFlight?.abort()
-      await idle
+      await idle()
     },
     resume() {
       paused = Math.max(0, paused - 1)
@@ -89,7 +92,7 @@ export function startTaskPoller(opts: TaskPollerOptions): TaskPoller {
       stopped = true
       inFlight?.abort()
       wake?.()
-      await idle
+      await idle()
     },
   }
 }
