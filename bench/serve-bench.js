@@ -56,7 +56,6 @@ async function serve(args) {
     port: u.port,
     token: u.searchParams.get('token'),
     stderr: () => err,
-    log: () => (process.env.NSLAB_SERVE_DEBUG ? writeFileSync(join(ROOT, '..', `serve-bench-${proc.pid}.log`), err) : undefined),
     async stop() {
       proc.kill('SIGINT')
       await new Promise((r) => proc.on('exit', r))
@@ -236,7 +235,6 @@ async function taskDone() {
   } finally {
     await b.close()
     await s.stop()
-    s.log()
   }
   row(`a task done after its command: Enter → data-state "done" (${tasks.length} tasks: addr, rule, sysctl, route, ping)`, after, '≤ 1.5 s')
 }
