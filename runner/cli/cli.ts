@@ -64,6 +64,17 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
+    // What still keeps the process alive after its work (there should be nothing for long).
+    if (process.env.NSLAB_DEBUG === 'exit') {
+      const t0 = performance.now()
+      const show = () => {
+        const handles = (process as unknown as { _getActiveHandles(): { constructor: { name: string }; spawnargs?: string[]; pid?: number }[] })._getActiveHandles()
+        const what = handles.map((h) => (h.spawnargs ? `process ${h.pid} (${h.spawnargs.slice(0, 3).join(' ')}…)` : h.constructor.name))
+        process.stderr.write(`nslab: +${(performance.now() - t0).toFixed(0)} ms: ${[...process.getActiveResourcesInfo(), ...what].join(', ')}\n`)
+      }
+      show()
+      setInterval(show, 20).unref()
+    }
   },
   async (e: unknown) => {
     const { reportFatal } = await import('./report-fatal.js')

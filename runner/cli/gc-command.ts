@@ -4,12 +4,14 @@ import { sessionState } from '../learn/learner-session.js'
 import { NslabError } from '../util/nslab-error.js'
 import { leftoverSessionFiles, listSessions } from '../learn/session-store.js'
 import { takeDown } from './up-command.js'
+import { removeStaleCgroups } from '../host/cgroup-limits.js'
 
 export const GC_HELP = `Usage: nslab gc
 
-Removes what killed runs left behind: labs whose lab host is gone, and labs
-whose nslab up was killed before its setup ended (their lab host is ended).
-Labs that are up, or still starting, are left alone.
+Removes what killed runs left behind: labs whose lab host is gone, labs
+whose nslab up was killed before its setup ended (their lab host is ended),
+and, as root, the cgroups of lab hosts whose nslab was killed. Labs that are
+up, or still starting, are left alone.
 `
 
 /** Files a save in progress may still need: younger than this are left alone. */
@@ -41,6 +43,7 @@ export async function gcCommand(argv: string[]): Promise<number> {
       // gone meanwhile
     }
   }
+  for (const d of removeStaleCgroups()) removed.push(`removed the cgroup ${d}: its nslab was gone`)
   process.stdout.write(removed.length ? `${removed.join('\n')}\n` : 'Nothing to clean up.\n')
   return 0
 }

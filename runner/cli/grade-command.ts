@@ -1,29 +1,37 @@
-import { setMaxListeners } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, totalmem } from 'node:os'
 import { dirname } from 'node:path'
+import type { Accel } from '../vm/boot-vm.js'
 import { colorEnabled } from '../util/colors.js'
 import { formatDuration } from '../util/format-duration.js'
 import type { Grade, GradeLimits, Submission } from '../grade/grade.js'
+import { gradeAll, type GradeAllResult } from '../grade/grade-all.js'
 import { gradeHtml } from '../grade/grade-html.js'
+import { gradeInVm } from '../vm/grade-in-vm.js'
 import { gradeJsonText } from '../grade/grade-json.js'
-import { gradeSubmission } from '../grade/grade-submission.js'
 import { gradebookCsv } from '../grade/gradebook-csv.js'
-import { prepareGradingHost, type GradingHost } from '../grade/grading-host.js'
+import { prepareGradingHost } from '../grade/grading-host.js'
+import { fetchKernel } from '../vm/fetch-kernel.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
+import { kvmWorks } from '../vm/kvm-works.js'
 import type { Lab } from '../lab/lab.js'
 import { labExercises } from '../lab/lab-exercises.js'
 import { formatProblem } from '../lab/lab-problem.js'
 import { loadLabs } from '../lab/load-labs.js'
-import { formatBytes, loadSubmission } from '../grade/load-submission.js'
+import { loadSubmission } from '../grade/load-submission.js'
 import { NslabError } from '../util/nslab-error.js'
 import { parseSize } from '../util/parse-size.js'
 import { nslabVersion as nslabVersionSync } from '../util/nslab-version.js'
 import { parseCommandArgs, usageError } from './parse-command-args.js'
 import { parseDurationArg } from './parse-duration-arg.js'
+import { parseKernelSpec, specLabel } from '../vm/parse-kernel-spec.js'
+import { findProgram } from '../host/require-programs.js'
+import { TCG_TIME_SCALE } from '../vm/run-vm-cell.js'
 import type { RunEvent } from '../run/run-event.js'
 import { safeTerminal } from '../util/safe-text.js'
 import { progressLine, scoreboard } from '../grade/scoreboard.js'
+
+export { enforcedBy, gradeAll } from '../grade/grade-all.js'
 
 export const GRADE_HELP = `Usage: nslab grade LAB [options] [--] SUBMISSIONS…
 
@@ -53,6 +61,16 @@ Options:
   --cpus N               CPUs one submission may use at once (default 1; 0: no limit)
   --walkthrough          also run the checks before the first exercise (no points)
   --iptables nft|legacy  the iptables back end inside the lab hosts
+
+In a VM (docs/instructors.md, docs/kernels.md):
+  --kernel SPEC          grade the whole class inside one throwaway VM booted from that kernel
+                         (debian:bookworm, debian:trixie, … or IMAGE[:MODULES]), with no network:
+                         no answer runs on this machine's kernel. For answers you do not trust
+                         when a kernel bug is a worry (namespaces do not shield the kernel).
+                         It costs the VM's boot (some 10 s without KVM, where the lab also runs
+                         about 4 times slower and its time limits are stretched as much)
+  --accel auto|kvm|tcg   KVM where it works (default), or software emulation
+  --vm-timeout DURATION  the VM's own time limit (default: every submission at its limit, and more)
 Exit: 0 every submission got full marks, 1 some did not (or could not be graded),
 2 an invalid lab or usage, 3 the machine lacks a prerequisite.
 `
@@ -68,6 +86,12 @@ export interface GradeFlags {
   limits: GradeLimits
   walkthrough: boolean
   iptables?: 'nft' | 'legacy'
+  /** --kernel: grade inside a VM on it. */
+  kernel?: string
+  accel: 'auto' | Accel
+  vmTimeoutMs?: number
+  /** -j was given (a VM has a default of its own). */
+  jobsGiven: boolean
 }
 
 export const DEFAULT_LIMITS: GradeLimits = {
@@ -104,6 +128,9 @@ export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
       cpus: { type: 'string' },
       walkthrough: { type: 'boolean', default: false },
       iptables: { type: 'string' },
+      kernel: { type: 'string', multiple: true },
+      accel: { type: 'string' },
+      'vm-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -123,10 +150,21 @@ export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
   }
   const cpus = o.cpus === undefined ? DEFAULT_LIMITS.cpus : Number(o.cpus)
   if (!Number.isFinite(cpus) || cpus < 0) throw new NslabError({ code: 'USAGE', message: `--cpus takes a number ≥ 0, not "${o.cpus}"` })
+  if (o.kernel && o.kernel.length > 1) {
+    throw new NslabError({ code: 'USAGE', message: `nslab grade grades on one kernel, not ${o.kernel.length} (--kernel ${o.kernel.join(', --kernel ')}): grade once per kernel` })
+  }
+  if (o.accel !== undefined && o.accel !== 'auto' && o.accel !== 'kvm' && o.accel !== 'tcg') {
+    throw new NslabError({ code: 'USAGE', message: `--accel takes auto, kvm or tcg, not "${o.accel}"` })
+  }
+  if (!o.kernel && (o.accel !== undefined || o['vm-timeout'] !== undefined)) {
+    throw new NslabError({ code: 'USAGE', message: `${o.accel !== undefined ? '--accel' : '--vm-timeout'} applies to grading in a VM: add --kernel SPEC` })
+  }
   const flags: GradeFlags = {
     lab,
     submissions,
     jobs: int(o.jobs, '--jobs', defaultJobs(), 1),
+    jobsGiven: o.jobs !== undefined,
+    accel: (o.accel ?? 'auto') as GradeFlags['accel'],
     walkthrough: o.walkthrough,
     limits: {
       timeoutMs: o.timeout === undefined ? DEFAULT_LIMITS.timeoutMs : parseDurationArg(o.timeout, '--timeout'),
@@ -140,6 +178,12 @@ export function parseGradeFlags(argv: string[]): GradeFlags | 'help' {
   if (flags.limits.memoryBytes < 64 * 1024 * 1024) throw new NslabError({ code: 'USAGE', message: '--memory must be at least 64M: the grader itself needs some' })
   for (const k of ['csv', 'html', 'json', 'junit'] as const) if (o[k]) flags[k] = o[k]
   if (o.iptables) flags.iptables = o.iptables as 'nft' | 'legacy'
+  if (o.kernel?.[0] !== undefined) {
+    // Said wrong, it is said now, not after the class is loaded.
+    parseKernelSpec(o.kernel[0])
+    flags.kernel = o.kernel[0]
+  }
+  if (o['vm-timeout'] !== undefined) flags.vmTimeoutMs = parseDurationArg(o['vm-timeout'], '--vm-timeout')
   return flags
 }
 
@@ -161,30 +205,37 @@ export async function gradeCommand(argv: string[]): Promise<number> {
     throw new NslabError({ code: 'USAGE', message: `${lab.file} has no exercises (no \`sh solution\` blocks): there is nothing to grade`, file: lab.file })
   }
   const submissions = uniqueNames(flags.submissions.map((p) => loadSubmission(p, exercises.map((e) => e.id))))
-  const host = await prepareGradingHost()
   const color = colorEnabled(process.stdout)
   // Names of labs, exercises and learners are in it: their controls as escapes, our colors kept.
   const out = (s: string) => process.stdout.write(safeTerminal(s))
-  out(`Grading ${lab.file} (${exercises.map((e) => `${e.id}: ${e.max} check${e.max === 1 ? '' : 's'}`).join(', ')})\n`)
-  out(`${submissions.length} submission${submissions.length === 1 ? '' : 's'}, ${Math.min(flags.jobs, submissions.length)} at a time\n\n`)
+  const onGrade = (g: Grade) => out(`${progressLine(g, { color, width: process.stdout.columns ?? 100 })}\n`)
+  const header = (jobs: number, where = '') => {
+    out(`Grading ${lab.file} (${exercises.map((e) => `${e.id}: ${e.max} check${e.max === 1 ? '' : 's'}`).join(', ')})\n`)
+    out(`${submissions.length} submission${submissions.length === 1 ? '' : 's'}, ${Math.min(jobs, submissions.length)} at a time${where}\n\n`)
+  }
   const interrupt = interruptOnSignals()
-  let graded
+  let graded: GradeAllResult & { bootMs?: number }
+  let jobs = flags.jobs
   try {
-    graded = await gradeAll({
-      lab,
-      submissions,
-      flags,
-      host,
-      signal: interrupt.signal,
-      onGrade: (g) => out(`${progressLine(g, { color, width: process.stdout.columns ?? 100 })}\n`),
-    })
+    if (flags.kernel) {
+      const vm = await gradeClassInVm({ lab, submissions, flags, signal: interrupt.signal, out, header, onGrade })
+      graded = vm
+      jobs = vm.jobs
+    } else {
+      const host = await prepareGradingHost()
+      header(jobs)
+      try {
+        graded = await gradeAll({ lab, submissions, flags, host, signal: interrupt.signal, onGrade })
+      } finally {
+        await host.close()
+      }
+    }
   } finally {
     interrupt.dispose()
-    await host.close()
   }
   const { grades, durationMs, startTime, enforcedBy } = graded
   out(`\n${scoreboard(grades, exercises, { color, width: process.stdout.columns ?? 100 })}`)
-  out(`graded in ${formatDuration(durationMs)}\n`)
+  out(`graded in ${formatDuration(durationMs)}${graded.bootMs !== undefined ? `, the VM's boot included (${formatDuration(graded.bootMs)})` : ''}\n`)
 
   const version = safeVersion()
   const writes: [string | undefined, () => string | Promise<string>][] = [
@@ -201,7 +252,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   if (flags.junit) {
     const { createJunitReporter } = await import('../report/junit-reporter.js')
     const r = createJunitReporter({ file: flags.junit })
-    const events: RunEvent[] = [{ type: 'run-start', files: [lab.file], jobs: flags.jobs, time: startTime }]
+    const events: RunEvent[] = [{ type: 'run-start', files: [lab.file], jobs, time: startTime }]
     for (const g of grades) events.push({ type: 'lab-end', result: g.result })
     events.push({ type: 'run-end', results: grades.map((g) => g.result), durationMs })
     for (const e of events) r.onEvent(e)
@@ -212,91 +263,84 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   return grades.length === submissions.length && grades.every((g) => g.status === 'pass') ? 0 : 1
 }
 
-/** Grade every submission, jobs at a time; each in a worker of its own (a slot: its uid). */
-export async function gradeAll(opts: {
+/**
+ * --kernel: the class graded inside one VM on that kernel (grade-in-vm.ts),
+ * under KVM where it works; a KVM that stalls the guest is given up for TCG.
+ * A VM that did not boot or died leaves the submissions it did not grade as
+ * not graded (exit 1), and says why on stderr with the end of its console.
+ */
+async function gradeClassInVm(opts: {
   lab: Lab
   submissions: Submission[]
-  flags: Pick<GradeFlags, 'jobs' | 'limits' | 'walkthrough' | 'iptables'>
-  host: GradingHost
-  onGrade?: (g: Grade) => void
-  /** Ctrl-C: no new submission starts, running ones are ended and reported as not graded. */
-  signal?: AbortSignal
-}): Promise<{ grades: Grade[]; durationMs: number; startTime: number; enforcedBy: string[] }> {
-  const { lab, submissions, flags, host } = opts
-  const startTime = Date.now()
-  const t0 = performance.now()
-  const signal = opts.signal ?? new AbortController().signal
-  // Each running submission listens for Ctrl-C on it.
-  setMaxListeners(Math.max(10, flags.jobs * 2 + 10), signal)
-  const free = Array.from({ length: Math.max(1, Math.min(flags.jobs, submissions.length)) }, (_, i) => i)
-  const grades: Grade[] = new Array(submissions.length)
-  let next = 0
-  const hows = new Set<string>()
-  const worker = async () => {
-    while (next < submissions.length && !signal.aborted) {
-      const i = next++
-      const slot = free.shift() ?? 0
-      try {
-        const g = await gradeSubmission({
-          lab,
-          submission: submissions[i]!,
-          limits: flags.limits,
-          host,
-          slot,
-          jobs: flags.jobs,
-          walkthroughChecks: flags.walkthrough,
-          signal,
-          ...(flags.iptables ? { iptables: flags.iptables } : {}),
-        })
-        hows.add(g.limitsBy)
-        grades[i] = g
-        opts.onGrade?.(g)
-      } catch (e) {
-        // A bug of nslab's on one submission: it is not graded, the others are.
-        const sub = submissions[i]!
-        const g: Grade = {
-          name: sub.name,
-          path: sub.path,
-          points: 0,
-          max: labExercises(lab).reduce((n, x) => n + x.max, 0),
-          status: 'error',
-          reason: `not graded: nslab failed (${e instanceof Error ? e.message : String(e)})`,
-          exercises: [],
-          result: { file: lab.file, title: lab.title, status: 'error', durationMs: 0, blocks: [], error: String(e), cell: sub.name },
-          limitsHit: [],
-          limitsBy: 'none',
-          notes: [],
-          durationMs: 0,
-        }
-        if (e instanceof NslabError && e.exitCode === 3) throw e
-        grades[i] = g
-        opts.onGrade?.(g)
-      } finally {
-        free.push(slot)
-      }
+  flags: GradeFlags
+  signal: AbortSignal
+  out: (s: string) => void
+  header: (jobs: number, where: string) => void
+  onGrade: (g: Grade) => void
+}): Promise<GradeAllResult & { jobs: number; bootMs?: number }> {
+  const { flags, out } = opts
+  const spec = parseKernelSpec(flags.kernel!)
+  if (!findProgram('qemu-system-x86_64')) {
+    throw new NslabError({ code: 'PREREQUISITE', message: 'this machine lacks `qemu-system-x86_64`, which --kernel needs', fix: 'apt-get install qemu-system-x86' })
+  }
+  let accel: Accel = flags.accel === 'auto' ? 'kvm' : flags.accel
+  let cpu: string | undefined
+  let why: string | undefined
+  if (flags.accel !== 'tcg') {
+    const kvm = await kvmWorks()
+    if (kvm.ok) cpu = kvm.cpu
+    else if (flags.accel === 'kvm') throw new NslabError({ code: 'PREREQUISITE', message: `--accel kvm: KVM does not work here: ${kvm.why}` })
+    else {
+      accel = 'tcg'
+      why = kvm.why
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(flags.jobs, submissions.length)) }, worker))
-  const done = grades.filter((g): g is Grade => g !== undefined)
-  return { grades: done, durationMs: performance.now() - t0, startTime, enforcedBy: enforcedBy(host, flags.limits, [...hows]) }
+  const kernel = await fetchKernel(spec, { log: (l) => out(`nslab: ${l}\n`) })
+  const jobs = flags.jobsGiven ? flags.jobs : defaultVmJobs(accel)
+  opts.header(jobs, `, inside a VM on ${specLabel(spec)}`)
+  if (why) out(`nslab: KVM does not work here (${why}); the VM runs under software emulation (TCG), which is slower\n`)
+  const grade = (a: Accel) => {
+    out(`▶ booting ${kernel.release ?? kernel.image} (${a.toUpperCase()}), no network…\n`)
+    return gradeInVm({
+      lab: opts.lab,
+      submissions: opts.submissions,
+      flags: { ...flags, jobs },
+      kernel,
+      accel: a,
+      ...(cpu && a === 'kvm' ? { cpu } : {}),
+      timeoutMs: flags.vmTimeoutMs ?? defaultVmTimeout(a, opts.submissions.length, jobs, flags.limits),
+      signal: opts.signal,
+      ...(a === 'kvm' && flags.accel === 'auto' ? { stallTimeoutMs: KVM_STALL_MS } : {}),
+      onUp: (info, upMs) => out(`  up in ${formatDuration(upMs)}: Linux ${info.release}, ${info.iptables}\n\n`),
+      onGrade: (g) => opts.onGrade(g),
+      onNote: (m) => out(`nslab: in the VM: ${m}\n`),
+    })
+  }
+  let r = await grade(accel)
+  if (r.stalled) {
+    out(`nslab: the VM said nothing under KVM in ${formatDuration(KVM_STALL_MS)}; grading under software emulation (TCG) instead\n`)
+    r = await grade('tcg')
+  }
+  if (r.failure) process.stderr.write(`${safeTerminal(`nslab: ${r.failure}`)}\n`)
+  return { ...r, jobs, ...(r.upMs !== undefined ? { bootMs: r.upMs } : {}) }
 }
 
-/** How each limit is enforced on this machine, as the reports say it. */
-export function enforcedBy(host: GradingHost, limits: GradeLimits, limitsBy: string[] = []): string[] {
-  const s: string[] = []
-  s.push(
-    host.mode === 'isolated'
-      ? `answers run as an unused uid (${host.uidBase}+slot) inside their sandbox: the machine's files are out of their reach`
-      : "answers run as the user who ran nslab grade: that user's own files are within their reach (run nslab grade as root to isolate them)",
-  )
-  s.push(`time: each script its block's timeout, the whole submission ${Math.round(limits.timeoutMs / 1000)} s`)
-  s.push(`output: ${formatBytes(limits.maxOutputBytes)} per script, then it is stopped`)
-  const what = `processes (${limits.maxProcs}), memory (${formatBytes(limits.memoryBytes)})${limits.cpus ? `, CPU (${limits.cpus})` : ''}`
-  for (const by of limitsBy.length ? limitsBy : ['rlimits']) {
-    s.push(by.startsWith('cgroup') ? `${what}: a cgroup per submission (${by})` : `processes (${limits.maxProcs}) and memory (${formatBytes(limits.memoryBytes)}): rlimits of each answer (RLIMIT_NPROC, RLIMIT_AS)${by === 'rlimits' ? '' : `, because ${by}`}`)
-  }
-  s.push(`files: ${formatBytes(limits.fileBytes)} per file (RLIMIT_FSIZE)`)
-  return s
+/** A guest under KVM is up in a second or two; silence this long means KVM does not really work. */
+const KVM_STALL_MS = 30_000
+
+/**
+ * Submissions at once inside a VM: one vCPU under TCG (a lab host's setup is
+ * work for it), two under KVM; most of a submission's time is waiting either way.
+ */
+function defaultVmJobs(accel: Accel): number {
+  return accel === 'kvm' ? 8 : 4
+}
+
+/** The VM's own limit, against a guest that hangs: its boot, then every round of submissions at its limit. */
+function defaultVmTimeout(accel: Accel, n: number, jobs: number, limits: GradeLimits): number {
+  const k = accel === 'tcg' ? TCG_TIME_SCALE : 1
+  const rounds = Math.ceil(n / Math.max(1, jobs))
+  return (accel === 'kvm' ? 60_000 : 120_000) + rounds * (limits.timeoutMs * k + 30_000)
 }
 
 /** Two learners with the same folder name are told apart by their paths. */

@@ -124,7 +124,7 @@ async function interactiveShell(s: Session, sandbox: Sandbox, machine: string): 
   const color = colorEnabled(process.stdout)
   const c = createColors(color)
   await writeInside(s, sandbox, RC_FILE, rcFile(s, color))
-  await writeProgress(s, sandbox)
+  await writeProgress(s, sandbox, true)
   const lab = await sessionLab(s)
   const tasks = labTasks(lab)
   const current = tasks.tasks.find((t) => !s.passed.includes(t.index))

@@ -68,7 +68,9 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
   const mode = isRoot ? 'isolated' : 'self'
   requirePrograms(['unshare', 'nsenter', ...(mode === 'isolated' ? ['setpriv'] : [])])
   const uidBase = opts.uidBase ?? DEFAULT_UID_BASE
-  const env = { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8', HOME: '/nonexistent', NODE_OPTIONS: '' }
+  const env: NodeJS.ProcessEnv = { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8', HOME: '/nonexistent', NODE_OPTIONS: '' }
+  // A slow machine (a VM under emulation, where grade --kernel runs this) stretches the workers' fixed limits too.
+  if (process.env.NSLAB_TIME_SCALE) env.NSLAB_TIME_SCALE = process.env.NSLAB_TIME_SCALE
   const workers = new Map<number, Worker>()
 
   const spawnWorker = (slot: number): Running => {
@@ -151,7 +153,10 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
       // No reply: the worker died (or was ended). Say why, from what it left.
       w.running.kill('SIGKILL', false)
       const r = await w.running.done.catch((e: unknown) => ({ exitCode: null, signal: undefined, stderr: String(e) }))
-      const error = r.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ') || (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`)
+      // The worker's own sentence (its error's first line) says more than the stack after it.
+      const lines = r.stderr.trim().split('\n').filter(Boolean)
+      const own = lines.findIndex((l) => l.startsWith('nslab grade worker:'))
+      const error = (own >= 0 ? lines.slice(own, own + 2) : lines.slice(-3)).join(' / ') || (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`)
       return { ok: false, error, exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}), timedOut, stderr: r.stderr }
     } finally {
       clearTimeout(timer)

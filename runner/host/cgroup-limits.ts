@@ -6,7 +6,7 @@
 // is born inside it and cannot leave: the cgroup files are not reachable from
 // inside the sandbox. cgroup v1 (pids, memory, cpu controllers) and v2 (when
 // the controllers are delegated to our cgroup) are both read.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import type { LabLimits } from './lab-limits.js'
 
 type Controller = 'pids' | 'memory' | 'cpu'
@@ -227,5 +227,55 @@ function tryRmdir(dir: string): boolean {
     return true
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT'
+  }
+}
+
+/**
+ * Cgroups of lab hosts and submissions whose nslab is gone (killed before it
+ * could remove them): nslab-run-PID-N and nslab-grade-PID-N, empty, with PID
+ * dead. Root only; returns what it removed.
+ */
+export function removeStaleCgroups(): string[] {
+  if (process.getuid?.() !== 0) return []
+  let mountinfo = ''
+  try {
+    mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')
+  } catch {
+    return []
+  }
+  const roots = new Set<string>()
+  for (const line of mountinfo.split('\n')) {
+    const [pre, post] = line.split(' - ')
+    if (!pre || !post) continue
+    const fs = post.split(' ')[0]
+    if (fs === 'cgroup' || fs === 'cgroup2') roots.add(unescapeMount(pre.split(' ')[4] ?? ''))
+  }
+  const stale: string[] = []
+  const walk = (dir: string, depth: number) => {
+    let entries: string[] = []
+    try {
+      entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      const m = /^nslab-(?:run|grade)-(\d+)-\d+$/.exec(e)
+      if (m) {
+        if (!pidAlive(Number(m[1]))) stale.push(`${dir}/${e}`)
+      } else if (depth < 6) walk(`${dir}/${e}`, depth + 1)
+    }
+  }
+  for (const r of roots) walk(r, 0)
+  // Only empty ones: a lab host's processes end with its init, so a cgroup with processes in it
+  // belongs to an nslab that lives on (in another pid namespace, where its pid means another process).
+  return stale.filter((d) => procsOf(d).length === 0 && tryRmdir(d))
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

@@ -5,8 +5,11 @@
 // cut them. Each process gets its own process group, so a timeout ends the
 // whole tree it started (and nothing else).
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns, type StdioNull, type StdioPipe } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Stream } from 'node:stream'
 import type { ExecResult } from './exec-result.js'
 import { NslabError } from '../util/nslab-error.js'
 
@@ -206,6 +209,73 @@ export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
 /** Run a process to its end (or its timeout) and return what it did. */
 export function run(opts: ExecOptions): Promise<ExecResult> {
   return start(opts).done
+}
+
+export interface ChildOptions {
+  file: string
+  args: string[]
+  /** The whole environment of the process. */
+  env: NodeJS.ProcessEnv
+  uid?: number
+  gid?: number
+  /** Read by the process on fd 3, as start() hands it. */
+  script: string
+  /** Descriptors of this process to hand on at fd 4, 5, … */
+  fds?: number[]
+  /** stdin, stdout and stderr, as the caller wants them. */
+  stdio: [ChildStdio, ChildStdio, ChildStdio]
+}
+
+export type ChildStdio = StdioPipe | StdioNull | 'inherit' | number | Stream | null | undefined
+
+/**
+ * Start a process for a caller that drives it itself (the API's zx `$`, which
+ * reads, pipes and kills node's own ChildProcess): its stdio as the caller
+ * asks, a process group of its own (a kill of the group ends the whole tree),
+ * and the script on fd 3, never on a command line.
+ */
+export function spawnChild(opts: ChildOptions): ChildProcess {
+  const child = spawn(opts.file, opts.args, {
+    detached: true,
+    stdio: [...opts.stdio, 'pipe', ...(opts.fds ?? [])],
+    env: opts.env,
+    cwd: '/',
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+  })
+  const fd3 = child.stdio[3] as import('node:stream').Writable | null | undefined
+  fd3?.on('error', () => {})
+  fd3?.end(opts.script)
+  return child
+}
+
+/**
+ * The same, run to its end (zx's `$.sync`). spawnSync writes nothing but
+ * stdin, so the script comes on fd 3 from a file that no longer has a name:
+ * written in a folder of our own (mode 0700), opened, then removed.
+ */
+export function spawnChildSync(opts: ChildOptions & { input?: string | Buffer }): SpawnSyncReturns<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-script-'))
+  let fd: number
+  try {
+    writeFileSync(join(dir, 's'), opts.script, { mode: 0o600 })
+    fd = openSync(join(dir, 's'), 'r')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    return spawnSync(opts.file, opts.args, {
+      stdio: [...opts.stdio, fd, ...(opts.fds ?? [])] as never,
+      env: opts.env,
+      cwd: '/',
+      maxBuffer: Infinity,
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+    })
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** Whether a process we started is still alive (signal 0 probes it). */

@@ -24,6 +24,8 @@ export interface SandboxOptions {
   timeoutMs?: number
   /** Processes, memory and CPU of the whole lab host (see lab-limits); none when absent. */
   limits?: LabLimits
+  /** Let this process exit while the lab host is up (the API): one left open then ends with it, by the kernel. */
+  unref?: boolean
   /** Lab hosts of this user at once (the share of RLIMIT_NPROC each gets). */
   parallel?: number
 }
@@ -63,6 +65,16 @@ export interface SandboxHandle {
   iptables?: 'nft' | 'legacy'
 }
 
+/** A process that runs a lab's script: its program, arguments, environment, uid and descriptors. */
+export interface ScriptLaunch {
+  file: string
+  args: string[]
+  env: NodeJS.ProcessEnv
+  uid?: number
+  gid?: number
+  fds: number[]
+}
+
 export interface Sandbox {
   readonly pid: number
   readonly topology: Topology
@@ -78,6 +90,11 @@ export interface Sandbox {
   exec(opts: SandboxExecOptions): Promise<ExecResult>
   /** Start a bash script of the lab on a machine and leave it running (it ends with the sandbox). */
   spawn(opts: SandboxExecOptions): Running
+  /**
+   * How spawn() starts a bash script of the lab on a machine, for a caller that starts the process
+   * itself (the API's zx `$`): the script goes on fd 3, `fds` from fd 4 on (exec.ts spawnChild).
+   */
+  scriptLaunch(machine: string, scriptLength: number, opts?: { bashFlags?: string[]; env?: Record<string, string> }): ScriptLaunch
   /**
    * Run one of nslab's own sh commands in a machine's network namespace with
    * this machine's own programs, outside the lab host's mount namespace and
@@ -183,18 +200,25 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     ...(owner !== undefined ? ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--'] : []),
     ...nsenterArgv(machine, argv),
   ]
-  const spawnOn = (o: SandboxExecOptions): Running => {
-    const argv = nsenterArgv(o.machine, ['bash', '--noprofile', '--norc', '-e', '-o', 'pipefail', '-c', scriptLoader(limits?.shell, o.script.length)])
-    return start({
+  const scriptLaunch: Sandbox['scriptLaunch'] = (machine, length, o = {}) => {
+    const argv = nsenterArgv(machine, ['bash', '--noprofile', '--norc', ...(o.bashFlags ?? ['-e', '-o', 'pipefail']), '-c', scriptLoader(limits?.shell, length)])
+    return {
       file: argv[0]!,
       args: argv.slice(1),
-      env: sandboxEnv(o.machine, h.iptables, o.env),
+      env: sandboxEnv(machine, h.iptables, o.env),
+      fds: limits?.fds ?? [],
+      // Not through setpriv: a process less for every step and check (some 80 ms each under emulation).
+      ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
+    }
+  }
+  const spawnOn = (o: SandboxExecOptions): Running => {
+    const { fds, ...launch } = scriptLaunch(o.machine, o.script.length, o.env ? { env: o.env } : {})
+    return start({
+      ...launch,
       machine: o.machine,
       command: o.script,
       script: o.script,
-      ...(limits?.fds.length ? { fds: limits.fds } : {}),
-      // Not through setpriv: a process less for every step and check (some 80 ms each under emulation).
-      ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
+      ...(fds.length ? { fds } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
       ...(o.input !== undefined ? { input: o.input } : {}),
       ...(o.maxOutputBytes !== undefined ? { maxOutputBytes: o.maxOutputBytes } : {}),
@@ -223,6 +247,7 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     addressOf: (name, from, as) => addressFrom(h.topology, name, from, as),
     exec: (o) => spawnOn(o).done,
     spawn: spawnOn,
+    scriptLaunch,
     look,
     netnsNames: () => labNetnsNames(L),
     enterArgv,
@@ -309,6 +334,11 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const r = await running.done.catch(() => undefined)
     await limits?.release()
     throw sandboxFailure(r?.stderr ?? '', ready.why)
+  }
+  if (opts.unref && !opts.persistent) {
+    // Nothing of it keeps this process alive; when this process ends, the init's stdin closes.
+    running.child.unref()
+    for (const p of running.child.stdio) (p as { unref?: () => void } | null)?.unref?.()
   }
   if (opts.persistent) {
     running.child.unref()

@@ -1,5 +1,5 @@
 import type { CheckResult } from '../../checks/check-result.js'
-import { runCheck } from '../../checks/run-check.js'
+import { runCheckBlock } from '../../checks/run-check-block.js'
 import type { Check, Lab } from '../lab/lab.js'
 import type { Task } from '../lab/lab-tasks.js'
 import type { Sandbox } from '../host/sandbox.js'
@@ -26,13 +26,11 @@ export async function judgeTask(lab: Lab, task: Task, sandbox: Sandbox, signal?:
   const block = lab.blocks[task.checkBlock]
   if (!block || block.kind !== 'check') throw new Error(`task ${task.index + 1}: block ${task.checkBlock} is not a check block`)
   const ctx = sandboxCheckContext(sandbox, lab, signal ? { signal } : {})
-  const results: CheckResult[] = []
-  const skipped: Check[] = []
-  // In order, as nslab run does: a later check may count what an earlier one sent.
-  for (const check of block.checks) {
-    if (ABOUT_THE_RUN.has(check.verb)) skipped.push(check)
-    else results.push(await runCheck(check, ctx))
-    if (signal?.aborted) break
-  }
+  const skipped = block.checks.filter((c) => ABOUT_THE_RUN.has(c.verb))
+  // Side by side, but a check that counts what earlier ones sent waits for them.
+  const results: CheckResult[] = await runCheckBlock(
+    block.checks.filter((c) => !ABOUT_THE_RUN.has(c.verb)),
+    ctx,
+  )
   return { ok: !signal?.aborted && results.every((r) => r.ok), results, skipped, durationMs: performance.now() - t0 }
 }

@@ -139,9 +139,15 @@ export async function writeInside(_s: Session, sandbox: Sandbox, path: string, c
 /** Where the lab shell's prompt reads the progress from, inside the lab host. */
 export const PROGRESS_FILE = `${SANDBOX_DIR}/progress`
 
-/** Tell the lab host the progress, for the lab shell's prompt. */
-export async function writeProgress(s: Session, sandbox: Sandbox): Promise<void> {
-  await writeInside(s, sandbox, PROGRESS_FILE, `${progressText(s)}\n`)
+/** Tell the lab host the progress, for the lab shell's prompt: only when it changed (it costs a process). */
+export async function writeProgress(s: Session, sandbox: Sandbox, force = false): Promise<void> {
+  const text = progressText(s)
+  if (!force && s.progressShown === text) return
+  await writeInside(s, sandbox, PROGRESS_FILE, `${text}\n`)
+  const now = loadSession(s.name)
+  // Another command may have reset the lab meanwhile: that session is not this one.
+  if (now && now.sandbox.pid === s.sandbox.pid && now.createdAt === s.createdAt) saveSession({ ...now, progressShown: text })
+  s.progressShown = text
 }
 
 /** How to run a command on this session: `nslab check` when it is the only one up, else `nslab check NAME`. */

@@ -26,6 +26,8 @@ export interface Session {
   upPid?: number
   /** Start time (clock ticks after boot, /proc/PID/stat) of sandbox.pid: tells it from a later process with that pid. */
   sandboxStart?: number
+  /** The progress last written into the lab host for the lab shell's prompt. */
+  progressShown?: string
   /** The parsed lab, reused while the file is unchanged, so that nslab check need not parse it. */
   labCache?: { mtimeMs: number; size: number; lab: Lab; prose?: LabProse }
 }

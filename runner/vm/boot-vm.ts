@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { start } from '../host/exec.js'
 import type { Kernel } from './fetch-kernel.js'
+import type { GuestView } from './guest-view.js'
 import { NslabError } from '../util/nslab-error.js'
 import { plainText } from '../util/plain-text.js'
 import { findProgram } from '../host/require-programs.js'
@@ -32,6 +33,11 @@ export interface BootVmOptions {
   /** Kill the VM when it has said nothing on its port by then (a KVM that stalls). */
   firstLineTimeoutMs?: number
   signal?: AbortSignal
+  /**
+   * Only this of the machine's files in the guest's view (guestView), rather
+   * than its whole root. Needs root (a mount namespace for qemu).
+   */
+  view?: GuestView
 }
 
 export interface VmRun {
@@ -66,6 +72,45 @@ const QEMU = 'qemu-system-x86_64'
  * needs more.
  */
 export const TCG_CPU = 'qemu64,+rdrand'
+
+/**
+ * The guest's view, assembled in qemu's own mount namespace (private: nothing
+ * of it is seen outside, and it goes with qemu): a tmpfs root, each path of
+ * the view bound onto it (a top-level link made again as a link), what is to
+ * be hidden covered (an empty tmpfs on a folder, /dev/null on a file), the
+ * mount points the guest's init needs; then qemu, under setpriv --pdeathsig.
+ * Arguments: ROOT PATH… -- HIDE… -- COMMAND…
+ */
+const VIEW_SCRIPT = `set -e
+R=$1; shift
+mount -t tmpfs -o mode=755 nslab-view "$R"
+while [ "$1" != -- ]; do
+  p=$1; shift
+  mkdir -p "$R\${p%/*}"
+  if [ -L "$p" ] && [ "\${p%/*}" = "" ]; then ln -s "$(readlink "$p")" "$R$p"
+  elif [ -d "$p" ]; then mkdir -p "$R$p"; mount --rbind "$p" "$R$p"
+  else : > "$R$p"; mount --bind "$p" "$R$p"
+  fi
+done
+shift
+while [ "$1" != -- ]; do
+  for f in "$R"$1; do
+    if [ -L "$f" ]; then :
+    elif [ -d "$f" ]; then mount -t tmpfs -o mode=755,size=16k nslab-hidden "$f"
+    elif [ -e "$f" ]; then mount --bind /dev/null "$f"
+    fi
+  done
+  shift
+done
+shift
+for d in proc sys dev run tmp root; do [ -e "$R/$d" ] || mkdir "$R/$d"; done
+exec "$@"
+`
+
+/** Where the guest's view is assembled (with opts.view). */
+function viewRoot(opts: Pick<BootVmOptions, 'workDir'>): string {
+  return join(opts.workDir, 'view')
+}
 
 /** The qemu command line of a VM, exported for tests and for `--verbose`. */
 export function qemuArgs(opts: BootVmOptions): string[] {
@@ -114,7 +159,7 @@ export function qemuArgs(opts: BootVmOptions): string[] {
     '-d', 'cpu_reset',
     '-D', join(opts.workDir, 'qemu.log'),
     // The host's files, read-only: the guest lays a tmpfs over them.
-    '-fsdev', 'local,id=nslabroot,path=/,security_model=none,readonly=on,multidevs=remap',
+    '-fsdev', `local,id=nslabroot,path=${opts.view ? viewRoot(opts) : '/'},security_model=none,readonly=on,multidevs=remap`,
     '-device', 'virtio-9p-pci,fsdev=nslabroot,mount_tag=nslabroot,disable-legacy=on',
     // Events come back on qemu's stdout through a virtio-serial port.
     // Room for one port (port 0 is kept for a console), modern virtio only: fewer queues to set up at boot.
@@ -136,10 +181,17 @@ export async function bootVm(opts: BootVmOptions): Promise<VmRun> {
   if (!qemu) throw new NslabError({ code: 'PREREQUISITE', message: `this machine lacks \`${QEMU}\``, fix: 'apt-get install qemu-system-x86' })
   const setpriv = findProgram('setpriv')
   const args = qemuArgs(opts)
+  let command = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--', qemu, ...args] : [qemu, ...args]
+  if (opts.view) {
+    if (process.getuid?.() !== 0) throw new NslabError({ code: 'PREREQUISITE', message: "a VM with a confined view of this machine's files needs root (a mount namespace for qemu)" })
+    await mkdir(viewRoot(opts), { recursive: true })
+    const { paths, hide } = opts.view
+    command = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', VIEW_SCRIPT, 'nslab-vm-view', viewRoot(opts), ...paths, '--', ...hide, '--', ...command]
+  }
   const t0 = performance.now()
   const running = start({
-    file: setpriv ?? qemu,
-    args: setpriv ? ['--pdeathsig', 'KILL', '--', qemu, ...args] : args,
+    file: command[0]!,
+    args: command.slice(1),
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' },
     timeoutMs: opts.timeoutMs,
     machine: 'vm',

@@ -1,19 +1,14 @@
-import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { packageRoot } from '../util/package-root.js'
-import { bootVm, type Accel } from './boot-vm.js'
-import { buildInitramfs, LAB_MODULES } from './build-initramfs.js'
+import type { Accel } from './boot-vm.js'
+import { LAB_MODULES } from './build-initramfs.js'
 import { cellLabel, type Cell } from './cell-label.js'
 import { readEventLine } from '../report/events-reporter.js'
 import type { Kernel } from './fetch-kernel.js'
-import { formatDuration } from '../util/format-duration.js'
 import type { Lab } from '../lab/lab.js'
-import { NslabError } from '../util/nslab-error.js'
 import type { BlockResult, LabResult, RunEvent } from '../run/run-event.js'
-import { shellQuote } from '../util/shell-quote.js'
-import type { GuestJob, GuestLine } from './vm-guest.js'
+import { runGuestJob, vmEvidence } from './run-guest-job.js'
+import type { GuestRunJob } from './vm-guest.js'
+
+export { guestEntry } from './run-guest-job.js'
 
 export interface VmCellOptions {
   kernel: Kernel
@@ -63,9 +58,6 @@ export interface VmCellResult {
 /** How much slower than the machine itself a guest under software emulation runs, roughly. */
 export const TCG_TIME_SCALE = 4
 
-/** Lines of the guest's console kept as a failed cell's evidence. */
-const EVIDENCE_LINES = 30
-
 /**
  * One cell of the matrix: a throwaway VM booted from the kernel, the labs run
  * inside it with iptables' chosen back end, every event relabelled with the
@@ -76,43 +68,11 @@ export async function runVmCell(opts: VmCellOptions): Promise<VmCellResult> {
   const t0 = performance.now()
   const cell: Cell = { spec: opts.kernel.spec, backend: opts.backend }
   let label = cellLabel(cell)
-  const guest = guestEntry()
-  const work = await mkdtemp(join(tmpdir(), 'nslab-vm-'))
   const results: LabResult[] = []
   const blocks = new Map<string, BlockResult[]>()
-  let upMs: number | undefined
   let firstStepMs: number | undefined
-  let vmError: string | undefined
-  let done = false
-  let heard = false
 
-  const onLine = (line: string, fromPort: boolean) => {
-    if (!line.startsWith('{')) return
-    let v: { type?: string }
-    try {
-      v = JSON.parse(line) as { type?: string }
-    } catch {
-      return
-    }
-    if (fromPort) heard = true
-    const g = v as GuestLine
-    if (g.type === 'vm-info') {
-      cell.release = g.release
-      const version = /\bv\d[\w.]*/.exec(g.iptables)?.[0]
-      if (version) cell.iptablesVersion = version
-      label = cellLabel(cell)
-      upMs ??= performance.now() - t0
-      opts.onUp?.({ ...cell }, upMs)
-      return
-    }
-    if (g.type === 'vm-error') {
-      vmError = g.message
-      return
-    }
-    if (g.type === 'vm-done') {
-      done = true
-      return
-    }
+  const onLine = (line: string) => {
     const e = readEventLine(line)
     if (!e) return
     switch (e.type) {
@@ -137,86 +97,54 @@ export async function runVmCell(opts: VmCellOptions): Promise<VmCellResult> {
     opts.emit(e)
   }
 
-  try {
-    const modules = [...LAB_MODULES.common, ...LAB_MODULES[opts.backend]]
-    const initramfs = await buildInitramfs(opts.kernel, { modules })
-    await writeFile(join(work, 'initramfs'), initramfs.data)
-    const cwd = opts.cwd ?? process.cwd()
-    const job: GuestJob = {
-      labs: opts.labs,
-      cwd,
-      iptables: opts.backend,
-      jobs: opts.jobs ?? 1,
-      timeoutMs: opts.labTimeoutMs,
-      bail: opts.bail ?? false,
-      timeScale: opts.timeScale ?? (opts.accel === 'tcg' ? TCG_TIME_SCALE : 1),
-    }
-    await writeFile(join(work, 'job.json'), JSON.stringify(job))
-    // The guest reaches these files through its read-only view of this machine's root.
-    await writeFile(
-      join(work, 'guest.sh'),
-      [
-        'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8',
-        `export NSLAB_TIME_SCALE=${job.timeScale}`,
-        `cd ${shellQuote(cwd)} || exit 1`,
-        `${shellQuote(process.execPath)} ${shellQuote(guest)} ${shellQuote(join(work, 'job.json'))}`,
-        '',
-      ].join('\n'),
-    )
-    const vm = await bootVm({
-      kernel: opts.kernel,
-      initramfs: join(work, 'initramfs'),
-      runScript: join(work, 'guest.sh'),
-      workDir: work,
-      accel: opts.accel,
-      ...(opts.cpu ? { cpu: opts.cpu } : {}),
-      timeoutMs: opts.timeoutMs,
-      onLine: (l) => onLine(l, true),
-      ...(opts.stallTimeoutMs !== undefined ? { firstLineTimeoutMs: opts.stallTimeoutMs } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    })
-    if (!heard) {
-      // A guest without the events port writes its lines to the console instead.
-      const text = await readFile(vm.consoleLog, 'utf8').catch(() => '')
-      for (const l of text.split(/\r?\n/)) onLine(l.replace(/^[^{]*(?=\{"type":)/, ''), false)
-    }
-    if (vm.stalled && !heard) {
-      return { cell, label, results: [], durationMs: performance.now() - t0, failure: `the VM said nothing within ${formatDuration(opts.stallTimeoutMs ?? 0)}`, consoleTail: vm.consoleTail, stalled: true }
-    }
-    let failure: string | undefined
-    const panicked = /Kernel panic - not syncing/.test(vm.consoleTail)
-    if (vm.aborted) failure = 'the run was interrupted'
-    else if (!done && panicked) failure = `the guest's kernel panicked ${upMs === undefined ? 'before the run started' : 'in the middle of the run'}`
-    else if (!done) {
-      if (vm.timedOut) failure = `the VM did not finish within ${formatDuration(opts.timeoutMs)}${upMs === undefined ? ' and never came up (a hang at boot?)' : ' (it hung?)'}`
-      else if (vm.exitCode !== 0 && upMs === undefined && vm.qemuSays) failure = `qemu could not run the VM (exit ${vm.exitCode ?? vm.signal}): ${vm.qemuSays.trim()}`
-      else if (upMs === undefined && vm.tripleFault) failure = 'the VM did not boot: its CPU triple-faulted and reset before the kernel got going (a kernel that cannot boot)'
-      else if (upMs === undefined) failure = 'the VM did not boot: it ended before the run started (a kernel that cannot boot, or a panic)'
-      else failure = 'the VM ended in the middle of the run (a panic?)'
-    } else if (vmError) failure = `the run inside the VM failed: ${vmError}`
-    if (failure) {
-      const tail = vm.consoleTail.split('\n').slice(-EVIDENCE_LINES).join('\n')
-      const error = [
-        `${label}: ${failure}`,
-        tail ? `console (last lines):\n${tail}` : 'console: (nothing)',
-        ...(vm.tripleFault ? ['qemu: Triple fault'] : []),
-      ].join('\n')
-      const ended = new Set(results.map((r) => r.file))
-      for (const lab of opts.labs) {
-        if (ended.has(lab.file)) continue
-        const r: LabResult = { file: lab.file, title: lab.title, status: 'error', durationMs: 0, blocks: blocks.get(lab.file) ?? [], error, cell: label }
-        results.push(r)
-        opts.emit({ type: 'lab-end', result: r })
-      }
-    }
-    const out: VmCellResult = { cell, label, results, durationMs: performance.now() - t0, consoleTail: vm.consoleTail }
-    if (upMs !== undefined) out.upMs = upMs
-    if (firstStepMs !== undefined) out.firstStepMs = firstStepMs
-    if (failure) out.failure = failure
-    return out
-  } finally {
-    if (!process.env.NSLAB_VM_KEEP) await rm(work, { recursive: true, force: true })
+  const job: GuestRunJob = {
+    kind: 'run',
+    labs: opts.labs,
+    cwd: opts.cwd ?? process.cwd(),
+    iptables: opts.backend,
+    jobs: opts.jobs ?? 1,
+    timeoutMs: opts.labTimeoutMs,
+    bail: opts.bail ?? false,
+    timeScale: opts.timeScale ?? (opts.accel === 'tcg' ? TCG_TIME_SCALE : 1),
   }
+  const r = await runGuestJob({
+    kernel: opts.kernel,
+    modules: [...LAB_MODULES.common, ...LAB_MODULES[opts.backend]],
+    job,
+    accel: opts.accel,
+    ...(opts.cpu ? { cpu: opts.cpu } : {}),
+    timeoutMs: opts.timeoutMs,
+    ...(opts.stallTimeoutMs !== undefined ? { stallTimeoutMs: opts.stallTimeoutMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onUp: (info, upMs) => {
+      cell.release = info.release
+      const version = /\bv\d[\w.]*/.exec(info.iptables)?.[0]
+      if (version) cell.iptablesVersion = version
+      label = cellLabel(cell)
+      opts.onUp?.({ ...cell }, upMs)
+    },
+    onLine,
+  })
+  const { vm } = r
+  if (r.stalled) {
+    return { cell, label, results: [], durationMs: performance.now() - t0, failure: r.failure ?? 'the VM said nothing', consoleTail: vm.consoleTail, stalled: true }
+  }
+  const failure = r.failure ?? (r.vmError ? `the run inside the VM failed: ${r.vmError}` : undefined)
+  if (failure) {
+    const error = vmEvidence(label, failure, vm)
+    const ended = new Set(results.map((x) => x.file))
+    for (const lab of opts.labs) {
+      if (ended.has(lab.file)) continue
+      const x: LabResult = { file: lab.file, title: lab.title, status: 'error', durationMs: 0, blocks: blocks.get(lab.file) ?? [], error, cell: label }
+      results.push(x)
+      opts.emit({ type: 'lab-end', result: x })
+    }
+  }
+  const out: VmCellResult = { cell, label, results, durationMs: performance.now() - t0, consoleTail: vm.consoleTail }
+  if (r.upMs !== undefined) out.upMs = r.upMs
+  if (firstStepMs !== undefined) out.firstStepMs = firstStepMs
+  if (failure) out.failure = failure
+  return out
 }
 
 /** A cell that could not even start (its kernel could not be fetched): each lab an error with the reason. */
@@ -226,13 +154,4 @@ export function failedCell(spec: string, backend: 'nft' | 'legacy', labs: Lab[],
   const results = labs.map((lab): LabResult => ({ file: lab.file, title: lab.title, status: 'error', durationMs: 0, blocks: [], error: `${label}: ${reason}`, cell: label }))
   for (const r of results) emit({ type: 'lab-end', result: r })
   return { cell, label, results, durationMs: 0, failure: reason, consoleTail: '' }
-}
-
-/** The guest's program: dist/vm-guest.cjs, one bundled file, in nslab's folder. */
-export function guestEntry(): string {
-  const found = [join(packageRoot(), 'dist', 'vm-guest.cjs')].find((c) => existsSync(c))
-  if (!found) {
-    throw new NslabError({ code: 'PREREQUISITE', message: 'the program a VM runs (dist/vm-guest.cjs) is not built', fix: 'npm run build' })
-  }
-  return found
 }

@@ -1,15 +1,24 @@
-// The run inside a matrix VM. The VM's init starts it (node dist/vm-guest.cjs JOB)
-// once the guest is up; it runs the labs with the ordinary namespace engine
-// and sends every event back to the host as a JSON line on the virtio-serial
-// port "nslab.events". The host turns them into the same reports as a local
-// run. Nothing here touches the host: the guest has no network device, and
-// the host's files are read-only under a tmpfs layer.
+// The program inside a throwaway VM. The VM's init starts it (node
+// dist/vm-guest.cjs JOB) once the guest is up; it does one job and sends
+// what comes of it back to the host as JSON lines on the virtio-serial port
+// "nslab.events":
+// - a run (a matrix cell): the labs with the ordinary namespace engine, every
+//   event; the host turns them into the same reports as a local run;
+// - a grade (nslab grade --kernel): the class's submissions with the same
+//   machinery as a local grade (workers as unused uids, a cgroup each), every
+//   grade; the host writes the same reports as a local grade.
+// Nothing here touches the host: the guest has no network device, and the
+// host's files are read-only under a tmpfs layer (a grading VM sees only
+// what it runs on: guest-view.ts).
 
-import { existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
+import { existsSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
+import { prepareGradingHost } from '../grade/grading-host.js'
 import { createEventsReporter } from '../report/events-reporter.js'
 import { run } from '../host/exec.js'
+import type { Grade, GradeLimits, Submission } from '../grade/grade.js'
+import { gradeAll } from '../grade/grade-all.js'
 import { NslabError } from '../util/nslab-error.js'
 import type { Lab } from '../lab/lab.js'
 import type { LabResult, RunEvent } from '../run/run-event.js'
@@ -17,7 +26,12 @@ import { runLab } from '../run/run-lab.js'
 import { runPool } from '../run/run-pool.js'
 
 /** What the host asks of the guest, in a JSON file the guest reads through the shared root. */
-export interface GuestJob {
+export type GuestJob = GuestRunJob | GuestGradeJob
+
+/** Run labs (a cell of a kernel matrix). */
+export interface GuestRunJob {
+  /** Absent in a job of an older nslab: a run. */
+  kind?: 'run'
   /**
    * The labs, parsed by the host: the guest loads no parser (under emulation
    * loading its modules alone takes many seconds).
@@ -37,11 +51,38 @@ export interface GuestJob {
   timeScale?: number
 }
 
+/** Grade a class's submissions (nslab grade --kernel). */
+export interface GuestGradeJob {
+  kind: 'grade'
+  /** The lab, parsed by the host. */
+  lab: Lab
+  /** The answers as the host loaded and checked them: the guest reads no learner's folder. */
+  submissions: Submission[]
+  cwd: string
+  /** The back end inside the lab hosts; absent: what `iptables` is. */
+  iptables?: 'nft' | 'legacy'
+  jobs: number
+  /** As the instructor gave them; the guest stretches the time limit by timeScale. */
+  limits: GradeLimits
+  walkthrough: boolean
+  /** As in a run: lab time limits, check windows and the submission's limit are stretched by it. */
+  timeScale?: number
+}
+
 /** Lines the guest sends besides RunEvents. */
 export type GuestLine =
   | { type: 'vm-info'; release: string; iptables: string; uptimeMs: number }
-  | { type: 'vm-error'; message: string }
+  /** prerequisite: the guest lacks something nslab needs (exit 3 of a local run), not a failure of the VM's. */
+  | { type: 'vm-error'; message: string; prerequisite?: boolean }
   | { type: 'vm-done' }
+  /** Something the person waiting should know that does not stop the job. */
+  | { type: 'vm-note'; message: string }
+  /** A grade job: grading of submissions[index] begins. */
+  | { type: 'vm-grade-start'; index: number }
+  /** A grade job: submissions[index] is graded. */
+  | { type: 'vm-grade'; index: number; grade: Grade }
+  /** A grade job: every submission is graded; how the limits were enforced in the guest. */
+  | { type: 'vm-grade-end'; durationMs: number; enforcedBy: string[] }
 
 export const EVENTS_PORT_NAME = 'nslab.events'
 
@@ -72,14 +113,16 @@ export function findEventsPort(sysfs = '/sys/class/virtio-ports'): string | unde
 /** Run the job; every line goes to write. Returns the exit code the guest's script sees. */
 export async function runGuest(job: GuestJob, write: (line: string) => void): Promise<number> {
   const send = (l: GuestLine) => write(`${JSON.stringify(l)}\n`)
-  const ipt = await run({ file: `iptables-${job.iptables}`, args: ['-V'], timeoutMs: 20_000 }).catch((e: unknown) => ({ stdout: '', output: String(e) }))
+  const iptables = job.iptables ? `iptables-${job.iptables}` : 'iptables'
+  const ipt = await run({ file: iptables, args: ['-V'], timeoutMs: 20_000 }).catch((e: unknown) => ({ stdout: '', output: String(e) }))
   const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0])
-  send({ type: 'vm-info', release: release(), iptables: ipt.stdout.trim() || `iptables-${job.iptables}: ${ipt.output.trim()}`, uptimeMs: Math.round(uptime * 1000) })
+  send({ type: 'vm-info', release: release(), iptables: ipt.stdout.trim() || `${iptables}: ${ipt.output.trim()}`, uptimeMs: Math.round(uptime * 1000) })
   // The lab modules load in the background while this program starts; the labs need them.
   if (existsSync('/run/nslab-vm/modules.order')) {
     const until = Date.now() + MODULES_WAIT_MS
     while (!existsSync(LAB_MODULES_DONE) && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
   }
+  if (job.kind === 'grade') return gradeInGuest(job, send)
   const reporter = createEventsReporter({ write })
   const emit = (e: RunEvent) => reporter.onEvent(e)
   const { labs } = job
@@ -108,9 +151,74 @@ export async function runGuest(job: GuestJob, write: (line: string) => void): Pr
   )
   const done = results.filter((r): r is LabResult => r !== undefined)
   emit({ type: 'run-end', results: done, durationMs: performance.now() - t0 })
-  if (prerequisite) send({ type: 'vm-error', message: (prerequisite as NslabError).toString() })
+  if (prerequisite) send({ type: 'vm-error', message: (prerequisite as NslabError).toString(), prerequisite: true })
   send({ type: 'vm-done' })
   return done.every((r) => r.status === 'pass') ? 0 : 1
+}
+
+/**
+ * A grade job: the class graded as `nslab grade` grades it here, as root of
+ * the guest (workers as unused uids, a cgroup per submission), every grade
+ * sent as it comes. Exit 0 when every submission got full marks.
+ */
+async function gradeInGuest(job: GuestGradeJob, send: (l: GuestLine) => void): Promise<number> {
+  // The guest's init mounts no cgroups: the per-submission limits need them.
+  const why = await enableCgroups()
+  if (why) send({ type: 'vm-note', message: `the guest has no cgroups for the limits (${why}): rlimits stand in` })
+  const k = job.timeScale && job.timeScale > 1 ? job.timeScale : 1
+  const { lab } = job
+  if (k > 1) stretchLab(lab, k)
+  const limits: GradeLimits = { ...job.limits, timeoutMs: Math.round(job.limits.timeoutMs * k) }
+  let host
+  try {
+    host = await prepareGradingHost()
+  } catch (e) {
+    return failed(e, send)
+  }
+  try {
+    const r = await gradeAll({
+      lab,
+      submissions: job.submissions,
+      flags: { jobs: job.jobs, limits, walkthrough: job.walkthrough, ...(job.iptables ? { iptables: job.iptables } : {}) },
+      host,
+      onStart: (index) => send({ type: 'vm-grade-start', index }),
+      onGrade: (grade, index) => send({ type: 'vm-grade', index, grade }),
+    })
+    send({ type: 'vm-grade-end', durationMs: r.durationMs, enforcedBy: r.enforcedBy })
+    send({ type: 'vm-done' })
+    return r.grades.every((g) => g.status === 'pass') ? 0 : 1
+  } catch (e) {
+    return failed(e, send)
+  } finally {
+    await host.close()
+  }
+}
+
+/** What stopped a grade job, said as a local grade would say it (exit 3: the guest lacks something). */
+function failed(e: unknown, send: (l: GuestLine) => void): number {
+  if (e instanceof NslabError) {
+    send({ type: 'vm-error', message: e.toString(), ...(e.exitCode === 3 ? { prerequisite: true } : {}) })
+    return e.exitCode
+  }
+  send({ type: 'vm-error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
+  return 70
+}
+
+/** cgroup v2 on /sys/fs/cgroup with pids, memory and cpu for its children; why not, if it cannot be. */
+async function enableCgroups(): Promise<string | undefined> {
+  const root = '/sys/fs/cgroup'
+  try {
+    if (!readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${root} `)) {
+      const r = await run({ file: 'mount', args: ['-t', 'cgroup2', 'cgroup2', root], timeoutMs: 20_000 })
+      if (r.exitCode !== 0) return `mount -t cgroup2: ${r.output.trim()}`
+    }
+    const have = readFileSync(`${root}/cgroup.controllers`, 'utf8').trim().split(/\s+/)
+    const want = ['pids', 'memory', 'cpu'].filter((c) => have.includes(c))
+    writeFileSync(`${root}/cgroup.subtree_control`, want.map((c) => `+${c}`).join(' '))
+    return undefined
+  } catch (e) {
+    return (e as Error).message
+  }
 }
 
 /** Time limits and check windows of a lab, times k. */

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// A small bridge lab as whole processes (start to exit), side by side in one
+// hyperfine run: nslab, the same commands as a plain bash script, and the same
+// commands as a cram test, a bats test and a txm-tested README. Every peer
+// builds the same lab host by hand (a bridge, two containers, an uplink,
+// Docker's rules) and runs the same steps and checks, inside namespaces of its
+// own (`unshare`, a private /run); the plain script refuses to run outside them.
+// Also: node's own start, `nslab --version`, `nslab lint`, `nslab check` of a
+// learner session whose tasks pass at once.
+//   npm run build && node bench/peers-bench.js [runs] [--before DIR]
+// Needs hyperfine, bats, python3-cram (cram3) from Debian and txm from npm
+// (NSLAB_TXM=path/to/txm, e.g. `npm install --prefix /tmp/txm txm`).
+// --before DIR: also time the nslab of another checkout (an earlier version).
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const args = process.argv.slice(2)
+const RUNS = Number(args.find((a) => /^\d+$/.test(a)) ?? 10)
+const beforeAt = args.indexOf('--before')
+const BEFORE = beforeAt >= 0 ? args[beforeAt + 1] : undefined
+const ROOT = new URL('..', import.meta.url).pathname
+const NSLAB = join(ROOT, 'dist/bin/nslab.js')
+const dir = mkdtempSync(join(tmpdir(), 'nslab-peers-'))
+if (!process.env.NSLAB_BENCH_KEEP) process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+
+// The lab host by hand: what `topology: docker: true, containers: [box1, box2], internet: true` is.
+const SETUP = [
+  'mount -t tmpfs t /run',
+  'mkdir -p /run/netns /run/h',
+  'ip link set lo up',
+  'ip link add docker0 type bridge',
+  'ip addr add 172.17.0.1/16 dev docker0',
+  'ip link set docker0 up',
+  ...[1, 2].flatMap((n) => [
+    `ip netns add box${n}`,
+    `ip link add veth${n} type veth peer name eth0 netns box${n}`,
+    `ip link set veth${n} master docker0 up`,
+    `ip -n box${n} link set lo up`,
+    `ip -n box${n} addr add 172.17.0.${n + 1}/16 dev eth0`,
+    `ip -n box${n} link set eth0 up`,
+    `ip -n box${n} route add default via 172.17.0.1`,
+  ]),
+  'touch /run/h/inet; unshare --net=/run/h/inet true',
+  'ip link add eth0 type veth peer name eth0 netns /run/h/inet',
+  'nsenter --net=/run/h/inet ip link set lo up',
+  'nsenter --net=/run/h/inet ip addr add 198.51.100.1/24 dev eth0',
+  'nsenter --net=/run/h/inet ip addr add 203.0.113.10/32 dev lo',
+  'nsenter --net=/run/h/inet ip link set eth0 up',
+  'ip addr add 198.51.100.2/24 dev eth0',
+  'ip link set eth0 up',
+  'ip route add default via 198.51.100.1',
+  'echo 1 > /proc/sys/net/ipv4/ip_forward',
+  'iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+  'iptables -P FORWARD DROP',
+  'iptables -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+  'iptables -A FORWARD -i docker0 ! -o docker0 -j ACCEPT',
+  'iptables -A FORWARD -i docker0 -o docker0 -j ACCEPT',
+]
+// The lab's steps and checks, as plain commands that succeed.
+const STEPS = ['ip netns exec box1 ping -c 1 -W 1 172.17.0.3 >/dev/null']
+const CHECKS = [
+  'ip netns exec box1 ping -c 1 -W 1 172.17.0.3 >/dev/null',
+  'ip netns exec box2 ping -c 1 -W 1 172.17.0.2 >/dev/null',
+  'ip netns exec box1 ping -c 1 -W 1 203.0.113.10 >/dev/null',
+  'ip -n box1 route show default | grep -q "via 172.17.0.1"',
+  'ip -n box1 addr show dev eth0 | grep -q "inet 172.17.0.2/16"',
+  'iptables -t nat -C POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
+  'iptables -S FORWARD | grep -q -- "-P FORWARD DROP"',
+  '[ "$(sysctl -n net.ipv4.ip_forward)" = 1 ]',
+]
+const GUARD = 'read -r a b c </proc/self/uid_map; [ "$c" != 4294967295 ] || { echo "refusing: not in a lab host" >&2; exit 1; }'
+const INSIDE = 'unshare --user --map-root-user --mount --net --pid --fork --mount-proc --'
+
+const lab = `---
+title: small bridge
+topology:
+  docker: true
+  containers: [box1, box2]
+  internet: true
+---
+
+\`\`\`sh step
+${STEPS.join('\n')}
+\`\`\`
+
+\`\`\`check
+ping box1 box2
+ping box2 box1
+ping box1 internet
+route box1 default via 172.17.0.1
+addr box1 eth0 172.17.0.2/16
+rule nat POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+policy filter FORWARD DROP
+sysctl host net.ipv4.ip_forward 1
+\`\`\`
+`
+writeFileSync(join(dir, 'small-bridge.md'), lab)
+writeFileSync(join(dir, 'plain.sh'), [GUARD, 'set -e', ...SETUP, ...STEPS, ...CHECKS, ''].join('\n'))
+// cram: the setup and each command in one file, each expected to print nothing and succeed.
+writeFileSync(join(dir, 'cram.t'), ['Small bridge:', '', ...[...SETUP, ...STEPS, ...CHECKS].map((c) => `  $ ${c}`), ''].join('\n'))
+// bats: the setup once, then one test per check, as a bats user writes it.
+writeFileSync(
+  join(dir, 'lab.bats'),
+  [`setup_file() {\n${SETUP.map((c) => `  ${c}`).join('\n')}\n${STEPS.map((c) => `  ${c}`).join('\n')}\n}`, ...CHECKS.map((c, i) => `@test "check ${i + 1}" {\n  ${c}\n}`), ''].join('\n\n'),
+)
+// txm: a README whose shell blocks are run in order (one program, every block a test).
+writeFileSync(
+  join(dir, 'README.md'),
+  ['# Small bridge', '', '<!-- !test program bash -e -->', '', ...[SETUP.join('\n'), ...STEPS, ...CHECKS].flatMap((c, i) => [`<!-- !test check step ${i + 1} -->`, '', '```sh', `${c}\necho ok`, '```', '', '```', 'ok', '```', '']), ''].join('\n'),
+)
+
+// A learner session whose tasks pass at once: `nslab check` is then one round of checks.
+const state = join(dir, 'state')
+const env = { ...process.env, NO_COLOR: '1', NSLAB_STATE_DIR: state }
+execFileSync('install', ['-d', '-m', '0700', state])
+execFileSync(process.execPath, [NSLAB, 'up', join(dir, 'small-bridge.md'), '--name', 'peers'], { env, stdio: 'ignore' })
+process.on('exit', () => spawnSync(process.execPath, [NSLAB, 'down', 'peers'], { env }))
+
+const txm = process.env.NSLAB_TXM ?? 'txm'
+const peers = [
+  ['node -e 0', 'node -e 0'],
+  ['nslab --version', `node ${NSLAB} --version`],
+  ['nslab lint', `node ${NSLAB} lint ${join(dir, 'small-bridge.md')}`],
+  ['nslab check (learner)', `env NSLAB_STATE_DIR=${state} node ${NSLAB} check peers`],
+  ['bash', `${INSIDE} bash ${join(dir, 'plain.sh')}`],
+  ['cram', `${INSIDE} sh -c 'cd ${dir} && cram3 -q cram.t'`],
+  ['bats', `${INSIDE} bats ${join(dir, 'lab.bats')}`],
+  ['txm', `${INSIDE} ${txm} --jobs 1 ${join(dir, 'README.md')}`],
+  ['nslab run', `node ${NSLAB} run ${join(dir, 'small-bridge.md')}`],
+]
+if (BEFORE) {
+  const old = ['dist/bin/nslab.js', 'dist/runner/cli.js'].map((p) => join(BEFORE, p)).find((p) => existsSync(p))
+  peers.push(['nslab run (before)', `node ${old} run ${join(dir, 'small-bridge.md')}`], ['nslab lint (before)', `node ${old} lint ${join(dir, 'small-bridge.md')}`])
+}
+const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')
+console.log(`load average before: ${load()}`)
+const json = join(dir, 'hyperfine.json')
+const hf = spawnSync('hyperfine', ['-N', '--warmup', '2', '--runs', String(RUNS), '--export-json', json, ...peers.flatMap(([name, cmd]) => ['-n', name, cmd])], { env, stdio: ['ignore', 'inherit', 'inherit'] })
+if (hf.status !== 0) process.exit(hf.status ?? 1)
+console.log(`load average after: ${load()}`)
+const results = JSON.parse(execFileSync('cat', [json], { encoding: 'utf8' })).results
+const median = (name) => results.find((r) => r.command === name)?.median
+const base = median('bash')
+console.log('\n| what | median | vs bash |\n| --- | ---: | ---: |')
+for (const r of results) console.log(`| ${r.command} | ${(r.median * 1000).toFixed(0)} ms | ${(r.median / base).toFixed(2)}× |`)
