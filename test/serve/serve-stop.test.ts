@@ -41,6 +41,14 @@ function descendants(pid: number): Proc[] {
   return out
 }
 
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()
+  } catch {
+    return '(gone)'
+  }
+}
+
 /** A page's sockets, without a page: the control socket of a lab and a terminal, as the browser opens them. */
 async function openTerminal(s: Served, lab: string, machine: string): Promise<{ ws: WebSocket; screen: () => string; close: () => void }> {
   const headers = { origin: s.base, cookie: `nslab-token-${s.port}=${s.token}` }
@@ -96,8 +104,9 @@ t.test('Ctrl-C: every lab host the server started ends, with everything in it; o
   tinyHost.close()
   tinyBox.close()
   c2c.close()
-  t.same(stillRunning(serverProcs), [], 'no process the server started is left')
-  t.same(stillRunning(labProcs), [], 'nothing of its lab host is left')
+  const left = (ps: Proc[]) => stillRunning(ps).map((p) => `${p.pid} ${cmdline(p.pid)}`)
+  t.same(left(serverProcs), [], 'no process the server started is left')
+  t.same(left(labProcs), [], 'nothing of its lab host is left')
   t.equal(L.sessions().tiny, undefined, 'its session is gone')
   t.equal(stillRunning(theirProcs).length, theirProcs.length, 'the lab host nslab up started is still up')
   t.match(L.nslab(['status']).stdout, /^container-to-container\s.*\sup$/m, 'and nslab status says so')
