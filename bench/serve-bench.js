@@ -40,7 +40,7 @@ const row = (what, xs, aim) => {
 
 /** nslab serve LABS…, on a free loopback port; its address and pid. */
 async function serve(args) {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [...(process.env.SERVE_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   proc.stdout.on('data', (d) => (out += d))
@@ -341,6 +341,7 @@ async function twentyLearners() {
 
 // SERVE_BENCH_ONLY=page|task|twenty runs one part.
 const only = process.env.SERVE_BENCH_ONLY
+const loadBefore = loadavg().map((l) => l.toFixed(1)).join(' ')
 try {
   if (!only || only === 'page') await pageAndEcho()
   if (!only || only === 'task') await taskDone()
@@ -349,7 +350,7 @@ try {
   nslab(['down', '--all'])
   rmSync(work, { recursive: true, force: true, maxRetries: 5 })
 }
-console.log(`${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load after ${loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}, ${ROUNDS} rounds\n`)
+console.log(`${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load before ${loadBefore}, after ${loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}, ${ROUNDS} rounds\n`)
 console.log('| what | n | median | p90 | max | aim |')
 console.log('| --- | ---: | ---: | ---: | ---: | --- |')
 for (const r of rows) console.log(r)

@@ -5,7 +5,7 @@
 // learner mode does (runner/learn): bringUpLab, judgeTask, latchTask; the
 // page only shows what happens (PageState) and asks (ClientMessage).
 import { statSync } from 'node:fs'
-import { machinesOf, type Block, type ScriptBlock } from '../lab/lab.js'
+import { machinesOf, type Block, type Lab, type ScriptBlock } from '../lab/lab.js'
 import { labTasks, type Task } from '../lab/lab-tasks.js'
 import { sandboxEnv, type Sandbox } from '../host/sandbox.js'
 import { bringUpLab } from '../learn/bring-up-lab.js'
@@ -60,6 +60,12 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   const { served } = opts
   const lab = served.lab
   const tasks = labTasks(lab)
+  // The poller's rounds try each check once: the poller itself tries again
+  // about once a second. Each check's own window (2 s of attempts 75 ms
+  // apart, a process or two each) made 20 open pages start some 250
+  // processes a second, and the server's event loop waited in spawn().
+  // Check now keeps the windows, as nslab check does.
+  const polled: Lab = { ...lab, blocks: lab.blocks.map((b) => (b.kind === 'check' ? { ...b, checks: b.checks.map((c) => ({ ...c, withinMs: 0 })) } : b)) }
   const machines = machinesOf(lab.topology)
   const log = opts.log ?? (() => {})
   const listeners = new Set<(m: ServerMessage) => void>()
@@ -224,7 +230,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     }
     const c = track(t)
     emit()
-    const v = await judgeTask(lab, t, h.sandbox, signal)
+    const v = await judgeTask(polled, t, h.sandbox, signal)
     if (signal.aborted || host !== h || current !== c) return 'wait'
     if (v.ok) {
       await latch(t, false)
