@@ -313,7 +313,7 @@ async function twentyLearners() {
       const before = one.screen.length
       const at = performance.now()
       one.term.send('ix')
-      await until('echo', () => one.screen.length > before, 10_000)
+      await until('echo', () => one.screen.length > before, 60_000)
       echo.push(performance.now() - at)
       await sleep(40)
     }
