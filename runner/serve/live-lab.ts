@@ -60,11 +60,12 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   const { served } = opts
   const lab = served.lab
   const tasks = labTasks(lab)
-  // The poller's rounds try each check once: the poller itself tries again
-  // about once a second. Each check's own window (2 s of attempts 75 ms
-  // apart, a process or two each) made 20 open pages start some 250
-  // processes a second, and the server's event loop waited in spawn().
-  // Check now keeps the windows, as nslab check does.
+  // The poller's own rounds try each check once: the poller tries again
+  // about once a second. Each check's window (2 s of attempts 75 ms apart, a
+  // process or two each) in every round made 20 open pages start some 250
+  // processes a second, and the server's event loop waited in spawn(). A
+  // round nudged by a command that ended (or Check now) keeps the windows, as
+  // nslab check does: what the command started may take a moment to show.
   const polled: Lab = { ...lab, blocks: lab.blocks.map((b) => (b.kind === 'check' ? { ...b, checks: b.checks.map((c) => ({ ...c, withinMs: 0 })) } : b)) }
   const machines = machinesOf(lab.topology)
   const log = opts.log ?? (() => {})
@@ -83,6 +84,8 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   // The current task, as the page sees it.
   let current: { index: number; since: number; tried: boolean; hint: boolean; verdict?: VerdictView } | undefined
   let lastSent = ''
+  // The next round was asked for (a command ended, Check now): judged with the checks' windows.
+  let nudged = false
 
   const passed = () => host?.session.passed ?? []
   const solved = () => host?.session.solved ?? []
@@ -217,6 +220,8 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   }
 
   const round = async (signal: AbortSignal): Promise<'again' | 'wait'> => {
+    const windowed = nudged
+    nudged = false
     sync()
     const h = host
     if (!h || status !== 'up' || busy) {
@@ -230,7 +235,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     }
     const c = track(t)
     emit()
-    const v = await judgeTask(polled, t, h.sandbox, signal)
+    const v = await judgeTask(windowed ? lab : polled, t, h.sandbox, signal)
     if (signal.aborted || host !== h || current !== c) return 'wait'
     if (v.ok) {
       await latch(t, false)
@@ -256,6 +261,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   const commandEnded = (e: PromptEvent) => {
     if (current && e.startedAt >= current.since) current.tried = true
     emit()
+    nudged = true
     poller?.nudge()
   }
 
@@ -452,6 +458,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
         case 'check':
           if (current) current.tried = true
           emit()
+          nudged = true
           poller?.nudge()
           return
         case 'hint':
