@@ -164,6 +164,15 @@ export const COMMANDS: CommandEntry[] = [
     },
   },
   {
+    name: 'serve',
+    group: 'learn',
+    summary: 'every lab as a web page with live terminals, on this machine',
+    load: async () => {
+      const m = await import('./serve-command.js')
+      return { help: m.SERVE_HELP, options: m.SERVE_OPTIONS, run: m.serveCommand }
+    },
+  },
+  {
     name: 'grade',
     group: 'teach',
     summary: "grade learners' answers to a lab, each in a sandbox of its own",

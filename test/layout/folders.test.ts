@@ -8,7 +8,7 @@ import t from 'tap'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 /** Bottom to top; a folder may import its own and those before it. */
-const LAYERS = [['util'], ['lab'], ['host'], ['checks'], ['run'], ['report'], ['learn', 'grade'], ['vm'], ['cli', 'api']]
+const LAYERS = [['util'], ['lab'], ['host'], ['checks'], ['run'], ['report'], ['learn', 'grade'], ['serve'], ['vm'], ['cli', 'api']]
 const rank = (folder: string) => LAYERS.findIndex((l) => l.includes(folder))
 
 function sources(dir: string): string[] {

@@ -1,0 +1,298 @@
+// The HTTP and WebSocket server of nslab serve: pages, the page's own files,
+// a control socket per open lab page and a socket per terminal. Every request
+// passes serve-auth first. Built on node:http and ws (loaded when the server
+// starts, so that no other command pays for them).
+import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { join } from 'node:path'
+import type { WebSocket, WebSocketServer } from 'ws'
+import { loadPackage } from '../util/load-package.js'
+import { packageRoot } from '../util/package-root.js'
+import { NslabError } from '../util/nslab-error.js'
+import { labPageHtml } from './lab-page-html.js'
+import { labsPageHtml } from './labs-page-html.js'
+import type { LearnerSpace } from './learner-space.js'
+import type { ServedLab } from './served-labs.js'
+import { contentSecurityPolicy } from './page-html.js'
+import { TERMINAL_CLOSE, TERMINAL_INPUT, TERMINAL_RESIZE, type ClientMessage } from './page-state.js'
+import { createServeAuth, newServeToken, type ServeAuth } from './serve-auth.js'
+
+export interface ServeServerOptions {
+  space: LearnerSpace
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string
+  /** Port (default 4300; 0: any free one). */
+  port?: number
+  token?: string
+  /** The page's built files (default: dist/web of nslab). */
+  assetsDir?: string
+  log?: (line: string) => void
+}
+
+export interface ServeServer {
+  /** The address to open, with the token. */
+  url: string
+  port: number
+  host: string
+  auth: ServeAuth
+  /** Stop listening, close every socket. (The labs are the space's to close.) */
+  close(): Promise<void>
+}
+
+/** The page's own files: nothing else is served from disk. */
+const ASSET_TYPES: Record<string, string> = {
+  'page.js': 'text/javascript; charset=utf-8',
+  'page.css': 'text/css; charset=utf-8',
+  'icon.svg': 'image/svg+xml',
+}
+
+/** A page's message on its control socket: at most this long. */
+const MAX_CONTROL_MESSAGE = 4096
+/** A terminal socket's frame (a paste): at most this long. */
+const MAX_TERMINAL_MESSAGE = 1024 * 1024
+
+const CONTROL_TYPES = new Set<ClientMessage['type']>(['run', 'check', 'hint', 'solve', 'reset', 'start'])
+
+export async function startServeServer(opts: ServeServerOptions): Promise<ServeServer> {
+  const { WebSocketServer: WSS } = loadPackage<typeof import('ws')>('ws')
+  const host = opts.host ?? '127.0.0.1'
+  const log = opts.log ?? (() => {})
+  const assetsDir = opts.assetsDir ?? join(packageRoot(), 'dist', 'web')
+  const assets = new Map<string, { body: Buffer; etag: string }>()
+  const asset = (name: string): { body: Buffer; etag: string } | undefined => {
+    if (!(name in ASSET_TYPES)) return undefined
+    let a = assets.get(name)
+    if (!a) {
+      try {
+        const body = readFileSync(join(assetsDir, name))
+        a = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` }
+      } catch {
+        return undefined
+      }
+      assets.set(name, a)
+    }
+    return a
+  }
+  if (!asset('page.js')) {
+    throw new NslabError({ code: 'PREREQUISITE', message: `the page's script is missing: ${join(assetsDir, 'page.js')}`, fix: 'npm run build' })
+  }
+
+  // A lab's page is the same for every visit but its nonce: made once, the nonce put in its slot.
+  const NONCE_SLOT = `nonce-slot-${randomBytes(12).toString('hex')}`
+  const labPages = new Map<string, Promise<string>>()
+  const labPage = (s: ServedLab): Promise<string> => {
+    let p = labPages.get(s.id)
+    if (!p) {
+      p = s.prose().then((prose) => labPageHtml({ id: s.id, lab: s.lab, prose, nonce: NONCE_SLOT, localLink: (href) => localLink(opts.space, href) }))
+      labPages.set(s.id, p)
+    }
+    return p
+  }
+
+  const token = opts.token ?? newServeToken()
+  let auth: ServeAuth | undefined
+  const sockets = new Set<Socket>()
+  const wss: WebSocketServer = new WSS({ noServer: true, maxPayload: MAX_TERMINAL_MESSAGE, perMessageDeflate: false })
+
+  const server = createServer((req, res) => {
+    try {
+      handle(req, res)
+    } catch (e) {
+      log(`nslab serve: ${(e as Error).message}`)
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+      res.end('500 Internal Server Error\n')
+    }
+  })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+
+  const forbidden = (res: ServerResponse) => {
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+    res.end('403 Forbidden\n')
+  }
+  const headers = (type: string, extra: Record<string, string> = {}) => ({
+    'content-type': type,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    ...extra,
+  })
+  const page = (res: ServerResponse, html: string, nonce: string) => {
+    res.writeHead(200, headers('text/html; charset=utf-8', { 'content-security-policy': contentSecurityPolicy(nonce), 'cache-control': 'no-store' }))
+    res.end(html)
+  }
+  const notFound = (res: ServerResponse) => {
+    res.writeHead(404, headers('text/plain; charset=utf-8', { 'cache-control': 'no-store' }))
+    res.end('404 Not Found\n')
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const verdict = auth!.request(req)
+    if (!verdict.ok) return forbidden(res)
+    if (verdict.redirect !== undefined) {
+      res.writeHead(303, { location: verdict.redirect, 'set-cookie': verdict.setCookie ?? '', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+      res.end()
+      return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' })
+      res.end()
+      return
+    }
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    const nonce = randomBytes(16).toString('base64')
+    if (path === '/') return page(res, labsPageHtml(opts.space.cards(), { nonce, problems: opts.space.served.problems }), nonce)
+    const lab = /^\/lab\/([A-Za-z0-9_.-]+)\/?$/.exec(path)
+    if (lab) {
+      const live = opts.space.live(lab[1]!)
+      if (!live) return notFound(res)
+      // The lab host starts now, while the page loads.
+      void live.ensureUp()
+      void labPage(live.served).then(
+        (html) => page(res, html.replace(NONCE_SLOT, nonce), nonce),
+        (e: unknown) => {
+          log(`nslab serve: ${(e as Error).message}`)
+          res.writeHead(500).end()
+        },
+      )
+      return
+    }
+    const file = /^\/assets\/([a-z.]+)$/.exec(path)?.[1]
+    const a = file ? asset(file) : undefined
+    if (file && a) {
+      // Asked again on each page, answered "not modified" while it is the same (a browser's cache, checked).
+      if (req.headers['if-none-match'] === a.etag) {
+        res.writeHead(304, { etag: a.etag, 'cache-control': 'no-cache' })
+        res.end()
+        return
+      }
+      res.writeHead(200, headers(ASSET_TYPES[file]!, { 'cache-control': 'no-cache', etag: a.etag }))
+      res.end(req.method === 'HEAD' ? undefined : a.body)
+      return
+    }
+    return notFound(res)
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const refuse = (status: string) => {
+      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${status}\n`)
+      socket.destroy()
+    }
+    if (!auth!.upgrade(req).ok) return refuse('403 Forbidden')
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    const control = /^\/ws\/lab\/([A-Za-z0-9_.-]+)$/.exec(path)
+    const term = /^\/ws\/term\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(path)
+    const live = opts.space.live((control ?? term)?.[1] ?? '')
+    if (!live) return refuse('404 Not Found')
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (control) controlSocket(ws, live)
+      else terminalSocket(ws, live, term![2]!)
+    })
+  })
+
+  function controlSocket(ws: WebSocket, live: NonNullable<ReturnType<LearnerSpace['live']>>): void {
+    const off = live.subscribe((m) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m))
+    })
+    ws.on('close', off)
+    ws.on('error', () => off())
+    ws.on('message', (data, binary) => {
+      if (binary) return
+      const text = data.toString()
+      if (text.length > MAX_CONTROL_MESSAGE) return
+      let m: ClientMessage
+      try {
+        m = JSON.parse(text) as ClientMessage
+      } catch {
+        return
+      }
+      if (!m || typeof m !== 'object' || !CONTROL_TYPES.has(m.type)) return
+      if (m.type === 'run' && !Number.isInteger(m.block)) return
+      live.act(m).catch((e: unknown) => log(`nslab serve: ${live.id}: ${(e as Error).message}`))
+    })
+    void live.ensureUp()
+  }
+
+  function terminalSocket(ws: WebSocket, live: NonNullable<ReturnType<LearnerSpace['live']>>, machine: string): void {
+    // Keys typed before the shell is there wait for it.
+    const early: string[] = []
+    let deliver = (text: string) => void early.push(text)
+    ws.on('message', (data, binary) => {
+      if (!binary) deliver(data.toString())
+    })
+    ws.on('error', () => undefined)
+    void live.terminal(machine).then(
+      (t) => {
+        if (ws.readyState !== ws.OPEN) return
+        if (!t) return ws.close(TERMINAL_CLOSE.unavailable, 'the lab host is not up')
+        const detach = t.attach({
+          send: (d) => {
+            if (ws.readyState === ws.OPEN) ws.send(d)
+          },
+          backlog: () => ws.bufferedAmount,
+          close: (code, reason) => ws.close(code, reason),
+        })
+        ws.on('close', detach)
+        deliver = (text) => {
+          const kind = text[0]
+          if (kind === TERMINAL_INPUT) t.input(text.slice(1))
+          else if (kind === TERMINAL_RESIZE) {
+            const [c, r] = text.slice(1).split(' ').map(Number)
+            t.resize(c ?? 0, r ?? 0)
+          }
+        }
+        for (const x of early.splice(0)) deliver(x)
+      },
+      (e: unknown) => {
+        log(`nslab serve: ${live.id}: ${(e as Error).message}`)
+        ws.close(TERMINAL_CLOSE.unavailable, 'no terminal')
+      },
+    )
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') {
+        reject(new NslabError({ code: 'USAGE', message: `port ${opts.port ?? 4300} on ${host} is in use`, fix: 'nslab serve --port N (or --port 0 for any free port)' }))
+      } else if (e.code === 'EADDRNOTAVAIL') {
+        reject(new NslabError({ code: 'USAGE', message: `${host} is not an address of this machine` }))
+      } else reject(e)
+    })
+    server.listen(opts.port ?? 4300, host, () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  // Made while nobody waits: the first visit of a lab gets its page at once.
+  void (async () => {
+    for (const l of opts.space.served.labs) await labPage(l).catch(() => undefined)
+  })()
+  auth = createServeAuth({ token, port, host })
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  return {
+    url: `http://${shown}:${port}/?token=${token}`,
+    port,
+    host,
+    auth,
+    async close() {
+      for (const ws of wss.clients) ws.close(TERMINAL_CLOSE.serverStopping, 'nslab serve is stopping')
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        // Keep-alive connections would hold close() open.
+        for (const s of sockets) s.destroy()
+      })
+      for (const ws of wss.clients) ws.terminate()
+    },
+  }
+}
+
+/** A relative link in a lab's prose to another lab's file, as that lab's page here. */
+function localLink(space: LearnerSpace, href: string): string | undefined {
+  const m = /^(?:\.\/)?([A-Za-z0-9_.-]+)\.md(#[A-Za-z0-9_-]*)?$/.exec(href)
+  if (!m) return undefined
+  const target = space.served.labs.find((l) => l.file.endsWith(`/${m[1]}.md`))
+  return target ? `/lab/${target.id}` : undefined
+}
