@@ -23,7 +23,6 @@ const BEFORE = beforeAt >= 0 ? args[beforeAt + 1] : undefined
 const ROOT = new URL('..', import.meta.url).pathname
 const NSLAB = join(ROOT, 'dist/bin/nslab.js')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-peers-'))
-if (!process.env.NSLAB_BENCH_KEEP) process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
 
 // The lab host by hand: what `topology: docker: true, containers: [box1, box2], internet: true` is.
 const SETUP = [
@@ -116,7 +115,11 @@ const state = join(dir, 'state')
 const env = { ...process.env, NO_COLOR: '1', NSLAB_STATE_DIR: state }
 execFileSync('install', ['-d', '-m', '0700', state])
 execFileSync(process.execPath, [NSLAB, 'up', join(dir, 'small-bridge.md'), '--name', 'peers'], { env, stdio: 'ignore' })
-process.on('exit', () => spawnSync(process.execPath, [NSLAB, 'down', 'peers'], { env }))
+// The session down first, then its state folder (down reads it).
+process.on('exit', () => {
+  spawnSync(process.execPath, [NSLAB, 'down', 'peers'], { env })
+  if (!process.env.NSLAB_BENCH_KEEP) rmSync(dir, { recursive: true, force: true })
+})
 
 const txm = process.env.NSLAB_TXM ?? 'txm'
 const peers = [
