@@ -259,7 +259,8 @@ function wrap(segs: Segment[], width: number, first: string, rest: string, ctx: 
   }
   const lastChar = () => {
     const p = current.pieces[current.pieces.length - 1]
-    return p ? [...p.text].pop() : undefined
+    // The last code point (at most two UTF-16 units), not a spread of the whole piece.
+    return p ? [...p.text.slice(-2)].pop() : undefined
   }
   for (const s of segs) {
     if (s.text === '\n') {

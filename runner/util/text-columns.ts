@@ -29,16 +29,18 @@ export function breakUnits(word: string): string[] {
   const units: string[] = []
   let cur = ''
   let glueNext = false
+  // The last character's width, kept rather than read back from cur: linear in the word.
+  let prevWide = false
   for (const ch of word) {
     const isWide = wide(ch)
-    const prev = [...cur].pop()
-    const breakHere = cur !== '' && !glueNext && !CLOSING.has(ch) && (isWide || (prev !== undefined && wide(prev)))
+    const breakHere = cur !== '' && !glueNext && !CLOSING.has(ch) && (isWide || prevWide)
     if (breakHere) {
       units.push(cur)
       cur = ''
     }
     cur += ch
     glueNext = OPENING.has(ch)
+    prevWide = isWide
   }
   if (cur) units.push(cur)
   return units
