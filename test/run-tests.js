@@ -33,6 +33,8 @@ const machine = () => ({
   'nslab cgroups': out('find', ['/sys/fs/cgroup', '-maxdepth', '7', '-type', 'd', '-name', 'nslab-*', '!', '-name', `nslab-suite-${process.pid}`])
     .split('\n')
     .filter((l) => l && !l.includes(`/nslab-suite-${process.pid}/`))
+    // Another suite running beside this one (two at once, to load the machine) has its own.
+    .filter((l) => !otherSuite(l))
     .sort()
     .join('\n'),
   mounts: readFileSync('/proc/self/mountinfo', 'utf8')
@@ -41,6 +43,18 @@ const machine = () => ({
     .sort()
     .join('\n'),
 })
+
+/** A cgroup of, or below, another suite that is running now. */
+function otherSuite(path) {
+  const pid = Number(/\/nslab-suite-(\d+)(\/|$)/.exec(path)?.[1])
+  if (!pid || pid === process.pid) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** A pids cgroup for the suite (root, cgroup v1 or v2), this process moved into it; undefined elsewhere. */
 function suiteCgroup() {

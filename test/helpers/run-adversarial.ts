@@ -6,11 +6,14 @@
 import { CASES } from './adversarial-cases.js'
 
 const from = Number(process.argv[2] ?? 0)
+// A parent killed outright (the test's own timeout) cannot kill this process: it ends by itself between cases.
+const parent = process.ppid
 const only = process.env.BOUNDED_ONLY ? new RegExp(process.env.BOUNDED_ONLY) : undefined
 
 for (let index = from; index < CASES.length; index++) {
   const c = CASES[index]!
   if (only && !only.test(c.name)) continue
+  if (process.ppid !== parent) process.exit(1)
   const started = performance.now()
   let line: Record<string, unknown>
   try {
