@@ -8,7 +8,7 @@ import type { Lab } from '../lab/lab.js'
 import { labProse, type LabProse } from '../learn/lab-prose.js'
 import { labTasks } from '../lab/lab-tasks.js'
 import { renderEnding, renderTask } from '../learn/render-task.js'
-import { checkSessionName, commandFor, parseLabFile, sandboxIsOurs, sessionState, writeProgress } from '../learn/learner-session.js'
+import { checkSessionName, commandFor, parseLabFile, writeProgress } from '../learn/learner-session.js'
 import { resolveLabPath } from '../lab/resolve-lab-path.js'
 import { NslabError } from '../util/nslab-error.js'
 import { asCommandUsage, COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
@@ -17,10 +17,12 @@ import { safeTerminal } from '../util/safe-text.js'
 import { learnerWords } from '../learn/learner-words.js'
 import { plainText } from '../util/plain-text.js'
 import { runLearnerStep } from '../learn/run-learner-step.js'
-import { attachSandbox, sandboxOwner, type Sandbox } from '../host/sandbox.js'
+import { sandboxOwner, type Sandbox } from '../host/sandbox.js'
 import { createLabHost } from '../run/create-lab-host.js'
-import { createSession, loadSession, removeSession, saveSession, type Session } from '../learn/session-store.js'
+import { removeSession, saveSession, type Session } from '../learn/session-store.js'
 import { truncateOutput } from '../util/truncate-output.js'
+import { claimName } from '../learn/claim-name.js'
+import { takeDownLab } from '../learn/take-down-lab.js'
 
 export const UP_HELP = `Usage: nslab up LAB [--name NAME] [--iptables nft|legacy]
 
@@ -170,40 +172,9 @@ export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: numb
   }
 }
 
-/** Take the name for this session, or say why it cannot be taken. A stale session of that name is cleaned away. */
-async function claimName(session: Session): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    if (createSession(session)) return
-    const old = loadSession(session.name)
-    if (!old) continue
-    const state = sessionState(old)
-    if (state === 'up' || state === 'starting') {
-      throw new NslabError({
-        code: 'USAGE',
-        message: `a lab named "${session.name}" is already up (${old.title ?? old.lab})`,
-        fix: `nslab shell ${session.name} to work in it, nslab down ${session.name} to end it, or --name OTHER for a second one`,
-      })
-    }
-    // Left behind by a killed run: end what is left of it and take the name.
-    await takeDown(old)
-  }
-  throw new NslabError({ code: 'USAGE', message: `the name "${session.name}" is taken; try --name OTHER` })
-}
 
-/** End a session's lab host (when it is ours and alive) and forget the session. */
-export async function takeDown(session: Session, sandbox?: Sandbox): Promise<void> {
-  if (sandboxIsOurs(session)) {
-    await (sandbox ?? attachSandbox(session.sandbox)).stop()
-    // stop() sends TERM, then KILL after a grace: wait until the process is really gone.
-    const until = Date.now() + 3000
-    while (Date.now() < until) {
-      const p = processInfo(session.sandbox.pid)
-      if (!p || p.zombie || p.startTime !== session.sandboxStart) break
-      await new Promise((r) => setTimeout(r, 10))
-    }
-  }
-  removeSession(session.name)
-}
+/** End a session's lab host and forget the session (learn/take-down-lab.ts: nslab down, gc, reset and serve share it). */
+export const takeDown = takeDownLab
 
 function welcome({ session, lab, prose, timing }: Up): string {
   const color = colorEnabled(process.stdout)

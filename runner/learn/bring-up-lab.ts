@@ -10,11 +10,11 @@ import { createSandbox, sandboxOwner, type Sandbox } from '../host/sandbox.js'
 import { plainText } from '../util/plain-text.js'
 import { truncateOutput } from '../util/truncate-output.js'
 import { labProse, type LabProse } from './lab-prose.js'
-import { parseLabFile, sessionState, writeProgress } from './learner-session.js'
+import { parseLabFile, writeProgress } from './learner-session.js'
 import { runLearnerStep } from './run-learner-step.js'
-import { createSession, loadSession, removeSession, saveSession, type Session } from './session-store.js'
+import { removeSession, saveSession, type Session } from './session-store.js'
 import { takeDownLab } from './take-down-lab.js'
-import { NslabError } from '../util/nslab-error.js'
+import { claimName } from './claim-name.js'
 
 export interface BringUpLabOptions {
   /** Absolute path of the lab file. */
@@ -133,24 +133,4 @@ export async function bringUpLab(opts: BringUpLabOptions): Promise<LabUp | LabUp
     else removeSession(session.name)
     throw e
   }
-}
-
-/** Take the name for this session, or say why it cannot be taken. A stale session of that name is cleaned away. */
-async function claimName(session: Session): Promise<void> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    if (createSession(session)) return
-    const old = loadSession(session.name)
-    if (!old) continue
-    const state = sessionState(old)
-    if (state === 'up' || state === 'starting') {
-      throw new NslabError({
-        code: 'USAGE',
-        message: `a lab named "${session.name}" is already up (${old.title ?? old.lab})`,
-        fix: `nslab shell ${session.name} to work in it, nslab down ${session.name} to end it, or --name OTHER for a second one`,
-      })
-    }
-    // Left behind by a killed run: end what is left of it and take the name.
-    await takeDownLab(old)
-  }
-  throw new NslabError({ code: 'USAGE', message: `the name "${session.name}" is taken; try --name OTHER` })
 }
