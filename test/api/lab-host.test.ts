@@ -1,10 +1,12 @@
 // The library's lab host: zx's `$` on each machine, inside the lab host, with
 // zx's own semantics (quoting, nothrow, pipe, within, timeouts, kill), the
 // command never on a command line; checks as a lab's; teardown always.
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { until } from '../helpers/until.js'
+import { withWord } from '../helpers/with-word.js'
 import { check, labHost, NslabError, zx, type LabHost } from '../../runner/api/index.js'
 import { findProgram, PACKAGE_OF } from '../../runner/host/require-programs.js'
 import { machineState } from '../helpers/machine-state.js'
@@ -15,28 +17,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const before = machineState()
 
 /** pids of live processes (not this one) whose command line holds the word. */
-function withWord(word: string): number[] {
-  const found: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue
-    try {
-      if (/\) Z /.test(readFileSync(`/proc/${d}/stat`, 'utf8'))) continue
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(word)) found.push(Number(d))
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found
-}
 
-async function until(what: () => boolean, ms = 15_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (what()) return true
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  return what()
-}
 
 let n = 0
 const mark = () => `apimark${process.pid}x${++n}`

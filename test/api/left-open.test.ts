@@ -3,10 +3,12 @@
 // kernel tears the lab host down (its init's stdin closes). Each script here
 // starts a sleeper whose command line holds a word of its own, then leaves.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { until } from '../helpers/until.js'
+import { withWord } from '../helpers/with-word.js'
 import { requireBuild, ROOT } from '../helpers/learner-cli.js'
 import { machineState } from '../helpers/machine-state.js'
 
@@ -16,28 +18,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const before = machineState()
 const API = join(ROOT, 'dist/runner/api/index.js')
 
-function withWord(word: string): number[] {
-  const found: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue
-    try {
-      if (/\) Z /.test(readFileSync(`/proc/${d}/stat`, 'utf8'))) continue
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(word)) found.push(Number(d))
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found
-}
 
-async function until(what: () => boolean, ms = 15_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (what()) return true
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  return what()
-}
 
 let n = 0
 /** A script that opens a lab host, starts a marked sleeper on box1, says "ready", then does `then`. */

@@ -4,10 +4,12 @@
 // hostname) and of a background process it starts, so this test finds its
 // own processes among those of tests running beside it.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import t from 'tap'
+import { until } from '../helpers/until.js'
+import { withWord } from '../helpers/with-word.js'
 import { machineState } from '../helpers/machine-state.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -17,28 +19,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 chmodSync(dir, 0o755)
 
 /** pids of live processes whose command line holds the word. */
-function withWord(word: string): number[] {
-  const found: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue
-    try {
-      if (/\) Z /.test(readFileSync(`/proc/${d}/stat`, 'utf8'))) continue
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(word)) found.push(Number(d))
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found
-}
 
-async function until(what: () => boolean, ms = 10_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (what()) return true
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  return what()
-}
 
 let n = 0
 /** A lab with a unique name; `seconds` of a marker sleep run in the background of box1. */
