@@ -6,7 +6,8 @@ import { statSync } from 'node:fs'
 import { childProcesses, processInfo } from '../host/exec.js'
 import type { Lab } from '../lab/lab.js'
 import { labTasks } from '../lab/lab-tasks.js'
-import { createSandbox, sandboxOwner, type Sandbox } from '../host/sandbox.js'
+import { sandboxOwner, type Sandbox } from '../host/sandbox.js'
+import { createLabHost } from '../run/create-lab-host.js'
 import { plainText } from '../util/plain-text.js'
 import { truncateOutput } from '../util/truncate-output.js'
 import { labProse, type LabProse } from './lab-prose.js'
@@ -82,7 +83,8 @@ export async function bringUpLab(opts: BringUpLabOptions): Promise<LabUp | LabUp
   try {
     const t0 = performance.now()
     const before = new Set(childProcesses(process.pid).map((p) => p.pid))
-    const pending = createSandbox({
+    // The lab's engine, as nslab up: an engine: docker lab served in the page gets its real Docker Engine.
+    const pending = createLabHost(lab.engine, {
       topology: lab.topology,
       persistent: opts.persistent,
       name: opts.name,
