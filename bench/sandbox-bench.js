@@ -104,7 +104,7 @@ function bareDown(p) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)]
 
-const r = { nslabUp: [], nslabDown: [], limitedUp: [], limitedDown: [], bareUp: [], bareDown: [] }
+const r = { nslabUp: [], nslabDown: [], utilUp: [], utilDown: [], limitedUp: [], limitedDown: [], bareUp: [], bareDown: [] }
 // As `nslab run` makes them: with its default limits (a cgroup as root, rlimits otherwise).
 const limits = { maxProcs: 1024, memoryBytes: 2 * 1024 ** 3, cpus: 1 }
 for (let i = 0; i < RUNS + 3; i++) {
@@ -114,6 +114,15 @@ for (let i = 0; i < RUNS + 3; i++) {
   const t1 = performance.now()
   await sb.stop()
   const down = performance.now() - t1
+  // The same lab host built by util-linux's programs instead of perl (see perl-root-builder.ts).
+  process.env.NSLAB_SANDBOX_BUILDER = 'util-linux'
+  const u0 = performance.now()
+  const su = await createSandbox({ topology })
+  const uup = performance.now() - u0
+  const u1 = performance.now()
+  await su.stop()
+  const udown = performance.now() - u1
+  delete process.env.NSLAB_SANDBOX_BUILDER
   const t2 = performance.now()
   const sl = await createSandbox({ topology, limits })
   const lup = performance.now() - t2
@@ -125,6 +134,8 @@ for (let i = 0; i < RUNS + 3; i++) {
   if (i < 3) continue // warm-up
   r.nslabUp.push(up)
   r.nslabDown.push(down)
+  r.utilUp.push(uup)
+  r.utilDown.push(udown)
   r.limitedUp.push(lup)
   r.limitedDown.push(ldown)
   r.bareUp.push(b.up)
@@ -133,5 +144,6 @@ for (let i = 0; i < RUNS + 3; i++) {
 const f = (x) => `${x.toFixed(1)} ms`
 console.log(`lab host: docker: true, 2 containers, internet — ${RUNS} runs each, alternating (median / p90)`)
 console.log(`nslab sandbox   up ${f(median(r.nslabUp))} / ${f(p90(r.nslabUp))}   down ${f(median(r.nslabDown))} / ${f(p90(r.nslabDown))}`)
+console.log(`util-linux root  up ${f(median(r.utilUp))} / ${f(p90(r.utilUp))}   down ${f(median(r.utilDown))} / ${f(p90(r.utilDown))}`)
 console.log(`with limits     up ${f(median(r.limitedUp))} / ${f(p90(r.limitedUp))}   down ${f(median(r.limitedDown))} / ${f(p90(r.limitedDown))}`)
 console.log(`bash script     up ${f(median(r.bareUp))} / ${f(p90(r.bareUp))}   down ${f(median(r.bareDown))} / ${f(p90(r.bareDown))}`)

@@ -5,6 +5,8 @@ import type { Topology } from '../lab/lab.js'
 import { BIN_DIR, HIDDEN_NS_DIR, LOG_DIR, NETNS_DIR, SANDBOX_DIR, anchorFd } from './sandbox-paths.js'
 import { shellQuote } from '../util/shell-quote.js'
 import { inherited, ipScript, SUDO_SCRIPT, SYSCTL_NS_SCRIPT, sysctlPath } from './lab-host-programs.js'
+import { findProgram } from './require-programs.js'
+import { perlBuilderArch, perlRootBuilder, type RootMount, type RootPlan } from './perl-root-builder.js'
 
 export interface SandboxScriptOptions {
   topology: Topology
@@ -21,6 +23,20 @@ export interface SandboxScriptOptions {
   machine?: MachineLayout
   /** A real Docker Engine builds the bridge, the containers and the rules (engine: docker). */
   engine?: EngineScript
+  /**
+   * Who builds the lab's root and starts its init: one perl process each (perl-root-builder), or
+   * util-linux's programs one by one. Default: perl where it is (and the architecture is known).
+   */
+  builder?: 'perl' | 'util-linux'
+}
+
+/** The default builder: perl where this machine has it and nslab knows the architecture's syscalls. */
+export function defaultBuilder(): 'perl' | 'util-linux' {
+  // NSLAB_SANDBOX_BUILDER=util-linux: the other way, for tests and benchmarks.
+  const asked = process.env.NSLAB_SANDBOX_BUILDER
+  if (asked === 'util-linux' || !perlBuilderArch()) return 'util-linux'
+  if (findProgram('perl')) return 'perl'
+  return 'util-linux'
 }
 
 /**
@@ -41,6 +57,9 @@ export interface EngineScript {
   /** The lab's own init's lines, in its root: start the engine and the containers, then `echo up > UP_FIFO`. */
   labInit: string[]
 }
+
+/** Where perl's builder says which process starts the lab's own init (perl-root-builder's launcher). */
+const LAUNCHER_PID = `${SANDBOX_DIR}/launcher`
 
 /** Where a lab's own init says the engine and the containers are up (engine: docker). */
 export const UP_FIFO = `${SANDBOX_DIR}/up`
@@ -189,21 +208,21 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   }
   const rulesFirst = opts.backend === 'nft'
   if (rulesFirst) s.push(...docker)
-  // sethostname(2): /proc/sys/kernel/hostname is not writable by an ordinary user's namespace root.
-  s.push(`hostname ${shellQuote(opts.hostname)}`)
-  // The lab's /run, and the tmpfs its root is built in (private to this mount namespace).
-  s.push(`mount -t tmpfs -o mode=755 nslab /run && mount -t tmpfs -o mode=755 nslab-root ${ROOT}`)
-  if (!rulesFirst) s.push(...docker)
-
   const R = ROOT
   const O = SANDBOX_DIR
   const m = opts.machine ?? machineLayout()
+  // perl builds the root in one process; the lab's own init is then launched by perl as well,
+  // except an engine's, which starts its own way.
+  const perl = (opts.builder ?? defaultBuilder()) === 'perl'
+  // perl's builder also leaves the launcher of the lab's own init waiting (not an engine's, which starts its own).
+  const launcher = perl && !engine
   const dirs = [`${O}/ns`, NETNS_DIR, LOG_DIR, '/run/lock', BIN_DIR]
-  const fstab: string[] = []
+  const mounts: RootMount[] = []
+  const fs = (source: string, target: string, type: string | undefined, options: string) => mounts.push({ source, target, ...(type ? { type } : {}), options })
   // The machine's system folders behind a throwaway layer: writes land in an upper layer inside /run.
   for (const d of m.overlays) {
     dirs.push(`${R}/${d}`, `${O}/upper/${d}`, `${O}/work/${d}`)
-    fstab.push(`overlay ${R}/${d} overlay lowerdir=/${d},upperdir=${O}/upper/${d},workdir=${O}/work/${d} 0 0`)
+    fs('overlay', `${R}/${d}`, 'overlay', `lowerdir=/${d},upperdir=${O}/upper/${d},workdir=${O}/work/${d}`)
   }
   // Fresh scratch places. The machine's root owns these, and the lab's root is
   // not the machine's: files there could not be copied up. A user's home, mail
@@ -211,97 +230,86 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   // checkout, /mnt, /work …) exists in the lab.
   for (const d of ['/root', '/home', '/srv', '/mnt', '/media', ...m.varScratch]) {
     dirs.push(`${R}${d}`)
-    fstab.push(`scratch ${R}${d} tmpfs mode=${d === '/var/tmp' ? '1777' : '755'} 0 0`)
+    fs('scratch', `${R}${d}`, 'tmpfs', `mode=${d === '/var/tmp' ? '1777' : '755'}`)
   }
   // An engine's places (/var/lib/docker) may be absent from the machine: made in the upper layer of
   // the overlay they lie in, they exist when that overlay is mounted, just before them.
   for (const d of engine?.scratch ?? []) {
     const over = m.overlays.find((o) => d.startsWith(`/${o}/`))
     dirs.push(over ? `${O}/upper${d}` : `${R}${d}`)
-    fstab.push(`scratch ${R}${d} tmpfs mode=711 0 0`)
+    fs('scratch', `${R}${d}`, 'tmpfs', 'mode=711')
   }
   dirs.push(`${R}/tmp`, `${R}/proc`, `${R}/sys`, `${R}/run`, `${R}/dev/pts`, `${R}/dev/shm`, `${R}/dev/mqueue`)
-  fstab.push(`tmp ${R}/tmp tmpfs mode=1777 0 0`, `sysfs ${R}/sys sysfs nosuid,nodev,noexec 0 0`, `${O}/hosts ${R}/etc/hosts none bind 0 0`)
+  fs('tmp', `${R}/tmp`, 'tmpfs', 'mode=1777')
+  fs('sysfs', `${R}/sys`, 'sysfs', 'nosuid,nodev,noexec')
+  fs(`${O}/hosts`, `${R}/etc/hosts`, undefined, 'bind')
   // No name server: the machine's is not reachable from a lab host (which has no link to its network),
   // and a lookup sent out of a lab's default route would wait seconds for it (python's http.server
   // looks up its own address). With none, a lookup fails at once; the lab's names are in /etc/hosts.
-  if (m.resolvConf) fstab.push(`${O}/resolv.conf ${R}/etc/resolv.conf none bind 0 0`)
+  if (m.resolvConf) fs(`${O}/resolv.conf`, `${R}/etc/resolv.conf`, undefined, 'bind')
   // A second sysfs of the lab's own where nothing covers it: the kernel lets a user namespace mount
   // sysfs (as \`ip netns exec\` does, after taking /sys down) only while one is fully visible.
   dirs.push(`${O}/sysfs`)
-  fstab.push(`sysfs ${O}/sysfs sysfs nosuid,nodev,noexec 0 0`)
+  fs('sysfs', `${O}/sysfs`, 'sysfs', 'nosuid,nodev,noexec')
   // /dev: the harmless devices, a devpts of the lab's own (its shells' ptys), its own shm and mqueue.
   const files = [`${HIDDEN_NS_DIR}/host`]
   if (m.devices.includes('net/tun')) dirs.push(`${R}/dev/net`)
   for (const d of m.devices) {
     files.push(`${R}/dev/${d}`)
-    fstab.push(`/dev/${d} ${R}/dev/${d} none bind 0 0`)
+    fs(`/dev/${d}`, `${R}/dev/${d}`, undefined, 'bind')
   }
-  fstab.push(
-    `devpts ${R}/dev/pts devpts newinstance,ptmxmode=0666,mode=620,nosuid,noexec 0 0`,
-    `shm ${R}/dev/shm tmpfs mode=1777,nosuid,nodev 0 0`,
-    `mqueue ${R}/dev/mqueue mqueue nosuid,nodev,noexec 0 0`,
-  )
+  fs('devpts', `${R}/dev/pts`, 'devpts', 'newinstance,ptmxmode=0666,mode=620,nosuid,noexec')
+  fs('shm', `${R}/dev/shm`, 'tmpfs', 'mode=1777,nosuid,nodev')
+  fs('mqueue', `${R}/dev/mqueue`, 'mqueue', 'nosuid,nodev,noexec')
   // The host's network namespace gets a file too, for nslab's lab shell (\`on host\`).
-  fstab.push(`/proc/self/ns/net ${HIDDEN_NS_DIR}/host none bind 0 0`)
+  fs('/proc/self/ns/net', `${HIDDEN_NS_DIR}/host`, undefined, 'bind')
   if (opts.iptables) {
     // iptables of the chosen back end under its plain names: the back end's program bound onto
-    // empty files (made by the shell, mounted by the one mount -a) rather than six \`ln\` processes.
-    // xtables-*-multi acts on the name it is called by.
+    // empty files rather than six \`ln\` processes. xtables-*-multi acts on the name it is called by.
     for (const tool of ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore']) {
       const [base, ...rest] = tool.split('-')
       files.push(`${BIN_DIR}/${tool}`)
-      fstab.push(`/usr/sbin/${base}-${opts.iptables}${rest.length ? `-${rest.join('-')}` : ''} ${BIN_DIR}/${tool} none bind 0 0`)
+      fs(`/usr/sbin/${base}-${opts.iptables}${rest.length ? `-${rest.join('-')}` : ''}`, `${BIN_DIR}/${tool}`, undefined, 'bind')
     }
   }
-  s.push(`mkdir -p ${dirs.join(' ')} ${R}/dev`)
-  s.push(`for f in ${files.join(' ')}; do : > $f; done`)
-  // nslab's programs first on the lab's PATH (written by the shell; made executable below, beside the links).
+  dirs.push(`${R}/dev`)
+  // nslab's programs first on the lab's PATH, and the lab's /etc/hosts and resolv.conf.
   const settings = topology.sysctl ?? []
   const everyNs = settings.filter(inherited)
-  const programs = [`${BIN_DIR}/sudo`]
-  s.push(`printf '%s' ${shellQuote(SUDO_SCRIPT)} > ${BIN_DIR}/sudo`)
+  const writes: RootPlan['writes'] = [{ path: `${BIN_DIR}/sudo`, content: SUDO_SCRIPT, mode: 0o755 }]
+  // What grows with the lab (its machines' names, its settings) is written by the shell, by printf:
+  // the builder's program stays small (a here-document past 64 KiB would be a file in /tmp).
+  // /etc/hosts is bound onto an empty file first: writing it later writes the same file.
+  const late: string[] = []
+  files.push(`${O}/hosts`)
   if (everyNs.length) {
-    programs.push(`${BIN_DIR}/ip`)
-    s.push(`printf '%s' ${shellQuote(ipScript(m.ip ?? '/usr/sbin/ip'))} > ${BIN_DIR}/ip`)
+    writes.push({ path: `${BIN_DIR}/ip`, content: ipScript(m.ip ?? '/usr/sbin/ip'), mode: 0o755 })
     // Best effort, as systemd's sysctl.d does it: a setting the kernel lacks is passed over.
-    s.push(`printf '%s\\n' ${everyNs.map((x) => shellQuote(`echo ${shellQuote(x.value)} 2>/dev/null > ${sysctlPath(x.key)}`)).join(' ')} > ${SYSCTL_NS_SCRIPT}`)
+    late.push(`printf '%s\\n' ${everyNs.map((x) => shellQuote(`echo ${shellQuote(x.value)} 2>/dev/null > ${sysctlPath(x.key)}`)).join(' ')} > ${SYSCTL_NS_SCRIPT}`)
   }
-  s.push(`printf '%s\\n' ${fstab.map(shellQuote).join(' ')} > ${O}/fstab`)
-  // The machine's top-level links (bin -> usr/bin on a merged /usr) as they are, and /dev's, in
-  // one background shell: one ln for those named as their target's last part.
-  const ln: string[] = []
-  const same = m.links.filter(([name, target]) => target.replace(/^.*\//, '') === name)
-  if (same.length) ln.push(`ln -s -t ${R} ${same.map(([, t]) => shellQuote(t)).join(' ')}`)
-  for (const [name, target] of m.links.filter((l) => !same.includes(l))) ln.push(`ln -s ${shellQuote(target)} ${R}/${name}`)
-  ln.push(`ln -s -t ${R}/dev /proc/self/fd pts/ptmx`)
-  for (const [i, n] of ['stdin', 'stdout', 'stderr'].entries()) ln.push(`ln -s /proc/self/fd/${i} ${R}/dev/${n}`)
-  ln.push(`chmod 755 ${programs.join(' ')}`)
-  s.push(`(${ln.join('; ')}) &`)
-  s.push('P_ln=$!')
-
   const addrs = machineAddresses(topology)
   const hosts = ['127.0.0.1\tlocalhost', `127.0.1.1\t${opts.hostname}`, '::1\tlocalhost ip6-localhost ip6-loopback']
   for (const [name, ip] of addrs) hosts.push(`${ip}\t${name}`)
-  s.push(`printf '%s\\n' ${hosts.map(shellQuote).join(' ')} > ${O}/hosts`)
-  if (m.resolvConf) s.push(`printf '%s\\n' ${shellQuote('# nslab: a lab host has no name server; its machines are in /etc/hosts')} 'options timeout:1 attempts:1' > ${O}/resolv.conf`)
-  // One mount -a for all of them, beside the network work below.
-  s.push(`mount -a -T ${O}/fstab 2>${O}/mount.log &`)
-  s.push('P_mnt=$!')
+  late.push(`printf '%s\\n' ${hosts.map(shellQuote).join(' ')} > ${O}/hosts`)
+  if (m.resolvConf) writes.push({ path: `${O}/resolv.conf`, content: '# nslab: a lab host has no name server; its machines are in /etc/hosts\noptions timeout:1 attempts:1\n' })
+  // The machine's top-level links (bin -> usr/bin on a merged /usr) as they are, and /dev's.
+  const links: [string, string][] = m.links.map(([name, target]) => [target, `${R}/${name}`])
+  links.push(['/proc/self/fd', `${R}/dev/fd`], ['pts/ptmx', `${R}/dev/ptmx`])
+  for (const [i, n] of ['stdin', 'stdout', 'stderr'].entries()) links.push([`/proc/self/fd/${i}`, `${R}/dev/${n}`])
+  // The internet machine's network namespace, kept out of /run/netns (ip netns list).
+  const netns = topology.internet ? [`${HIDDEN_NS_DIR}/internet`] : []
+  files.push(...netns)
+  const plan: RootPlan = { hostname: opts.hostname, tmpfs: [['/run', '755'], [R, '755']], dirs, files, writes, links, mounts, netns }
 
-  if (topology.internet) {
-    // Made from the inside, so the outer end lands in pid 1's namespace: the host.
-    const inet = [
-      'link set lo up',
-      'link add eth0 type veth peer name eth0 netns 1',
-      `addr add ${INTERNET.address}/${INTERNET.prefix} dev eth0`,
-      `addr add ${INTERNET.outside}/32 dev lo`,
-      'link set eth0 up',
-    ]
-    s.push(`: > ${HIDDEN_NS_DIR}/internet`)
-    s.push(`unshare --net=${HIDDEN_NS_DIR}/internet ip -batch - <<'NSLAB_EOF' &\n${inet.join('\n')}\nNSLAB_EOF`)
-    s.push('P_inet=$!')
+  if (perl) {
+    // The root whole before anything else: one process, its syscalls a few ms in all.
+    s.push(`perl - <<'NSLAB_PERL'\n${perlRootBuilder(plan, launcher ? { root: R, initFile: `${O}/init`, pidFile: LAUNCHER_PID } : undefined)}NSLAB_PERL`)
+    if (!rulesFirst) s.push(...docker)
+    s.push(...late)
+  } else {
+    s.push(...utilLinuxRoot(plan, O, rulesFirst ? [] : docker, late))
   }
+
   const host: string[] = ['link set lo up']
   const inContainer = new Map<string, string[]>()
   if (bridge && engine) {
@@ -331,7 +339,22 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     if (x.line === undefined) s.push(`${write} || :`)
     else s.push(`${write} || { echo ${shellQuote(`nslab: the lab host cannot set ${x.key} to ${x.value} (line ${x.line} of the lab): the kernel has no such setting here, or refuses that value`)} >&2; exit 1; }`)
   }
+  if (topology.internet) {
+    // The host's end of the link to the internet machine, made and addressed with the rest of the host.
+    host.push(
+      `link add eth0 type veth peer name eth0 netns ${HIDDEN_NS_DIR}/internet`,
+      `addr add ${INTERNET.hostAddress}/${INTERNET.prefix} dev eth0`,
+      'link set eth0 up',
+      `route add default via ${INTERNET.address}`,
+    )
+  }
   s.push(`ip -batch - <<'NSLAB_EOF'\n${host.join('\n')}\nNSLAB_EOF`)
+  if (topology.internet) {
+    const inet = ['link set lo up', `addr add ${INTERNET.address}/${INTERNET.prefix} dev eth0`, `addr add ${INTERNET.outside}/32 dev lo`, 'link set eth0 up']
+    s.push(`nsenter --net=${HIDDEN_NS_DIR}/internet ip -batch - <<'NSLAB_EOF' &\n${inet.join('\n')}\nNSLAB_EOF`)
+    s.push('P_inet=$!')
+    waits.push('$P_inet')
+  }
   let n = 0
   for (const [name, cmds] of inContainer) {
     const own = everyNs.length ? `nsenter --net=${NETNS_DIR}/${name} /bin/sh ${SYSCTL_NS_SCRIPT} 2>/dev/null; ` : ''
@@ -339,27 +362,23 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     s.push(`P_c${n}=$!`)
     waits.push(`$P_c${n++}`)
   }
-  if (topology.internet) {
-    s.push('wait $P_inet')
-    const hostEth = [`addr add ${INTERNET.hostAddress}/${INTERNET.prefix} dev eth0`, 'link set eth0 up', `route add default via ${INTERNET.address}`]
-    s.push(`ip -batch - <<'NSLAB_EOF'\n${hostEth.join('\n')}\nNSLAB_EOF`)
-  }
   // The root must be whole before the lab starts in it.
-  s.push(`wait $P_mnt || { cat ${O}/mount.log >&2; exit 1; }`)
+  if (!perl) s.push(`wait $P_mnt || { cat ${O}/mount.log >&2; exit 1; }`)
   for (const w of waits) s.push(`wait ${w}`)
   // The machines' network namespaces stay reachable for nslab through this
   // init's descriptors, whatever the lab later mounts over /run/netns.
   if (topology.internet) s.push(`exec ${anchorFd('internet', topology)}<${HIDDEN_NS_DIR}/internet`)
   if (!engine) topology.containers.forEach((c) => s.push(`exec ${anchorFd(c.name, topology)}<${NETNS_DIR}/${c.name}`))
   if (engine) s.push(...engine.beforeLab(R), `mkfifo ${UP_FIFO}`)
-  // The lab's /run is this one (with the machines' namespace files), seen from its root.
-  s.push(`mount --rbind /run ${R}/run`)
+  // The lab's /run is this one (with the machines' namespace files), seen from its root (perl's
+  // launcher binds it itself).
+  if (!launcher) s.push(`mount --rbind /run ${R}/run`)
 
   // The lab's own init: pid 1 of a nested pid namespace, in a mount namespace of its own.
   const lab: string[] = []
   lab.push(CLOSE_FDS)
   lab.push('set -e')
-  lab.push(`cd ${R} && pivot_root . . && umount -l . && cd /`)
+  if (!launcher) lab.push(`cd ${R} && pivot_root . . && umount -l . && cd /`)
   for (const c of engine ? [] : topology.containers) {
     if (!c.command) continue
     lab.push(`(cd /root 2>/dev/null || cd /; exec nsenter --net=${NETNS_DIR}/${c.name} bash -c ${shellQuote(c.command)}) </dev/null >>${LOG_DIR}/${c.name}.log 2>&1 &`)
@@ -373,9 +392,11 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   // Its script is a file (no lab text in the machine's /proc/PID/cmdline); pid 1 of the lab shows as
   // "bash … /run/.nslab/init".
   s.push(`printf '%s\\n' ${lab.map(shellQuote).join(' ')} > ${O}/init`)
-  s.push('wait $P_ln')
+  if (!perl) s.push('wait $P_ln')
   const launch = engine ? engine.launchLab(`${O}/init`, R) : `unshare --pid --mount --fork --kill-child --mount-proc=${R}/proc -- bash --noprofile --norc ${O}/init`
-  s.push(`{ ${launch} </dev/null; echo "nslab-lab-init-ended $?"; } &`)
+  // (The launcher's program, a here-document of that line, follows it.)
+  if (launcher) s.push(`read -r _l < ${LAUNCHER_PID}`, 'kill -USR1 "$_l"', 'unset _l')
+  else s.push(`{ ${launch} </dev/null; echo "nslab-lab-init-ended $?"; } &`)
   if (engine) {
     // The lab's init says `up` once the engine and the containers are; then this init holds the
     // containers' namespaces, from the lab's /run/netns as it is before anything of the lab runs.
@@ -399,4 +420,40 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     s.push('read -r _ || true')
   }
   return s.join('\n') + '\n'
+}
+
+/**
+ * The root built by util-linux's and coreutils' programs (no perl): the same plan as
+ * perlRootBuilder's, its mounts in one `mount -a` and its links in a background shell, beside the
+ * network work that follows (waited for as $P_mnt and $P_ln).
+ */
+function utilLinuxRoot(plan: RootPlan, O: string, docker: string[], late: string[]): string[] {
+  const s: string[] = []
+  // sethostname(2): /proc/sys/kernel/hostname is not writable by an ordinary user's namespace root.
+  s.push(`hostname ${shellQuote(plan.hostname)}`)
+  s.push(plan.tmpfs.map(([t, mode]) => `mount -t tmpfs -o mode=${mode} nslab ${shellQuote(t)}`).join(' && '))
+  s.push(...docker)
+  s.push(`mkdir -p ${plan.dirs.map(shellQuote).join(' ')}`)
+  s.push(`for f in ${plan.files.map(shellQuote).join(' ')}; do : > $f; done`)
+  for (const f of plan.netns) s.push(`unshare --net=${shellQuote(f)} true`)
+  for (const w of plan.writes) s.push(`printf '%s' ${shellQuote(w.content)} > ${shellQuote(w.path)}`)
+  s.push(...late)
+  const fstab = plan.mounts.map((m) => `${m.source} ${m.target} ${m.type ?? 'none'} ${m.options} 0 0`)
+  s.push(`printf '%s\\n' ${fstab.map(shellQuote).join(' ')} > ${O}/fstab`)
+  // Links named as their target's last part, one `ln -t` per folder; the others one by one.
+  const ln: string[] = []
+  const byDir = new Map<string, string[]>()
+  for (const [target, path] of plan.links) {
+    const dir = path.replace(/\/[^/]*$/, '')
+    if (target.replace(/^.*\//, '') === path.replace(/^.*\//, '')) byDir.set(dir, [...(byDir.get(dir) ?? []), target])
+    else ln.push(`ln -s ${shellQuote(target)} ${shellQuote(path)}`)
+  }
+  for (const [dir, targets] of byDir) ln.unshift(`ln -s -t ${shellQuote(dir)} ${targets.map(shellQuote).join(' ')}`)
+  const modes = plan.writes.filter((w) => w.mode !== undefined)
+  for (const w of modes) ln.push(`chmod ${w.mode!.toString(8)} ${shellQuote(w.path)}`)
+  s.push(`(${ln.join('; ')}) &`)
+  s.push('P_ln=$!')
+  s.push(`mount -a -T ${O}/fstab 2>${O}/mount.log &`)
+  s.push('P_mnt=$!')
+  return s
 }
