@@ -392,9 +392,8 @@ function readBridge(spec: string, internet: boolean, problem: (m: string) => voi
 function readPublish(spec: string): Publish | string {
   const m = /^(?:([^:]+):)?(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(spec)
   if (!m) {
-    if (/^\d+$/.test(spec)) return 'nslab publishes a port on a host port of your choosing: write "HOST:CONTAINER", e.g. "8080:80"'
     if (/\/\w+$/.test(spec) && !/\/(tcp|udp)$/.test(spec)) return `the protocol is tcp or udp${suggestion(spec.replace(/^.*\//, ''), ['tcp', 'udp'])}`
-    return 'write "HOST:CONTAINER" (ports), e.g. "8080:80", "8080:80/tcp", "53:53/udp" or "127.0.0.1:8080:80"'
+    return 'write "HOST:CONTAINER" (ports), e.g. "8080:80", "8080:80/tcp" or "53:53/udp"'
   }
   const hostPort = Number(m[2])
   const containerPort = Number(m[3])
