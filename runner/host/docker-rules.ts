@@ -14,7 +14,10 @@ import type { Bridge, Container, Publish, Topology } from '../lab/lab.js'
 //   `-j DROP` is appended to FORWARD instead, after every block;
 // - a published port appends its three rules (hairpin MASQUERADE, DNAT, the
 //   DOCKER ACCEPT), container by container as they start; a host address
-//   ("127.0.0.1:8080:80") adds `-d ADDR/32` to the DNAT, `/udp` makes them udp.
+//   ("127.0.0.1:8080:80") adds `-d ADDR/32` to the DNAT, `/udp` makes them udp;
+//   a rule already there is not added again. Several -p of one container are
+//   written in an order of dockerd's own (not the command line's): nslab keeps
+//   the lab's.
 
 interface Net {
   bridge: Bridge
@@ -49,10 +52,12 @@ export function dockerRules(topology: Topology): string {
   for (const c of publishOrder(topology)) {
     const on = byName.get(c.networks?.[0]?.network ?? 'bridge') ?? docker0
     for (const p of c.publish) {
+      // dockerd appends a rule only where the chain lacks it (`iptables -C` first): two -p of one
+      // container port share their MASQUERADE and ACCEPT.
       const r = publishRules(on.name, c.ip, p)
-      nat.push(r.masquerade)
-      natDocker.push(r.dnat)
-      filterDocker.push(r.accept)
+      for (const [list, rule] of [[nat, r.masquerade], [natDocker, r.dnat], [filterDocker, r.accept]] as const) {
+        if (!list.includes(rule)) list.push(rule)
+      }
     }
   }
   return [
