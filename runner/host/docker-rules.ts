@@ -27,7 +27,7 @@ interface Net {
 /** The rules for a topology with docker: true (its bridge is docker0). */
 export function dockerRules(topology: Topology): string {
   const docker0 = topology.bridge!
-  const nets: Net[] = [{ bridge: docker0, icc: true }, ...(topology.networks ?? []).map((n) => ({ bridge: n.bridge, icc: n.icc }))]
+  const nets: Net[] = [{ bridge: docker0, icc: topology.icc !== false }, ...(topology.networks ?? []).map((n) => ({ bridge: n.bridge, icc: n.icc }))]
   const byName = new Map<string, Bridge>([['bridge', docker0], ...(topology.networks ?? []).map((n) => [n.name, n.bridge] as [string, Bridge])])
   const newestFirst = [...nets].reverse()
 

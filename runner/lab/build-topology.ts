@@ -34,6 +34,9 @@ export interface NetworkInput {
 export interface TopologyInput {
   docker: boolean
   dockerLine?: number
+  /** docker0's icc (dockerd --icc). */
+  icc?: boolean
+  iccLine?: number
   bridge?: string
   bridgeLine?: number
   containers: ContainerInput[]
@@ -224,6 +227,10 @@ export function buildTopology(input: TopologyInput, frontMatterLine: number): { 
 
   const topology: Topology = { docker: input.docker, containers, internet: input.internet }
   if (bridge) topology.bridge = bridge
+  if (input.icc === false) {
+    if (input.docker) topology.icc = false
+    else problem(input.iccLine, "icc: false is docker0's (dockerd --icc=false), so it needs docker: true; for a network of the lab's, write icc: false under that network")
+  }
   if (networks.length) topology.networks = networks
   return { topology, problems }
 }

@@ -45,7 +45,7 @@ const MAX_DEPTH = 64
 
 const KEYS = {
   root: ['title', 'summary', 'lang', 'engine', 'timeout', 'topology', 'sysctl'],
-  topology: ['docker', 'bridge', 'networks', 'containers', 'internet'],
+  topology: ['docker', 'icc', 'bridge', 'networks', 'containers', 'internet'],
   container: ['ip', 'networks', 'publish', 'command'],
   network: ['subnet', 'icc'],
 }
@@ -74,6 +74,7 @@ const TopologyShape: Field = {
   nullable: true,
   fields: {
     docker: { type: 'boolean', optional: true },
+    icc: { type: 'boolean', optional: true },
     bridge: { type: 'string', optional: true },
     // A list of names or a map of name → settings, as containers.
     networks: { type: 'unknown', optional: true },
@@ -234,6 +235,7 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
       {
         docker: t.docker === true,
         dockerLine: lineAt(['topology', 'docker']),
+        ...(typeof t.icc === 'boolean' ? { icc: t.icc, iccLine: lineAt(['topology', 'icc']) } : {}),
         ...(typeof t.bridge === 'string' ? { bridge: t.bridge, bridgeLine: lineAt(['topology', 'bridge']) } : {}),
         containers,
         containersLine: keyLineAt(['topology'], 'containers'),

@@ -62,6 +62,8 @@ export interface Topology {
   /** docker0 172.17.0.1/16 when docker is true; undefined on an empty host. */
   bridge?: Bridge
   containers: Container[]
+  /** false: containers on docker0 may not talk to each other (dockerd --icc=false); absent: they may. */
+  icc?: boolean
   /** User-defined Docker networks, in the order they are created (needs docker: true). */
   networks?: Network[]
   internet: boolean

@@ -55,6 +55,7 @@ const SCENARIOS: Record<string, string> = {
   'publish-127.0.0.1-8080-80': '  containers:\n    web: {publish: ["127.0.0.1:8080:80"]}\n',
   'publish-8080-80-udp': '  containers:\n    web: {publish: ["8080:80/udp"]}\n',
   'publish-on-network': '  networks: [front]\n  containers:\n    web: {networks: [front], publish: ["8080:80"]}\n',
+  'daemon-icc-off': '  icc: false\n  networks: [front]\n  containers: [box1, box2]\n',
   'icc-off': '  networks:\n    quiet: {icc: false}\n  containers:\n    box1: {networks: [quiet]}\n    box2: {networks: [quiet]}\n',
 }
 

@@ -86,6 +86,11 @@ t.test('each mistake at its line', async (t) => {
     "labs/x.md:5: networks are Docker's user-defined bridges (docker network create), so they need docker: true in topology",
     "labs/x.md:7: networks are Docker's (docker network create), so they need docker: true in topology",
   ])
+  t.same(problems('  bridge: "br0 10.0.0.1/24"\n  icc: false\n'), [
+    "labs/x.md:5: icc: false is docker0's (dockerd --icc=false), so it needs docker: true; for a network of the lab's, write icc: false under that network",
+  ])
+  t.same(problems('  docker: true\n  icc: flase\n'), ['labs/x.md:5: topology.icc should be true or false, not "flase"'])
+  t.equal(lab('  docker: true\n  icc: false\n').lab!.topology.icc, false, "icc: false is docker0's")
   t.same(problems('  docker: true\n  networks: [front, back]\n  containers:\n    box1: {networks: [front, back], publish: ["8080:80"]}\n'), [
     'labs/x.md:7: box1 is on several networks: publish a port of a container on one network (nslab has not captured which network Docker publishes through then)',
   ])

@@ -49,7 +49,7 @@ export function dockerdArgs(topology: Topology): string[] {
     // dockerd lowers its own OOM score by default: a lab host's root may not.
     '--oom-score-adjust=0',
   ]
-  if (topology.docker) return args
+  if (topology.docker) return topology.icc === false ? [...args, '--icc=false'] : args
   // No Docker network of the lab's (the netns engine would make none): no docker0, no rules.
   const off = ['--iptables=false', '--ip-masq=false', '--ip-forward=false']
   return topology.bridge ? [...args, `--bridge=${topology.bridge.name}`, ...off] : [...args, '--bridge=none', ...off]

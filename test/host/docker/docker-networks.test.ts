@@ -65,3 +65,17 @@ t.test('networks, a container on two, publish variants: the real dockerd writes 
     }
   }
 })
+
+t.test('icc: false is dockerd --icc=false: docker0 drops what stays on it, on both engines alike', { skip }, async (t) => {
+  const topology = topologyOf('  icc: false\n  networks: [front]\n  containers: [box1, box2]\n')
+  const sb = await createDockerLabHost({ topology, name: 'docker-icc' })
+  t.teardown(() => sb.stop())
+  const netns = await createSandbox({ topology, name: 'netns-icc' })
+  t.teardown(() => netns.stop())
+  t.same(await rules(sb, 'filter'), await rules(netns, 'filter'), 'the filter table is the same on both engines')
+  t.ok((await rules(sb, 'filter')).includes('-A FORWARD -i docker0 -o docker0 -j DROP'), "dockerd's own DROP for docker0")
+  for (const host of [sb, netns]) {
+    const r = await host.look({ machine: 'box1', script: 'ping -c 1 -W 1 172.17.0.3', timeoutMs: 10_000 })
+    t.not(r.exitCode, 0, `box1 cannot ping box2 (${host === sb ? 'docker' : 'netns'})`)
+  }
+})
