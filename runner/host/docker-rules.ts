@@ -1,30 +1,63 @@
-import type { Bridge, Container } from '../lab/lab.js'
+import type { Bridge, Container, Publish, Topology } from '../lab/lab.js'
 
 // The nat and filter rules Docker Engine 20.10's bridge driver installs on a
 // fresh host, in the order it installs them, as iptables-restore input.
-// Source and a captured iptables-save: test/fixtures/docker-20.10/.
-// `publish` adds what `docker run -p HOST:CONTAINER` adds for that container.
+// Source and a captured iptables-save: test/fixtures/docker-20.10/, and for
+// user-defined networks and the publish variants
+// test/fixtures/docker-20.10-networks/ (captured from the real dockerd by its
+// capture.mjs). What the captures show dockerd does:
+// - each network it creates (docker0 first, then each `docker network create`)
+//   inserts its rules at the top of their place: its MASQUERADE, its DOCKER
+//   RETURN, its FORWARD block and its two isolation rules come before the older
+//   networks', so the newest network is first and docker0 last;
+// - a network with icc off has no `-i BR -o BR -j ACCEPT` in its block; its
+//   `-j DROP` is appended to FORWARD instead, after every block;
+// - a published port appends its three rules (hairpin MASQUERADE, DNAT, the
+//   DOCKER ACCEPT), container by container as they start; a host address
+//   ("127.0.0.1:8080:80") adds `-d ADDR/32` to the DNAT, `/udp` makes them udp;
+//   a rule already there is not added again. Several -p of one container are
+//   written in an order of dockerd's own (not the command line's): nslab keeps
+//   the lab's.
 
-export function dockerRules(bridge: Bridge, containers: Container[]): string {
-  const br = bridge.name
+interface Net {
+  bridge: Bridge
+  icc: boolean
+}
+
+/** The rules for a topology with docker: true (its bridge is docker0). */
+export function dockerRules(topology: Topology): string {
+  const docker0 = topology.bridge!
+  const nets: Net[] = [{ bridge: docker0, icc: topology.icc !== false }, ...(topology.networks ?? []).map((n) => ({ bridge: n.bridge, icc: n.icc }))]
+  const byName = new Map<string, Bridge>([['bridge', docker0], ...(topology.networks ?? []).map((n) => [n.name, n.bridge] as [string, Bridge])])
+  const newestFirst = [...nets].reverse()
+
   const nat: string[] = [
     '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
     '-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER',
-    `-A POSTROUTING -s ${bridge.subnet} ! -o ${br} -j MASQUERADE`,
+    ...newestFirst.map((n) => `-A POSTROUTING -s ${n.bridge.subnet} ! -o ${n.bridge.name} -j MASQUERADE`),
   ]
-  const natDocker: string[] = [`-A DOCKER -i ${br} -j RETURN`]
+  const natDocker: string[] = newestFirst.map((n) => `-A DOCKER -i ${n.bridge.name} -j RETURN`)
+  const forward: string[] = ['-A FORWARD -j DOCKER-USER', '-A FORWARD -j DOCKER-ISOLATION-STAGE-1']
+  for (const { bridge: { name: br }, icc } of newestFirst) {
+    forward.push(
+      `-A FORWARD -o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+      `-A FORWARD -o ${br} -j DOCKER`,
+      `-A FORWARD -i ${br} ! -o ${br} -j ACCEPT`,
+    )
+    if (icc) forward.push(`-A FORWARD -i ${br} -o ${br} -j ACCEPT`)
+  }
+  for (const n of nets) if (!n.icc) forward.push(`-A FORWARD -i ${n.bridge.name} -o ${n.bridge.name} -j DROP`)
+
   const filterDocker: string[] = []
-  for (const c of containers) {
+  for (const c of publishOrder(topology)) {
+    const on = byName.get(c.networks?.[0]?.network ?? 'bridge') ?? docker0
     for (const p of c.publish) {
-      nat.push(
-        `-A POSTROUTING -s ${c.ip}/32 -d ${c.ip}/32 -p ${p.protocol} -m ${p.protocol} --dport ${p.containerPort} -j MASQUERADE`,
-      )
-      natDocker.push(
-        `-A DOCKER ! -i ${br} -p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j DNAT --to-destination ${c.ip}:${p.containerPort}`,
-      )
-      filterDocker.push(
-        `-A DOCKER -d ${c.ip}/32 ! -i ${br} -o ${br} -p ${p.protocol} -m ${p.protocol} --dport ${p.containerPort} -j ACCEPT`,
-      )
+      // dockerd appends a rule only where the chain lacks it (`iptables -C` first): two -p of one
+      // container port share their MASQUERADE and ACCEPT.
+      const r = publishRules(on.name, c.ip, p)
+      for (const [list, rule] of [[nat, r.masquerade], [natDocker, r.dnat], [filterDocker, r.accept]] as const) {
+        if (!list.includes(rule)) list.push(rule)
+      }
     }
   }
   return [
@@ -45,19 +78,39 @@ export function dockerRules(bridge: Bridge, containers: Container[]): string {
     ':DOCKER-ISOLATION-STAGE-1 - [0:0]',
     ':DOCKER-ISOLATION-STAGE-2 - [0:0]',
     ':DOCKER-USER - [0:0]',
-    '-A FORWARD -j DOCKER-USER',
-    '-A FORWARD -j DOCKER-ISOLATION-STAGE-1',
-    `-A FORWARD -o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-    `-A FORWARD -o ${br} -j DOCKER`,
-    `-A FORWARD -i ${br} ! -o ${br} -j ACCEPT`,
-    `-A FORWARD -i ${br} -o ${br} -j ACCEPT`,
+    ...forward,
     ...filterDocker,
-    `-A DOCKER-ISOLATION-STAGE-1 -i ${br} ! -o ${br} -j DOCKER-ISOLATION-STAGE-2`,
+    ...newestFirst.map((n) => `-A DOCKER-ISOLATION-STAGE-1 -i ${n.bridge.name} ! -o ${n.bridge.name} -j DOCKER-ISOLATION-STAGE-2`),
     '-A DOCKER-ISOLATION-STAGE-1 -j RETURN',
-    `-A DOCKER-ISOLATION-STAGE-2 -o ${br} -j DROP`,
+    ...newestFirst.map((n) => `-A DOCKER-ISOLATION-STAGE-2 -o ${n.bridge.name} -j DROP`),
     '-A DOCKER-ISOLATION-STAGE-2 -j RETURN',
     '-A DOCKER-USER -j RETURN',
     'COMMIT',
     '',
   ].join('\n')
+}
+
+/** The three rules `docker run -p` adds for one port of a container at `ip` on bridge `br`. */
+function publishRules(br: string, ip: string, p: Publish): { masquerade: string; dnat: string; accept: string } {
+  const proto = `-p ${p.protocol} -m ${p.protocol}`
+  const dest = p.hostIp ? `-d ${p.hostIp}/32 ` : ''
+  return {
+    masquerade: `-A POSTROUTING -s ${ip}/32 -d ${ip}/32 ${proto} --dport ${p.containerPort} -j MASQUERADE`,
+    dnat: `-A DOCKER ${dest}! -i ${br} ${proto} --dport ${p.hostPort} -j DNAT --to-destination ${ip}:${p.containerPort}`,
+    accept: `-A DOCKER -d ${ip}/32 ! -i ${br} -o ${br} ${proto} --dport ${p.containerPort} -j ACCEPT`,
+  }
+}
+
+/**
+ * The order engine: docker starts the containers in (docker/docker-host-script.ts), which is the
+ * order their published ports' rules are appended in: docker0's in address order (Docker hands its
+ * addresses out in turn), then those whose first network is a user-defined one, as listed.
+ */
+export function publishOrder(topology: Topology): Container[] {
+  const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0)
+  const onDocker0 = (c: Container) => (c.networks?.[0]?.network ?? 'bridge') === 'bridge'
+  return [
+    ...topology.containers.filter(onDocker0).sort((a, b) => toInt(a.ip) - toInt(b.ip)),
+    ...topology.containers.filter((c) => !onDocker0(c)),
+  ]
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { lstatSync, readlinkSync, statSync } from 'node:fs'
 import { dockerRules } from './docker-rules.js'
-import type { Topology } from '../lab/lab.js'
+import type { Bridge, Topology } from '../lab/lab.js'
 import { BIN_DIR, HIDDEN_NS_DIR, LOG_DIR, NETNS_DIR, SANDBOX_DIR, anchorFd } from './sandbox-paths.js'
 import { shellQuote } from '../util/shell-quote.js'
 import { inherited, ipScript, SUDO_SCRIPT, SYSCTL_NS_SCRIPT, sysctlPath } from './lab-host-programs.js'
@@ -202,7 +202,7 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     // takes its lock there), so they start first, or as soon as that /run exists.
     const restore = opts.iptables ? `/usr/sbin/iptables-${opts.iptables}-restore` : 'iptables-restore'
     docker.push('echo 1 > /proc/sys/net/ipv4/ip_forward')
-    docker.push(`${restore} <<'NSLAB_EOF' &\n${dockerRules(bridge, topology.containers)}NSLAB_EOF`)
+    docker.push(`${restore} <<'NSLAB_EOF' &\n${dockerRules(topology)}NSLAB_EOF`)
     docker.push('P_ipt=$!')
     waits.push('$P_ipt')
   }
@@ -316,21 +316,28 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     // The engine makes docker0 itself; a bridge of the lab's own it is given, made here.
     if (!topology.docker) host.push(`link add ${bridge.name} type bridge`, `addr add ${bridge.address}/${bridge.prefix} dev ${bridge.name}`, `link set ${bridge.name} up`)
   } else if (bridge) {
-    host.push(`link add ${bridge.name} type bridge`)
-    host.push(`addr add ${bridge.address}/${bridge.prefix} dev ${bridge.name}`)
-    host.push(`link set ${bridge.name} up`)
+    const bridges = new Map<string, Bridge>([['bridge', bridge], ...(topology.networks ?? []).map((n) => [n.name, n.bridge] as [string, Bridge])])
+    for (const b of bridges.values()) {
+      host.push(`link add ${b.name} type bridge`)
+      host.push(`addr add ${b.address}/${b.prefix} dev ${b.name}`)
+      host.push(`link set ${b.name} up`)
+    }
     for (const c of topology.containers) {
-      const veth = vethName()
       host.push(`netns add ${c.name}`)
-      host.push(`link add ${veth} type veth peer name eth0 netns ${c.name}`)
-      host.push(`link set ${veth} master ${bridge.name} up`)
-      inContainer.set(c.name, [
-        'link set lo up',
-        `link set eth0 address ${dockerMac(c.ip)}`,
-        `addr add ${c.ip}/${bridge.prefix} dev eth0`,
-        'link set eth0 up',
-        `route add default via ${bridge.address}`,
-      ])
+      const inside = ['link set lo up']
+      // eth0, eth1, … in the order the container joins its networks, as Docker names them.
+      const joins = c.networks ?? [{ network: 'bridge', ip: c.ip }]
+      joins.forEach((j, i) => {
+        const b = bridges.get(j.network)!
+        const veth = vethName()
+        host.push(`link add ${veth} type veth peer name eth${i} netns ${c.name}`)
+        host.push(`link set ${veth} master ${b.name} up`)
+        inside.push(`link set eth${i} address ${dockerMac(j.ip)}`, `addr add ${j.ip}/${b.prefix} dev eth${i}`, `link set eth${i} up`)
+      })
+      // Docker's default gateway is the network whose name sorts first (docker0's is "bridge").
+      const gw = [...joins].sort((a, b) => (a.network < b.network ? -1 : a.network > b.network ? 1 : 0))[0]
+      if (gw) inside.push(`route add default via ${bridges.get(gw.network)!.address}`)
+      inContainer.set(c.name, inside)
     }
   }
   // The lab host's settings: the distro's where the kernel has them, the lab's own or a clear failure.

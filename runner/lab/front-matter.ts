@@ -6,7 +6,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { checkShape, type Field, type Shape, type ShapeIssue } from './check-shape.js'
 import type { Engine, LabLang, Topology } from './lab.js'
-import { buildTopology, type ContainerInput, type Located } from './build-topology.js'
+import { buildTopology, type ContainerInput, type Located, type NetworkInput } from './build-topology.js'
 import { didYouMean, suggestion } from '../util/did-you-mean.js'
 import type { LineIndex } from './line-index.js'
 import { MAX_CONTAINERS } from './lab-text-limits.js'
@@ -45,14 +45,24 @@ const MAX_DEPTH = 64
 
 const KEYS = {
   root: ['title', 'summary', 'lang', 'engine', 'timeout', 'topology', 'sysctl'],
-  topology: ['docker', 'bridge', 'containers', 'internet'],
-  container: ['ip', 'publish', 'command'],
+  topology: ['docker', 'icc', 'bridge', 'networks', 'containers', 'internet'],
+  container: ['ip', 'networks', 'publish', 'command'],
+  network: ['subnet', 'icc'],
+}
+
+const NetworkShape: Shape = {
+  type: 'map',
+  fields: {
+    subnet: { type: 'string', optional: true },
+    icc: { type: 'boolean', optional: true },
+  },
 }
 
 const ContainerShape: Shape = {
   type: 'map',
   fields: {
     ip: { type: 'string', optional: true },
+    networks: { type: 'array', of: { type: 'string' }, optional: true },
     publish: { type: 'array', of: { type: 'string' }, optional: true },
     command: { type: 'string', optional: true },
   },
@@ -64,7 +74,10 @@ const TopologyShape: Field = {
   nullable: true,
   fields: {
     docker: { type: 'boolean', optional: true },
+    icc: { type: 'boolean', optional: true },
     bridge: { type: 'string', optional: true },
+    // A list of names or a map of name → settings, as containers.
+    networks: { type: 'unknown', optional: true },
     // A list of names or a map of name → settings: told apart by hand, so that
     // each form gets its own plain error rather than a union's.
     containers: { type: 'unknown', optional: true },
@@ -217,13 +230,16 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
   if (topoRaw !== null && typeof topoRaw === 'object' && !Array.isArray(topoRaw)) {
     const t = topoRaw as Record<string, unknown>
     const containers = readContainers(t.containers, lineAt, keyLineAt, problems)
+    const networks = readNetworks(t.networks, lineAt, keyLineAt, problems)
     const built = buildTopology(
       {
         docker: t.docker === true,
         dockerLine: lineAt(['topology', 'docker']),
+        ...(typeof t.icc === 'boolean' ? { icc: t.icc, iccLine: lineAt(['topology', 'icc']) } : {}),
         ...(typeof t.bridge === 'string' ? { bridge: t.bridge, bridgeLine: lineAt(['topology', 'bridge']) } : {}),
         containers,
         containersLine: keyLineAt(['topology'], 'containers'),
+        ...(networks ? { networks: networks.list, networksLine: keyLineAt(['topology'], 'networks'), networkNames: networks.names } : {}),
         internet: t.internet === true,
         unsure: Object.keys(t).some((k) => !KEYS.topology.includes(k)),
       },
@@ -236,7 +252,7 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
   const sysctl = readSysctl({
     value: raw.sysctl,
     lineOf: (key) => (key === undefined ? keyLineAt([], 'sysctl') : keyLineAt(['sysctl'], key)),
-    interfaces: [...(topology.bridge ? [topology.bridge.name] : []), ...(topology.internet ? ['eth0'] : [])],
+    interfaces: [...(topology.bridge ? [topology.bridge.name] : []), ...(topology.networks ?? []).map((n) => n.bridge.name), ...(topology.internet ? ['eth0'] : [])],
   })
   problems.push(...sysctl.problems)
   // docker: true turns forwarding on, as dockerd does: a distro's "off" does not undo it.
@@ -299,7 +315,11 @@ function readContainers(
       for (const issue of issues) problems.push(...issueProblems(issue, path, settings, lineAt, keyLineAt))
       continue
     }
-    const r = settings as { ip?: string; publish?: string[]; command?: string }
+    const r = settings as { ip?: string; networks?: string[]; publish?: string[]; command?: string }
+    if (r.networks !== undefined) {
+      c.networks = r.networks.map((name, i) => ({ name, line: lineAt([...path, 'networks', i]) }))
+      c.networksLine = lineAt([...path, 'networks'])
+    }
     if (r.ip !== undefined) {
       c.ip = r.ip
       c.ipLine = lineAt([...path, 'ip'])
@@ -313,6 +333,49 @@ function readContainers(
   return out
 }
 
+/** `networks:` of the topology: a list of names, or a map of name → {subnet, icc}. */
+function readNetworks(
+  value: unknown,
+  lineAt: (p: Path) => number,
+  keyLineAt: (p: Path, k: string) => number,
+  problems: Located[],
+): { list: NetworkInput[]; names: string[] } | undefined {
+  const base: Path = ['topology', 'networks']
+  if (value === undefined || value === null) return undefined
+  const list: NetworkInput[] = []
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      if (typeof item === 'string') list.push({ name: item, line: lineAt([...base, i]) })
+      else problems.push({ line: lineAt([...base, i]), message: `a network in the list is a name, not ${describe(item)} (for settings, make networks a map: front: {subnet: 172.18.0.0/16})` })
+    })
+    return { list, names: list.map((n) => n.name) }
+  }
+  if (typeof value !== 'object') {
+    problems.push({ line: lineAt(base), message: `networks is a list of names, e.g. [front, back], or a map of name → {subnet, icc}, not ${describe(value)}` })
+    return { list, names: [] }
+  }
+  const names = Object.keys(value as object)
+  for (const [name, settings] of Object.entries(value as Record<string, unknown>)) {
+    const path = [...base, name]
+    const n: NetworkInput = { name, line: keyLineAt(base, name) }
+    if (settings !== null && settings !== undefined) {
+      const issues = checkShape(NetworkShape, settings)
+      if (issues.length) {
+        for (const issue of issues) problems.push(...issueProblems(issue, path, settings, lineAt, keyLineAt))
+        continue
+      }
+      const r = settings as { subnet?: string; icc?: boolean }
+      if (r.subnet !== undefined) {
+        n.subnet = r.subnet
+        n.subnetLine = lineAt([...path, 'subnet'])
+      }
+      if (r.icc !== undefined) n.icc = r.icc
+    }
+    list.push(n)
+  }
+  return { list, names }
+}
+
 function reportDuplicateKeys(node: unknown, path: Path, lineOf: (o: number) => number, problems: Located[], depth = 0): void {
   if (depth > MAX_DEPTH) return
   if (isMap(node)) {
@@ -323,8 +386,8 @@ function reportDuplicateKeys(node: unknown, path: Path, lineOf: (o: number) => n
         const line = lineOf(pair.key.range[0])
         const first = seen.get(key)
         if (first === undefined) seen.set(key, line)
-        else if (path.length === 2 && path[0] === 'topology' && path[1] === 'containers') {
-          problems.push({ line, message: `two containers are named "${key}" (the other is on line ${first})` })
+        else if (path.length === 2 && path[0] === 'topology' && (path[1] === 'containers' || path[1] === 'networks')) {
+          problems.push({ line, message: `two ${path[1]} are named "${key}" (the other is on line ${first})` })
         } else problems.push({ line, message: `the key "${key}" is given twice (the other is on line ${first})` })
         reportDuplicateKeys(pair.value, [...path, key], lineOf, problems, depth + 1)
       }
@@ -374,9 +437,10 @@ function issueProblems(
   const rel = issue.path.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number')
   const path = [...prefix, ...rel]
   if (issue.code === 'unrecognized_keys') {
-    const known = path.length === 0 ? KEYS.root : path.length === 1 && path[0] === 'topology' ? KEYS.topology : KEYS.container
+    const network = path.length === 3 && path[1] === 'networks'
+    const known = path.length === 0 ? KEYS.root : path.length === 1 && path[0] === 'topology' ? KEYS.topology : network ? KEYS.network : KEYS.container
     const where =
-      path.length === 0 ? '' : path.length === 1 ? ` in ${path[0]}` : ` in container "${String(path[path.length - 1])}"`
+      path.length === 0 ? '' : path.length === 1 ? ` in ${path[0]}` : ` in ${network ? 'network' : 'container'} "${String(path[path.length - 1])}"`
     return issue.keys.map((key) => {
       const hint = suggestion(key, known)
       return {

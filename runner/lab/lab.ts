@@ -12,12 +12,36 @@ export interface Publish {
   protocol: 'tcp' | 'udp'
   /** The `-p` text as written, e.g. "8080:80". */
   spec: string
+  /** The host address it is published on ("127.0.0.1:8080:80"); absent: every address. */
+  hostIp?: string
+}
+
+/** A container's place on one network: the network's name ("bridge" for docker0, as Docker calls it) and its address there. */
+export interface Attachment {
+  network: string
+  ip: string
+}
+
+/** A user-defined Docker network (`docker network create`): a bridge br-… of its own. */
+export interface Network {
+  /** As `docker network create NAME` names it. */
+  name: string
+  /** Its bridge: br- and 12 hex digits, its gateway address and subnet. */
+  bridge: Bridge
+  /** Containers on it may talk to each other (com.docker.network.bridge.enable_icc); true unless the lab says false. */
+  icc: boolean
+  line: number
 }
 
 export interface Container {
   name: string
-  /** Given in the lab or handed out in order from the bridge's subnet. */
+  /** Given in the lab or handed out in order from the bridge's subnet (on its first network). */
   ip: string
+  /**
+   * Every network it is on, in the order it joins them (eth0, eth1, …), when it names them
+   * (`networks:`); absent: docker0 (or the lab's own bridge) alone, at `ip`.
+   */
+  networks?: Attachment[]
   publish: Publish[]
   command?: string
   line: number
@@ -38,6 +62,10 @@ export interface Topology {
   /** docker0 172.17.0.1/16 when docker is true; undefined on an empty host. */
   bridge?: Bridge
   containers: Container[]
+  /** false: containers on docker0 may not talk to each other (dockerd --icc=false); absent: they may. */
+  icc?: boolean
+  /** User-defined Docker networks, in the order they are created (needs docker: true). */
+  networks?: Network[]
   internet: boolean
   /**
    * Kernel settings of the lab host, in the order they are made: the distro's

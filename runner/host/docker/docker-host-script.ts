@@ -49,7 +49,7 @@ export function dockerdArgs(topology: Topology): string[] {
     // dockerd lowers its own OOM score by default: a lab host's root may not.
     '--oom-score-adjust=0',
   ]
-  if (topology.docker) return args
+  if (topology.docker) return topology.icc === false ? [...args, '--icc=false'] : args
   // No Docker network of the lab's (the netns engine would make none): no docker0, no rules.
   const off = ['--iptables=false', '--ip-masq=false', '--ip-forward=false']
   return topology.bridge ? [...args, `--bridge=${topology.bridge.name}`, ...off] : [...args, '--bridge=none', ...off]
@@ -69,7 +69,8 @@ export function startOrder(topology: Topology): { start: ({ container: Container
   const [net] = bridge.subnet.split('/')
   const first = toInt(net!) + 1
   const gateway = toInt(bridge.address)
-  const sorted = [...topology.containers].sort((a, b) => toInt(a.ip) - toInt(b.ip))
+  // Only docker0's: on a network of the lab's own, `docker run --ip` gives the address.
+  const sorted = topology.containers.filter(onMainBridge).sort((a, b) => toInt(a.ip) - toInt(b.ip))
   const start: ({ container: Container } | { filler: string })[] = []
   const fillers: string[] = []
   let next = first
@@ -85,6 +86,23 @@ export function startOrder(topology: Topology): { start: ({ container: Container
     next = want + 1
   }
   return { start, fillers }
+}
+
+/** The container's first network is the lab's bridge (docker0), not a network of the lab's own. */
+function onMainBridge(c: Container): boolean {
+  return (c.networks?.[0]?.network ?? 'bridge') === 'bridge'
+}
+
+/** `docker network create` for each network of the topology, named as nslab's own lab host names its bridge. */
+export function networkCreateArgs(topology: Topology): string[][] {
+  return (topology.networks ?? []).map((n) => [
+    'network', 'create',
+    '--subnet', n.bridge.subnet,
+    '--gateway', n.bridge.address,
+    '-o', `com.docker.network.bridge.name=${n.bridge.name}`,
+    ...(n.icc ? [] : ['-o', 'com.docker.network.bridge.enable_icc=false']),
+    n.name,
+  ])
 }
 
 /** At most this many fillers: past it a topology's addresses are too far apart to reach this way. */
@@ -160,6 +178,11 @@ function labInitLines(o: DockerHostOptions): string[] {
   L.push(`_n=0; until curl -sf --max-time 2 --unix-socket ${DOCKER_SOCKET} http://docker/_ping >/dev/null 2>&1; do kill -0 $_dockerd 2>/dev/null || ${fail('dockerd ended as it started')}; _n=$((_n + 1)); [ $_n -lt ${o.daemonWaitS * 50} ] || ${fail(`dockerd did not answer within ${o.daemonWaitS} s`)}; sleep 0.02; done`)
   const { start, fillers } = startOrder(o.topology)
   const docker = `docker --host unix://${DOCKER_SOCKET}`
+  for (const args of networkCreateArgs(o.topology)) {
+    L.push(`${docker} ${args.map(shellQuote).join(' ')} >/dev/null || ${fail(`could not create the network ${args[args.length - 1]}`)}`)
+  }
+  // Then the containers whose first network is one of the lab's own: Docker takes --ip there.
+  for (const c of o.topology.containers.filter((c) => !onMainBridge(c))) start.push({ container: c })
   for (const s of start) {
     if ('filler' in s) {
       L.push(`${docker} run -d --name ${s.filler} ${MACHINE_IMAGE} sleep 2147483647 >/dev/null || ${fail(`could not start a container (${s.filler})`)}`)
@@ -168,7 +191,15 @@ function labInitLines(o: DockerHostOptions): string[] {
     const c = s.container
     const publish = c.publish.map((p) => `-p ${shellQuote(p.spec)}`).join(' ')
     const cmd = c.command ? `sh -c ${shellQuote(c.command)}` : 'sleep 2147483647'
-    L.push(`${docker} run -d --name ${shellQuote(c.name)} ${publish} ${MACHINE_IMAGE} ${cmd} >/dev/null || ${fail(`could not start the container ${c.name}`)}`)
+    const first = c.networks?.[0]
+    const network = first && first.network !== 'bridge' ? `--network ${shellQuote(first.network)} --ip ${first.ip} ` : ''
+    L.push(`${docker} run -d --name ${shellQuote(c.name)} ${network}${publish} ${MACHINE_IMAGE} ${cmd} >/dev/null || ${fail(`could not start the container ${c.name}`)}`)
+  }
+  // Its other networks, in order: eth1, eth2, … as on nslab's own lab host.
+  for (const c of o.topology.containers) {
+    for (const j of c.networks?.slice(1) ?? []) {
+      L.push(`${docker} network connect --ip ${j.ip} ${shellQuote(j.network)} ${shellQuote(c.name)} || ${fail(`could not connect ${c.name} to ${j.network}`)}`)
+    }
   }
   if (fillers.length) L.push(`${docker} rm -f ${fillers.join(' ')} >/dev/null || :`)
   if (o.topology.containers.length) {

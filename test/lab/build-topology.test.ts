@@ -1,0 +1,97 @@
+// networks:, a container's networks and the publish variants in the front
+// matter: what they build, and each mistake reported at its line with what
+// would be right (a did-you-mean where a name is close).
+import t from 'tap'
+import { parseLab } from '../../runner/lab/parse-lab.js'
+import { formatProblem } from '../../runner/lab/lab-problem.js'
+import { networkBridgeName } from '../../runner/lab/build-topology.js'
+
+/** A lab with this topology (its lines start at line 4) and one step. */
+function lab(topology: string) {
+  const text = `---\ntitle: t\ntopology:\n${topology}---\n\n\`\`\`sh step\ntrue\n\`\`\`\n`
+  return parseLab(Buffer.from(text), 'labs/x.md')
+}
+const problems = (topology: string) => lab(topology).problems.map(formatProblem)
+
+t.test('networks, containers on them, and publish with a host address or /udp', async (t) => {
+  const r = lab(
+    [
+      '  docker: true',
+      '  networks:',
+      '    front:',
+      '    back: {subnet: 10.20.0.0/24, icc: false}',
+      '  containers:',
+      '    box1: {publish: ["127.0.0.1:8080:80", "5353:53/udp", "0.0.0.0:9090:90"]}',
+      '    api: {networks: [front, back]}',
+      '    db: {networks: [back], ip: 10.20.0.9}',
+      '    web: {networks: [bridge, front]}',
+      '',
+    ].join('\n'),
+  )
+  t.same(r.problems, [])
+  const topo = r.lab!.topology
+  t.same(topo.networks, [
+    { name: 'front', bridge: { name: networkBridgeName('front'), address: '172.18.0.1', prefix: 16, subnet: '172.18.0.0/16' }, icc: true, line: 6 },
+    { name: 'back', bridge: { name: networkBridgeName('back'), address: '10.20.0.1', prefix: 24, subnet: '10.20.0.0/24' }, icc: false, line: 7 },
+  ])
+  t.match(networkBridgeName('front'), /^br-[0-9a-f]{12}$/, 'br- and 12 hex digits, as Docker names them')
+  const [box1, api, db, web] = topo.containers
+  t.same(box1!.publish, [
+    { hostPort: 8080, containerPort: 80, protocol: 'tcp', spec: '127.0.0.1:8080:80', hostIp: '127.0.0.1' },
+    { hostPort: 5353, containerPort: 53, protocol: 'udp', spec: '5353:53/udp' },
+    { hostPort: 9090, containerPort: 90, protocol: 'tcp', spec: '0.0.0.0:9090:90' },
+  ], '0.0.0.0 is every address: no host address')
+  t.equal(box1!.networks, undefined, 'no networks: docker0 alone')
+  t.equal(box1!.ip, '172.17.0.2')
+  t.same(api!.networks, [{ network: 'front', ip: '172.18.0.2' }, { network: 'back', ip: '10.20.0.2' }])
+  t.equal(api!.ip, '172.18.0.2', 'its ip is the one on its first network')
+  t.same(db!.networks, [{ network: 'back', ip: '10.20.0.9' }])
+  t.same(web!.networks, [{ network: 'bridge', ip: '172.17.0.3' }, { network: 'front', ip: '172.18.0.3' }])
+})
+
+t.test('each mistake at its line', async (t) => {
+  t.same(
+    problems(
+      [
+        '  docker: true',
+        '  networks:',
+        '    front:',
+        '    bridge:',
+        '    back: {subnet: 10.20.0.5/24, icc: false}',
+        '    mid: {subnt: 10.30.0.0/24}',
+        '    over: {subnet: 172.17.0.0/24}',
+        '  containers:',
+        '    box1: {networks: [frnt]}',
+        '    box2: {networks: [front, front]}',
+        '    box3: {networks: [front, bridge]}',
+        '    box4: {networks: [front, mid], publish: ["8080:80"]}',
+        '    box5: {publish: ["1.2.3:80:80", "81:81/tcpp", "8080"]}',
+        '',
+      ].join('\n'),
+    ),
+    [
+      'labs/x.md:7: a network cannot be called "bridge": Docker has a network of that name (docker0)',
+      'labs/x.md:8: the subnet of back is written with its network address, e.g. 10.20.0.0/24, not 10.20.0.5/24',
+      'labs/x.md:9: unknown key "subnt" in network "mid" (did you mean "subnet"?)',
+      "labs/x.md:10: the subnet of over, 172.17.0.0/24, overlaps docker0's 172.17.0.0/16: choose another",
+      'labs/x.md:12: unknown network "frnt" for box1 (did you mean "front"?)',
+      'labs/x.md:13: box2 is on front twice',
+      "labs/x.md:14: bridge (docker0) can only be box3's first network: Docker chooses the address of a container it connects to docker0 later",
+      'labs/x.md:16: bad publish "1.2.3:80:80" for box5: the host address: "1.2.3" is not an IPv4 address: write four numbers from 0 to 255 with dots, e.g. 172.17.0.2',
+      'labs/x.md:16: bad publish "81:81/tcpp" for box5: the protocol is tcp or udp (did you mean "tcp"?)',
+      'labs/x.md:16: bad publish "8080" for box5: write "HOST:CONTAINER" (ports), e.g. "8080:80", "8080:80/tcp" or "53:53/udp"',
+    ],
+  )
+  t.same(problems('  bridge: "br0 10.0.0.1/24"\n  networks: [front]\n  containers:\n    box1: {networks: [front]}\n'), [
+    "labs/x.md:5: networks are Docker's user-defined bridges (docker network create), so they need docker: true in topology",
+    "labs/x.md:7: networks are Docker's (docker network create), so they need docker: true in topology",
+  ])
+  t.same(problems('  bridge: "br0 10.0.0.1/24"\n  icc: false\n'), [
+    "labs/x.md:5: icc: false is docker0's (dockerd --icc=false), so it needs docker: true; for a network of the lab's, write icc: false under that network",
+  ])
+  t.same(problems('  docker: true\n  icc: flase\n'), ['labs/x.md:5: topology.icc should be true or false, not "flase"'])
+  t.equal(lab('  docker: true\n  icc: false\n').lab!.topology.icc, false, "icc: false is docker0's")
+  t.same(problems('  docker: true\n  networks: [front, back]\n  containers:\n    box1: {networks: [front, back], publish: ["8080:80"]}\n'), [
+    'labs/x.md:7: box1 is on several networks: publish a port of a container on one network (nslab has not captured which network Docker publishes through then)',
+  ])
+})
