@@ -14,7 +14,7 @@ const ROOT = new URL('../..', import.meta.url).pathname
 const CLI = join(ROOT, 'dist/bin/nslab.js')
 
 /** The labs of the catalogue that today's lab format expresses; the shipped three are run by test/cli/cli-run.test.ts. */
-const CATALOGUE = ['labs/kube-proxy-service.md', 'labs/conntrack.md', 'labs/nftables.md', 'labs/user-defined-networks.md', 'labs/publish-variants.md', 'labs/icc-off.md']
+const CATALOGUE = ['labs/kube-proxy-service.md', 'labs/conntrack.md', 'labs/nftables.md', 'labs/user-defined-networks.md', 'labs/publish-variants.md', 'labs/icc-off.md', 'labs/netns-from-scratch.md', 'labs/two-hosts.md']
 
 function nslab(args: string[], timeout: number) {
   // env -u: tap hooks every node process a test starts; nslab runs as a user runs it.
