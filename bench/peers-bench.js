@@ -7,10 +7,13 @@
 // own (`unshare`, a private /run); the plain script refuses to run outside them.
 // Also: node's own start, `nslab --version`, `nslab lint`, `nslab check` of a
 // learner session whose tasks pass at once.
-//   npm run build && node bench/peers-bench.js [runs] [--before DIR]
+//   npm run build && node bench/peers-bench.js [runs] [--before DIR] [--nslab-only]
 // Needs hyperfine, bats, python3-cram (cram3) from Debian and txm from npm
 // (NSLAB_TXM=path/to/txm, e.g. `npm install --prefix /tmp/txm txm`).
 // --before DIR: also time the nslab of another checkout (an earlier version).
+// --nslab-only: node, nslab and the plain bash script only (no cram, bats, txm).
+// Each `nslab check` run starts from the session's first task not passed, so
+// that it judges the task's checks (a session whose tasks are all done runs none).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -20,6 +23,7 @@ const args = process.argv.slice(2)
 const RUNS = Number(args.find((a) => /^\d+$/.test(a)) ?? 10)
 const beforeAt = args.indexOf('--before')
 const BEFORE = beforeAt >= 0 ? args[beforeAt + 1] : undefined
+const NSLAB_ONLY = args.includes('--nslab-only')
 const ROOT = new URL('..', import.meta.url).pathname
 const NSLAB = join(ROOT, 'dist/bin/nslab.js')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-peers-'))
@@ -122,7 +126,10 @@ process.on('exit', () => {
 })
 
 const txm = process.env.NSLAB_TXM ?? 'txm'
-const peers = [
+// Before each `nslab check`: the session's task not passed yet (a check that passes marks it passed).
+const session = join(state, 'peers.json')
+const unpass = `${process.execPath} -e ${JSON.stringify(`const f=${JSON.stringify(session)},fs=require('fs'),s=JSON.parse(fs.readFileSync(f,'utf8'));s.passed=[];fs.writeFileSync(f,JSON.stringify(s))`)}`
+let peers = [
   ['node -e 0', 'node -e 0'],
   ['nslab --version', `node ${NSLAB} --version`],
   ['nslab lint', `node ${NSLAB} lint ${join(dir, 'small-bridge.md')}`],
@@ -133,14 +140,20 @@ const peers = [
   ['txm', `${INSIDE} ${txm} --jobs 1 ${join(dir, 'README.md')}`],
   ['nslab run', `node ${NSLAB} run ${join(dir, 'small-bridge.md')}`],
 ]
+if (NSLAB_ONLY) peers = peers.filter(([name]) => !['cram', 'bats', 'txm'].includes(name))
 if (BEFORE) {
   const old = ['dist/bin/nslab.js', 'dist/runner/cli.js'].map((p) => join(BEFORE, p)).find((p) => existsSync(p))
-  peers.push(['nslab run (before)', `node ${old} run ${join(dir, 'small-bridge.md')}`], ['nslab lint (before)', `node ${old} lint ${join(dir, 'small-bridge.md')}`])
+  peers.push(
+    ['nslab run (before)', `node ${old} run ${join(dir, 'small-bridge.md')}`],
+    ['nslab lint (before)', `node ${old} lint ${join(dir, 'small-bridge.md')}`],
+    ['nslab check (learner, before)', `env NSLAB_STATE_DIR=${state} node ${old} check peers`],
+  )
 }
+const prepare = peers.flatMap(([name]) => ['--prepare', name.startsWith('nslab check') ? unpass : 'true'])
 const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')
 console.log(`load average before: ${load()}`)
 const json = join(dir, 'hyperfine.json')
-const hf = spawnSync('hyperfine', ['-N', '--warmup', '2', '--runs', String(RUNS), '--export-json', json, ...peers.flatMap(([name, cmd]) => ['-n', name, cmd])], { env, stdio: ['ignore', 'inherit', 'inherit'] })
+const hf = spawnSync('hyperfine', ['-N', '--warmup', '2', '--runs', String(RUNS), '--export-json', json, ...prepare, ...peers.flatMap(([name, cmd]) => ['-n', name, cmd])], { env, stdio: ['ignore', 'inherit', 'inherit'] })
 if (hf.status !== 0) process.exit(hf.status ?? 1)
 console.log(`load average after: ${load()}`)
 const results = JSON.parse(execFileSync('cat', [json], { encoding: 'utf8' })).results
