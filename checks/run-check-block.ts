@@ -72,7 +72,10 @@ export async function runCheckBlock(checks: Check[], ctx: CheckContext, o: Check
     if (how !== 'look') lastSent = run
     if (how === 'alone') barrier = run
   })
-  await Promise.all(ended)
+  // Every line ended before the block does (none left running into the next step), even when one threw.
+  const settled = await Promise.allSettled(ended)
+  const thrown = settled.find((x) => x.status === 'rejected')
+  if (thrown) throw thrown.reason
   const kept = o.firstFailure && Number.isFinite(firstFailed) ? results.slice(0, firstFailed + 1) : results
   return kept.map((r, i) => {
     if (!r) throw new Error(`check ${i + 1} of the block was not judged`)
