@@ -7,10 +7,17 @@
 // own (`unshare`, a private /run); the plain script refuses to run outside them.
 // Also: node's own start, `nslab --version`, `nslab lint`, `nslab check` of a
 // learner session whose tasks pass at once.
-//   npm run build && node bench/peers-bench.js [runs] [--before DIR]
+//   npm run build && node bench/peers-bench.js [runs] [--before DIR] [--nslab-only]
 // Needs hyperfine, bats, python3-cram (cram3) from Debian and txm from npm
 // (NSLAB_TXM=path/to/txm, e.g. `npm install --prefix /tmp/txm txm`).
 // --before DIR: also time the nslab of another checkout (an earlier version).
+// --nslab-only: node, nslab and the plain bash script only (no cram, bats, txm).
+// --interleave: instead of hyperfine (each command's runs in a row), rounds of
+// one run of each command in a shuffled order: on a shared machine whose load
+// swings, every command then sees the same load. Wall and CPU (user + sys,
+// from /usr/bin/time) medians.
+// Each `nslab check` run starts from the session's first task not passed, so
+// that it judges the task's checks (a session whose tasks are all done runs none).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -20,6 +27,8 @@ const args = process.argv.slice(2)
 const RUNS = Number(args.find((a) => /^\d+$/.test(a)) ?? 10)
 const beforeAt = args.indexOf('--before')
 const BEFORE = beforeAt >= 0 ? args[beforeAt + 1] : undefined
+const NSLAB_ONLY = args.includes('--nslab-only')
+const INTERLEAVE = args.includes('--interleave')
 const ROOT = new URL('..', import.meta.url).pathname
 const NSLAB = join(ROOT, 'dist/bin/nslab.js')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-peers-'))
@@ -122,7 +131,10 @@ process.on('exit', () => {
 })
 
 const txm = process.env.NSLAB_TXM ?? 'txm'
-const peers = [
+// Before each `nslab check`: the session's task not passed yet (a check that passes marks it passed).
+const session = join(state, 'peers.json')
+const unpass = `${process.execPath} -e ${JSON.stringify(`const f=${JSON.stringify(session)},fs=require('fs'),s=JSON.parse(fs.readFileSync(f,'utf8'));s.passed=[];fs.writeFileSync(f,JSON.stringify(s))`)}`
+let peers = [
   ['node -e 0', 'node -e 0'],
   ['nslab --version', `node ${NSLAB} --version`],
   ['nslab lint', `node ${NSLAB} lint ${join(dir, 'small-bridge.md')}`],
@@ -133,14 +145,49 @@ const peers = [
   ['txm', `${INSIDE} ${txm} --jobs 1 ${join(dir, 'README.md')}`],
   ['nslab run', `node ${NSLAB} run ${join(dir, 'small-bridge.md')}`],
 ]
+if (NSLAB_ONLY) peers = peers.filter(([name]) => !['cram', 'bats', 'txm'].includes(name))
 if (BEFORE) {
   const old = ['dist/bin/nslab.js', 'dist/runner/cli.js'].map((p) => join(BEFORE, p)).find((p) => existsSync(p))
-  peers.push(['nslab run (before)', `node ${old} run ${join(dir, 'small-bridge.md')}`], ['nslab lint (before)', `node ${old} lint ${join(dir, 'small-bridge.md')}`])
+  peers.push(
+    ['nslab run (before)', `node ${old} run ${join(dir, 'small-bridge.md')}`],
+    ['nslab lint (before)', `node ${old} lint ${join(dir, 'small-bridge.md')}`],
+    ['nslab check (learner, before)', `env NSLAB_STATE_DIR=${state} node ${old} check peers`],
+  )
 }
+const prepare = peers.flatMap(([name]) => ['--prepare', name.startsWith('nslab check') ? unpass : 'true'])
 const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')
 console.log(`load average before: ${load()}`)
+if (INTERLEAVE) {
+  const argvOf = (cmd) => (/['"]/.test(cmd) ? ['sh', '-c', cmd] : cmd.split(' '))
+  const times = new Map(peers.map(([name]) => [name, { wall: [], cpu: [] }]))
+  for (let round = 0; round < RUNS + 2; round++) {
+    const order = [...peers].sort(() => Math.random() - 0.5)
+    for (const [name, cmd] of order) {
+      if (name.startsWith('nslab check')) execFileSync('sh', ['-c', unpass])
+      const t0 = performance.now()
+      const r = spawnSync('/usr/bin/time', ['-f', '@@time %U %S', ...argvOf(cmd)], { env, encoding: 'utf8' })
+      const wall = performance.now() - t0
+      if (r.status !== 0) throw new Error(`${name}: exit ${r.status}\n${r.stderr}`)
+      const c = /@@time ([\d.]+) ([\d.]+)/.exec(r.stderr)
+      // The first two rounds warm up.
+      if (round >= 2) {
+        times.get(name).wall.push(wall)
+        times.get(name).cpu.push(c ? (Number(c[1]) + Number(c[2])) * 1000 : NaN)
+      }
+    }
+  }
+  console.log(`load average after: ${load()}`)
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const base = med(times.get('bash').wall)
+  console.log(`\n${RUNS} rounds, interleaved\n\n| what | median | vs bash | CPU (user + sys, median) |\n| --- | ---: | ---: | ---: |`)
+  for (const [name] of peers) {
+    const t = times.get(name)
+    console.log(`| ${name} | ${med(t.wall).toFixed(0)} ms | ${(med(t.wall) / base).toFixed(2)}× | ${med(t.cpu).toFixed(0)} ms |`)
+  }
+  process.exit(0)
+}
 const json = join(dir, 'hyperfine.json')
-const hf = spawnSync('hyperfine', ['-N', '--warmup', '2', '--runs', String(RUNS), '--export-json', json, ...peers.flatMap(([name, cmd]) => ['-n', name, cmd])], { env, stdio: ['ignore', 'inherit', 'inherit'] })
+const hf = spawnSync('hyperfine', ['-N', '--warmup', '2', '--runs', String(RUNS), '--export-json', json, ...prepare, ...peers.flatMap(([name, cmd]) => ['-n', name, cmd])], { env, stdio: ['ignore', 'inherit', 'inherit'] })
 if (hf.status !== 0) process.exit(hf.status ?? 1)
 console.log(`load average after: ${load()}`)
 const results = JSON.parse(execFileSync('cat', [json], { encoding: 'utf8' })).results

@@ -1,5 +1,4 @@
-import { runCheck } from '../../checks/run-check.js'
-import type { CheckResult } from '../../checks/check-result.js'
+import { runCheckBlock } from '../../checks/run-check-block.js'
 import type { ExecResult } from '../host/exec-result.js'
 import type { Block, CheckBlock, Lab, OutputBlock, ScriptBlock } from '../lab/lab.js'
 import type { LabLimits } from '../host/lab-limits.js'
@@ -137,7 +136,7 @@ export async function createLabHost(
 export interface BlockRunner {
   /** Run a step, setup or solution; afterwards, machine names follow any address it changed. */
   script(block: ScriptBlock, index: number): Promise<BlockResult>
-  /** Judge a check block; with firstFailure, stop at its first check that fails (nslab prove). */
+  /** Judge a check block (see runCheckBlock); with firstFailure, stop at its first check that fails (nslab prove). */
   checks(block: CheckBlock, index: number, previous: ExecResult | undefined, o?: { firstFailure?: boolean }): Promise<BlockResult>
 }
 
@@ -268,18 +267,14 @@ async function runChecks(
   o: { firstFailure?: boolean; book?: AddressBook; retryPauseMs?: number } = {},
 ): Promise<BlockResult> {
   const t0 = performance.now()
-  const checks: CheckResult[] = []
   const ctx = sandboxCheckContext(sandbox, lab, {
     ...(previous ? { previous } : {}),
     ...(signal ? { signal } : {}),
     ...(o.book ? { addressOf: (name: string, from?: string, as?: 'target' | 'gateway') => addressIn(o.book, sandbox, name, from, as) } : {}),
     ...(o.retryPauseMs ? { retryPauseMs: o.retryPauseMs } : {}),
   })
-  for (const check of block.checks) {
-    const c = await runCheck(check, ctx)
-    checks.push(c)
-    if (o.firstFailure && !c.ok) break
-  }
+  // Side by side where the lines cannot see each other's doing; results in the block's order.
+  const checks = await runCheckBlock(block.checks, ctx, o.firstFailure ? { firstFailure: true } : {})
   const failed = checks.filter((c) => !c.ok)
   const r: BlockResult = { index, block, status: failed.length ? 'fail' : 'pass', durationMs: performance.now() - t0, checks }
   if (failed.length) r.message = failed.map((c) => c.sentence).join('; ')

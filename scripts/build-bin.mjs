@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Builds the CLI bundle (dist/bin/nslab.js, dist/bin/grade-worker.js and their
+// code-split chunks) with esbuild, as `esbuild … --splitting` on the command
+// line did, and two things a command line cannot say (both for start-up:
+// `nslab lint` and `nslab check` load the YAML parser for every lab):
+//
+// - `yaml` from its ES module build (yaml/browser/dist), not its CommonJS one:
+//   esbuild drops what nslab does not use, and V8 compiles it once, without
+//   CommonJS wrappers (a lint costs about 30 ms less CPU here). That build
+//   differs from the Node one only where it cannot count on Node, and those
+//   places get Node's behaviour back below (each replacement must match, or
+//   the build fails: a new yaml release is then read again, not guessed).
+// - The `require` that ES modules lack (for the CommonJS packages inside) is
+//   declared only in the chunks that use it, not in every chunk.
+import { build } from 'esbuild'
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const OUT = join(ROOT, 'dist/bin')
+const BANNER = "import { createRequire as __nslabRequire } from 'node:module'; const require = __nslabRequire(import.meta.url);"
+const YAML_ESM = join(ROOT, 'node_modules/yaml/browser/dist')
+
+/** What yaml's Node build does that its browser build leaves out, as [file, text there, text with Node's behaviour]. */
+const NODE_BEHAVIOUR = [
+  // Warnings as process warnings ("(node:PID) Warning: …"), as the Node build emits them.
+  ['log.js', 'console.warn(warning);', "if (typeof process.emitWarning === 'function') process.emitWarning(warning); else console.warn(warning);"],
+  // !!binary is a Buffer, as in the Node build.
+  ['schema/yaml-1.1/binary.js', "if (typeof atob === 'function') {", "if (typeof Buffer === 'function') {\n            return Buffer.from(src, 'base64');\n        }\n        else if (typeof atob === 'function') {"],
+  [
+    'schema/yaml-1.1/binary.js',
+    "if (typeof btoa === 'function') {",
+    "if (typeof Buffer === 'function') {\n            str = buf instanceof Buffer ? buf.toString('base64') : Buffer.from(buf.buffer).toString('base64');\n        }\n        else if (typeof btoa === 'function') {",
+  ],
+  // yaml's own debugging switches (LOG_STREAM, LOG_TOKENS), read from the environment as in the Node build.
+  ['compose/composer.js', '*next(token) {\n', '*next(token) {\n        if (process.env.LOG_STREAM)\n            console.dir(token, { depth: null });\n'],
+  ['parse/parser.js', "import { tokenType } from './cst.js';", "import { prettyToken, tokenType } from './cst.js';"],
+  ['parse/parser.js', 'this.source = source;\n', "this.source = source;\n        if (process.env.LOG_TOKENS)\n            console.log('|', prettyToken(source));\n"],
+]
+
+/** @type {import('esbuild').Plugin} */
+const yamlEsm = {
+  name: 'yaml-esm',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, () => ({ path: join(YAML_ESM, 'index.js') }))
+    const files = [...new Set(NODE_BEHAVIOUR.map(([f]) => join(YAML_ESM, f)))]
+    b.onLoad({ filter: /[\\/]yaml[\\/]browser[\\/]dist[\\/].*\.js$/ }, (args) => {
+      if (!files.includes(args.path)) return undefined
+      let text = readFileSync(args.path, 'utf8')
+      for (const [f, from, to] of NODE_BEHAVIOUR) {
+        if (join(YAML_ESM, f) !== args.path) continue
+        if (text.split(from).length !== 2) throw new Error(`scripts/build-bin.mjs: yaml's ${f} no longer has ${JSON.stringify(from)} once: read yaml's Node and browser builds again`)
+        text = text.replace(from, to)
+      }
+      return { contents: text, loader: 'js' }
+    })
+  },
+}
+
+rmSync(OUT, { recursive: true, force: true })
+await build({
+  entryPoints: { nslab: join(ROOT, 'runner/cli/cli.ts'), 'grade-worker': join(ROOT, 'runner/grade/grade-worker-main.ts') },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  outdir: OUT,
+  chunkNames: 'chunks/[name]-[hash]',
+  logLevel: 'warning',
+  banner: { js: BANNER },
+  plugins: [yamlEsm],
+})
+
+// Creating a require costs each chunk that loads about 0.1 ms: only where it is used.
+for (const dir of [OUT, join(OUT, 'chunks')]) {
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.js')) continue
+    const file = join(dir, name)
+    const text = readFileSync(file, 'utf8')
+    const hashbang = /^#!.*\n/.exec(text)?.[0] ?? ''
+    if (!text.startsWith(BANNER, hashbang.length)) throw new Error(`${file}: no banner`)
+    const rest = text.slice(hashbang.length + BANNER.length)
+    if (!/\brequire\b/.test(rest)) writeFileSync(file, hashbang + rest.replace(/^\n/, ''))
+  }
+}
