@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { lstatSync, readlinkSync, statSync } from 'node:fs'
 import { dockerRules } from './docker-rules.js'
 import type { Bridge, Topology } from '../lab/lab.js'
@@ -132,7 +131,8 @@ export function machineLayout(): MachineLayout {
 
 /** Host-side veth names as Docker makes them: "veth" and 7 hex digits. */
 export function vethName(): string {
-  return `veth${randomBytes(4).toString('hex').slice(0, 7)}`
+  // Math.random, not node:crypto: a name, not a secret, and `nslab check` need not load crypto.
+  return `veth${Math.floor(Math.random() * 0x10000000).toString(16).padStart(7, '0')}`
 }
 
 /** Docker's MAC for a container address: 02:42 and the address's four bytes. */

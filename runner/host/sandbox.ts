@@ -1,5 +1,4 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
-import { createInterface } from 'node:readline'
 import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
 import { isAlive, killAndWait, start, type Running } from './exec.js'
@@ -612,18 +611,29 @@ export function hostnameOf(name: string | undefined): string {
 export async function waitReady(r: Running, timeoutMs: number): Promise<{ ok: true } | { ok: false; why: string }> {
   const out = r.child.stdout
   if (!out) return { ok: false, why: 'no stdout' }
-  const lines = createInterface({ input: out })
+  // Lines split here rather than by node:readline: a module less for every command that attaches.
+  let buf = ''
   return await new Promise((resolve) => {
     const timer = setTimeout(() => finish({ ok: false, why: `not ready after ${timeoutMs} ms` }), timeoutMs)
     const finish = (v: { ok: true } | { ok: false; why: string }) => {
       clearTimeout(timer)
-      lines.close()
+      out.off('data', onData)
+      out.pause()
       resolve(v)
     }
-    lines.on('line', (l) => {
+    const onLine = (l: string) => {
       if (l === 'ready') finish({ ok: true })
       else if (l.startsWith('nslab-lab-init-ended')) finish({ ok: false, why: `the lab's init ended (exit ${l.split(' ')[1] ?? '?'})` })
-    })
+    }
+    const onData = (chunk: Buffer) => {
+      buf += chunk.toString('utf8')
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        const line = buf.slice(0, i)
+        buf = buf.slice(i + 1)
+        onLine(line)
+      }
+    }
+    out.on('data', onData)
     r.done.then(
       (res) => finish({ ok: false, why: `it ended (exit ${res.exitCode})` }),
       (e: unknown) => finish({ ok: false, why: String(e) }),

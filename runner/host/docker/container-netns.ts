@@ -8,7 +8,6 @@
 // the check as a descriptor. nsenter joins the lab's user namespace before
 // the network one, so only a namespace of the lab's own can be entered at all.
 import { closeSync, constants, fstatSync, openSync, statfsSync } from 'node:fs'
-import { request } from 'node:http'
 import { DOCKER_SOCKET } from './docker-paths.js'
 
 /** O_PATH (Linux): a descriptor that names a file without opening it; Node has no constant for it. */
@@ -41,8 +40,10 @@ function openBelow(dirFd: number, parts: string[], last: number): number {
 }
 
 /** GET a path of dockerd's API through a socket descriptor; the parsed JSON and the status. */
-function getJson(socketFd: number, path: string, timeoutMs: number): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
+async function getJson(socketFd: number, path: string, timeoutMs: number): Promise<{ status: number; body: unknown }> {
+  // Loaded here: only engine: docker lab hosts need it, and `nslab check` starts faster without it.
+  const { request } = await import('node:http')
+  return await new Promise((resolve, reject) => {
     const req = request({ socketPath: `/proc/self/fd/${socketFd}`, path, method: 'GET', timeout: timeoutMs, headers: { Host: 'docker' } }, (res) => {
       const chunks: Buffer[] = []
       let size = 0
