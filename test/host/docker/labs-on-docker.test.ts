@@ -1,8 +1,8 @@
 // Every shipped lab passes on engine: docker too — the continuous proof that
 // nslab's own lab host tells the truth about Docker — and the docker lab
-// works the ways a lab is used: prove and learner mode (grading refuses it,
-// for now). The machine is the same afterwards.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+// works the ways a lab is used: prove and learner mode (grading:
+// test/grade/grade-docker.test.ts). The machine is the same afterwards.
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -72,14 +72,4 @@ t.test('learner mode on the docker lab: up, work in the shell, check, down', { s
   t.equal(down.code, 0, down.stderr)
   t.same(session.sandbox.cgroups!.filter((d) => { try { return readFileSync(join(d, 'cgroup.procs'), 'utf8') !== undefined } catch { return false } }), [], 'its cgroups went with it')
   t.same(dockerCgroupsOf(session.sandbox.pid), [])
-})
-
-t.test('grading refuses the docker lab up front: exit 3, one line, no grader started', async (t) => {
-  const cls = join(dir, 'class', 'amira')
-  mkdirSync(cls, { recursive: true })
-  writeFileSync(join(cls, 'exercise-1.sh'), 'iptables -P FORWARD ACCEPT\n')
-  const r = nslab(['grade', 'labs/docker-publish.md', cls], join(dir, 'state-grade'), { timeoutMs: 60_000 })
-  t.equal(r.code, 3, `${r.stdout}\n${r.stderr}`)
-  t.match(r.stderr, /^nslab: labs\/docker-publish\.md: grading engine: docker labs is not done yet \(docs\/engines\.md\)\n/)
-  t.equal(r.stdout, '', 'nothing graded')
 })
