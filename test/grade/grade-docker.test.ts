@@ -139,17 +139,21 @@ t.test('interrupted mid-run: the worker and its dockerd are ended, and their cgr
   const controller = new AbortController()
   const graded = gradeAll({ lab, submissions: [loadSubmission(join(CLASS, 'right'), ids)], host, flags: { jobs: 1, limits: LIMITS, walkthrough: false }, signal: controller.signal })
   // Ctrl-C once the lab host's dockerd runs (in the cgroup tree of the worker's lab host).
+  let dockerd: number | undefined
   const dockerdOf = (pid: number) =>
-    dockerCgroupsOf(pid)
+    (dockerd = dockerCgroupsOf(pid)
       .flatMap(procsIn)
-      .some((p) => {
+      .find((p) => {
         try {
           return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'dockerd'
         } catch {
           return false
         }
-      })
+      })) !== undefined
   t.ok(await until(() => [...workers].some(dockerdOf), 120_000), 'the lab host started dockerd')
+  // The submission's limits hold for dockerd: its pids and memory cgroups are below the submission's.
+  const own = readFileSync(`/proc/${dockerd}/cgroup`, 'utf8')
+  for (const c of ['pids', 'memory']) t.match(own, new RegExp(`^\\d+:${c}:.*/nslab-grade-${process.pid}-\\d+/nslab-docker-`, 'm'), `dockerd is in the submission's ${c} cgroup`)
   controller.abort()
   const { grades } = await graded
   await host.close()
