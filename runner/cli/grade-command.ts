@@ -211,7 +211,7 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   if (files.length !== 1 || !labs[0]) throw new NslabError({ code: 'USAGE', message: `nslab grade grades one lab; ${flags.lab} holds ${files.length}` })
   const lab = labs[0]
   if (lab.engine === 'docker' && flags.kernel) {
-    // The guest has no dockerd of its own yet (docs/engines.md#the-vm-matrix-not-yet).
+    // A grading VM's view holds no image cache yet (docs/engines.md#the-vm-matrix).
     throw new NslabError({ code: 'PREREQUISITE', message: 'grading engine: docker labs in a VM (--kernel) is not done yet: grade them without --kernel, as root (docs/engines.md)', file: lab.file })
   }
   const exercises = labExercises(lab)

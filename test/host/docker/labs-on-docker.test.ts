@@ -1,7 +1,8 @@
 // Every shipped lab passes on engine: docker too — the continuous proof that
 // nslab's own lab host tells the truth about Docker — and the docker lab
 // works the ways a lab is used: prove and learner mode (grading:
-// test/grade/grade-docker.test.ts). The machine is the same afterwards.
+// test/grade/grade-docker.test.ts; the VM matrix: test/vm/vm-docker.test.ts).
+// The machine is the same afterwards.
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,15 +36,6 @@ t.test('--engine takes netns or docker', async (t) => {
   const r = nslab(['run', '--engine', 'podman', 'labs'], join(dir, 'state-usage'), { timeoutMs: 30_000 })
   t.equal(r.code, 2)
   t.match(r.stderr, /--engine takes netns or docker, not "podman"/)
-})
-
-t.test('the VM matrix refuses engine: docker before any VM starts', async (t) => {
-  const r = nslab(['run', '--engine', 'docker', 'labs/dnat-port-forward.md', '--kernel', 'debian:bookworm'], join(dir, 'state-vm'), { timeoutMs: 60_000 })
-  t.equal(r.code, 3, r.stderr)
-  t.match(r.stderr, /engine: docker does not run in the VM yet: --engine docker/)
-  const lab = nslab(['run', 'labs/docker-publish.md', '--kernel', 'debian:bookworm'], join(dir, 'state-vm'), { timeoutMs: 60_000 })
-  t.equal(lab.code, 3, lab.stderr)
-  t.match(lab.stderr, /engine: docker does not run in the VM yet: labs\/docker-publish\.md/)
 })
 
 t.test('nslab prove: every check of the docker lab can fail', { skip, timeout: 900_000 }, async (t) => {
