@@ -10,6 +10,7 @@ import type { Lab } from '../lab/lab.js'
 import { labExercises } from '../lab/lab-exercises.js'
 import { formatBytes } from './load-submission.js'
 import { NslabError } from '../util/nslab-error.js'
+import { sandboxOwner } from '../host/sandbox.js'
 
 /** What gradeAll takes of grade's options. */
 export interface GradeAllFlags {
@@ -109,7 +110,9 @@ export function enforcedBy(host: Pick<GradingHost, 'mode' | 'uidBase'>, limits: 
   s.push(
     host.mode === 'isolated'
       ? `answers run as an unused uid (${host.uidBase}+slot) inside their sandbox: the machine's files are out of their reach`
-      : "answers run as the user who ran nslab grade: that user's own files are within their reach (run nslab grade as root to isolate them)",
+      : host.mode === 'root'
+        ? `answers run inside a docker-engine lab host as its root, an unused uid (${sandboxOwner() ?? '?'} and the 65535 after it): the machine's files are out of their reach; the grader itself runs as root, which dockerd needs`
+        : "answers run as the user who ran nslab grade: that user's own files are within their reach (run nslab grade as root to isolate them)",
   )
   s.push(`time: each script its block's timeout, the whole submission ${Math.round(limits.timeoutMs / 1000)} s`)
   s.push(`output: ${formatBytes(limits.maxOutputBytes)} per script, then it is stopped`)

@@ -8,6 +8,8 @@ import { labExercises, type Exercise } from '../lab/lab-exercises.js'
 import { formatBytes } from './load-submission.js'
 import type { LabResult } from '../run/run-event.js'
 import { scoreResult } from './score-result.js'
+import { releaseWorkerCgroups } from './release-worker-cgroups.js'
+import { sandboxOwner } from '../host/sandbox.js'
 
 export interface GradeSubmissionOptions {
   lab: Lab
@@ -75,6 +77,8 @@ export async function gradeSubmission(opts: GradeSubmissionOptions): Promise<Gra
   // The worker stays for the next submission: out of this one's cgroups before they are emptied.
   if (cgroup && workerPid && reply.ok) cgroup.leave(workerPid)
   const counters: LimitCounters = cgroup ? cgroup.counters() : { procsRefused: 0, oomKills: 0 }
+  // A worker ended mid-run leaves its docker-engine lab host's cgroups, inside the submission's.
+  if (lab.engine === 'docker' && workerPid) await releaseWorkerCgroups(workerPid, cgroup ? Object.values(cgroup.dirs).filter((d): d is string => typeof d === 'string') : [])
   await cgroup?.release()
   const limitsHit = limitSentences(counters, limits)
 
@@ -156,7 +160,8 @@ export function answerPrefix(limits: GradeLimits, cgroup: CgroupLimits | undefin
   let s = set('-c', 0) + set('-f', Math.max(1, Math.floor(limits.fileBytes / 1024)))
   if (!cgroup?.dirs.memory) s += set('-v', Math.floor(limits.memoryBytes / 1024))
   if (!cgroup?.dirs.pids) {
-    const uid = opts.host.mode === 'isolated' ? opts.host.uidBase + (opts.slot ?? 0) : (process.getuid?.() ?? 0)
+    // (root: answers run as the lab host's root, the unused owner every such lab host shares.)
+    const uid = opts.host.mode === 'isolated' ? opts.host.uidBase + (opts.slot ?? 0) : opts.host.mode === 'root' ? (sandboxOwner() ?? 0) : (process.getuid?.() ?? 0)
     // An isolated slot's uid runs only this submission; a user's own count includes all they run.
     const base = opts.host.mode === 'isolated' ? 0 : processCountOf(uid) + limits.maxProcs * Math.max(0, (opts.jobs ?? 1) - 1)
     s += set('-u', base + limits.maxProcs)

@@ -12,11 +12,20 @@
 // the worker moves into each submission's cgroups before it gets the job,
 // and clears its private /dev/shm and IPC objects after each job. A worker
 // that dies or overruns is ended, and the slot starts a new one.
+//
+// engine: docker is the exception (mode "root"): dockerd needs a lab host of
+// 65536 uids and a cgroup tree it may write, which only root can make, so its
+// workers stay root (in their own IPC and mount namespaces all the same). The
+// answers still run as the lab host's root, an unused uid outside (and the
+// 65535 after it), which owns no file of the machine; the images are bound in
+// read-only (docs/engines.md#grading).
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { packageRoot } from '../util/package-root.js'
 import { start, type Running } from '../host/exec.js'
+import type { Engine } from '../lab/lab.js'
+import { sandboxOwner } from '../host/sandbox.js'
 import type { WorkerReply, WorkerRequest } from './grade-worker.js'
 import { NslabError } from '../util/nslab-error.js'
 import { requirePrograms } from '../host/require-programs.js'
@@ -27,8 +36,11 @@ export type WorkerAnswer =
   | { ok: false; error: string; exitCode: number | null; signal?: string; timedOut: boolean; stderr: string }
 
 export interface GradingHost {
-  /** isolated: as root, workers run as an unused uid; self: as the user running nslab. */
-  mode: 'isolated' | 'self'
+  /**
+   * isolated: as root, workers run as an unused uid; self: as the user running nslab;
+   * root: as root for engine: docker, workers stay root and answers run as the lab host's unused uid.
+   */
+  mode: 'isolated' | 'self' | 'root'
   /** The uid of slot 0 (isolated mode); slot n runs as uidBase + n. */
   uidBase: number
   /** Whether per-submission cgroups are to be made (root only). */
@@ -47,6 +59,10 @@ export interface GradingHost {
 export interface GradingHostOptions {
   /** First uid of the graders (isolated mode); default 1,900,000,000. */
   uidBase?: number
+  /** The engine of the lab graded: docker needs root workers (and the image cache, built here first). */
+  engine?: Engine
+  /** Progress of a first image build (engine: docker). */
+  note?: (line: string) => void
 }
 
 export const DEFAULT_UID_BASE = 1_900_000_000
@@ -65,26 +81,28 @@ interface Worker {
 export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise<GradingHost> {
   const workerFile = findWorkerFile()
   const isRoot = process.getuid?.() === 0
-  const mode = isRoot ? 'isolated' : 'self'
+  const docker = opts.engine === 'docker'
+  const mode: GradingHost['mode'] = isRoot ? (docker ? 'root' : 'isolated') : 'self'
   requirePrograms(['unshare', 'nsenter', ...(mode === 'isolated' ? ['setpriv'] : [])])
   const uidBase = opts.uidBase ?? DEFAULT_UID_BASE
   const env: NodeJS.ProcessEnv = { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8', HOME: '/nonexistent', NODE_OPTIONS: '' }
   // A slow machine (a VM under emulation, where grade --kernel runs this) stretches the workers' fixed limits too.
   if (process.env.NSLAB_TIME_SCALE) env.NSLAB_TIME_SCALE = process.env.NSLAB_TIME_SCALE
+  if (docker) Object.assign(env, await prepareDocker(opts))
   const workers = new Map<number, Worker>()
 
   const spawnWorker = (slot: number): Running => {
     if (mode === 'self') {
       return start({ file: process.execPath, args: [workerFile], env: { ...env, HOME: process.env.HOME ?? '/' }, keepStdin: true, maxOutputBytes: WORKER_MAX_OUTPUT, command: 'nslab grade worker' })
     }
-    const uid = String(uidBase + slot)
+    const uid = mode === 'root' ? '0' : String(uidBase + slot)
     // A private IPC namespace and /dev/shm: what learners' code leaves there is cleared after each job.
     const inner = [
       'mount -t tmpfs -o size=64m,nosuid,nodev,mode=1777 nslab-shm /dev/shm 2>/dev/null || true',
       '[ ! -d /dev/mqueue ] || mount -t mqueue nslab-mqueue /dev/mqueue 2>/dev/null || true',
       'cd /',
       'export NSLAB_GRADE_PRIVATE_IPC=1',
-      'exec setpriv --reuid="$0" --regid="$0" --clear-groups --no-new-privs -- "$@"',
+      mode === 'root' ? 'exec "$@"' : 'exec setpriv --reuid="$0" --regid="$0" --clear-groups --no-new-privs -- "$@"',
     ].join('\n')
     return start({
       file: 'unshare',
@@ -92,7 +110,7 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
       env,
       keepStdin: true,
       maxOutputBytes: WORKER_MAX_OUTPUT,
-      command: `nslab grade worker (uid ${uid})`,
+      command: mode === 'root' ? 'nslab grade worker (root, engine: docker)' : `nslab grade worker (uid ${uid})`,
     })
   }
 
@@ -193,6 +211,23 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
     })
   }
   return host
+}
+
+/**
+ * engine: docker: root only (one line, exit 3, before any worker starts), docker.io
+ * installed, and the images built now — once, outside every submission's time
+ * limit. What the workers need to find them: the cache, the lab hosts' owner.
+ */
+async function prepareDocker(opts: GradingHostOptions): Promise<NodeJS.ProcessEnv> {
+  const { DOCKER_PROGRAMS } = await import('../host/docker/docker-engine.js')
+  const { NEEDS_ROOT } = await import('../host/docker/create-docker-sandbox.js')
+  const { ensureImages } = await import('../host/docker/build-images.js')
+  const { nslabCacheDir } = await import('../host/docker/image-cache.js')
+  const owner = sandboxOwner()
+  if (owner === undefined) throw new NslabError({ code: 'PREREQUISITE', message: NEEDS_ROOT })
+  requirePrograms(DOCKER_PROGRAMS)
+  await ensureImages(opts.note ? { note: opts.note } : {})
+  return { NSLAB_CACHE: nslabCacheDir(), NSLAB_SANDBOX_UID: String(owner) }
 }
 
 /**

@@ -330,7 +330,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
         const term = startMachineTerminal({
           machine,
           argv: h.sandbox.enterArgv(machine, ['bash', '--rcfile', TERMINAL_RC, '-i']),
-          env: sandboxEnv(machine, s.sandbox.iptables, { NSLAB_LAB: s.name, TERM: 'xterm-256color', COLORTERM: 'truecolor' }),
+          env: sandboxEnv(machine, s.sandbox.iptables, { NSLAB_LAB: s.name, TERM: 'xterm-256color', COLORTERM: 'truecolor' }, s.sandbox.engine),
         })
         term.onPrompt(commandEnded)
         return term

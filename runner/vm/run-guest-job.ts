@@ -16,6 +16,7 @@ import { formatDuration } from '../util/format-duration.js'
 import { guestView } from './guest-view.js'
 import { packageRoot } from '../util/package-root.js'
 import { NslabError } from '../util/nslab-error.js'
+import { nslabCacheDir } from '../host/docker/image-cache.js'
 import { shellQuote } from '../util/shell-quote.js'
 import type { GuestJob, GuestLine } from './vm-guest.js'
 
@@ -119,6 +120,9 @@ export async function runGuestJob(opts: GuestJobOptions): Promise<GuestJobRun> {
       [
         'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8',
         `export NSLAB_TIME_SCALE=${opts.job.timeScale ?? 1}`,
+        // engine: docker: this machine's image cache, which a matrix VM sees read-only, and its owner.
+        ...(opts.confined ? [] : [`export NSLAB_CACHE=${shellQuote(nslabCacheDir())}`]),
+        ...(process.env.NSLAB_SANDBOX_UID ? [`export NSLAB_SANDBOX_UID=${shellQuote(process.env.NSLAB_SANDBOX_UID)}`] : []),
         `cd ${shellQuote(cwd)} || exit 1`,
         `${shellQuote(process.execPath)} ${shellQuote(guest)} ${shellQuote(join(work, 'job.json'))}`,
         '',

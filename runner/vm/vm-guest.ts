@@ -126,6 +126,11 @@ export async function runGuest(job: GuestJob, write: (line: string) => void): Pr
   const reporter = createEventsReporter({ write })
   const emit = (e: RunEvent) => reporter.onEvent(e)
   const { labs } = job
+  // dockerd makes a cgroup per container: the guest's init mounts none.
+  if (labs.some((l) => l.engine === 'docker')) {
+    const why = await enableCgroups()
+    if (why) send({ type: 'vm-note', message: `the guest has no cgroups for dockerd (${why})` })
+  }
   if (job.timeScale && job.timeScale > 1) for (const lab of labs) stretchLab(lab, job.timeScale)
   const t0 = performance.now()
   let prerequisite: NslabError | undefined

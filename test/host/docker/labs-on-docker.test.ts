@@ -1,8 +1,9 @@
 // Every shipped lab passes on engine: docker too — the continuous proof that
 // nslab's own lab host tells the truth about Docker — and the docker lab
-// works the ways a lab is used: prove and learner mode (grading refuses it,
-// for now). The machine is the same afterwards.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+// works the ways a lab is used: prove and learner mode (grading:
+// test/grade/grade-docker.test.ts; the VM matrix: test/vm/vm-docker.test.ts).
+// The machine is the same afterwards.
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -37,15 +38,6 @@ t.test('--engine takes netns or docker', async (t) => {
   t.match(r.stderr, /--engine takes netns or docker, not "podman"/)
 })
 
-t.test('the VM matrix refuses engine: docker before any VM starts', async (t) => {
-  const r = nslab(['run', '--engine', 'docker', 'labs/dnat-port-forward.md', '--kernel', 'debian:bookworm'], join(dir, 'state-vm'), { timeoutMs: 60_000 })
-  t.equal(r.code, 3, r.stderr)
-  t.match(r.stderr, /engine: docker does not run in the VM yet: --engine docker/)
-  const lab = nslab(['run', 'labs/docker-publish.md', '--kernel', 'debian:bookworm'], join(dir, 'state-vm'), { timeoutMs: 60_000 })
-  t.equal(lab.code, 3, lab.stderr)
-  t.match(lab.stderr, /engine: docker does not run in the VM yet: labs\/docker-publish\.md/)
-})
-
 t.test('nslab prove: every check of the docker labs can fail', { skip, timeout: 900_000 }, async (t) => {
   const r = nslab(['prove', 'labs/docker-publish.md', 'labs/host-and-none.md', '-j', '2'], join(dir, 'state-prove'), { timeoutMs: 850_000 })
   t.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr}`)
@@ -72,14 +64,4 @@ t.test('learner mode on the docker lab: up, work in the shell, check, down', { s
   t.equal(down.code, 0, down.stderr)
   t.same(session.sandbox.cgroups!.filter((d) => { try { return readFileSync(join(d, 'cgroup.procs'), 'utf8') !== undefined } catch { return false } }), [], 'its cgroups went with it')
   t.same(dockerCgroupsOf(session.sandbox.pid), [])
-})
-
-t.test('grading refuses the docker lab up front: exit 3, one line, no grader started', async (t) => {
-  const cls = join(dir, 'class', 'amira')
-  mkdirSync(cls, { recursive: true })
-  writeFileSync(join(cls, 'exercise-1.sh'), 'iptables -P FORWARD ACCEPT\n')
-  const r = nslab(['grade', 'labs/docker-publish.md', cls], join(dir, 'state-grade'), { timeoutMs: 60_000 })
-  t.equal(r.code, 3, `${r.stdout}\n${r.stderr}`)
-  t.match(r.stderr, /^nslab: labs\/docker-publish\.md: grading engine: docker labs is not done yet \(docs\/engines\.md\)\n/)
-  t.equal(r.stdout, '', 'nothing graded')
 })
