@@ -105,7 +105,7 @@ export const LAB_MODULES = {
     'xt_mark', 'xt_REDIRECT', 'xt_LOG', 'xt_limit', 'xt_physdev',
     // the catalogue: kube-proxy's statistic match, the conntrack tool's netlink
     'xt_statistic', 'nf_conntrack_netlink',
-    // two-hosts: its overlay; nftables: a bridge-family filter
+    // two-hosts: its VXLAN overlay
     'vxlan',
   ],
   nft: ['nf_tables', 'nft_compat', 'nft_chain_nat', 'nft_ct', 'nft_nat', 'nft_masq', 'nft_redir', 'nft_reject_ipv4', 'nft_limit', 'nft_log'],
