@@ -166,7 +166,8 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
     const file = /^\/assets\/([a-z.]+)$/.exec(path)?.[1]
     const space = spaceOf(verdict.who)
     if (workshop && verdict.who === INSTRUCTOR && !file) return instructorRequest(res, path, nonce)
-    if (!space) return forbidden(res)
+    // The instructor's pages are not a learner's: 403, as for no token at all.
+    if (!space || path === '/instructor' || path.startsWith('/instructor/')) return forbidden(res)
     if (path === '/') return page(res, labsPageHtml(space.cards(), { nonce, problems: served.problems, ...(workshop ? { learner: verdict.who, title: workshop.classFile.title } : {}) }), nonce)
     const lab = /^\/lab\/([A-Za-z0-9_.-]+)\/?$/.exec(path)
     if (lab) {
@@ -210,7 +211,7 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
       const watch = /^\/ws\/watch\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(path)
       if (path === '/ws/instructor') return wss.handleUpgrade(req, socket, head, (ws) => instructorSocket(ws, workshop))
       if (watch) return wss.handleUpgrade(req, socket, head, (ws) => watchSocket(ws, workshop.watch(watch[1]!, watch[2]!, watch[3]!)))
-      return refuse('404 Not Found')
+      return refuse('403 Forbidden')
     }
     const space = spaceOf(verdict.who)
     if (!space) return refuse('403 Forbidden')
@@ -306,7 +307,8 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
       res.end(body)
       return
     }
-    return notFound(res)
+    // A learner's pages are not the instructor's.
+    return path.startsWith('/instructor/') ? notFound(res) : forbidden(res)
   }
 
   /** The instructor's socket: the table, sent when it changes; messages and resets asked. */
