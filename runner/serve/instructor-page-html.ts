@@ -17,7 +17,7 @@ export function instructorPageHtml(o: InstructorPageOptions): string {
   const exports = o.labs
     .map(
       (l) => `<li data-gradebook="${escapeHtml(l.id)}"><span>${escapeHtml(l.title)}</span>: ${(['csv', 'json', 'junit', 'html', 'run.json'] as const)
-        .map((f) => `<a href="/instructor/gradebook/${encodeURIComponent(l.id)}.${f}" download>${f === 'run.json' ? 'run JSON' : f.toUpperCase()}</a>`)
+        .map((f) => `<a href="/instructor/gradebook/${encodeURIComponent(l.id)}.${f}" download>${f === 'run.json' ? 'run JSON' : f === 'junit' ? 'JUnit' : f.toUpperCase()}</a>`)
         .join(' · ')}</li>`,
     )
     .join('\n')

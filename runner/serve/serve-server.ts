@@ -167,10 +167,10 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
     const space = spaceOf(verdict.who)
     if (workshop && verdict.who === INSTRUCTOR && !file) return instructorRequest(res, path, nonce)
     // The instructor's pages are not a learner's: 403, as for no token at all.
-    if (!space || path === '/instructor' || path.startsWith('/instructor/')) return forbidden(res)
-    if (path === '/') return page(res, labsPageHtml(space.cards(), { nonce, problems: served.problems, ...(workshop ? { learner: verdict.who, title: workshop.classFile.title } : {}) }), nonce)
+    if (!file && (!space || path === '/instructor' || path.startsWith('/instructor/'))) return forbidden(res)
+    if (path === '/' && space) return page(res, labsPageHtml(space.cards(), { nonce, problems: served.problems, ...(workshop ? { learner: verdict.who, title: workshop.classFile.title } : {}) }), nonce)
     const lab = /^\/lab\/([A-Za-z0-9_.-]+)\/?$/.exec(path)
-    if (lab) {
+    if (lab && space) {
       const live = space.live(lab[1]!)
       if (!live) return notFound(res)
       // The lab host starts now, while the page loads.
