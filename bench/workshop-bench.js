@@ -206,6 +206,7 @@ try {
   const end = rssOf(pid)
   clearInterval(sampler)
   const echo = learners.flatMap((l) => l.echo)
+  if (process.env.WORKSHOP_BENCH_DEBUG) for (const l of up) console.error(`${l.name}: ${l.echo.length} echoes; screen ends ${JSON.stringify(l.screen.slice(-200))}`)
   const load1 = loadavg()[0]
   row(`${N} learners: keystroke echo, all typing at once (key → its echo)`, echo, '< 50 ms median')
   row(`${N} learners: task 2 ticks done after Enter (its ping takes 0.4 s)`, tick, '≤ 2 s')
