@@ -77,6 +77,8 @@ export interface LiveLabOptions {
    * and kept across Reset.
    */
   progress?: { passed: number[]; solved: number[]; hints: number[] }
+  /** Re-check the current task this often while a page is open (default 1 s); a command that ends in a terminal still has it judged at once. */
+  pollEveryMs?: number
 }
 
 interface Host {
@@ -290,7 +292,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
 
   const startPolling = () => {
     if (poller || listeners.size === 0 || closed) return
-    poller = startTaskPoller({ round, onError: (e) => log(`${served.id}: checking failed: ${(e as Error).message}`) })
+    poller = startTaskPoller({ round, ...(opts.pollEveryMs ? { everyMs: opts.pollEveryMs } : {}), onError: (e) => log(`${served.id}: checking failed: ${(e as Error).message}`) })
   }
   const stopPolling = () => {
     const p = poller

@@ -25,6 +25,8 @@ import type { WorkshopTable, WorkshopTableLab, WorkshopTableLearner } from './wo
 export const INSTRUCTOR = 'instructor'
 /** The first learner's uid (as root); the n-th learner of the class file runs as UID_BASE + n. */
 export const WORKSHOP_UID_BASE = 1_810_000_000
+/** How often an open page's current task is re-checked in a workshop, unless a command ended. */
+export const WORKSHOP_POLL_MS = 3000
 
 export interface WorkshopLearner {
   name: string
@@ -97,6 +99,9 @@ export function createWorkshop(opts: WorkshopOptions): Workshop {
           limits,
           ...(uid !== undefined ? { owner: uid } : {}),
           wrapShell,
+          // A class's pages re-check less often when idle: with 30 open, once a second each kept two CPUs busy
+          // (bench/README.md); a command that ends in a terminal is still judged at once.
+          pollEveryMs: WORKSHOP_POLL_MS,
           progress: { passed: k.passed, solved: k.solved, hints: k.hints },
         }
       },
