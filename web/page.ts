@@ -7,9 +7,11 @@ import '@xterm/xterm/css/xterm.css'
 import './page.css'
 import type { ClientMessage, PageState, ServerMessage, TaskView } from '../runner/serve/page-state.js'
 import { createTerminalView, type TerminalView } from './terminal-view.js'
+import { instructorPage } from './instructor-page.js'
 
 allowOwnStyles()
 if (document.body.classList.contains('lab-page')) labPage()
+else if (document.body.classList.contains('instructor-page')) instructorPage()
 
 /**
  * The page's Content-Security-Policy admits style elements only with its

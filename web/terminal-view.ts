@@ -19,15 +19,18 @@ export interface TerminalView {
   focus(): void
   /** Whether a socket is open. */
   connected(): boolean
+  /** Close its socket and the terminal, for good. */
+  dispose(): void
 }
 
-export function createTerminalView(machine: string, el: HTMLElement, opts: { labId: string; onLeave: () => void; onNoHost: () => void }): TerminalView {
+export function createTerminalView(machine: string, el: HTMLElement, opts: { labId: string; onLeave: () => void; onNoHost: () => void; /** Another socket (the instructor's read-only view of a learner's terminal). */ path?: string; readOnly?: boolean }): TerminalView {
   const term = new Terminal({
     fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
     fontSize: 14,
     // Room below the baseline: underscores stay visible.
     lineHeight: 1.2,
-    cursorBlink: true,
+    cursorBlink: !opts.readOnly,
+    disableStdin: opts.readOnly === true,
     scrollback: 5000,
     theme: dark.matches ? DARK : LIGHT,
   })
@@ -50,10 +53,11 @@ export function createTerminalView(machine: string, el: HTMLElement, opts: { lab
   let fresh = true
 
   const sendSize = () => {
-    if (ws?.readyState === WebSocket.OPEN) ws.send(`${TERMINAL_RESIZE}${term.cols} ${term.rows}`)
+    // A watcher's size is its own: the learner's terminal keeps theirs.
+    if (!opts.readOnly && ws?.readyState === WebSocket.OPEN) ws.send(`${TERMINAL_RESIZE}${term.cols} ${term.rows}`)
   }
   term.onData((d) => {
-    if (ws?.readyState === WebSocket.OPEN) ws.send(`${TERMINAL_INPUT}${d}`)
+    if (!opts.readOnly && ws?.readyState === WebSocket.OPEN) ws.send(`${TERMINAL_INPUT}${d}`)
   })
   term.onResize(sendSize)
   new ResizeObserver(() => {
@@ -66,7 +70,7 @@ export function createTerminalView(machine: string, el: HTMLElement, opts: { lab
     ws = undefined
     if (old && old.readyState <= WebSocket.OPEN) old.close()
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/term/${encodeURIComponent(opts.labId)}/${encodeURIComponent(machine)}`)
+    const socket = new WebSocket(`${scheme}://${location.host}${opts.path ?? `/ws/term/${encodeURIComponent(opts.labId)}/${encodeURIComponent(machine)}`}`)
     ws = socket
     fresh = true
     socket.onopen = () => {
@@ -111,5 +115,12 @@ export function createTerminalView(machine: string, el: HTMLElement, opts: { lab
     },
     focus: () => term.focus(),
     connected: () => ws !== undefined,
+    dispose() {
+      window.clearTimeout(timer)
+      const old = ws
+      ws = undefined
+      old?.close()
+      term.dispose()
+    },
   }
 }

@@ -30,6 +30,8 @@ export interface SandboxOptions {
   unref?: boolean
   /** Lab hosts of this user at once (the share of RLIMIT_NPROC each gets). */
   parallel?: number
+  /** As root: the uid the lab host runs as, instead of sandboxOwner()'s (a workshop gives each learner one of their own). */
+  owner?: number
 }
 
 export interface SandboxExecOptions {
@@ -516,7 +518,7 @@ function startTimeOf(pid: number): number | undefined {
 export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const t0 = performance.now()
   const { topology } = opts
-  const owner = sandboxOwner()
+  const owner = opts.owner !== undefined && process.getuid?.() === 0 ? opts.owner : sandboxOwner()
   requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'pivot_root', 'hostname', 'ip', ...(topology.docker ? ['iptables-restore'] : [])])
   const limits = opts.limits ? applyLabLimits(opts.limits, opts.parallel) : undefined
   const script = sandboxScript({

@@ -7,6 +7,7 @@ import { childProcesses, processInfo } from '../host/exec.js'
 import type { Lab } from '../lab/lab.js'
 import { labTasks } from '../lab/lab-tasks.js'
 import { sandboxOwner, type Sandbox } from '../host/sandbox.js'
+import type { LabLimits } from '../host/lab-limits.js'
 import { createLabHost } from '../run/create-lab-host.js'
 import { plainText } from '../util/plain-text.js'
 import { truncateOutput } from '../util/truncate-output.js'
@@ -32,6 +33,10 @@ export interface BringUpLabOptions {
   signal?: AbortSignal
   /** The lab and its prose, when the caller has them already (parsed from this file, unchanged). */
   parsed?: { lab: Lab; prose: LabProse }
+  /** Processes, memory and CPU of the lab host (nslab serve --workshop: each learner's). */
+  limits?: LabLimits
+  /** As root: the uid the lab host runs as (a workshop's learner's own). */
+  owner?: number
 }
 
 export interface LabUp {
@@ -89,13 +94,15 @@ export async function bringUpLab(opts: BringUpLabOptions): Promise<LabUp | LabUp
       persistent: opts.persistent,
       name: opts.name,
       ...(opts.iptables ? { iptables: opts.iptables } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
     })
     // unshare was started before createSandbox's first await: record it now
     // (as root it may still be setpriv, which becomes that unshare: the pid
     // stays). Only when it is the one new child: a server starts others.
     const started = childProcesses(process.pid).filter((p) => !before.has(p.pid) && (p.name === 'unshare' || p.name === 'setpriv'))
     const [child] = started
-    const owner = sandboxOwner()
+    const owner = opts.owner !== undefined && process.getuid?.() === 0 ? opts.owner : sandboxOwner()
     if (started.length === 1 && child) {
       session.sandbox = { ...session.sandbox, pid: child.pid, ...(owner !== undefined ? { uid: owner } : {}) }
       session.sandboxStart = child.startTime

@@ -11,7 +11,7 @@ export interface LabCard {
 }
 
 /** The first page: every lab served, with how far the learner has got. */
-export function labsPageHtml(cards: LabCard[], opts: { nonce: string; problems?: string[] }): string {
+export function labsPageHtml(cards: LabCard[], opts: { nonce: string; problems?: string[]; /** A workshop's learner, and the workshop's title. */ learner?: string; title?: string }): string {
   const items = cards
     .map((c) => {
       const p = c.progress
@@ -27,7 +27,8 @@ export function labsPageHtml(cards: LabCard[], opts: { nonce: string; problems?:
   const problems = opts.problems?.length
     ? `<div class="notice error"><p>Not served (invalid):</p><ul>${opts.problems.map((p) => `<li><code>${escapeHtml(p)}</code></li>`).join('')}</ul></div>`
     : ''
-  const body = `<header class="bar"><span class="home">nslab</span><h1>Labs</h1></header>
+  const who = opts.learner ? `<span class="who" data-learner="${escapeHtml(opts.learner)}">${escapeHtml(opts.learner)}</span>` : ''
+  const body = `<header class="bar"><span class="home">nslab</span><h1>${escapeHtml(opts.title ?? 'Labs')}</h1>${who}</header>
 <main class="labs">
 ${problems}
 ${cards.length ? `<ul class="lab-cards">\n${items}\n</ul>` : '<p>No labs to serve.</p>'}

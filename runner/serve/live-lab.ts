@@ -11,8 +11,10 @@ import { sandboxEnv, type Sandbox } from '../host/sandbox.js'
 import { bringUpLab } from '../learn/bring-up-lab.js'
 import { judgeTask } from '../learn/judge-task.js'
 import { attachSession, latchTask, sessionState, writeInside, writeProgress } from '../learn/learner-session.js'
-import { listSessions, loadSession, sessionPath, type Session } from '../learn/session-store.js'
+import { listSessions, loadSession, saveSession, sessionPath, type Session } from '../learn/session-store.js'
 import { takeDownLab } from '../learn/take-down-lab.js'
+import { runLearnerStep } from '../learn/run-learner-step.js'
+import type { LabLimits } from '../host/lab-limits.js'
 import { startMachineTerminal, type MachineTerminal, type PromptEvent } from './machine-terminal.js'
 import type { ClientMessage, PageState, ServerMessage, TaskState, TaskView, VerdictView } from './page-state.js'
 import { fileStamp, type ServedLab } from './served-labs.js'
@@ -32,14 +34,51 @@ export interface LiveLab {
   /** The terminal of a machine, started when first asked for; undefined while the lab host is not up. */
   terminal(machine: string): Promise<MachineTerminal | undefined>
   act(m: ClientMessage): Promise<void>
+  /** What the learner has done here, for a workshop's instructor and its store. */
+  activity(): LabActivity
+  /** Whether a page is open on it now. */
+  watched(): boolean
+  /** The terminal of a machine if it is running (a watcher never starts one). */
+  runningTerminal(machine: string): Promise<MachineTerminal | undefined>
+  /** A notice on every page open on it (the instructor's message). */
+  announce(level: 'info' | 'error', text: string): void
   /** End its terminals, and its lab host when this server started it. */
   close(): Promise<void>
+}
+
+export interface LabActivity {
+  status: PageState['status']
+  /** Indexes of the tasks done, and of those done with Solve's help. */
+  passed: number[]
+  solved: number[]
+  /** Tasks whose hint the learner asked for (Hint). */
+  hints: number[]
+  /** The task the learner is on (undefined: every task done, or no lab host). */
+  current?: number
 }
 
 export interface LiveLabOptions {
   served: ServedLab
   /** Said on the server's terminal (a setup that failed, a lab host that ended). */
   log?: (line: string) => void
+  /** Its session's name (default: the lab's id, or id-2 … when taken). A workshop gives each learner theirs. */
+  sessionName?: string
+  /** Use a lab host found up for this lab file (nslab up's); a workshop's learners never share one. Default true. */
+  adopt?: boolean
+  /** As root: the uid its lab hosts run as (a workshop's learner's own). */
+  owner?: number
+  /** Limits of its lab hosts. */
+  limits?: LabLimits
+  /** Its shells' argv, wrapped (a workshop puts them under the learner's limits). */
+  wrapShell?: (argv: string[]) => string[]
+  /**
+   * Progress kept by a workshop: restored on each new lab host (its done tasks'
+   * own commands run again, so that the lab host is where the learner left it),
+   * and kept across Reset.
+   */
+  progress?: { passed: number[]; solved: number[]; hints: number[] }
+  /** Re-check the current task this often while a page is open (default 1 s); a command that ends in a terminal still has it judged at once. */
+  pollEveryMs?: number
 }
 
 interface Host {
@@ -86,6 +125,9 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   let lastSent = ''
   // The next round was asked for (a command ended, Check now): judged with the checks' windows.
   let nudged = false
+  const hinted = new Set<number>(opts.progress?.hints ?? [])
+  const adopt = opts.adopt ?? true
+  const upOptions = { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.owner !== undefined ? { owner: opts.owner } : {}) }
 
   const passed = () => host?.session.passed ?? []
   const solved = () => host?.session.solved ?? []
@@ -216,6 +258,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     if (!h) return
     h.session = latchTask(h.session, t.index, withHelp)
     h.fileStamp = stampOf(h.session.name)
+    if (opts.progress) opts.progress = { passed: [...h.session.passed], solved: [...h.session.solved], hints: [...hinted] }
     await writeProgress(h.session, h.sandbox).catch(() => undefined)
   }
 
@@ -249,7 +292,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
 
   const startPolling = () => {
     if (poller || listeners.size === 0 || closed) return
-    poller = startTaskPoller({ round, onError: (e) => log(`${served.id}: checking failed: ${(e as Error).message}`) })
+    poller = startTaskPoller({ round, ...(opts.pollEveryMs ? { everyMs: opts.pollEveryMs } : {}), onError: (e) => log(`${served.id}: checking failed: ${(e as Error).message}`) })
   }
   const stopPolling = () => {
     const p = poller
@@ -269,6 +312,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   const parsed = async () => (fileStamp(served.file) === served.stamp ? { parsed: { lab, prose: await served.prose() } } : {})
 
   const freeName = (): string => {
+    if (opts.sessionName) return opts.sessionName
     for (let n = 1; ; n++) {
       const name = n === 1 ? served.id : `${served.id}-${n}`
       const s = loadSession(name)
@@ -290,16 +334,17 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
       emit()
       try {
         // A lab already up for this lab file (nslab up, or this lab in another server): the same session.
-        const found = listSessions().find((s) => s.lab === served.file && sessionState(s) === 'up')
-        if (found) {
+        const found = listSessions().find((s) => (adopt ? s.lab === served.file : s.name === opts.sessionName && s.lab === served.file && s.sandbox.uid === upOptions.owner) && sessionState(s) === 'up')
+        if (found && adopt) {
           setHost(found, attachSession(found), false)
           return
         }
-        const up = await bringUpLab({ file: served.file, name: freeName(), persistent: false, signal: upAbort.signal, ...(await parsed()) })
+        const up = await bringUpLab({ file: served.file, name: freeName(), persistent: false, signal: upAbort.signal, ...upOptions, ...(await parsed()) })
         if (closed) {
           if (up.ok) await takeDownLab(up.session, up.sandbox)
           return
         }
+        if (up.ok) await restore(up.session, up.sandbox)
         if (!up.ok) {
           status = 'error'
           message = `${up.message}${up.output ? `\n${up.output}` : ''}`
@@ -320,6 +365,28 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     return upping
   }
 
+  /**
+   * A workshop's kept progress on a new lab host: the done tasks' own commands
+   * run (as Solve would, unseen), then the tasks latched as they were.
+   */
+  const restore = async (session: Session, sandbox: Sandbox) => {
+    const p = opts.progress
+    if (!p || p.passed.length === 0) return
+    for (const t of tasks.tasks) {
+      if (!p.passed.includes(t.index)) break
+      for (const i of t.blocks) {
+        const b = lab.blocks[i]
+        if (!isRunnable(b)) continue
+        const r = await runLearnerStep(sandbox, b, upAbort.signal).catch(() => undefined)
+        if (!r?.ok) log(`${served.id}: restoring ${session.name}: the lab's own command at line ${b.line} failed`)
+      }
+    }
+    session.passed = [...p.passed]
+    session.solved = [...p.solved]
+    saveSession(session)
+    await writeProgress(session, sandbox).catch(() => undefined)
+  }
+
   /** A machine's terminal on this lab host, started now if it is not running. */
   const terminalOn = (h: Host, machine: string): Promise<MachineTerminal> => {
     let t = terminals.get(machine)
@@ -329,7 +396,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
         const s = h.session
         const term = startMachineTerminal({
           machine,
-          argv: h.sandbox.enterArgv(machine, ['bash', '--rcfile', TERMINAL_RC, '-i']),
+          argv: (opts.wrapShell ?? ((a: string[]) => a))(h.sandbox.enterArgv(machine, ['bash', '--rcfile', TERMINAL_RC, '-i'])),
           env: sandboxEnv(machine, s.sandbox.iptables, { NSLAB_LAB: s.name, TERM: 'xterm-256color', COLORTERM: 'truecolor' }, s.sandbox.engine),
         })
         term.onPrompt(commandEnded)
@@ -416,7 +483,12 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
         host = undefined
         await takeDownLab(h.session, h.sandbox)
         // One found up (nslab up) stays the learner's: its new host outlives this server too.
-        const up = await bringUpLab({ file: served.file, name: h.session.name, persistent: !h.owned, signal: upAbort.signal, ...(await parsed()) })
+        const up = await bringUpLab({ file: served.file, name: h.session.name, persistent: !h.owned, signal: upAbort.signal, ...upOptions, ...(await parsed()) })
+        if (up.ok && opts.progress) {
+          // A workshop keeps what was done: Reset gives a fresh lab host at the same task.
+          opts.progress = { passed: h.session.passed, solved: h.session.solved, hints: [...hinted] }
+          await restore(up.session, up.sandbox)
+        }
         if (!up.ok) {
           status = 'error'
           message = `${up.message}${up.output ? `\n${up.output}` : ''}`
@@ -463,6 +535,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
           return
         case 'hint':
           if (current) current.hint = true
+          if (current) hinted.add(current.index)
           emit()
           return
         case 'solve':
@@ -475,6 +548,16 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
           return
       }
     },
+    activity() {
+      const now = host && status === 'up' ? currentTask() : undefined
+      return { status, passed: [...passed()], solved: [...solved()], hints: [...hinted].sort((a, b) => a - b), ...(now ? { current: now.index } : {}) }
+    },
+    watched: () => listeners.size > 0,
+    async runningTerminal(machine) {
+      const t = terminals.get(machine)
+      return t ? await t.catch(() => undefined) : undefined
+    },
+    announce: (level, text) => notice(level, text),
     async close() {
       if (closed) return
       closed = true

@@ -13,10 +13,15 @@ export interface ServeAuthOptions {
   port: number
   /** The address or name served on (--host). */
   host: string
+  /**
+   * A workshop: each token and whom it opens (a learner's name, or
+   * "instructor"). Without it, the one token opens everything, as "learner".
+   */
+  principals?: Map<string, string>
 }
 
 export type AuthVerdict =
-  | { ok: true; /** Set this cookie (the token came in the URL). */ setCookie?: string; /** Where to send the browser without the token in its address. */ redirect?: string }
+  | { ok: true; /** Whom the token opens. */ who: string; /** Set this cookie (the token came in the URL). */ setCookie?: string; /** Where to send the browser without the token in its address. */ redirect?: string }
   | { ok: false; why: string }
 
 export interface ServeAuth {
@@ -43,7 +48,16 @@ export function tokenMatches(given: string, token: string): boolean {
 export function createServeAuth(opts: ServeAuthOptions): ServeAuth {
   // Cookies are per host, not per port: two servers on one machine keep theirs apart.
   const cookieName = `nslab-token-${opts.port}`
-  const cookie = `${cookieName}=${opts.token}; HttpOnly; SameSite=Strict; Path=/`
+  const cookie = (token: string) => `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`
+  const digest = (t: string) => createHash('sha256').update(t).digest()
+  const known = [...(opts.principals ?? new Map([[opts.token, 'learner']]))].map(([token, who]) => ({ hash: digest(token), who }))
+  /** Whom a token opens: every known token compared, in constant time each, with no early way out. */
+  const identify = (given: string): string | undefined => {
+    const h = digest(given)
+    let who: string | undefined
+    for (const k of known) if (timingSafeEqual(h, k.hash)) who ??= k.who
+    return who
+  }
 
   const hostOk = (req: IncomingMessage): boolean => {
     const host = req.headers.host
@@ -76,13 +90,15 @@ export function createServeAuth(opts: ServeAuthOptions): ServeAuth {
       const fromCookie = cookieToken(req)
       const fromQuery = queryToken(req)
       if (fromQuery !== undefined) {
-        if (!tokenMatches(fromQuery, opts.token)) return { ok: false, why: 'token' }
+        const who = identify(fromQuery)
+        if (who === undefined) return { ok: false, why: 'token' }
         // The token leaves the address bar (and the history) for a cookie.
         const url = new URL(req.url ?? '/', 'http://x')
         url.searchParams.delete('token')
-        return { ok: true, setCookie: cookie, redirect: `${url.pathname}${url.search}` }
+        return { ok: true, who, setCookie: cookie(fromQuery), redirect: `${url.pathname}${url.search}` }
       }
-      if (fromCookie !== undefined && tokenMatches(fromCookie, opts.token)) return { ok: true }
+      const who = fromCookie === undefined ? undefined : identify(fromCookie)
+      if (who !== undefined) return { ok: true, who }
       return { ok: false, why: 'token' }
     },
     upgrade(req) {
@@ -91,8 +107,9 @@ export function createServeAuth(opts: ServeAuthOptions): ServeAuth {
       const origin = req.headers.origin
       if (!origin || origin !== `http://${req.headers.host}`) return { ok: false, why: 'origin' }
       const given = cookieToken(req) ?? queryToken(req)
-      if (given === undefined || !tokenMatches(given, opts.token)) return { ok: false, why: 'token' }
-      return { ok: true }
+      const who = given === undefined ? undefined : identify(given)
+      if (who === undefined) return { ok: false, why: 'token' }
+      return { ok: true, who }
     },
   }
 }

@@ -18,9 +18,17 @@ import type { ServedLab } from './served-labs.js'
 import { contentSecurityPolicy } from './page-html.js'
 import { TERMINAL_CLOSE, TERMINAL_INPUT, TERMINAL_RESIZE, type ClientMessage } from './page-state.js'
 import { createServeAuth, newServeToken, type ServeAuth } from './serve-auth.js'
+import { INSTRUCTOR, type Workshop } from './workshop.js'
+import { instructorPageHtml } from './instructor-page-html.js'
+import { GRADEBOOK_TYPES, type GradebookFormat } from './workshop-gradebook.js'
+import type { InstructorMessage, WorkshopTable } from './workshop-table.js'
+import type { MachineTerminal } from './machine-terminal.js'
 
 export interface ServeServerOptions {
-  space: LearnerSpace
+  /** The learner's labs (one learner); a workshop has a space per learner instead. */
+  space?: LearnerSpace
+  /** A workshop: a token per learner and one for the instructor (serve --workshop). */
+  workshop?: Workshop
   /** Address to listen on (default 127.0.0.1). */
   host?: string
   /** Port (default 4300; 0: any free one). */
@@ -37,6 +45,8 @@ export interface ServeServer {
   port: number
   host: string
   auth: ServeAuth
+  /** A workshop's personal links: the instructor's first, then each learner's. */
+  links?: { name: string; url: string }[]
   /** Stop listening, close every socket. (The labs are the space's to close.) */
   close(): Promise<void>
 }
@@ -59,6 +69,12 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
   const { WebSocketServer: WSS } = loadPackage<typeof import('ws')>('ws')
   const host = opts.host ?? '127.0.0.1'
   const log = opts.log ?? (() => {})
+  const workshop = opts.workshop
+  if (!opts.space && !workshop) throw new Error('startServeServer: a space or a workshop')
+  /** The labs a principal may open: the one learner's, a workshop learner's own; the instructor has none. */
+  const spaceOf = (who: string): LearnerSpace | undefined => (workshop ? (who === INSTRUCTOR ? undefined : workshop.learner(who)?.space) : opts.space)
+  /** Every lab served (the same for every learner). */
+  const served = workshop ? workshop.served : opts.space!.served
   const assetsDir = opts.assetsDir ?? join(packageRoot(), 'dist', 'web')
   const assets = new Map<string, { body: Buffer; etag: string }>()
   const asset = (name: string): { body: Buffer; etag: string } | undefined => {
@@ -85,13 +101,13 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
   const labPage = (s: ServedLab): Promise<string> => {
     let p = labPages.get(s.id)
     if (!p) {
-      p = s.prose().then((prose) => labPageHtml({ id: s.id, lab: s.lab, prose, nonce: NONCE_SLOT, localLink: (href) => localLink(opts.space, href) }))
+      p = s.prose().then((prose) => labPageHtml({ id: s.id, lab: s.lab, prose, nonce: NONCE_SLOT, localLink: (href) => localLink(served.labs, href) }))
       labPages.set(s.id, p)
     }
     return p
   }
 
-  const token = opts.token ?? newServeToken()
+  const token = workshop ? workshop.instructorToken : (opts.token ?? newServeToken())
   let auth: ServeAuth | undefined
   const sockets = new Set<Socket>()
   const wss: WebSocketServer = new WSS({ noServer: true, maxPayload: MAX_TERMINAL_MESSAGE, perMessageDeflate: false })
@@ -144,12 +160,18 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
       res.end()
       return
     }
-    const path = new URL(req.url ?? '/', 'http://x').pathname
+    const url = new URL(req.url ?? '/', 'http://x')
+    const path = url.pathname
     const nonce = randomBytes(16).toString('base64')
-    if (path === '/') return page(res, labsPageHtml(opts.space.cards(), { nonce, problems: opts.space.served.problems }), nonce)
+    const file = /^\/assets\/([a-z.]+)$/.exec(path)?.[1]
+    const space = spaceOf(verdict.who)
+    if (workshop && verdict.who === INSTRUCTOR && !file) return instructorRequest(res, path, nonce)
+    // The instructor's pages are not a learner's: 403, as for no token at all.
+    if (!file && (!space || path === '/instructor' || path.startsWith('/instructor/'))) return forbidden(res)
+    if (path === '/' && space) return page(res, labsPageHtml(space.cards(), { nonce, problems: served.problems, ...(workshop ? { learner: verdict.who, title: workshop.classFile.title } : {}) }), nonce)
     const lab = /^\/lab\/([A-Za-z0-9_.-]+)\/?$/.exec(path)
-    if (lab) {
-      const live = opts.space.live(lab[1]!)
+    if (lab && space) {
+      const live = space.live(lab[1]!)
       if (!live) return notFound(res)
       // The lab host starts now, while the page loads.
       void live.ensureUp()
@@ -162,7 +184,6 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
       )
       return
     }
-    const file = /^\/assets\/([a-z.]+)$/.exec(path)?.[1]
     const a = file ? asset(file) : undefined
     if (file && a) {
       // Asked again on each page, answered "not modified" while it is the same (a browser's cache, checked).
@@ -183,11 +204,21 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
       socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${status}\n`)
       socket.destroy()
     }
-    if (!auth!.upgrade(req).ok) return refuse('403 Forbidden')
+    const verdict = auth!.upgrade(req)
+    if (!verdict.ok) return refuse('403 Forbidden')
     const path = new URL(req.url ?? '/', 'http://x').pathname
+    if (workshop && verdict.who === INSTRUCTOR) {
+      const watch = /^\/ws\/watch\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(path)
+      if (path === '/ws/instructor') return wss.handleUpgrade(req, socket, head, (ws) => instructorSocket(ws, workshop))
+      if (watch) return wss.handleUpgrade(req, socket, head, (ws) => watchSocket(ws, workshop.watch(watch[1]!, watch[2]!, watch[3]!)))
+      return refuse('403 Forbidden')
+    }
+    const space = spaceOf(verdict.who)
+    if (!space) return refuse('403 Forbidden')
     const control = /^\/ws\/lab\/([A-Za-z0-9_.-]+)$/.exec(path)
     const term = /^\/ws\/term\/([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(path)
-    const live = opts.space.live((control ?? term)?.[1] ?? '')
+    if (!control && !term) return refuse(workshop && path.startsWith('/ws/') ? '403 Forbidden' : '404 Not Found')
+    const live = space.live((control ?? term)?.[1] ?? '')
     if (!live) return refuse('404 Not Found')
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (control) controlSocket(ws, live)
@@ -255,6 +286,88 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
     )
   }
 
+  /** The instructor's pages: the live table, and the gradebook of each lab. */
+  function instructorRequest(res: ServerResponse, path: string, nonce: string): void {
+    const w = workshop!
+    if (path === '/') {
+      res.writeHead(303, { location: '/instructor', 'cache-control': 'no-store' })
+      res.end()
+      return
+    }
+    if (path === '/instructor' || path === '/instructor/') {
+      return page(res, instructorPageHtml({ title: w.classFile.title, labs: w.served.labs.map((l) => ({ id: l.id, title: l.lab.title })), learners: w.learners.map((l) => l.name), nonce }), nonce)
+    }
+    const g = /^\/instructor\/gradebook\/([A-Za-z0-9_.-]+?)\.(csv|json|junit|html|run\.json)$/.exec(path)
+    if (g) {
+      const format = g[2] as GradebookFormat
+      const body = w.gradebook(g[1]!, format)
+      if (body === undefined) return notFound(res)
+      const t = GRADEBOOK_TYPES[format]
+      res.writeHead(200, headers(t.type, { 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${g[1]}-gradebook.${t.ext}"`, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" }))
+      res.end(body)
+      return
+    }
+    // A learner's pages are not the instructor's.
+    return path.startsWith('/instructor/') ? notFound(res) : forbidden(res)
+  }
+
+  /** The instructor's socket: the table, sent when it changes; messages and resets asked. */
+  function instructorSocket(ws: WebSocket, w: Workshop): void {
+    let last = ''
+    const push = () => {
+      const t: WorkshopTable = w.table()
+      const text = JSON.stringify({ ...t, now: 0 })
+      if (text === last || ws.readyState !== ws.OPEN) return
+      last = text
+      ws.send(JSON.stringify(t))
+    }
+    push()
+    const timer = setInterval(push, 1000)
+    ws.on('close', () => clearInterval(timer))
+    ws.on('error', () => clearInterval(timer))
+    ws.on('message', (data, binary) => {
+      if (binary) return
+      const text = data.toString()
+      if (text.length > MAX_CONTROL_MESSAGE) return
+      let m: InstructorMessage
+      try {
+        m = JSON.parse(text) as InstructorMessage
+      } catch {
+        return
+      }
+      const say = (level: 'info' | 'error', t: string) => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'notice', level, text: t }))
+      if (m?.type === 'announce' && typeof m.text === 'string' && m.text.trim()) {
+        const n = w.announce(m.text.trim().slice(0, 500))
+        say('info', `Message shown on ${n} open page${n === 1 ? '' : 's'}.`)
+      } else if (m?.type === 'reset' && typeof m.learner === 'string' && typeof m.lab === 'string') {
+        say('info', `Resetting ${m.learner}'s ${m.lab}…`)
+        void w.reset(m.learner, m.lab).then(
+          (ok) => say(ok ? 'info' : 'error', ok ? `${m.learner}'s ${m.lab} was reset.` : `${m.learner} has not opened ${m.lab}: nothing to reset.`),
+          (e: unknown) => say('error', (e as Error).message),
+        )
+        push()
+      }
+    })
+  }
+
+  /** A learner's terminal, read-only: what it shows, never a key. */
+  function watchSocket(ws: WebSocket, found: Promise<MachineTerminal | undefined>): void {
+    ws.on('error', () => undefined)
+    ws.on('message', () => undefined)
+    void found.then((t) => {
+      if (ws.readyState !== ws.OPEN) return
+      if (!t) return ws.close(TERMINAL_CLOSE.unavailable, 'that terminal is not open')
+      const detach = t.attach({
+        send: (d) => {
+          if (ws.readyState === ws.OPEN) ws.send(d)
+        },
+        backlog: () => ws.bufferedAmount,
+        close: (code, reason) => ws.close(code, reason),
+      })
+      ws.on('close', detach)
+    })
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') {
@@ -268,12 +381,14 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
   const port = (server.address() as AddressInfo).port
   // Made while nobody waits: the first visit of a lab gets its page at once.
   void (async () => {
-    for (const l of opts.space.served.labs) await labPage(l).catch(() => undefined)
+    for (const l of served.labs) await labPage(l).catch(() => undefined)
   })()
-  auth = createServeAuth({ token, port, host })
+  auth = createServeAuth({ token, port, host, ...(workshop ? { principals: workshop.principals() } : {}) })
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  const base = `http://${shown}:${port}`
   return {
-    url: `http://${shown}:${port}/?token=${token}`,
+    url: workshop ? `${base}/instructor?token=${token}` : `${base}/?token=${token}`,
+    ...(workshop ? { links: [{ name: INSTRUCTOR, url: `${base}/instructor?token=${token}` }, ...workshop.learners.map((l) => ({ name: l.name, url: `${base}/?token=${l.token}` }))] } : {}),
     port,
     host,
     auth,
@@ -290,9 +405,9 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
 }
 
 /** A relative link in a lab's prose to another lab's file, as that lab's page here. */
-function localLink(space: LearnerSpace, href: string): string | undefined {
+function localLink(labs: ServedLab[], href: string): string | undefined {
   const m = /^(?:\.\/)?([A-Za-z0-9_.-]+)\.md(#[A-Za-z0-9_-]*)?$/.exec(href)
   if (!m) return undefined
-  const target = space.served.labs.find((l) => l.file.endsWith(`/${m[1]}.md`))
+  const target = labs.find((l) => l.file.endsWith(`/${m[1]}.md`))
   return target ? `/lab/${target.id}` : undefined
 }

@@ -34,7 +34,7 @@ export interface ServedLabs {
  * said; none valid at all is an error.
  */
 export async function servedLabs(args: string[], cwd = process.cwd()): Promise<ServedLabs> {
-  const paths = args.length ? args.map((a) => lookUp(a, cwd)) : [defaultFolder(cwd)]
+  const paths = args.length ? args.map((a) => lookUpLab(a, cwd)) : [defaultFolder(cwd)]
   const files = findLabs(paths).map((f) => resolve(cwd, f))
   const labs: ServedLab[] = []
   const problems: string[] = []
@@ -70,7 +70,7 @@ function defaultFolder(cwd: string): string {
 }
 
 /** A file, a folder, or the name of a lab in labs/ (here, or nslab's own). */
-function lookUp(arg: string, cwd: string): string {
+export function lookUpLab(arg: string, cwd: string): string {
   const own = join(packageRoot(), 'labs')
   for (const c of [arg, `${arg}.md`, join('labs', arg), join('labs', `${arg}.md`), join(own, arg), join(own, `${arg}.md`)]) {
     const p = resolve(cwd, c)
