@@ -143,13 +143,18 @@ export const GUARD =
  * line, which any user of the machine can read in /proc, and which the kernel
  * caps at 128 KiB), joins the lab host's limits, closes every other inherited
  * descriptor, and evaluates it: same line numbers and messages as bash -c.
- * fd 3 is a socket (Node's extra stdio): a short script is read by bash itself
- * (a byte a read), a long one by cat (a process, then big reads).
+ * fd 3 is a socket (Node's extra stdio), read whole by bash itself (READ_ALL).
  */
-export function scriptLoader(limitsShell = '', length = 0, trace?: string): string {
-  const read = length > LOADER_CAT_FROM ? '_s=$(cat <&3)' : "IFS= read -r -d '' _s <&3 || :"
-  return `${GUARD}${read}; exec 3<&-; ${limitsShell}${CLOSE_FDS}; ${trace !== undefined ? stepFailureTrap(trace) : ''}eval "unset _s; $_s"`
+export function scriptLoader(limitsShell = '', trace?: string): string {
+  return `${GUARD}${READ_ALL}; exec 3<&-; ${limitsShell}${CLOSE_FDS}; ${trace !== undefined ? stepFailureTrap(trace) : ''}eval "unset _s; $_s"`
 }
+
+/**
+ * Read fd 3 to its end into $_s. `read -N` with a count past any script reads in
+ * big chunks (without -N bash reads a byte a call, not to pass its delimiter),
+ * and needs no `cat` process: 2 ms against 40 ms for 16 KB here.
+ */
+export const READ_ALL = 'IFS= read -r -N 1073741824 _s <&3 || :'
 
 /** What starts a line of stepFailureTrap's report (a control character a program rarely prints). */
 export const FAILURE_MARK = '\x1enslab-failed:'
@@ -167,9 +172,6 @@ export function stepFailureTrap(trace: string): string {
   // Interrupted (a timeout, see interruptStep): end once the command running now has, whatever it returned.
   return `set -E; trap ${shellQuote(body)} ERR; trap 'exit 130' INT; `
 }
-
-/** Past this length a script is read by cat rather than by bash's read (measured: they cross at 5–8 KB). */
-const LOADER_CAT_FROM = 4096
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -269,7 +271,7 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
   /** How a script starts on a machine; `close`: a made machine's descriptor, ours to close once the child has its copy. */
   const launchOn = (machine: string, length: number, o: { bashFlags?: string[]; env?: Record<string, string>; trace?: string } = {}): ScriptLaunch & { close?: number } => {
     const n = netArgs(machine)
-    const argv = nsenterArgv(n.net, ['bash', '--noprofile', '--norc', ...(o.bashFlags ?? ['-e', '-o', 'pipefail']), '-c', scriptLoader(limits?.shell, length, o.trace)])
+    const argv = nsenterArgv(n.net, ['bash', '--noprofile', '--norc', ...(o.bashFlags ?? ['-e', '-o', 'pipefail']), '-c', scriptLoader(limits?.shell, o.trace)])
     return {
       file: argv[0]!,
       args: argv.slice(1),
@@ -532,7 +534,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   // The network namespace is made by a second unshare, as pid 1, once the user
   // namespace has its uid map: made together, its /proc/net files would belong
   // to the machine's root (iptables-legacy reads them). The script comes on fd 3.
-  const unshare = ['unshare', '--user', '--map-root-user', '--mount', '--pid', '--uts', '--ipc', '--cgroup', '--fork', '--kill-child', '--mount-proc', '--', 'unshare', '--net', '--', 'bash', '--noprofile', '--norc', '-c', 'eval "$(cat <&3)"']
+  const unshare = ['unshare', '--user', '--map-root-user', '--mount', '--pid', '--uts', '--ipc', '--cgroup', '--fork', '--kill-child', '--mount-proc', '--', 'unshare', '--net', '--', 'bash', '--noprofile', '--norc', '-c', `${READ_ALL}; eval "unset _s; $_s"`]
   const running = start({
     file: unshare[0]!,
     args: unshare.slice(1),

@@ -15,9 +15,10 @@ import { start } from '../exec.js'
 import { CGROUP_FD, type AppliedLimits } from '../lab-limits.js'
 import { iptablesBackend } from '../iptables-backend.js'
 import { NslabError } from '../../util/nslab-error.js'
-import { attachSandbox, hostnameOf, sandboxFailure, sandboxInits, sandboxOwner, waitReady, type Sandbox, type SandboxHandle, type SandboxOptions } from '../sandbox.js'
+import { attachSandbox, hostnameOf, READ_ALL, sandboxFailure, sandboxInits, sandboxOwner, waitReady, type Sandbox, type SandboxHandle, type SandboxOptions } from '../sandbox.js'
 import { sandboxScript } from '../sandbox-script.js'
 import { scaledMs } from '../../util/time-scale.js'
+import { shellQuote } from '../../util/shell-quote.js'
 import { createDockerCgroups, type DockerCgroups } from './docker-cgroups.js'
 import { CACHE_MOUNT, dockerHostScript, MAX_FILLERS, startOrder, type ImageSource } from './docker-host-script.js'
 
@@ -77,7 +78,7 @@ export async function createDockerSandbox(opts: DockerSandboxOptions): Promise<S
   // Started as the owner in a user namespace without a map: the first program waits for the map
   // nslab writes, and only what it execs then is root there (a program's capabilities are set
   // at exec, by the uid it has then). unshare itself needs none for what it does first.
-  const wait = 'while ! read -r _u _ < /proc/self/uid_map; do sleep 0.005; done; exec unshare --net -- bash --noprofile --norc -c \'eval "$(cat <&3)"\''
+  const wait = `while ! read -r _u _ < /proc/self/uid_map; do sleep 0.005; done; exec unshare --net -- bash --noprofile --norc -c ${shellQuote(`${READ_ALL}; eval "unset _s; $_s"`)}`
   const host = ['unshare', '--user', '--mount', '--pid', '--uts', '--ipc', '--cgroup', '--fork', '--kill-child', '--mount-proc', '--', 'sh', '-c', wait]
   // The images: root binds their folder onto /mnt in a mount namespace of its own (private: nothing
   // reaches the machine), then becomes the owner and makes the lab host's namespaces. Their mount
