@@ -70,7 +70,8 @@ async function judge(t: Test, source: string, want: { ok: boolean; sentence?: Re
   t.equal(r.ok, want.ok, `${source} → ${want.ok ? 'pass' : 'fail'}: ${r.sentence}`)
   if (want.sentence) t.match(r.sentence, want.sentence, `  says: ${r.sentence}`)
   t.equal(r.invalid === true, want.invalid === true, want.invalid ? '  the check itself is wrong' : '  judged')
-  t.ok(r.durationMs <= chk.withinMs + 1000, `  answered in ${Math.round(r.durationMs)} ms, within its window plus 1 s`)
+  // Room for a busy machine (curl and ping start late there): the point is that it does not go on waiting.
+  t.ok(r.durationMs <= chk.withinMs + 4000, `  answered in ${Math.round(r.durationMs)} ms, within its window plus 4 s`)
   if (chk.negated) t.equal(r.attempts, 1, '  a no check is judged once')
   t.ok(r.sentence.length > 0 && !r.sentence.includes('\n'), '  one sentence')
   if (!['exit', 'stdout'].includes(chk.verb) && !r.invalid) t.ok(r.evidence.length > 0 && r.evidence[0]!.command.length > 0, '  with the commands run as evidence')
