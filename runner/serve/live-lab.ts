@@ -19,6 +19,7 @@ import { startMachineTerminal, type MachineTerminal, type PromptEvent } from './
 import type { ClientMessage, PageState, ServerMessage, TaskState, TaskView, VerdictView } from './page-state.js'
 import { fileStamp, type ServedLab } from './served-labs.js'
 import { startTaskPoller, type TaskPoller } from './task-poller.js'
+import type { CheckScheduler } from './check-scheduler.js'
 import { TERMINAL_CLOSE } from './page-state.js'
 import { terminalRc, TERMINAL_RC } from './terminal-rc.js'
 import { verdictView } from './verdict-view.js'
@@ -79,6 +80,19 @@ export interface LiveLabOptions {
   progress?: { passed: number[]; solved: number[]; hints: number[] }
   /** Re-check the current task this often while a page is open (default 1 s); a command that ends in a terminal still has it judged at once. */
   pollEveryMs?: number
+  /**
+   * The server's queue of checks, shared by its labs (a workshop's): a
+   * judgement waits for a slot, one asked for by the learner first.
+   */
+  checks?: CheckScheduler
+  /**
+   * A page where nothing was done since its task was last judged (no command
+   * ended, no Run or Check, no command running in a terminal) is judged again
+   * only this often, not every round: the lab host changes through the
+   * learner's own commands, and this catches what runs in the background.
+   * Default: every round.
+   */
+  idleRecheckMs?: number
 }
 
 interface Host {
@@ -121,10 +135,15 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   let poller: TaskPoller | undefined
   let queue: Promise<unknown> = Promise.resolve()
   // The current task, as the page sees it.
-  let current: { index: number; since: number; tried: boolean; hint: boolean; verdict?: VerdictView } | undefined
+  let current: { index: number; since: number; tried: boolean; hint: boolean; verdict?: VerdictView; judgedAt?: number } | undefined
   let lastSent = ''
   // The next round was asked for (a command ended, Check now): judged with the checks' windows.
   let nudged = false
+  // Something was done in the lab since its task was last judged (see idleRecheckMs).
+  let stirred = true
+  // A task just passed: the next one is judged before the routine checks waiting.
+  let moved = false
+  const terminalsUp = new Map<string, MachineTerminal>()
   const hinted = new Set<number>(opts.progress?.hints ?? [])
   const adopt = opts.adopt ?? true
   const upOptions = { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.owner !== undefined ? { owner: opts.owner } : {}) }
@@ -197,6 +216,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   const closeTerminals = (code: number, reason: string): Promise<unknown> => {
     const all = [...terminals.values()].map((t) => t.then((x) => x.close(code, reason), () => undefined))
     terminals.clear()
+    terminalsUp.clear()
     return Promise.all(all)
   }
 
@@ -262,9 +282,14 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     await writeProgress(h.session, h.sandbox).catch(() => undefined)
   }
 
+  /** A command is running in one of the lab's terminals (or its shell is not at a prompt): the lab host may be changing now. */
+  const running = () => [...terminalsUp.values()].some((term) => !term.atPrompt())
+
   const round = async (signal: AbortSignal): Promise<'again' | 'wait'> => {
     const windowed = nudged
+    const urgent = nudged || moved
     nudged = false
+    moved = false
     sync()
     const h = host
     if (!h || status !== 'up' || busy) {
@@ -278,11 +303,17 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     }
     const c = track(t)
     emit()
-    const v = await judgeTask(windowed ? lab : polled, t, h.sandbox, signal)
+    const idle = opts.idleRecheckMs !== undefined && !urgent && !stirred && c.judgedAt !== undefined && !running()
+    if (idle && performance.now() - c.judgedAt! < opts.idleRecheckMs!) return 'wait'
+    stirred = false
+    c.judgedAt = performance.now()
+    const judge = () => judgeTask(windowed ? lab : polled, t, h.sandbox, signal)
+    const v = await (opts.checks ? opts.checks.run(urgent, signal, judge) : judge())
     if (signal.aborted || host !== h || current !== c) return 'wait'
     if (v.ok) {
       await latch(t, false)
       emit()
+      moved = true
       return 'again'
     }
     c.verdict = verdictView(v)
@@ -305,6 +336,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     if (current && e.startedAt >= current.since) current.tried = true
     emit()
     nudged = true
+    stirred = true
     poller?.nudge()
   }
 
@@ -400,6 +432,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
           env: sandboxEnv(machine, s.sandbox.iptables, { NSLAB_LAB: s.name, TERM: 'xterm-256color', COLORTERM: 'truecolor' }, s.sandbox.engine),
         })
         term.onPrompt(commandEnded)
+        if (terminals.get(machine) === t) terminalsUp.set(machine, term)
         return term
       })()
       terminals.set(machine, t)
@@ -421,6 +454,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     const term = await terminal(b.on)
     if (!term) return notice('error', 'The lab host is not up.')
     send({ type: 'ran', machine: b.on })
+    stirred = true
     term.type(typed(b))
   }
 
@@ -531,6 +565,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
           if (current) current.tried = true
           emit()
           nudged = true
+          stirred = true
           poller?.nudge()
           return
         case 'hint':
