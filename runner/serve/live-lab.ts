@@ -141,8 +141,6 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   let nudged = false
   // Something was done in the lab since its task was last judged (see idleRecheckMs).
   let stirred = true
-  // A task just passed: the next one is judged before the routine checks waiting.
-  let moved = false
   const terminalsUp = new Map<string, MachineTerminal>()
   const hinted = new Set<number>(opts.progress?.hints ?? [])
   const adopt = opts.adopt ?? true
@@ -287,9 +285,10 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
 
   const round = async (signal: AbortSignal): Promise<'again' | 'wait'> => {
     const windowed = nudged
-    const urgent = nudged || moved
+    // Judged before the routine checks waiting: the learner just did something here. (The next task after one
+    // passed is not: that queued each pass's follow-up ahead of other learners' commands, and ticks waited.)
+    const urgent = nudged
     nudged = false
-    moved = false
     sync()
     const h = host
     if (!h || status !== 'up' || busy) {
@@ -313,7 +312,6 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     if (v.ok) {
       await latch(t, false)
       emit()
-      moved = true
       return 'again'
     }
     c.verdict = verdictView(v)
