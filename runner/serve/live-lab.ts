@@ -5,6 +5,7 @@
 // learner mode does (runner/learn): bringUpLab, judgeTask, latchTask; the
 // page only shows what happens (PageState) and asks (ClientMessage).
 import { statSync } from 'node:fs'
+import { setTimeout as delay } from 'node:timers/promises'
 import { machinesOf, type Block, type Lab, type ScriptBlock } from '../lab/lab.js'
 import { labTasks, type Task } from '../lab/lab-tasks.js'
 import { sandboxEnv, type Sandbox } from '../host/sandbox.js'
@@ -105,6 +106,9 @@ interface Host {
   /** The session file as last read: read again when it changes. */
   fileStamp: string
 }
+
+/** Between a queued check's attempts within its window (run-check's own attempts are 75 ms apart, in one slot). */
+const RETRY_MS = 250
 
 /** How long Solve waits for a terminal's prompt before it says the terminal is busy. */
 const PROMPT_WAIT_MS = 3000
@@ -283,6 +287,23 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   /** A command is running in one of the lab's terminals (or its shell is not at a prompt): the lab host may be changing now. */
   const running = () => [...terminalsUp.values()].some((term) => !term.atPrompt())
 
+  /**
+   * Judged in the server's queue, one attempt per turn: a check's window
+   * (what a command started may take a moment to show) is waited out between
+   * turns, not in a slot, so that a learner's failing check does not hold up
+   * the others' for its 2 s.
+   */
+  const judgeQueued = async (checks: CheckScheduler, t: Task, sandbox: Sandbox, windowed: boolean, signal: AbortSignal) => {
+    const block = lab.blocks[t.checkBlock]
+    const windowMs = windowed && block?.kind === 'check' ? Math.max(0, ...block.checks.map((c) => c.withinMs)) : 0
+    const end = performance.now() + windowMs
+    for (;;) {
+      const v = await checks.run(windowed, signal, () => judgeTask(polled, t, sandbox, signal))
+      if (v.ok || signal.aborted || performance.now() + RETRY_MS > end) return v
+      await delay(RETRY_MS, undefined, { signal }).catch(() => undefined)
+    }
+  }
+
   const round = async (signal: AbortSignal): Promise<'again' | 'wait'> => {
     const windowed = nudged
     // Judged before the routine checks waiting: the learner just did something here. (The next task after one
@@ -306,8 +327,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     if (idle && performance.now() - c.judgedAt! < opts.idleRecheckMs!) return 'wait'
     stirred = false
     c.judgedAt = performance.now()
-    const judge = () => judgeTask(windowed ? lab : polled, t, h.sandbox, signal)
-    const v = await (opts.checks ? opts.checks.run(urgent, signal, judge) : judge())
+    const v = opts.checks ? await judgeQueued(opts.checks, t, h.sandbox, windowed, signal) : await judgeTask(windowed ? lab : polled, t, h.sandbox, signal)
     if (signal.aborted || host !== h || current !== c) return 'wait'
     if (v.ok) {
       await latch(t, false)
