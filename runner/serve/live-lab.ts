@@ -5,6 +5,7 @@
 // learner mode does (runner/learn): bringUpLab, judgeTask, latchTask; the
 // page only shows what happens (PageState) and asks (ClientMessage).
 import { statSync } from 'node:fs'
+import { setTimeout as delay } from 'node:timers/promises'
 import { machinesOf, type Block, type Lab, type ScriptBlock } from '../lab/lab.js'
 import { labTasks, type Task } from '../lab/lab-tasks.js'
 import { sandboxEnv, type Sandbox } from '../host/sandbox.js'
@@ -19,6 +20,7 @@ import { startMachineTerminal, type MachineTerminal, type PromptEvent } from './
 import type { ClientMessage, PageState, ServerMessage, TaskState, TaskView, VerdictView } from './page-state.js'
 import { fileStamp, type ServedLab } from './served-labs.js'
 import { startTaskPoller, type TaskPoller } from './task-poller.js'
+import type { CheckScheduler } from './check-scheduler.js'
 import { TERMINAL_CLOSE } from './page-state.js'
 import { terminalRc, TERMINAL_RC } from './terminal-rc.js'
 import { verdictView } from './verdict-view.js'
@@ -79,6 +81,19 @@ export interface LiveLabOptions {
   progress?: { passed: number[]; solved: number[]; hints: number[] }
   /** Re-check the current task this often while a page is open (default 1 s); a command that ends in a terminal still has it judged at once. */
   pollEveryMs?: number
+  /**
+   * The server's queue of checks, shared by its labs (a workshop's): a
+   * judgement waits for a slot, one asked for by the learner first.
+   */
+  checks?: CheckScheduler
+  /**
+   * A page where nothing was done since its task was last judged (no command
+   * ended, no Run or Check, no command running in a terminal) is judged again
+   * only this often, not every round: the lab host changes through the
+   * learner's own commands, and this catches what runs in the background.
+   * Default: every round.
+   */
+  idleRecheckMs?: number
 }
 
 interface Host {
@@ -91,6 +106,9 @@ interface Host {
   /** The session file as last read: read again when it changes. */
   fileStamp: string
 }
+
+/** Between a queued check's attempts within its window (run-check's own attempts are 75 ms apart, in one slot). */
+const RETRY_MS = 250
 
 /** How long Solve waits for a terminal's prompt before it says the terminal is busy. */
 const PROMPT_WAIT_MS = 3000
@@ -121,10 +139,13 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   let poller: TaskPoller | undefined
   let queue: Promise<unknown> = Promise.resolve()
   // The current task, as the page sees it.
-  let current: { index: number; since: number; tried: boolean; hint: boolean; verdict?: VerdictView } | undefined
+  let current: { index: number; since: number; tried: boolean; hint: boolean; verdict?: VerdictView; judgedAt?: number } | undefined
   let lastSent = ''
   // The next round was asked for (a command ended, Check now): judged with the checks' windows.
   let nudged = false
+  // Something was done in the lab since its task was last judged (see idleRecheckMs).
+  let stirred = true
+  const terminalsUp = new Map<string, MachineTerminal>()
   const hinted = new Set<number>(opts.progress?.hints ?? [])
   const adopt = opts.adopt ?? true
   const upOptions = { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.owner !== undefined ? { owner: opts.owner } : {}) }
@@ -197,6 +218,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
   const closeTerminals = (code: number, reason: string): Promise<unknown> => {
     const all = [...terminals.values()].map((t) => t.then((x) => x.close(code, reason), () => undefined))
     terminals.clear()
+    terminalsUp.clear()
     return Promise.all(all)
   }
 
@@ -262,8 +284,31 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     await writeProgress(h.session, h.sandbox).catch(() => undefined)
   }
 
+  /** A command is running in one of the lab's terminals (or its shell is not at a prompt): the lab host may be changing now. */
+  const running = () => [...terminalsUp.values()].some((term) => !term.atPrompt())
+
+  /**
+   * Judged in the server's queue, one attempt per turn: a check's window
+   * (what a command started may take a moment to show) is waited out between
+   * turns, not in a slot, so that a learner's failing check does not hold up
+   * the others' for its 2 s.
+   */
+  const judgeQueued = async (checks: CheckScheduler, t: Task, sandbox: Sandbox, windowed: boolean, signal: AbortSignal) => {
+    const block = lab.blocks[t.checkBlock]
+    const windowMs = windowed && block?.kind === 'check' ? Math.max(0, ...block.checks.map((c) => c.withinMs)) : 0
+    const end = performance.now() + windowMs
+    for (;;) {
+      const v = await checks.run(windowed, signal, () => judgeTask(polled, t, sandbox, signal))
+      if (v.ok || signal.aborted || performance.now() + RETRY_MS > end) return v
+      await delay(RETRY_MS, undefined, { signal }).catch(() => undefined)
+    }
+  }
+
   const round = async (signal: AbortSignal): Promise<'again' | 'wait'> => {
     const windowed = nudged
+    // Judged before the routine checks waiting: the learner just did something here. (The next task after one
+    // passed is not: that queued each pass's follow-up ahead of other learners' commands, and ticks waited.)
+    const urgent = nudged
     nudged = false
     sync()
     const h = host
@@ -278,7 +323,11 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     }
     const c = track(t)
     emit()
-    const v = await judgeTask(windowed ? lab : polled, t, h.sandbox, signal)
+    const idle = opts.idleRecheckMs !== undefined && !urgent && !stirred && c.judgedAt !== undefined && !running()
+    if (idle && performance.now() - c.judgedAt! < opts.idleRecheckMs!) return 'wait'
+    stirred = false
+    c.judgedAt = performance.now()
+    const v = opts.checks ? await judgeQueued(opts.checks, t, h.sandbox, windowed, signal) : await judgeTask(windowed ? lab : polled, t, h.sandbox, signal)
     if (signal.aborted || host !== h || current !== c) return 'wait'
     if (v.ok) {
       await latch(t, false)
@@ -305,6 +354,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     if (current && e.startedAt >= current.since) current.tried = true
     emit()
     nudged = true
+    stirred = true
     poller?.nudge()
   }
 
@@ -400,6 +450,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
           env: sandboxEnv(machine, s.sandbox.iptables, { NSLAB_LAB: s.name, TERM: 'xterm-256color', COLORTERM: 'truecolor' }, s.sandbox.engine),
         })
         term.onPrompt(commandEnded)
+        if (terminals.get(machine) === t) terminalsUp.set(machine, term)
         return term
       })()
       terminals.set(machine, t)
@@ -421,6 +472,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
     const term = await terminal(b.on)
     if (!term) return notice('error', 'The lab host is not up.')
     send({ type: 'ran', machine: b.on })
+    stirred = true
     term.type(typed(b))
   }
 
@@ -531,6 +583,7 @@ export function openLiveLab(opts: LiveLabOptions): LiveLab {
           if (current) current.tried = true
           emit()
           nudged = true
+          stirred = true
           poller?.nudge()
           return
         case 'hint':

@@ -16,6 +16,7 @@ import { createCgroupLimits, type CgroupLimits } from '../host/cgroup-limits.js'
 import type { ClassFile } from './class-file.js'
 import { createLearnerSpace, type LearnerSpace } from './learner-space.js'
 import type { LabActivity } from './live-lab.js'
+import { createCheckScheduler } from './check-scheduler.js'
 import type { MachineTerminal } from './machine-terminal.js'
 import type { ServedLabs } from './served-labs.js'
 import { workshopGradebook, type GradebookFormat } from './workshop-gradebook.js'
@@ -27,6 +28,12 @@ export const INSTRUCTOR = 'instructor'
 export const WORKSHOP_UID_BASE = 1_810_000_000
 /** How often an open page's current task is re-checked in a workshop, unless a command ended. */
 export const WORKSHOP_POLL_MS = 3000
+/**
+ * How often a page where nothing was done (no command ended or running, no
+ * Run or Check) has its task judged again anyway: for what runs in the
+ * background. Its rounds in between cost a file's stat, not a check.
+ */
+export const WORKSHOP_IDLE_RECHECK_MS = 15_000
 
 export interface WorkshopLearner {
   name: string
@@ -86,6 +93,9 @@ export function createWorkshop(opts: WorkshopOptions): Workshop {
     return (l.labs[lab] ??= { passed: [], solved: [], hints: [] })
   }
 
+  // One queue of checks for the whole class, a check per CPU at a time: what a learner just did is judged first
+  // (30 pages judging on timers of their own kept 2 CPUs busy and ticks waited 6 s: bench/README.md).
+  const checks = createCheckScheduler()
   const learners: WorkshopLearner[] = classFile.learners.map((name, i) => {
     const uid = root ? uidBase + i : undefined
     const wrapShell = shellLimits(limits, name)
@@ -99,9 +109,12 @@ export function createWorkshop(opts: WorkshopOptions): Workshop {
           limits,
           ...(uid !== undefined ? { owner: uid } : {}),
           wrapShell,
-          // A class's pages re-check less often when idle: with 30 open, once a second each kept two CPUs busy
-          // (bench/README.md); a command that ends in a terminal is still judged at once.
+          // A class's pages re-check less often when idle, and only when something was done or now and then:
+          // with 30 open, once a second each kept two CPUs busy (bench/README.md); a command that ends in a
+          // terminal is still judged at once, first in the queue.
           pollEveryMs: WORKSHOP_POLL_MS,
+          idleRecheckMs: WORKSHOP_IDLE_RECHECK_MS,
+          checks,
           progress: { passed: k.passed, solved: k.solved, hints: k.hints },
         }
       },
