@@ -8,13 +8,13 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # nslab itself and the shipped labs
 pkgs=(iproute2 iptables iputils-ping busybox-static nginx-light curl bridge-utils util-linux mount hostname procps conntrack nftables)
+# engine: docker (labs docker-publish and host-and-none) — Debian's Docker Engine (dockerd 20.10,
+# its containerd and runc; never started as the machine's service: see policy-rc.d below), and
+# what builds its images from Debian's packages (mmdebstrap checks the archive's signatures with gpg)
+pkgs+=(docker.io containerd runc mmdebstrap gpg ca-certificates)
 if [ "${1:-}" = "--test" ]; then
   # learner-mode terminal, JUnit validation, grading reports and live SSH targets, the VM matrix
   pkgs+=(tmux libxml2-utils chromium openssh-server openssh-client qemu-system-x86 cpio xz-utils zstd)
-  # engine: docker — Debian's Docker Engine (dockerd 20.10, its containerd and runc; never started
-  # as the machine's service: see policy-rc.d below), and what builds its images from Debian's
-  # packages (mmdebstrap checks the archive's signatures with gpg)
-  pkgs+=(docker.io containerd runc mmdebstrap gpg ca-certificates)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
