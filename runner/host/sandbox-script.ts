@@ -34,9 +34,12 @@ export function defaultBuilder(): 'perl' | 'util-linux' {
   // NSLAB_SANDBOX_BUILDER=util-linux: the other way, for tests and benchmarks.
   const asked = process.env.NSLAB_SANDBOX_BUILDER
   if (asked === 'util-linux' || !perlBuilderArch()) return 'util-linux'
-  if (findProgram('perl')) return 'perl'
-  return 'util-linux'
+  // Looked for once a process: every lab host's start asks.
+  hasPerl ??= findProgram('perl') !== undefined
+  return hasPerl ? 'perl' : 'util-linux'
 }
+
+let hasPerl: boolean | undefined
 
 /**
  * What a lab host whose containers a real engine makes (docker/docker-host-script.ts) changes:

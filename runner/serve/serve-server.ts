@@ -261,14 +261,7 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
       (t) => {
         if (ws.readyState !== ws.OPEN) return
         if (!t) return ws.close(TERMINAL_CLOSE.unavailable, 'the lab host is not up')
-        const detach = t.attach({
-          send: (d) => {
-            if (ws.readyState === ws.OPEN) ws.send(d)
-          },
-          backlog: () => ws.bufferedAmount,
-          close: (code, reason) => ws.close(code, reason),
-        })
-        ws.on('close', detach)
+        showTerminal(ws, t)
         deliver = (text) => {
           const kind = text[0]
           if (kind === TERMINAL_INPUT) t.input(text.slice(1))
@@ -357,15 +350,20 @@ export async function startServeServer(opts: ServeServerOptions): Promise<ServeS
     void found.then((t) => {
       if (ws.readyState !== ws.OPEN) return
       if (!t) return ws.close(TERMINAL_CLOSE.unavailable, 'that terminal is not open')
-      const detach = t.attach({
-        send: (d) => {
-          if (ws.readyState === ws.OPEN) ws.send(d)
-        },
-        backlog: () => ws.bufferedAmount,
-        close: (code, reason) => ws.close(code, reason),
-      })
-      ws.on('close', detach)
+      showTerminal(ws, t)
     })
+  }
+
+  /** A terminal's output to a socket while it is open (a learner's own, or an instructor's view of it). */
+  function showTerminal(ws: WebSocket, t: MachineTerminal): void {
+    const detach = t.attach({
+      send: (d) => {
+        if (ws.readyState === ws.OPEN) ws.send(d)
+      },
+      backlog: () => ws.bufferedAmount,
+      close: (code, reason) => ws.close(code, reason),
+    })
+    ws.on('close', detach)
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@
 // around dockerd and its containers; and afterwards no dockerd, container,
 // cgroup or mount of it left, also when grading is interrupted mid-run.
 import t from 'tap'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gradeAll } from '../../runner/grade/grade-all.js'
@@ -14,7 +14,7 @@ import { loadSubmission } from '../../runner/grade/load-submission.js'
 import { labExercises } from '../../runner/lab/lab-exercises.js'
 import { loadLabs } from '../../runner/lab/load-labs.js'
 import { ensureBuilt, ROOT } from '../fixtures/grade-labs/ensure-built.js'
-import { dockerCgroupsOf, dockerSkip, nslab, procsIn } from '../helpers/docker-engine.js'
+import { cgroupsNamed, dockerCgroupsOf, dockerSkip, nslab, procsIn } from '../helpers/docker-engine.js'
 import { machineState } from '../helpers/machine-state.js'
 import { nslab as nslabAs, scratch } from '../helpers/nslab-as.js'
 import { until } from '../helpers/until.js'
@@ -47,23 +47,7 @@ function watchWorkers(host: GradingHost): Set<number> {
 
 /** What grading left: this process's submission cgroups, its workers' lab host cgroups and processes. */
 function leftovers(workers: Set<number>): string[] {
-  const left: string[] = []
-  for (const h of readdirSync('/sys/fs/cgroup')) {
-    const walk = (dir: string, depth: number) => {
-      let entries
-      try {
-        entries = readdirSync(dir, { withFileTypes: true })
-      } catch {
-        return
-      }
-      for (const e of entries) {
-        if (!e.isDirectory() || e.name.startsWith('nslab-docker-') || e.name.startsWith('nslab-run-')) continue
-        if (e.name.startsWith(`nslab-grade-${process.pid}-`)) left.push(join(dir, e.name))
-        else if (depth < 4) walk(join(dir, e.name), depth + 1)
-      }
-    }
-    walk(join('/sys/fs/cgroup', h), 0)
-  }
+  const left = cgroupsNamed(`nslab-grade-${process.pid}-`, ['nslab-docker-', 'nslab-run-'])
   for (const pid of workers) {
     for (const dir of dockerCgroupsOf(pid)) left.push(`${dir} (${procsIn(dir).length} processes)`)
     if (existsSync(`/proc/${pid}`)) left.push(`worker ${pid}`)

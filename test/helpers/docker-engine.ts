@@ -60,6 +60,14 @@ export function startNslab(args: string[], state: string): ChildProcess {
 
 /** The cgroup folders of docker-engine lab hosts an nslab process (pid) made, wherever they are. */
 export function dockerCgroupsOf(pid: number): string[] {
+  return cgroupsNamed(`nslab-docker-${pid}-`, ['nslab-docker-'])
+}
+
+/**
+ * Cgroup folders whose names start with `prefix`, in every hierarchy, down to six levels;
+ * not looked into: those found, and folders whose names start with one of `skip`.
+ */
+export function cgroupsNamed(prefix: string, skip: string[] = []): string[] {
   const found: string[] = []
   const walk = (dir: string, depth: number) => {
     let entries
@@ -70,8 +78,8 @@ export function dockerCgroupsOf(pid: number): string[] {
     }
     for (const e of entries) {
       if (!e.isDirectory()) continue
-      if (e.name.startsWith(`nslab-docker-${pid}-`)) found.push(join(dir, e.name))
-      else if (depth < 6 && !e.name.startsWith('nslab-docker-')) walk(join(dir, e.name), depth + 1)
+      if (e.name.startsWith(prefix)) found.push(join(dir, e.name))
+      else if (depth < 6 && !skip.some((s) => e.name.startsWith(s))) walk(join(dir, e.name), depth + 1)
     }
   }
   walk('/sys/fs/cgroup', 0)

@@ -9,25 +9,10 @@ import { createSandbox } from '../../runner/host/sandbox.js'
 import { parseLab } from '../../runner/lab/parse-lab.js'
 import { networkBridgeName } from '../../runner/lab/build-topology.js'
 import type { Topology } from '../../runner/lab/lab.js'
+import { saveTables as tables } from '../helpers/save-tables.js'
 
 const FIXTURES = new URL('../fixtures/docker-20.10-networks/', import.meta.url)
 
-/** iptables-save per table, without comments and counters. */
-function tables(save: string): Map<string, string> {
-  const m = new Map<string, string>()
-  let name = ''
-  let lines: string[] = []
-  for (const raw of save.split('\n')) {
-    const l = raw.replace(/ \[\d+:\d+\]$/, '').trimEnd()
-    if (l.startsWith('#') || l === '') continue
-    if (l.startsWith('*')) {
-      name = l.slice(1)
-      lines = []
-    } else if (l === 'COMMIT') m.set(name, lines.join('\n'))
-    else lines.push(l)
-  }
-  return m
-}
 
 /**
  * The capture, its bridges renamed as nslab names them: Docker's br-<id> is of an id it draws at

@@ -5,27 +5,11 @@ import { createSandbox } from '../../runner/host/sandbox.js'
 import type { Container, Topology } from '../../runner/lab/lab.js'
 import { machineState } from '../helpers/machine-state.js'
 import { sandboxProcesses, stillRunning } from '../helpers/namespace-traces.js'
+import { saveTables as tables } from '../helpers/save-tables.js'
 
 const docker0 = { name: 'docker0', address: '172.17.0.1', prefix: 16, subnet: '172.17.0.0/16' }
 const box = (name: string, ip: string, extra: Partial<Container> = {}): Container => ({ name, ip, publish: [], line: 0, ...extra })
 const dockerTopology = (containers: Container[], internet = true): Topology => ({ docker: true, bridge: docker0, containers, internet })
-
-/** iptables-save per table, without comments and counters. */
-function tables(save: string): Map<string, string> {
-  const m = new Map<string, string>()
-  let name = ''
-  let lines: string[] = []
-  for (const raw of save.split('\n')) {
-    const l = raw.replace(/ \[\d+:\d+\]$/, '').trimEnd()
-    if (l.startsWith('#') || l === '') continue
-    if (l.startsWith('*')) {
-      name = l.slice(1)
-      lines = []
-    } else if (l === 'COMMIT') m.set(name, lines.join('\n'))
-    else lines.push(l)
-  }
-  return m
-}
 
 const fixture = (f: string) => tables(readFileSync(new URL(`../fixtures/docker-20.10/${f}`, import.meta.url), 'utf8'))
 

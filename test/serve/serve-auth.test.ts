@@ -4,14 +4,14 @@
 // WebSocket hijacking). Everything else gets 403 and nothing more. Unit
 // checks of serve-auth.ts, then the same rules against a running server.
 import t from 'tap'
-import { request, type IncomingHttpHeaders } from 'node:http'
-import { randomBytes } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
 import type { IncomingMessage } from 'node:http'
 import { createServeAuth, newServeToken, tokenMatches } from '../../runner/serve/serve-auth.js'
 import { exposureWarning } from '../../runner/cli/serve-command.js'
 import { FIXTURES, requireBuild } from '../helpers/learner-cli.js'
 import { startServe } from './serve-process.js'
+import { get, upgrade } from './http-probe.js'
 
 const TINY = join(FIXTURES, 'tiny.md')
 
@@ -58,53 +58,6 @@ t.test('--host beyond this machine is warned about', async (t) => {
   t.match(exposureWarning('0.0.0.0'), /every address of this machine: every shell of every lab is reachable from the network by anyone with the token/)
   t.match(exposureWarning('192.0.2.7'), /192\.0\.2\.7: every shell/)
 })
-
-interface Answer {
-  status: number
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = ''
-      res.on('data', (d: Buffer) => (body += d.toString()))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-    })
-    r.on('error', reject)
-    r.end()
-  })
-}
-
-/** A WebSocket handshake by hand: the status the server answers (101 when it upgrades). */
-function upgrade(port: number, path: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const r = request({
-      host: '127.0.0.1',
-      port,
-      path,
-      headers: {
-        host: `127.0.0.1:${port}`,
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        'sec-websocket-key': randomBytes(16).toString('base64'),
-        ...headers,
-      },
-    })
-    r.on('upgrade', (res, socket) => {
-      socket.destroy()
-      resolve(res.statusCode ?? 0)
-    })
-    r.on('response', (res) => {
-      res.resume()
-      resolve(res.statusCode ?? 0)
-    })
-    r.on('error', reject)
-    r.end()
-  })
-}
 
 t.test('a running nslab serve: 403 without the token, the Host or the Origin', async (t) => {
   requireBuild()
