@@ -4,7 +4,7 @@
 // WebSocket hijacking). Everything else gets 403 and nothing more. Unit
 // checks of serve-auth.ts, then the same rules against a running server.
 import t from 'tap'
-import type { IncomingHttpHeaders } from 'node:http'
+import { request, type IncomingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
 import type { IncomingMessage } from 'node:http'
 import { createServeAuth, newServeToken, tokenMatches } from '../../runner/serve/serve-auth.js'
