@@ -95,9 +95,49 @@ const tap = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', '-R', 
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 let tail = ''
+let partial = ''
+/** The open subtests' names by depth, and every failed assertion with its path and first lines of diagnosis. */
+const path = []
+const failures = []
+let diagnosing
+const readLine = (line) => {
+  const depth = Math.floor(/^ */.exec(line)[0].length / 4)
+  const subtest = /^\s*# Subtest: (.*)$/.exec(line)
+  if (subtest) {
+    path.length = depth
+    path[depth] = subtest[1]
+    diagnosing = undefined
+    return
+  }
+  const notOk = /^\s*not ok \d+ - (.*?)(?: # time=.*)?$/.exec(line)
+  if (notOk) {
+    // A failed subtest repeats the failures inside it: keep the innermost only.
+    const parent = failures.length && failures[failures.length - 1]
+    if (parent && parent.depth > depth && parent.path[depth] === notOk[1]) return
+    diagnosing = { depth, path: path.slice(0, depth), name: notOk[1], lines: [] }
+    failures.push(diagnosing)
+    return
+  }
+  if (!diagnosing || !line.trim() || /^\s*(---|\.\.\.)$/.test(line)) return
+  if (/^\s*(ok|not ok) \d+/.test(line)) {
+    diagnosing = undefined
+    return
+  }
+  // tap's YAML: keep the message, found/wanted, the diff and file:line; drop the stack and source.
+  const key = /^ {2,}(\w+):(.*)$/.exec(line.slice(diagnosing.depth * 4))
+  if (key && line.slice(diagnosing.depth * 4).indexOf(key[1]) === 2) diagnosing.key = key[1]
+  const where = /^\s*(fileName|lineNumber): (.*)$/.exec(line)
+  if (where?.[1] === 'fileName') diagnosing.file ??= where[2].trim()
+  if (where?.[1] === 'lineNumber' && !diagnosing.at) diagnosing.at = `${diagnosing.file}:${where[2].trim()}`
+  if (['at', 'stack', 'source', 'fileName', 'lineNumber', 'columnNumber', 'typeName', 'isToplevel', 'compare'].includes(diagnosing.key)) return
+  if (diagnosing.lines.length < 12) diagnosing.lines.push(line.trim())
+}
 tap.stdout.on('data', (chunk) => {
   process.stdout.write(chunk)
   tail = (tail + chunk.toString()).slice(-4096)
+  const lines = (partial + chunk.toString()).split('\n')
+  partial = lines.pop() ?? ''
+  for (const l of lines) readLine(l)
 })
 tap.on('close', async (code, signal) => {
   // tap's own summary: "# { total: 120, pass: 118, fail: 2, skip: 1 }" (fields vary)
@@ -152,6 +192,14 @@ tap.on('close', async (code, signal) => {
     }
     failed += changed.length
     passed += Object.keys(before).length - changed.length
+  }
+  // CI shows only the end of the output: name each failure here, where it is read.
+  if (failures.length) {
+    process.stdout.write(`\n# Failed (${failures.length}${failures.length > 30 ? ', the first 30' : ''}):\n`)
+    for (const f of failures.slice(0, 30)) {
+      process.stdout.write(`# ✗ ${[...f.path, f.name].join(' › ')}${f.at ? ` (${f.at})` : ''}\n`)
+      for (const l of f.lines) process.stdout.write(`#     ${l}\n`)
+    }
   }
   process.stdout.write(`\n${passed} passed, ${failed} failed${field('skip') ? `, ${field('skip')} skipped` : ''}\n`)
   process.exitCode = code ?? (signal ? 1 : 0)
