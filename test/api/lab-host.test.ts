@@ -84,7 +84,7 @@ t.test('within: zx options set in a context apply to host.$ there, and only ther
     $.nothrow = true
     t.equal((await host.$`exit 5`).exitCode, 5, 'nothrow from the context')
   })
-  await t.rejects(host.$`exit 5`, { exitCode: 5 }, 'outside it, a failure rejects again')
+  await t.rejects(host.$`exit 5`, { exitCode: 5 } as object as Error, 'outside it, a failure rejects again')
 })
 
 t.test('a timeout ends the whole tree inside the lab host', async (t) => {
@@ -105,7 +105,7 @@ t.test('kill() and abort() end it', async (t) => {
   const p = host.$`exec -a ${word} sleep 300`
   t.ok(await until(() => withWord(word).length === 1), 'running')
   await p.kill()
-  await t.rejects(p, { signal: 'SIGTERM' })
+  await t.rejects(p, { signal: 'SIGTERM' } as object as Error)
   t.ok(await until(() => withWord(word).length === 0), 'killed')
   const w2 = mark()
   const ac = new AbortController()
@@ -186,7 +186,7 @@ t.test('a lab host from a lab file’s front matter', async (t) => {
 
 t.test('a missing program is the command line’s error, with the Debian package', async (t) => {
   const missing = Object.keys(PACKAGE_OF).find((p) => p !== 'qemu' && !findProgram(p))
-  if (!missing) return t.skip('every program nslab knows a package for is installed here')
+  if (!missing) return t.skip('every program nslab knows a package for is installed here', () => {})
   const file = join(dir, 'needs.md')
   writeFileSync(file, ['---', 'title: Needs', '---', '', '```sh step', `${missing} --version`, '```', ''].join('\n'))
   const e = await labHost(file).then(

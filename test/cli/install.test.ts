@@ -96,7 +96,7 @@ function fromAnEmptyFolder(t: Test, nslab: (args: string[]) => SpawnSyncReturns<
 }
 
 t.test('npm install -g --prefix of the tarball: nslab from any folder', async (t) => {
-  if (!tarball) return t.skip('no tarball')
+  if (!tarball) return t.skip('no tarball', () => {})
   const prefix = join(work, 'root')
   const r = run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', ...NPM_QUIET, tarball])
   t.equal(r.status, 0, said(r))
@@ -112,8 +112,8 @@ t.test('npm install -g --prefix of the tarball: nslab from any folder', async (t
 })
 
 t.test('as an ordinary user: npm install -g --prefix ~/.local', async (t) => {
-  if (!tarball) return t.skip('no tarball')
-  if (process.getuid?.() !== 0) return t.skip('the test runs as an ordinary user already: the test above was it')
+  if (!tarball) return t.skip('no tarball', () => {})
+  if (process.getuid?.() !== 0) return t.skip('the test runs as an ordinary user already: the test above was it', () => {})
   const uid = 65534
   const home = join(work, 'home')
   mkdirSync(home)

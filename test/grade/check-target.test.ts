@@ -8,7 +8,7 @@
 // switch users); it ends with the sandbox.
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkTarget, chooseBlocks } from '../../runner/grade/check-target.js'
 import { checkTargetCommand } from '../../runner/cli/check-target-command.js'

@@ -121,7 +121,7 @@ function labWithScript(content: string): Lab {
 async function stdoutCheck(line: string, stdout: string): Promise<string> {
   const r = parseCheck(line, 1)
   if (!r.check) return `refused: ${r.problem}`
-  const p = await stdoutProbe(r.check, { lab: labWithScript('true'), exec: async () => exec(''), addressOf: () => undefined, previous: exec(stdout) })
+  const p = await stdoutProbe(r.check, { lab: labWithScript('true'), exec: async () => exec(''), addressOf: () => undefined, look: async () => { throw new Error('stdout looks at nothing') }, netnsNames: async () => { throw new Error('stdout looks at nothing') }, previous: exec(stdout) })
   return `holds=${p.holds}${p.invalid ? ' invalid' : ''}`
 }
 

@@ -16,7 +16,7 @@ async function holds(line: string, stdout: string): Promise<boolean> {
   const r = parseCheck(line, 1)
   if (!r.check) throw new Error(r.problem)
   const lab = parseLab('---\ntitle: x\n---\n```sh step\ntrue\n```\n', 'x.md').lab!
-  const p = await stdoutProbe(r.check, { lab, exec: async () => run(''), addressOf: () => undefined, previous: run(stdout) })
+  const p = await stdoutProbe(r.check, { lab, exec: async () => run(''), addressOf: () => undefined, look: async () => { throw new Error('stdout looks at nothing') }, netnsNames: async () => { throw new Error('stdout looks at nothing') }, previous: run(stdout) })
   if (p.invalid) throw new Error(p.sentence)
   return p.holds
 }

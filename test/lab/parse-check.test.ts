@@ -124,7 +124,7 @@ t.test('every mistake, with what would be right', async (t) => {
     bad('route box1 default gw 172.17.0.1'),
     'write route NAME DEST via GW or route NAME DEST dev IFACE (or both, via first), with the word via before the gateway and dev before the interface (got "gw 172.17.0.1")',
   )
-  t.equal(bad('route host 172.18.0.10 dev veth0 via 172.18.0.1').startsWith('write route NAME DEST via GW or'), true, 'via before dev')
+  t.equal(bad('route host 172.18.0.10 dev veth0 via 172.18.0.1')?.startsWith('write route NAME DEST via GW or'), true, 'via before dev')
   t.equal(bad('route host 172.18.0.10 via 172.18.0.1 dev veth0 extra'), 'too many arguments for route: write route NAME DEST via GW (or dev IFACE, or via GW dev IFACE)')
   t.equal(bad('route host 172.18.0.10 dev "veth 0"'), 'IFACE "veth 0" is not an interface name: at most 15 characters, without spaces, / or :')
   t.equal(bad('route box1 defualt via 172.17.0.1'), 'DEST is an address, a CIDR or default, not "defualt" (did you mean "default"?)')

@@ -250,7 +250,7 @@ t.test('as an ordinary user', async (t) => {
 
 t.test('a session folder that is not the user’s own is refused', async (t) => {
   if (process.getuid?.() !== 0) {
-    t.skip('needs root: folders owned by another user, and setpriv')
+    t.skip('needs root: folders owned by another user, and setpriv', () => {})
     return
   }
   // The default place, $XDG_RUNTIME_DIR/nslab-UID, as /tmp is: anyone may make things in it.
