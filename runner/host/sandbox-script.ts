@@ -205,7 +205,7 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     // takes its lock there), so they start first, or as soon as that /run exists.
     const restore = opts.iptables ? `/usr/sbin/iptables-${opts.iptables}-restore` : 'iptables-restore'
     docker.push('echo 1 > /proc/sys/net/ipv4/ip_forward')
-    docker.push(`${restore} <<'NSLAB_EOF' &\n${dockerRules(topology)}NSLAB_EOF`)
+    docker.push(fed(restore, dockerRules(topology), '&'))
     docker.push('P_ipt=$!')
     waits.push('$P_ipt')
   }
@@ -306,7 +306,7 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
 
   if (perl) {
     // The root whole before anything else: one process, its syscalls a few ms in all.
-    s.push(`perl - <<'NSLAB_PERL'\n${perlRootBuilder(plan, launcher ? { root: R, initFile: `${O}/init`, pidFile: LAUNCHER_PID } : undefined)}NSLAB_PERL`)
+    s.push(fed('perl -', perlRootBuilder(plan, launcher ? { root: R, initFile: `${O}/init`, pidFile: LAUNCHER_PID } : undefined)))
     if (!rulesFirst) s.push(...docker)
     s.push(...late)
   } else {
@@ -358,17 +358,17 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
       `route add default via ${INTERNET.address}`,
     )
   }
-  s.push(`ip -batch - <<'NSLAB_EOF'\n${host.join('\n')}\nNSLAB_EOF`)
+  s.push(fed('ip -batch -', `${host.join('\n')}\n`))
   if (topology.internet) {
     const inet = ['link set lo up', `addr add ${INTERNET.address}/${INTERNET.prefix} dev eth0`, `addr add ${INTERNET.outside}/32 dev lo`, 'link set eth0 up']
-    s.push(`nsenter --net=${HIDDEN_NS_DIR}/internet ip -batch - <<'NSLAB_EOF' &\n${inet.join('\n')}\nNSLAB_EOF`)
+    s.push(fed(`nsenter --net=${HIDDEN_NS_DIR}/internet ip -batch -`, `${inet.join('\n')}\n`, '&'))
     s.push('P_inet=$!')
     waits.push('$P_inet')
   }
   let n = 0
   for (const [name, cmds] of inContainer) {
     const own = everyNs.length ? `nsenter --net=${NETNS_DIR}/${name} /bin/sh ${SYSCTL_NS_SCRIPT} 2>/dev/null; ` : ''
-    s.push(`{ ${own}ip -n ${name} -batch - <<'NSLAB_EOF'\n${cmds.join('\n')}\nNSLAB_EOF\n} &`)
+    s.push(`{ ${own}${fed(`ip -n ${name} -batch -`, `${cmds.join('\n')}\n`)}\n} &`)
     s.push(`P_c${n}=$!`)
     waits.push(`$P_c${n++}`)
   }
@@ -466,4 +466,19 @@ function utilLinuxRoot(plan: RootPlan, O: string, docker: string[], late: string
   s.push(`mount -a -T ${O}/fstab 2>${O}/mount.log &`)
   s.push('P_mnt=$!')
   return s
+}
+
+/** Bash keeps a here-document in a pipe only up to the pipe's size (64 KiB); past it, in a file. */
+export const HEREDOC_MAX = 60_000
+
+/**
+ * TEXT on COMMAND's stdin (then `&` to run it in the background). A here-document while TEXT
+ * fits a pipe; past that, bash would write it to a file in /tmp, and until the lab's root
+ * is made, that is the machine's /tmp: a builtin printf into a pipe then, which needs no file
+ * and no exec (so no argument-size limit either).
+ */
+export function fed(command: string, text: string, then = ''): string {
+  const body = text.endsWith('\n') ? text : `${text}\n`
+  if (Buffer.byteLength(body) < HEREDOC_MAX && !/^NSLAB_EOF$/m.test(body)) return `${command} <<'NSLAB_EOF'${then ? ` ${then}` : ''}\n${body}NSLAB_EOF`
+  return `printf '%s' ${shellQuote(body)} | ${command}${then ? ` ${then}` : ''}`
 }

@@ -57,5 +57,6 @@ t.test("no text of the lab reaches perl's program as code", async (t) => {
   const check = spawnSync('perl', ['-c', '-'], { input: program, encoding: 'utf8' })
   t.equal(check.status, 0, check.stderr)
   const script = sandboxScript({ topology: { ...topology, containers: [] }, persistent: false, hostname: 'lab', builder: 'perl' })
-  t.equal(script.match(/^NSLAB_PERL$/gm)?.length, 1, "one here-document, ended once, in the init's script")
+  t.match(script, /^perl - <<'NSLAB_EOF'$/m, "perl's program is a here-document of the init's script")
+  t.equal(script.match(/^NSLAB_EOF$/gm)?.length, script.match(/<<'NSLAB_EOF'/g)?.length, 'each here-document ended once')
 })
