@@ -11,6 +11,9 @@ import { dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
 import { ROOT } from '../helpers/learner-cli.js'
 
+// Four npm installs and a build from nothing: on a loaded machine the file's 15 minutes are not enough.
+t.setTimeout(1_800_000)
+
 const work = mkdtempSync(join(tmpdir(), 'nslab-install-'))
 chmodSync(work, 0o755)
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
