@@ -15,9 +15,15 @@ import type { Bridge, Container, Publish, Topology } from '../lab/lab.js'
 // - a published port appends its three rules (hairpin MASQUERADE, DNAT, the
 //   DOCKER ACCEPT), container by container as they start; a host address
 //   ("127.0.0.1:8080:80") adds `-d ADDR/32` to the DNAT, `/udp` makes them udp;
-//   a rule already there is not added again. Several -p of one container are
-//   written in an order of dockerd's own (not the command line's): nslab keeps
-//   the lab's.
+//   a rule already there is not added again. Several -p of one container (a
+//   range is several) are written by host port, highest first, whatever the
+//   command line's order (dockerd sorts its port map so);
+// - with --userland-proxy=false (no docker-proxy), the host's own connections to
+//   a published port are DNATed too: OUTPUT sends 127.0.0.0/8 to DOCKER as well,
+//   DOCKER has no `-i BR -j RETURN`, the DNATs no `! -i BR`, and each bridge
+//   masquerades what the host itself sends out of it (`--src-type LOCAL`), which
+//   the kernel routes only with the bridge's route_localnet on (set by the lab
+//   host, as dockerd sets it).
 
 interface Net {
   bridge: Bridge
@@ -30,13 +36,17 @@ export function dockerRules(topology: Topology): string {
   const nets: Net[] = [{ bridge: docker0, icc: topology.icc !== false }, ...(topology.networks ?? []).map((n) => ({ bridge: n.bridge, icc: n.icc }))]
   const byName = new Map<string, Bridge>([['bridge', docker0], ...(topology.networks ?? []).map((n) => [n.name, n.bridge] as [string, Bridge])])
   const newestFirst = [...nets].reverse()
+  const proxy = topology.userlandProxy !== false
 
   const nat: string[] = [
     '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
-    '-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER',
-    ...newestFirst.map((n) => `-A POSTROUTING -s ${n.bridge.subnet} ! -o ${n.bridge.name} -j MASQUERADE`),
+    proxy ? '-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER' : '-A OUTPUT -m addrtype --dst-type LOCAL -j DOCKER',
+    ...newestFirst.flatMap((n) => [
+      ...(proxy ? [] : [`-A POSTROUTING -o ${n.bridge.name} -m addrtype --src-type LOCAL -j MASQUERADE`]),
+      `-A POSTROUTING -s ${n.bridge.subnet} ! -o ${n.bridge.name} -j MASQUERADE`,
+    ]),
   ]
-  const natDocker: string[] = newestFirst.map((n) => `-A DOCKER -i ${n.bridge.name} -j RETURN`)
+  const natDocker: string[] = proxy ? newestFirst.map((n) => `-A DOCKER -i ${n.bridge.name} -j RETURN`) : []
   const forward: string[] = ['-A FORWARD -j DOCKER-USER', '-A FORWARD -j DOCKER-ISOLATION-STAGE-1']
   for (const { bridge: { name: br }, icc } of newestFirst) {
     forward.push(
@@ -51,10 +61,10 @@ export function dockerRules(topology: Topology): string {
   const filterDocker: string[] = []
   for (const c of publishOrder(topology)) {
     const on = byName.get(c.networks?.[0]?.network ?? 'bridge') ?? docker0
-    for (const p of c.publish) {
+    for (const p of dockerdPortOrder(c.publish)) {
       // dockerd appends a rule only where the chain lacks it (`iptables -C` first): two -p of one
       // container port share their MASQUERADE and ACCEPT.
-      const r = publishRules(on.name, c.ip, p)
+      const r = publishRules(on.name, c.ip, p, proxy)
       for (const [list, rule] of [[nat, r.masquerade], [natDocker, r.dnat], [filterDocker, r.accept]] as const) {
         if (!list.includes(rule)) list.push(rule)
       }
@@ -90,13 +100,22 @@ export function dockerRules(topology: Topology): string {
   ].join('\n')
 }
 
+/**
+ * A container's published ports in the order dockerd writes their rules: by host port, highest
+ * first (captured: -p 8080:80 -p 9090:90 -p 7070:70/udp -p 127.0.0.1:6060:60 gives 9090, 8080,
+ * 7070, 6060; 8080-8081:80-81 gives 8081, 8080), then by container port and protocol, highest first.
+ */
+export function dockerdPortOrder(publish: Publish[]): Publish[] {
+  return [...publish].sort((a, b) => b.hostPort - a.hostPort || b.containerPort - a.containerPort || (a.protocol === b.protocol ? 0 : a.protocol === 'udp' ? -1 : 1))
+}
+
 /** The three rules `docker run -p` adds for one port of a container at `ip` on bridge `br`. */
-function publishRules(br: string, ip: string, p: Publish): { masquerade: string; dnat: string; accept: string } {
+function publishRules(br: string, ip: string, p: Publish, proxy: boolean): { masquerade: string; dnat: string; accept: string } {
   const proto = `-p ${p.protocol} -m ${p.protocol}`
   const dest = p.hostIp ? `-d ${p.hostIp}/32 ` : ''
   return {
     masquerade: `-A POSTROUTING -s ${ip}/32 -d ${ip}/32 ${proto} --dport ${p.containerPort} -j MASQUERADE`,
-    dnat: `-A DOCKER ${dest}! -i ${br} ${proto} --dport ${p.hostPort} -j DNAT --to-destination ${ip}:${p.containerPort}`,
+    dnat: `-A DOCKER ${dest}${proxy ? `! -i ${br} ` : ''}${proto} --dport ${p.hostPort} -j DNAT --to-destination ${ip}:${p.containerPort}`,
     accept: `-A DOCKER -d ${ip}/32 ! -i ${br} -o ${br} ${proto} --dport ${p.containerPort} -j ACCEPT`,
   }
 }

@@ -359,6 +359,10 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     )
   }
   s.push(fed('ip -batch -', `${host.join('\n')}\n`))
+  if (topology.docker && bridge && !engine && topology.userlandProxy === false) {
+    // dockerd --userland-proxy=false: each bridge routes the host's 127.0.0.1 to its containers (hairpin).
+    for (const b of [bridge, ...(topology.networks ?? []).map((n) => n.bridge)]) s.push(`echo 1 > ${sysctlPath(`net.ipv4.conf.${b.name}.route_localnet`)}`)
+  }
   if (topology.internet) {
     const inet = ['link set lo up', `addr add ${INTERNET.address}/${INTERNET.prefix} dev eth0`, `addr add ${INTERNET.outside}/32 dev lo`, 'link set eth0 up']
     s.push(fed(`nsenter --net=${HIDDEN_NS_DIR}/internet ip -batch -`, `${inet.join('\n')}\n`, '&'))

@@ -37,6 +37,9 @@ export interface TopologyInput {
   /** docker0's icc (dockerd --icc). */
   icc?: boolean
   iccLine?: number
+  /** dockerd --userland-proxy. */
+  userlandProxy?: boolean
+  userlandProxyLine?: number
   bridge?: string
   bridgeLine?: number
   containers: ContainerInput[]
@@ -202,16 +205,18 @@ export function buildTopology(input: TopologyInput, frontMatterLine: number): { 
     }
     const publish: Publish[] = []
     for (const p of c.publish ?? []) {
-      const parsed = readPublish(p.spec)
-      if (typeof parsed === 'string') {
-        problem(p.line, `bad publish "${p.spec}" for ${c.name}: ${parsed}`)
+      const ports = readPublish(p.spec)
+      if (typeof ports === 'string') {
+        problem(p.line, `bad publish "${p.spec}" for ${c.name}: ${ports}`)
         continue
       }
-      const hostKey = `${parsed.hostPort}/${parsed.protocol}`
-      const other = hostPorts.get(hostKey)
-      if (other !== undefined) problem(p.line, `host port ${hostKey} is published twice (by ${other} and ${c.name})`)
-      else hostPorts.set(hostKey, c.name)
-      publish.push(parsed)
+      for (const parsed of ports) {
+        const hostKey = `${parsed.hostPort}/${parsed.protocol}`
+        const other = hostPorts.get(hostKey)
+        if (other !== undefined) problem(p.line, `host port ${hostKey} is published twice (by ${other} and ${c.name})`)
+        else hostPorts.set(hostKey, c.name)
+        publish.push(parsed)
+      }
     }
     if (publish.length > 0 && !input.docker) {
       problem(c.publish![0]!.line, `publish adds Docker's rules, so it needs docker: true in topology`)
@@ -230,6 +235,10 @@ export function buildTopology(input: TopologyInput, frontMatterLine: number): { 
   if (input.icc === false) {
     if (input.docker) topology.icc = false
     else problem(input.iccLine, "icc: false is docker0's (dockerd --icc=false), so it needs docker: true; for a network of the lab's, write icc: false under that network")
+  }
+  if (input.userlandProxy === false) {
+    if (input.docker) topology.userlandProxy = false
+    else problem(input.userlandProxyLine, 'userland-proxy: false is dockerd\'s (--userland-proxy=false), so it needs docker: true')
   }
   if (networks.length) topology.networks = networks
   return { topology, problems }
@@ -395,24 +404,30 @@ function readBridge(spec: string, internet: boolean, problem: (m: string) => voi
   return { name, address: formatIPv4(c.address), prefix: c.prefix, subnet }
 }
 
-/** "8080:80", "8080:80/tcp", "53:53/udp", "127.0.0.1:8080:80" as `docker run -p` takes them. */
-function readPublish(spec: string): Publish | string {
-  const m = /^(?:([^:]+):)?(\d{1,5}):(\d{1,5})(?:\/(tcp|udp))?$/.exec(spec)
+/**
+ * "8080:80", "8080:80/tcp", "53:53/udp", "127.0.0.1:8080:80", "8080-8081:80-81" as `docker run -p`
+ * takes them: one Publish per port (a range is its ports, pair by pair).
+ */
+function readPublish(spec: string): Publish[] | string {
+  const m = /^(?:([^:]+):)?(\d{1,5})(?:-(\d{1,5}))?:(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp))?$/.exec(spec)
   if (!m) {
     if (/\/\w+$/.test(spec) && !/\/(tcp|udp)$/.test(spec)) return `the protocol is tcp or udp${suggestion(spec.replace(/^.*\//, ''), ['tcp', 'udp'])}`
-    return 'write "HOST:CONTAINER" (ports), e.g. "8080:80", "8080:80/tcp" or "53:53/udp"'
+    return 'write "HOST:CONTAINER" (ports, or ranges of as many ports), e.g. "8080:80", "8080:80/tcp", "53:53/udp" or "8080-8081:80-81"'
   }
-  const hostPort = Number(m[2])
-  const containerPort = Number(m[3])
-  for (const port of [hostPort, containerPort]) {
+  const [hostFirst, hostLast, containerFirst, containerLast] = [m[2], m[3] ?? m[2], m[4], m[5] ?? m[4]].map(Number) as [number, number, number, number]
+  for (const port of [hostFirst, hostLast, containerFirst, containerLast]) {
     if (port < 1 || port > 65535) return `port ${port} is out of range (1 to 65535)`
   }
-  const p: Publish = { hostPort, containerPort, protocol: (m[4] as 'tcp' | 'udp' | undefined) ?? 'tcp', spec }
+  if (hostLast < hostFirst || containerLast < containerFirst) return `a range goes from the lower port to the higher, e.g. "8080-8081:80-81"`
+  if (m[5] === undefined && m[3] !== undefined) return `a range of host ports for one container port lets Docker pick one of them when the container starts: write one host port, e.g. "${hostFirst}:${containerFirst}"`
+  if (hostLast - hostFirst !== containerLast - containerFirst) return `the host range has ${hostLast - hostFirst + 1} ports and the container's ${containerLast - containerFirst + 1}: give both as many`
+  let hostIp: string | undefined
   if (m[1] !== undefined) {
     const ip = parseIPv4(m[1])
     if ('error' in ip) return `the host address: ${ip.error}`
     // 0.0.0.0 is every address: Docker writes the rules as for none.
-    if (ip.value !== 0) p.hostIp = formatIPv4(ip.value)
+    if (ip.value !== 0) hostIp = formatIPv4(ip.value)
   }
-  return p
+  const protocol = (m[6] as 'tcp' | 'udp' | undefined) ?? 'tcp'
+  return Array.from({ length: hostLast - hostFirst + 1 }, (_, i) => ({ hostPort: hostFirst + i, containerPort: containerFirst + i, protocol, spec, ...(hostIp ? { hostIp } : {}) }))
 }

@@ -45,7 +45,7 @@ const MAX_DEPTH = 64
 
 const KEYS = {
   root: ['title', 'summary', 'lang', 'engine', 'timeout', 'topology', 'sysctl'],
-  topology: ['docker', 'icc', 'bridge', 'networks', 'containers', 'internet'],
+  topology: ['docker', 'icc', 'userland-proxy', 'bridge', 'networks', 'containers', 'internet'],
   container: ['ip', 'networks', 'publish', 'command'],
   network: ['subnet', 'icc'],
 }
@@ -75,6 +75,7 @@ const TopologyShape: Field = {
   fields: {
     docker: { type: 'boolean', optional: true },
     icc: { type: 'boolean', optional: true },
+    'userland-proxy': { type: 'boolean', optional: true },
     bridge: { type: 'string', optional: true },
     // A list of names or a map of name → settings, as containers.
     networks: { type: 'unknown', optional: true },
@@ -236,6 +237,7 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
         docker: t.docker === true,
         dockerLine: lineAt(['topology', 'docker']),
         ...(typeof t.icc === 'boolean' ? { icc: t.icc, iccLine: lineAt(['topology', 'icc']) } : {}),
+        ...(typeof t['userland-proxy'] === 'boolean' ? { userlandProxy: t['userland-proxy'], userlandProxyLine: lineAt(['topology', 'userland-proxy']) } : {}),
         ...(typeof t.bridge === 'string' ? { bridge: t.bridge, bridgeLine: lineAt(['topology', 'bridge']) } : {}),
         containers,
         containersLine: keyLineAt(['topology'], 'containers'),

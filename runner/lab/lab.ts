@@ -64,6 +64,11 @@ export interface Topology {
   containers: Container[]
   /** false: containers on docker0 may not talk to each other (dockerd --icc=false); absent: they may. */
   icc?: boolean
+  /**
+   * false: published ports are DNAT rules alone, no docker-proxy (dockerd --userland-proxy=false):
+   * docker0 gets route_localnet and the host's own connections to localhost are masqueraded (hairpin). Absent: the proxy.
+   */
+  userlandProxy?: boolean
   /** User-defined Docker networks, in the order they are created (needs docker: true). */
   networks?: Network[]
   internet: boolean

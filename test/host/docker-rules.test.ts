@@ -42,6 +42,11 @@ const SCENARIOS: Record<string, string> = {
   'publish-on-network': '  networks: [front]\n  containers:\n    web: {networks: [front], publish: ["8080:80"]}\n',
   'daemon-icc-off': '  icc: false\n  networks: [front]\n  containers: [box1, box2]\n',
   'icc-off': '  networks:\n    quiet: {icc: false}\n  containers:\n    box1: {networks: [quiet]}\n    box2: {networks: [quiet]}\n',
+  // The lab's order is not dockerd's: dockerd writes them by host port, highest first.
+  'publish-several': '  containers:\n    web: {publish: ["127.0.0.1:6060:60", "7070:70/udp", "8080:80", "9090:90"]}\n',
+  'publish-range': '  containers:\n    web: {publish: ["8080-8081:80-81"]}\n',
+  'userland-proxy-off': '  userland-proxy: false\n  containers:\n    web: {publish: ["8080:80"]}\n    web2: {publish: ["127.0.0.1:8081:80"]}\n',
+  'userland-proxy-off-network': '  userland-proxy: false\n  networks: [front]\n  containers:\n    web: {networks: [front], publish: ["8080:80"]}\n',
 }
 
 for (const backend of ['nft', 'legacy'] as const) {
@@ -86,4 +91,20 @@ t.test('icc off: two containers of one network cannot talk, the bridge rule drop
   const nf = await sb.exec({ machine: 'host', script: 'cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo none' })
   if (nf.stdout.trim() === '1') t.not(r.exitCode, 0, 'box1 cannot ping box2')
   else t.pass(`bridge-nf-call-iptables is ${nf.stdout.trim()} here: frames between ports of one bridge do not meet iptables`)
+})
+
+t.test('userland-proxy: false: the host reaches a published port on localhost through the DNAT alone (hairpin)', async (t) => {
+  const sb = await createSandbox({ topology: topologyOf('  userland-proxy: false\n  containers:\n    web: {publish: ["8080:80"]}\n') })
+  t.teardown(() => sb.stop())
+  t.equal((await sb.exec({ machine: 'host', script: 'cat /proc/sys/net/ipv4/conf/docker0/route_localnet' })).stdout.trim(), '1', "docker0's route_localnet is on, as dockerd sets it")
+  // busybox httpd in web serves a page; the host asks 127.0.0.1:8080, which no process on the host serves.
+  await sb.exec({ machine: 'web', script: "mkdir -p /tmp/www-web && echo hello-from-web > /tmp/www-web/index.html && busybox httpd -p 80 -h /tmp/www-web" })
+  let got = ''
+  for (let i = 0; i < 20 && !got.includes('hello-from-web'); i++) {
+    got = (await sb.exec({ machine: 'host', script: 'curl -s --max-time 2 http://127.0.0.1:8080/ || :' })).stdout
+    if (!got.includes('hello-from-web')) await new Promise((r) => setTimeout(r, 250))
+  }
+  t.match(got, /hello-from-web/, "the host's 127.0.0.1:8080 reaches web's port 80")
+  const counted = await sb.exec({ machine: 'host', script: 'iptables -t nat -L POSTROUTING -v -n -x' })
+  t.match(counted.stdout, /^\s*[1-9]\d*\s+\d+\s+MASQUERADE\s+\S+\s+--\s+\*\s+docker0\s.*src-type LOCAL$/m, 'masqueraded by the --src-type LOCAL rule')
 })

@@ -79,7 +79,7 @@ t.test('each mistake at its line', async (t) => {
       "labs/x.md:14: bridge (docker0) can only be box3's first network: Docker chooses the address of a container it connects to docker0 later",
       'labs/x.md:16: bad publish "1.2.3:80:80" for box5: the host address: "1.2.3" is not an IPv4 address: write four numbers from 0 to 255 with dots, e.g. 172.17.0.2',
       'labs/x.md:16: bad publish "81:81/tcpp" for box5: the protocol is tcp or udp (did you mean "tcp"?)',
-      'labs/x.md:16: bad publish "8080" for box5: write "HOST:CONTAINER" (ports), e.g. "8080:80", "8080:80/tcp" or "53:53/udp"',
+      'labs/x.md:16: bad publish "8080" for box5: write "HOST:CONTAINER" (ports, or ranges of as many ports), e.g. "8080:80", "8080:80/tcp", "53:53/udp" or "8080-8081:80-81"',
     ],
   )
   t.same(problems('  bridge: "br0 10.0.0.1/24"\n  networks: [front]\n  containers:\n    box1: {networks: [front]}\n'), [
@@ -91,6 +91,19 @@ t.test('each mistake at its line', async (t) => {
   ])
   t.same(problems('  docker: true\n  icc: flase\n'), ['labs/x.md:5: topology.icc should be true or false, not "flase"'])
   t.equal(lab('  docker: true\n  icc: false\n').lab!.topology.icc, false, "icc: false is docker0's")
+  t.same(problems('  docker: true\n  containers:\n    web: {publish: ["8080-8082:80", "9091-9090:91-90", "7070-7072:70-71", "6060-6061:60-61", "6061:61/udp"]}\n'), [
+    'labs/x.md:6: bad publish "8080-8082:80" for web: a range of host ports for one container port lets Docker pick one of them when the container starts: write one host port, e.g. "8080:80"',
+    'labs/x.md:6: bad publish "9091-9090:91-90" for web: a range goes from the lower port to the higher, e.g. "8080-8081:80-81"',
+    "labs/x.md:6: bad publish \"7070-7072:70-71\" for web: the host range has 3 ports and the container's 2: give both as many",
+  ], 'a range; the same host port over tcp and udp is two ports')
+  t.same(
+    lab('  docker: true\n  containers:\n    web: {publish: ["127.0.0.1:8080-8081:80-81/udp"]}\n').lab!.topology.containers[0]!.publish,
+    [8080, 8081].map((hostPort) => ({ hostPort, containerPort: hostPort - 8000, protocol: 'udp', spec: '127.0.0.1:8080-8081:80-81/udp', hostIp: '127.0.0.1' })),
+    'a range is its ports, pair by pair',
+  )
+  t.same(problems('  bridge: "br0 10.0.0.1/24"\n  userland-proxy: false\n'), ["labs/x.md:5: userland-proxy: false is dockerd's (--userland-proxy=false), so it needs docker: true"])
+  t.same(problems('  docker: true\n  userland-proxi: false\n'), ['labs/x.md:5: unknown key "userland-proxi" in topology (did you mean "userland-proxy"?)'])
+  t.equal(lab('  docker: true\n  userland-proxy: false\n').lab!.topology.userlandProxy, false)
   t.same(problems('  docker: true\n  networks: [front, back]\n  containers:\n    box1: {networks: [front, back], publish: ["8080:80"]}\n'), [
     'labs/x.md:7: box1 is on several networks: publish a port of a container on one network (nslab has not captured which network Docker publishes through then)',
   ])

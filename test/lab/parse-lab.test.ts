@@ -230,7 +230,7 @@ const INVALID: Record<string, string[]> = {
   'many-problems.md': [
     'many-problems.md:3: bad timeout: "5sec" has an unknown unit "sec": write 5s',
     "many-problems.md:8: the ip of box1, 10.0.0.2, is outside the bridge's subnet 172.17.0.0/16",
-    'many-problems.md:10: bad publish "8080" for box2: write "HOST:CONTAINER" (ports), e.g. "8080:80", "8080:80/tcp" or "53:53/udp"',
+    'many-problems.md:10: bad publish "8080" for box2: write "HOST:CONTAINER" (ports, or ranges of as many ports), e.g. "8080:80", "8080:80/tcp", "53:53/udp" or "8080-8081:80-81"',
     'many-problems.md:11: topology.internet should be true or false, not "yes"',
     'many-problems.md:14: an output block shows what the step before it prints, but no step comes before it',
     'many-problems.md:18: bad exit=300: write a status from 0 to 255, or exit=any',

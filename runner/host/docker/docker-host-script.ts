@@ -49,7 +49,7 @@ export function dockerdArgs(topology: Topology): string[] {
     // dockerd lowers its own OOM score by default: a lab host's root may not.
     '--oom-score-adjust=0',
   ]
-  if (topology.docker) return topology.icc === false ? [...args, '--icc=false'] : args
+  if (topology.docker) return [...args, ...(topology.icc === false ? ['--icc=false'] : []), ...(topology.userlandProxy === false ? ['--userland-proxy=false'] : [])]
   // No Docker network of the lab's (the netns engine would make none): no docker0, no rules.
   const off = ['--iptables=false', '--ip-masq=false', '--ip-forward=false']
   return topology.bridge ? [...args, `--bridge=${topology.bridge.name}`, ...off] : [...args, '--bridge=none', ...off]
@@ -189,7 +189,8 @@ function labInitLines(o: DockerHostOptions): string[] {
       continue
     }
     const c = s.container
-    const publish = c.publish.map((p) => `-p ${shellQuote(p.spec)}`).join(' ')
+    // A range's ports share one -p.
+    const publish = [...new Set(c.publish.map((p) => p.spec))].map((spec) => `-p ${shellQuote(spec)}`).join(' ')
     const cmd = c.command ? `sh -c ${shellQuote(c.command)}` : 'sleep 2147483647'
     const first = c.networks?.[0]
     const network = first && first.network !== 'bridge' ? `--network ${shellQuote(first.network)} --ip ${first.ip} ` : ''
