@@ -88,7 +88,9 @@ export function readKernelNeeds(input: KernelNeedsInput): { needs?: KernelNeeds;
       }
       const name = m.trim()
       if (!Object.hasOwn(KERNEL_MODULES, name)) {
-        const hint = suggestion(name, KERNEL_MODULE_NAMES) || suggestion(name.replace(/-/g, '_'), KERNEL_MODULE_NAMES)
+        // A qdisc by tc's name (netem) is the module sch_netem.
+        const qdisc = Object.hasOwn(KERNEL_MODULES, `sch_${name}`) ? ` (did you mean "sch_${name}"?)` : ''
+        const hint = qdisc || suggestion(name, KERNEL_MODULE_NAMES) || suggestion(name.replace(/-/g, '_'), KERNEL_MODULE_NAMES)
         problems.push({ line, message: `unknown kernel module "${name}"${hint || `; nslab knows ${KERNEL_MODULE_NAMES.join(', ')}`}` })
         return
       }

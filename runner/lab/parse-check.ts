@@ -29,7 +29,7 @@ const LIVE = ['within']
 
 const VERBS: Record<CheckVerb, VerbSpec> = {
   // count= makes it a series of echoes judged on ping's statistics (loss, round trips).
-  ping: { usage: 'ping FROM TO [count=N [min-loss=P%] [max-loss=P%] [min-rtt=D] [max-rtt=D]]', min: 2, max: 2, options: ['count', 'min-loss', 'max-loss', 'min-rtt', 'max-rtt', ...LIVE] },
+  ping: { usage: 'ping FROM TO', min: 2, max: 2, options: ['count', 'min-loss', 'max-loss', 'min-rtt', 'max-rtt', ...LIVE] },
   http: { usage: 'http FROM URL [status=N] [contains="text"]', min: 2, max: 2, options: ['status', 'contains', ...LIVE] },
   rule: { usage: 'rule TABLE CHAIN SPEC…', min: 3, max: Infinity, options: ['min-packets', ...LIVE] },
   policy: { usage: 'policy TABLE CHAIN TARGET', min: 3, max: 3, options: LIVE },
@@ -164,6 +164,11 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
 
   if (args.length < spec.min) return fail(`too few arguments for ${verb}: write ${spec.usage}`)
   if (args.length > spec.max) {
+    const bound = verb === 'ping' ? args.slice(2).find((w) => /^(?:loss|rtt)\s*[<>]=?/.test(w)) : undefined
+    if (bound) {
+      const [, what, op] = /^(loss|rtt)\s*([<>])/.exec(bound)!
+      return fail(`write "${bound}" as an option: ${op === '>' ? 'min' : 'max'}-${what}=…, with count=N, e.g. ping box1 box2 count=20 min-loss=10% max-loss=60% min-rtt=90ms`)
+    }
     const quote = verb === 'sh' ? ' (quote the command)' : verb === 'stdout' ? ' (quote the text)' : ''
     return fail(`too many arguments for ${verb}: write ${spec.usage}${quote}`)
   }
