@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { release, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Ajv2020Module from 'ajv/dist/2020.js'
 import t from 'tap'
 import { learner, requireBuild } from '../helpers/learner-cli.js'
 
@@ -80,6 +81,9 @@ t.test('with a lab that passes: netem skipped with the sentence, the run passes'
   t.equal(report.labs[0]!.skipped, SENTENCE(netem))
   t.same(report.labs[0]!.blocks, [], 'no block of it ran')
   t.match(report.summary.labs, { total: 2, passed: 1, failed: 0, errors: 0, skipped: 1 })
+  const schema = JSON.parse(readFileSync('docs/report.schema.json', 'utf8')) as object
+  const validate = new Ajv2020Module.default({ strict: true, allErrors: true, validateFormats: false }).compile(schema)
+  t.ok(validate(report), `valid against docs/report.schema.json: ${JSON.stringify(validate.errors)}`)
   const xml = readFileSync(junit, 'utf8')
   t.match(xml, `<skipped message="${SENTENCE(netem).replace(/'/g, '&apos;')}"/>`)
 
