@@ -11,10 +11,10 @@
 
 import { existsSync, readFileSync } from 'node:fs'
 import { release } from 'node:os'
-import { gunzipSync } from 'node:zlib'
 import { KERNEL_MODULES } from '../lab/kernel-needs.js'
 import type { Lab } from '../lab/lab.js'
 import { NslabError } from '../util/nslab-error.js'
+import { loadPackage } from '../util/load-package.js'
 
 /** The kernel a lab lacks is run in a VM with one that has it (docs/kernels.md). */
 export const KERNEL_WITH_EVERY_MODULE = 'debian:bookworm'
@@ -57,7 +57,8 @@ function readSources(root: string, rel: string): { config?: string; builtin?: Se
   const text = (path: string, gz = false): string | undefined => {
     try {
       const b = readFileSync(`${root}${path}`)
-      return (gz ? gunzipSync(b) : b).toString('utf8')
+      // zlib only here, for a lab that needs a module: not in every command's start-up.
+      return (gz ? loadPackage<typeof import('node:zlib')>('node:zlib').gunzipSync(b) : b).toString('utf8')
     } catch {
       return undefined
     }
