@@ -1,10 +1,10 @@
-import type { CheckVerb } from '../runner/lab/lab.js'
+import type { Check, CheckVerb } from '../runner/lab/lab.js'
 import { addrProbe } from './addr.js'
 import { exitProbe } from './exit.js'
 import { httpProbe } from './http.js'
 import { masterProbe } from './master.js'
 import { netnsProbe } from './netns.js'
-import { PING_ATTEMPT_MS, pingProbe } from './ping.js'
+import { PING_ATTEMPT_MS, pingProbe, pingSeriesMs } from './ping.js'
 import { policyProbe } from './policy.js'
 import type { ProbeFn } from './probe-fn.js'
 import { routeProbe } from './route.js'
@@ -21,12 +21,18 @@ export interface CheckKind {
   attemptMs: number
   /** The longest the single attempt of a `no` check may take, if less. */
   negatedAttemptMs?: number
+  /**
+   * A check of this kind that takes as long as it takes (a ping of count=N
+   * echoes): its one attempt's time, unscaled, judged once whatever its window.
+   * Undefined: the kind's attemptMs and window apply.
+   */
+  seriesMs?: (check: Check) => number | undefined
 }
 
 /** Every check verb of the lab format and how to judge it. */
 export const checkKinds: Record<CheckVerb, CheckKind> = {
   // One echo: a `no ping` answers in about a second.
-  ping: { probe: pingProbe, attemptMs: PING_ATTEMPT_MS },
+  ping: { probe: pingProbe, attemptMs: PING_ATTEMPT_MS, seriesMs: pingSeriesMs },
   http: { probe: httpProbe, attemptMs: 3000, negatedAttemptMs: 2000 },
   rule: { probe: ruleProbe, attemptMs: 3000 },
   policy: { probe: policyProbe, attemptMs: 3000 },

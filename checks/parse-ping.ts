@@ -15,8 +15,10 @@ export interface PingReport {
   lossPercent: number
   /** iputils "From 172.17.0.2 icmp_seq=1 Destination Host Unreachable": who answered with what. */
   icmpErrors: { from: string; message: string }[]
-  /** Average round trip in ms, when there was a reply. */
+  /** Round trips in ms (the rtt line: min/avg/max), when there was a reply. */
   rttAvgMs?: number
+  rttMinMs?: number
+  rttMaxMs?: number
   /** What went wrong when ping could not even send: "Network is unreachable". */
   problem?: string
 }
@@ -30,9 +32,11 @@ export function parsePing(output: string): PingReport {
       readSummary(line, r)
       continue
     }
-    const rtt = /^(?:rtt|round-trip) min\/avg\/max(?:\/mdev)? = [\d.]+\/([\d.]+)\//.exec(line)
+    const rtt = /^(?:rtt|round-trip) min\/avg\/max(?:\/mdev)? = ([\d.]+)\/([\d.]+)\/([\d.]+)\b/.exec(line)
     if (rtt) {
-      r.rttAvgMs = Number(rtt[1])
+      r.rttMinMs = Number(rtt[1])
+      r.rttAvgMs = Number(rtt[2])
+      r.rttMaxMs = Number(rtt[3])
       continue
     }
     const from = /^From (\S+?)(?: \((\S+)\))? icmp_seq=\d+ (.+)$/.exec(line)

@@ -38,11 +38,13 @@ export async function runCheck(check: Check, ctx: CheckContext): Promise<CheckRe
   const windowEnd = t0 + Math.max(0, check.withinMs)
   // Fixed limits stretch on a slow machine (a VM under emulation: NSLAB_TIME_SCALE).
   const hardEnd = windowEnd + scaledMs(GRACE_MS) - scaledMs(RESERVE_MS)
-  const once = check.negated || kind.once === true
-  const cap = scaledMs(check.negated ? (kind.negatedAttemptMs ?? kind.attemptMs) : kind.attemptMs)
+  // A series (ping count=N) is one attempt as long as it needs: judged once, on all of it.
+  const series = kind.seriesMs?.(check)
+  const once = check.negated || kind.once === true || series !== undefined
+  const cap = scaledMs(series ?? (check.negated ? (kind.negatedAttemptMs ?? kind.attemptMs) : kind.attemptMs))
   let attempts = 0
   for (;;) {
-    const budget = Math.max(scaledMs(MIN_ATTEMPT_MS), Math.min(cap, hardEnd - performance.now()))
+    const budget = series !== undefined ? cap : Math.max(scaledMs(MIN_ATTEMPT_MS), Math.min(cap, hardEnd - performance.now()))
     attempts++
     let probe: Probe
     try {

@@ -12,6 +12,7 @@ import { gradeJsonText } from '../grade/grade-json.js'
 import { gradebookCsv } from '../grade/gradebook-csv.js'
 import { prepareGradingHost } from '../grade/grading-host.js'
 import { fetchKernel } from '../vm/fetch-kernel.js'
+import { requireKernel } from '../host/kernel-features.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
 import { kvmWorks } from '../vm/kvm-works.js'
 import type { Lab } from '../lab/lab.js'
@@ -210,6 +211,8 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   }
   if (files.length !== 1 || !labs[0]) throw new NslabError({ code: 'USAGE', message: `nslab grade grades one lab; ${flags.lab} holds ${files.length}` })
   const lab = labs[0]
+  // This machine's kernel lacks what the lab needs: grading here would fail every answer (grade --kernel instead).
+  if (!flags.kernel) requireKernel(lab)
   if (lab.engine === 'docker' && flags.kernel) {
     // A grading VM's view holds no image cache yet (docs/engines.md#the-vm-matrix).
     throw new NslabError({ code: 'PREREQUISITE', message: 'grading engine: docker labs in a VM (--kernel) is not done yet: grade them without --kernel, as root (docs/engines.md)', file: lab.file })

@@ -8,6 +8,8 @@ import { interruptOnSignals } from './interrupt-on-signals.js'
 import { inOrder } from '../run/in-order.js'
 import { describeBlock } from '../lab/describe-block.js'
 import { LAB_LIMITS_HELP, LAB_LIMITS_OPTIONS, labLimitsFlags } from './lab-limits-flags.js'
+import { kernelLacks } from '../host/kernel-features.js'
+import { NslabError } from '../util/nslab-error.js'
 
 /** Lab hosts at once by default: proving mostly waits out the windows of checks that must fail. */
 const DEFAULT_JOBS = Math.min(16, Math.max(2, 4 * availableParallelism()))
@@ -36,8 +38,13 @@ export async function proveCommand(argv: string[]): Promise<number> {
   const limits = asCommandUsage('nslab prove', () => labLimitsFlags(v.values))
   const jobs = Number(v.values.jobs)
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('nslab prove', `--jobs takes a whole number ≥ 1, not "${v.values.jobs}"`)
-  const labs = loadOrReport(labsOrDefault(v.positionals, 'nslab prove'))
-  if (!labs) return 2
+  const named = loadOrReport(labsOrDefault(v.positionals, 'nslab prove'))
+  if (!named) return 2
+  // A lab this machine's kernel cannot run is skipped, as nslab run skips it; none that can: exit 3.
+  const lacking = named.map(kernelLacks)
+  if (lacking.every((why) => why !== undefined)) throw new NslabError({ code: 'PREREQUISITE', message: lacking[0]! })
+  for (const why of lacking) if (why) process.stdout.write(`${safeTerminal(`- skipped: ${why}`)}\n`)
+  const labs = named.filter((_, i) => lacking[i] === undefined)
   const interrupt = interruptOnSignals()
   const t0 = performance.now()
   // Printed in the labs' order, each as soon as those before it are known.

@@ -82,7 +82,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (results.some((r) => r.cell !== undefined)) out.write(`\n${matrixTable(results, { color: reporterName === 'terminal' && colorEnabled(out) })}`)
   const missing = reports.filter((r) => !r.complete).length
   if (missing) out.write(`note: ${missing} of the reports ${missing === 1 ? 'is' : 'are'} of a run that was cut short\n`)
-  return results.length > 0 && results.every((r) => r.status === 'pass') ? 0 : 1
+  return results.length > 0 && results.every((r) => r.status === 'pass' || r.status === 'skip') ? 0 : 1
 }
 
 function versionOrUnknown(): string {
@@ -136,6 +136,7 @@ export function labResultOf(l: JsonLab): LabResult {
   if (l.error !== null) r.error = l.error
   if (l.cell !== null) r.cell = l.cell
   if (l.kept !== null) r.kept = l.kept
+  if (typeof l.skipped === 'string') r.skipped = l.skipped
   return r
 }
 

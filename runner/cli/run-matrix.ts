@@ -155,7 +155,7 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
     for (const w of work) {
       n++
       if (interrupt.signal.aborted) break
-      if (flags.bail && all.some((r) => r.status !== 'pass')) break
+      if (flags.bail && all.some((r) => r.status !== 'pass' && r.status !== 'skip')) break
       const name = cellKey({ spec: specLabel(w.cell.spec), backend: w.cell.backend })
       let kernel: Kernel
       let r: VmCellResult
@@ -197,7 +197,7 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
       }
       if (r.failure) note(`  ✗ ${r.label}: ${r.failure.split('\n')[0]}`)
       else {
-        const passed = r.results.filter((x) => x.status === 'pass').length
+        const passed = r.results.filter((x) => x.status === 'pass' || x.status === 'skip').length
         const first = r.firstStepMs !== undefined ? `, first step at ${formatDuration(r.firstStepMs)}` : ''
         note(`  ${passed === r.results.length ? '✓' : '✗'} ${r.label}: ${passed} of ${plural(r.results.length, 'lab')} passed in ${formatDuration(r.durationMs)}${first}`)
       }
@@ -211,7 +211,7 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
   if (all.length) out.write(`\n${matrixTable(all, { color: flags.reporter !== 'tap' && colorEnabled(out) })}`)
   else note('nslab: nothing to run in this shard')
   if (interrupt.signal.aborted) return interrupt.exitCode()
-  return all.every((r) => r.status === 'pass') ? 0 : 1
+  return all.every((r) => r.status === 'pass' || r.status === 'skip') ? 0 : 1
 }
 
 /** A guest under KVM is up in a second or two; silence this long means KVM does not really work. */

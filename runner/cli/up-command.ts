@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
+import { requireKernel } from '../host/kernel-features.js'
 import { colorEnabled, createColors } from '../util/colors.js'
 import { childProcesses, processInfo } from '../host/exec.js'
 import { formatDuration } from '../util/format-duration.js'
@@ -87,6 +88,7 @@ interface Up {
  */
 export async function bringUp(opts: BringUpOptions): Promise<Up | { failed: number }> {
   const lab = await parseLabFile(opts.file)
+  requireKernel(lab)
   const st = statSync(opts.file)
   const tasks = labTasks(lab)
   // Lexed now, so that nslab check never loads the Markdown lexer.

@@ -12,6 +12,7 @@ import type { LineIndex } from './line-index.js'
 import { MAX_CONTAINERS } from './lab-text-limits.js'
 import { parseDuration } from '../util/parse-duration.js'
 import { readSysctl } from './sysctl-settings.js'
+import { readKernelNeeds, type KernelNeeds } from './kernel-needs.js'
 
 export interface FrontMatter {
   title: string
@@ -20,6 +21,7 @@ export interface FrontMatter {
   lang: LabLang
   timeoutMs: number
   topology: Topology
+  kernel?: KernelNeeds
 }
 
 export interface FrontMatterResult {
@@ -44,7 +46,7 @@ const MAX_FRONT_MATTER = 64 * 1024
 const MAX_DEPTH = 64
 
 const KEYS = {
-  root: ['title', 'summary', 'lang', 'engine', 'timeout', 'topology', 'sysctl'],
+  root: ['title', 'summary', 'lang', 'engine', 'timeout', 'topology', 'sysctl', 'kernel'],
   topology: ['docker', 'icc', 'userland-proxy', 'bridge', 'networks', 'containers', 'internet'],
   container: ['ip', 'networks', 'publish', 'command'],
   network: ['subnet', 'icc'],
@@ -98,6 +100,8 @@ const FrontMatterShape: Shape = {
     topology: TopologyShape,
     // A map of setting → value and `defaults: DISTRO`, checked by readSysctl.
     sysctl: { type: 'unknown', optional: true },
+    // `modules: [NAME, …]`, checked by readKernelNeeds.
+    kernel: { type: 'unknown', optional: true },
   },
 }
 
@@ -261,10 +265,18 @@ export function readFrontMatter(text: string, index: LineIndex): FrontMatterResu
   const settings = topology.docker ? sysctl.settings.filter((s) => s.line !== undefined || s.key !== 'net.ipv4.ip_forward') : sysctl.settings
   if (settings.length) topology.sysctl = settings
 
+  const kernel = readKernelNeeds({
+    value: raw.kernel,
+    lineOf: (key) => (key === undefined ? keyLineAt([], 'kernel') : keyLineAt(['kernel'], key)),
+    moduleLineOf: (i) => lineAt(['kernel', 'modules', i]),
+  })
+  problems.push(...kernel.problems)
+
   if (problems.length) return { problems, bodyOffset }
   const title = String(raw.title).trim()
   const meta: FrontMatter = { title, engine, lang, timeoutMs, topology }
   if (typeof raw.summary === 'string') meta.summary = raw.summary.trim()
+  if (kernel.needs) meta.kernel = kernel.needs
   return { meta, bodyOffset, problems }
 }
 

@@ -57,21 +57,26 @@ export function ruleOf(p: LabProblem, lines: readonly string[]): LintRule {
   if (FILE.test(m)) return 'file'
   if (/front matter/.test(m)) return 'front-matter'
   const front = frontMatterLines(lines)
-  if (front && p.line >= 1 && p.line <= front.end) return front.topology !== undefined && p.line >= front.topology ? 'topology' : 'front-matter'
+  if (front && p.line >= 1 && p.line <= front.end) {
+    const t = front.topology
+    return t !== undefined && p.line >= t.start && p.line < t.end ? 'topology' : 'front-matter'
+  }
   if (FRONT.test(m)) return 'front-matter'
   if (BLOCK.test(m)) return 'block'
   if (ORDER.test(m)) return 'order'
   return 'check'
 }
 
-/** Where the front matter ends, and its topology key begins (1-based lines), if it has them. */
-function frontMatterLines(lines: readonly string[]): { end: number; topology?: number } | undefined {
+/** Where the front matter ends, and its topology key's lines (1-based, end excluded), if it has them. */
+function frontMatterLines(lines: readonly string[]): { end: number; topology?: { start: number; end: number } } | undefined {
   if (lines[0]?.trimEnd() !== '---') return undefined
-  let topology: number | undefined
+  let topology: { start: number; end: number } | undefined
   for (let i = 1; i < lines.length; i++) {
     const l = lines[i]!
     if (l.trimEnd() === '---') return { end: i + 1, ...(topology !== undefined ? { topology } : {}) }
-    if (/^topology\s*:/.test(l)) topology = i + 1
+    // A top-level key after topology (sysctl, kernel) ends it.
+    if (topology && topology.end > i + 1 && /^[^\s#]/.test(l)) topology.end = i + 1
+    if (/^topology\s*:/.test(l)) topology = { start: i + 1, end: Number.POSITIVE_INFINITY }
   }
   return undefined
 }

@@ -1,6 +1,8 @@
 // The typed form of a lab file (../shared/LAB-FORMAT.md). The parser builds
 // it; everything else reads it. Lines are 1-based lines of the file.
 
+import type { KernelNeeds } from './kernel-needs.js'
+
 /** What builds the lab host: namespaces made by nslab (netns), or a real Docker Engine in them (docker). */
 export type Engine = 'netns' | 'docker'
 /** The language of a lab's prose (front matter `lang:`): `en` unless it says otherwise. */
@@ -176,6 +178,8 @@ export interface Lab {
   /** Default time limit of one step. */
   timeoutMs: number
   topology: Topology
+  /** What the lab needs of the kernel (front matter `kernel:`); absent: nothing beyond every lab host's. */
+  kernel?: KernelNeeds
   blocks: Block[]
   /** Markdown after the last block. */
   epilogue: string

@@ -9,6 +9,7 @@ import { MAX_REGEX_LENGTH } from './lab-text-limits.js'
 import { parseDuration } from '../util/parse-duration.js'
 import { parseCidr, parseIPv4 } from './parse-ipv4.js'
 import { splitWords } from './split-words.js'
+import { parsePercent } from './parse-percent.js'
 
 export interface ParsedCheck {
   check?: Check
@@ -27,7 +28,8 @@ interface VerbSpec {
 const LIVE = ['within']
 
 const VERBS: Record<CheckVerb, VerbSpec> = {
-  ping: { usage: 'ping FROM TO', min: 2, max: 2, options: LIVE },
+  // count= makes it a series of echoes judged on ping's statistics (loss, round trips).
+  ping: { usage: 'ping FROM TO', min: 2, max: 2, options: ['count', 'min-loss', 'max-loss', 'min-rtt', 'max-rtt', ...LIVE] },
   http: { usage: 'http FROM URL [status=N] [contains="text"]', min: 2, max: 2, options: ['status', 'contains', ...LIVE] },
   rule: { usage: 'rule TABLE CHAIN SPEC…', min: 3, max: Infinity, options: ['min-packets', ...LIVE] },
   policy: { usage: 'policy TABLE CHAIN TARGET', min: 3, max: 3, options: LIVE },
@@ -162,6 +164,11 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
 
   if (args.length < spec.min) return fail(`too few arguments for ${verb}: write ${spec.usage}`)
   if (args.length > spec.max) {
+    const bound = verb === 'ping' ? args.slice(2).find((w) => /^(?:loss|rtt)\s*[<>]=?/.test(w)) : undefined
+    if (bound) {
+      const [, what, op] = /^(loss|rtt)\s*([<>])/.exec(bound)!
+      return fail(`write "${bound}" as an option: ${op === '>' ? 'min' : 'max'}-${what}=…, with count=N, e.g. ping box1 box2 count=20 min-loss=10% max-loss=60% min-rtt=90ms`)
+    }
     const quote = verb === 'sh' ? ' (quote the command)' : verb === 'stdout' ? ' (quote the text)' : ''
     return fail(`too many arguments for ${verb}: write ${spec.usage}${quote}`)
   }
@@ -195,9 +202,11 @@ function validate(verb: CheckVerb, args: string[], options: Record<string, strin
   switch (verb) {
     case 'ping': {
       machineArgs.push(0)
-      if (looksLikeAddress(a(1))) return addressProblem(a(1))
-      machineArgs.push(1)
-      return undefined
+      if (looksLikeAddress(a(1))) {
+        const p = addressProblem(a(1))
+        if (p) return p
+      } else machineArgs.push(1)
+      return pingOptionsProblem(options)
     }
     case 'http': {
       machineArgs.push(0)
@@ -303,6 +312,41 @@ function validate(verb: CheckVerb, args: string[], options: Record<string, strin
       if (a(1).trim() === '') return `sh needs a command: ${usage}`
       return undefined
   }
+}
+
+/** Most echoes one ping check sends: 0.2 s apart, 1000 take over three minutes. */
+export const MAX_PING_COUNT = 1000
+
+/** ping's count= and the bounds on its statistics: what is wrong, if anything. */
+function pingOptionsProblem(options: Record<string, string>): string | undefined {
+  const bounds = ['min-loss', 'max-loss', 'min-rtt', 'max-rtt'].filter((k) => options[k] !== undefined)
+  if (options.count === undefined) {
+    return bounds.length ? `${bounds[0]}= is judged on a series of echoes: add count=N, e.g. ping box1 box2 count=20 ${bounds[0]}=${options[bounds[0]!]}` : undefined
+  }
+  const count = /^\d{1,4}$/.test(options.count) ? Number(options.count) : NaN
+  if (!(count >= 1 && count <= MAX_PING_COUNT)) return `bad count="${options.count}": write how many echoes to send, 1 to ${MAX_PING_COUNT}, e.g. count=20`
+  if (options.within !== undefined) return `within= does not go with count=: a ping of ${count} echoes is judged once, on its statistics, when the last echo is answered or lost`
+  const loss: Record<string, number> = {}
+  for (const k of ['min-loss', 'max-loss']) {
+    if (options[k] === undefined) continue
+    const p = parsePercent(options[k]!)
+    if (p === undefined) return `bad ${k}="${options[k]}": write a share of the echoes from 0% to 100%, e.g. ${k}=${k === 'min-loss' ? '10%' : '60%'}`
+    loss[k] = p
+  }
+  if (loss['min-loss'] !== undefined && loss['max-loss'] !== undefined && loss['min-loss'] > loss['max-loss']) {
+    return `min-loss=${options['min-loss']} is more than max-loss=${options['max-loss']}: no loss is both`
+  }
+  const rtt: Record<string, number> = {}
+  for (const k of ['min-rtt', 'max-rtt']) {
+    if (options[k] === undefined) continue
+    const d = parseDuration(options[k]!)
+    if ('error' in d) return `bad ${k}=: ${d.error}`
+    rtt[k] = d.ms
+  }
+  if (rtt['min-rtt'] !== undefined && rtt['max-rtt'] !== undefined && rtt['min-rtt'] > rtt['max-rtt']) {
+    return `min-rtt=${options['min-rtt']} is more than max-rtt=${options['max-rtt']}: no round trip is both`
+  }
+  return undefined
 }
 
 function tableCheck(table: string): string | undefined {

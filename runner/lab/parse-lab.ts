@@ -108,6 +108,7 @@ function parse(input: string | Uint8Array, file: string): ParseLabResult {
     epilogue,
   }
   if (meta.summary !== undefined) lab.summary = meta.summary
+  if (meta.kernel) lab.kernel = meta.kernel
   return { lab, problems: [], warnings }
 }
 

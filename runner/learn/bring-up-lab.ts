@@ -3,6 +3,7 @@
 // data, for a command to print or a page to show. (nslab up's bringUp in
 // runner/cli/up-command.ts does the same and prints; it can move onto this.)
 import { statSync } from 'node:fs'
+import { requireKernel } from '../host/kernel-features.js'
 import { childProcesses, processInfo } from '../host/exec.js'
 import type { Lab } from '../lab/lab.js'
 import { labTasks } from '../lab/lab-tasks.js'
@@ -66,6 +67,7 @@ export interface LabUpFailed {
 export async function bringUpLab(opts: BringUpLabOptions): Promise<LabUp | LabUpFailed> {
   const st = statSync(opts.file)
   const lab = opts.parsed?.lab ?? (await parseLabFile(opts.file))
+  requireKernel(lab)
   const tasks = labTasks(lab)
   // Lexed now, so that nslab check never loads the Markdown lexer.
   const prose = opts.parsed?.prose ?? (await labProse(lab))

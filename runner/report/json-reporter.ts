@@ -36,6 +36,8 @@ export interface JsonLab {
   cell: string | null
   error: string | null
   kept: string | null
+  /** Why the lab was not run (status skip); absent otherwise. */
+  skipped?: string
   blocks: JsonBlock[]
 }
 
@@ -161,6 +163,7 @@ function jsonLab(r: LabResult, startTime: number | undefined): JsonLab {
     cell: r.cell ?? null,
     error: r.error ?? null,
     kept: r.kept ?? null,
+    ...(r.skipped !== undefined ? { skipped: r.skipped } : {}),
     blocks: r.blocks.map(jsonBlock),
   }
 }

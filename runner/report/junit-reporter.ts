@@ -56,8 +56,17 @@ export function junitXml(results: LabResult[], durationMs: number, startTimes: M
 function suite(r: LabResult, startTime: number | undefined): { tests: number; failures: number; errors: number; xml: string } {
   const cases = r.blocks.map((b) => testcase(r, b))
   const failures = r.blocks.filter((b) => b.status === 'fail').length
-  const skipped = r.blocks.filter((b) => b.status === 'skip').length
+  let skipped = r.blocks.filter((b) => b.status === 'skip').length
   const errors = r.status === 'error' ? 1 : 0
+  if (r.status === 'skip') {
+    // Not run here: one skipped test case saying why.
+    skipped++
+    cases.push(
+      `    <testcase classname="${attr(safeLine(r.file))}" name="${attr(withCell('lab', r.cell))}" time="0.000">\n` +
+        `      <skipped message="${attr(safeLine(r.skipped ?? 'not run here'))}"/>\n` +
+        '    </testcase>',
+    )
+  }
   if (errors) {
     const message = plainText(r.error ?? 'the lab could not run').trim()
     cases.push(

@@ -59,7 +59,7 @@ export function createTapReporter(opts: TapReporterOptions): Reporter {
           for (const r of event.results) report(r)
           start()
           const { labs } = summarizeRun(event.results)
-          const parts = [`${labs.passed} passed`, `${labs.failed} failed`, ...(labs.errors > 0 ? [`${labs.errors} errored`] : [])]
+          const parts = [`${labs.passed} passed`, `${labs.failed} failed`, ...(labs.errors > 0 ? [`${labs.errors} errored`] : []), ...(labs.skipped > 0 ? [`${labs.skipped} skipped`] : [])]
           stream.write(`1..${count}\n# ${labs.total} ${labs.total === 1 ? 'lab' : 'labs'}: ${parts.join(', ')}\n`)
           ended = true
           return
@@ -97,6 +97,11 @@ function labTap(r: LabResult, id: number): string {
   if (r.kept) sub.push(`# kept: ${safeText(oneLine(r.kept))}`)
   sub.push(n > 0 ? `1..${n}` : '1..0 # no blocks ran')
   lines.push(...sub.map((l) => `    ${l}`))
+  if (r.status === 'skip') {
+    // Not run here (this machine's kernel lacks what it needs): a skipped test point, as TAP has them.
+    lines.push(`ok ${id} - ${escapeDescription(name)} # SKIP ${escapeDescription(oneLine(r.skipped ?? 'not run here'))}`)
+    return `${lines.join('\n')}\n`
+  }
   const ok = r.status === 'pass' ? 'ok' : 'not ok'
   lines.push(`${ok} ${id} - ${escapeDescription(name)} # time=${Math.round(r.durationMs)}ms`)
   return `${lines.join('\n')}\n`

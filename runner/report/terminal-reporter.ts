@@ -221,7 +221,9 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
     const skipped = n - failed - passed
     const skipNote = skipped > 0 ? `, ${skipped} skipped` : ''
     const time = c.dim(`(${formatDuration(r.durationMs)})`)
-    if (r.status === 'pass') {
+    if (r.status === 'skip') {
+      out.push(`  ${c.yellow('-')} ${safeLine(r.skipped ?? 'not run here')}`, `${c.yellow('-')} ${name}  ${c.yellow('skipped')}`)
+    } else if (r.status === 'pass') {
       out.push(`${c.green('✓')} ${name}  ${passed} ${plural(passed, 'block')} passed${skipNote}  ${time}`)
     } else if (r.status === 'fail') {
       out.push(`${c.red('✗')} ${name}  ${failed} of ${n} ${plural(n, 'block')} failed${skipNote}  ${time}`)
@@ -269,6 +271,7 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
       labs.passed > 0 ? c.green(`${labs.passed} passed`) : `${labs.passed} passed`,
       ...(labs.failed > 0 ? [c.red(`${labs.failed} failed`)] : []),
       ...(labs.errors > 0 ? [c.red(`${labs.errors} ${plural(labs.errors, 'error')}`)] : []),
+      ...(labs.skipped > 0 ? [c.yellow(`${labs.skipped} skipped`)] : []),
     ]
     return `${labs.total} ${plural(labs.total, 'lab')}: ${parts.join(', ')}  ${c.dim(`(${formatDuration(durationMs)})`)}`
   }

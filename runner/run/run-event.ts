@@ -26,11 +26,14 @@ export interface BlockResult {
 export interface LabResult {
   file: string
   title: string
-  status: 'pass' | 'fail' | 'error'
+  /** skip: not run, because this machine cannot run it (its kernel lacks a module the lab needs): see `skipped`. */
+  status: 'pass' | 'fail' | 'error' | 'skip'
   durationMs: number
   blocks: BlockResult[]
   /** A broken lab or machine (status 'error'): the message, with file:line. */
   error?: string
+  /** Why the lab was not run (status 'skip'), in one sentence naming what the machine lacks. */
+  skipped?: string
   /** Label of where it ran, e.g. a kernel and iptables back end in a matrix. */
   cell?: string
   /** With --keep: how to enter the sandbox that was left up. */

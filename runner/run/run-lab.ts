@@ -17,6 +17,7 @@ import { sandboxCheckContext } from './sandbox-check-context.js'
 import { programsOfLab } from './programs-of-lab.js'
 import { requirePrograms } from '../host/require-programs.js'
 import { within } from '../util/within.js'
+import { kernelLacks, requireKernel } from '../host/kernel-features.js'
 
 export interface RunLabOptions {
   lab: Lab
@@ -58,6 +59,15 @@ export async function runLab(opts: RunLabOptions): Promise<LabResult> {
     if (error) r.error = error
     if (opts.cell) r.cell = opts.cell
     return r
+  }
+
+  // A kernel without a module the lab needs: the lab is not run here, which is no failure of it.
+  const lacks = opts.sandbox ? undefined : kernelLacks(lab)
+  if (lacks) {
+    const result = finish('skip')
+    result.skipped = lacks
+    emit({ type: 'lab-end', result })
+    return result
   }
 
   let sandbox: Sandbox
@@ -123,6 +133,7 @@ export async function createLabHost(
   opts: Pick<RunLabOptions, 'iptables' | 'limits' | 'parallel'> & { persistent?: boolean; name?: string },
 ): Promise<Sandbox> {
   requirePrograms(programsOfLab(lab))
+  requireKernel(lab)
   return await hostOfEngine(lab.engine, {
     topology: lab.topology,
     name: opts.name ?? lab.file.replace(/^.*\//, '').replace(/\.md$/, ''),

@@ -1,7 +1,7 @@
 import type { LabResult } from './run-event.js'
 
 export interface RunSummary {
-  labs: { total: number; passed: number; failed: number; errors: number }
+  labs: { total: number; passed: number; failed: number; errors: number; skipped: number }
   blocks: { total: number; passed: number; failed: number; skipped: number }
   checks: { total: number; passed: number; failed: number }
 }
@@ -9,7 +9,7 @@ export interface RunSummary {
 /** Counts of labs, blocks and check lines by outcome. */
 export function summarizeRun(results: LabResult[]): RunSummary {
   const s: RunSummary = {
-    labs: { total: 0, passed: 0, failed: 0, errors: 0 },
+    labs: { total: 0, passed: 0, failed: 0, errors: 0, skipped: 0 },
     blocks: { total: 0, passed: 0, failed: 0, skipped: 0 },
     checks: { total: 0, passed: 0, failed: 0 },
   }
@@ -17,6 +17,7 @@ export function summarizeRun(results: LabResult[]): RunSummary {
     s.labs.total++
     if (lab.status === 'pass') s.labs.passed++
     else if (lab.status === 'fail') s.labs.failed++
+    else if (lab.status === 'skip') s.labs.skipped++
     else s.labs.errors++
     for (const b of lab.blocks) {
       s.blocks.total++

@@ -107,6 +107,8 @@ export const LAB_MODULES = {
     'xt_statistic', 'nf_conntrack_netlink',
     // two-hosts: its VXLAN overlay
     'vxlan',
+    // netem: the network emulator qdisc (modules.dep lists no dependency of it on bookworm or trixie)
+    'sch_netem',
   ],
   nft: ['nf_tables', 'nft_compat', 'nft_chain_nat', 'nft_ct', 'nft_nat', 'nft_masq', 'nft_redir', 'nft_reject_ipv4', 'nft_limit', 'nft_log'],
   legacy: ['ip_tables', 'iptable_filter', 'iptable_nat', 'iptable_mangle', 'iptable_raw', 'ipt_REJECT'],

@@ -34,7 +34,7 @@ export function buildMatrix(results: LabResult[]): Matrix {
     }
     // A later result of a guest that booted says more than one that did not.
     if (!col.cell.release && cell.release) col.cell = cell
-    if (r.status !== 'pass') col.passed = false
+    if (r.status !== 'pass' && r.status !== 'skip') col.passed = false
     const prev = status.get(at(r.file, key))
     // One lab in one cell twice (merged runs): the worse counts.
     if (prev === undefined || rank(r.status) > rank(prev)) status.set(at(r.file, key), r.status)
@@ -43,14 +43,15 @@ export function buildMatrix(results: LabResult[]): Matrix {
 }
 
 function rank(s: LabResult['status']): number {
-  return s === 'pass' ? 0 : s === 'fail' ? 1 : 2
+  return s === 'pass' || s === 'skip' ? 0 : s === 'fail' ? 1 : 2
 }
 
 /**
  * The matrix as a person reads it in a terminal: a row per lab, a column per
  * cell (numbered; the legend below says what each number ran on, with
  * uname -r and iptables -V), ✓ pass, ✗ fail, ! error (did not run: no boot,
- * a panic, a hang), · not run in this run.
+ * a panic, a hang), - skipped (the guest's kernel lacks what the lab needs),
+ * · not run in this run.
  */
 export function matrixTable(results: LabResult[], opts: { color?: boolean } = {}): string {
   const c = createColors(opts.color ?? false)
@@ -63,7 +64,7 @@ export function matrixTable(results: LabResult[], opts: { color?: boolean } = {}
   for (const lab of m.labs) {
     const cells = m.columns.map((col) => {
       const s = m.status.get(at(lab, col.key))
-      const mark = s === 'pass' ? c.green('✓') : s === 'fail' ? c.red('✗') : s === 'error' ? c.red('!') : c.dim('·')
+      const mark = s === 'pass' ? c.green('✓') : s === 'fail' ? c.red('✗') : s === 'error' ? c.red('!') : s === 'skip' ? c.yellow('-') : c.dim('·')
       return `${' '.repeat(colWidth - 2)}${mark} `
     })
     lines.push(`${lab.padEnd(width)}  ${cells.join('')}`.trimEnd())

@@ -142,7 +142,7 @@ export async function runGuest(job: GuestJob, write: (line: string) => void): Pr
     async (lab) => {
       try {
         const r = await runLab({ lab, emit, signal: AbortSignal.timeout(job.timeoutMs * (job.timeScale ?? 1)), iptables: job.iptables })
-        if (r.status !== 'pass') failed = true
+        if (r.status !== 'pass' && r.status !== 'skip') failed = true
         return r
       } catch (e) {
         if (e instanceof NslabError && e.exitCode === 3) {
@@ -158,7 +158,7 @@ export async function runGuest(job: GuestJob, write: (line: string) => void): Pr
   emit({ type: 'run-end', results: done, durationMs: performance.now() - t0 })
   if (prerequisite) send({ type: 'vm-error', message: (prerequisite as NslabError).toString(), prerequisite: true })
   send({ type: 'vm-done' })
-  return done.every((r) => r.status === 'pass') ? 0 : 1
+  return done.every((r) => r.status === 'pass' || r.status === 'skip') ? 0 : 1
 }
 
 /**

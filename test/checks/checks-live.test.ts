@@ -97,6 +97,38 @@ t.test('ping', async (t) => {
   await judge(t, 'no ping box9 internet', { ok: false, invalid: true, sentence: /no machine "box9" in this lab/ })
 })
 
+t.test('ping count=N: judged once on its statistics; real random loss from iptables statistic (no netem on every kernel)', async (t) => {
+  const series = async (source: string, ok: boolean, sentence: RegExp) => {
+    const chk = check(source)
+    t.notOk(rejectedByParser.includes(source), `${source}: the parser takes it`)
+    const r = await runCheck(chk, ctx)
+    t.equal(r.ok, ok, `${source} → ${ok ? 'pass' : 'fail'}: ${r.sentence}`)
+    t.match(r.sentence, sentence)
+    t.equal(r.attempts, 1, '  judged once, on one series')
+    t.match(r.evidence[0]?.command, new RegExp(`ping -q -c ${chk.options.count} -i 0\\.2 -W 1 `), '  evidence: the ping run')
+    t.ok(!r.invalid, '  judged')
+    return r
+  }
+  await series('ping box1 box2 count=5', true, /^box1 got replies from box2 at 172\.17\.0\.3: 5 sent, 5 received, 0% lost, rtt min\/avg\/max [\d.]+\/[\d.]+\/[\d.]+ ms$/)
+  await series('ping box1 box2 count=5 max-loss=0% max-rtt=1s', true, /, at most 0% lost, every round trip at most 1000 ms$/)
+  await series('ping box1 box2 count=3 min-rtt=1s', false, /^box1 → box2 at 172\.17\.0\.3: 3 sent, 3 received, 0% lost, rtt [^,]+, not every round trip at least 1000 ms$/)
+  await series('ping box1 198.51.100.99 count=3', false, /^box1 got no reply from 198\.51\.100\.99: 3 sent, 0 received, 100% lost$/)
+  await series('no ping box1 198.51.100.99 count=3', true, /got no reply/)
+  await series('ping box1 198.51.100.99 count=3 min-loss=100%', true, /: 3 sent, 0 received, 100% lost, at least 100% lost$/)
+  await series('ping box1 198.51.100.99 count=3 max-rtt=5s', false, /not every round trip at most 5000 ms$/)
+  // Half of box2's echo requests dropped at random, as netem's loss 50% would.
+  const drop = await sb.exec({ machine: 'box2', script: 'iptables -I INPUT -p icmp --icmp-type echo-request -m statistic --mode random --probability 0.5 -j DROP' })
+  t.equal(drop.exitCode, 0, drop.output)
+  t.teardown(() => sb.exec({ machine: 'box2', script: 'iptables -D INPUT -p icmp --icmp-type echo-request -m statistic --mode random --probability 0.5 -j DROP' }))
+  const t0 = performance.now()
+  const lossy = await series('ping box1 box2 count=60 min-loss=10% max-loss=90%', true, /^box1 → box2 at 172\.17\.0\.3: 60 sent, \d+ received, [\d.]+% lost, rtt [^,]+, at least 10% lost, at most 90% lost$/)
+  const took = performance.now() - t0
+  t.ok(took >= 11_000, `60 echoes 0.2 s apart: ${Math.round(took)} ms, not cut at the 2 s window`)
+  const received = Number(/60 sent, (\d+) received/.exec(lossy.sentence)?.[1])
+  t.ok(received >= 6 && received <= 54, `${received} of 60 came back`)
+  await series('ping box1 box2 count=60 max-loss=5%', false, /^box1 → box2 at 172\.17\.0\.3: 60 sent, \d+ received, [\d.]+% lost, rtt [^,]+, not at most 5% lost$/)
+})
+
 t.test('ping follows SNAT: no MASQUERADE, no reply from the internet', async (t) => {
   const del = await sb.exec({ machine: 'host', script: 'iptables -t nat -D POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE' })
   t.equal(del.exitCode, 0, del.output)

@@ -46,6 +46,38 @@ const cases: [string, string, { transmitted: number; received: number; lossPerce
   ['outputs: busybox no route', out('ping-busybox.no-route'), { transmitted: 0, received: 0, lossPercent: 100, summary: false, problem: /Network is unreachable/ }],
 ]
 
+// Through netem (test/fixtures/netem-ping/: capture.md run in a VM on Debian's kernel, kept by capture.js).
+const netem = (id: string) => readFileSync(new URL(`../fixtures/netem-ping/${id}.out`, import.meta.url), 'utf8')
+const netemCases: [string, { transmitted: number; received: number; lossPercent: number; errors: number; icmpErrors: number; rtt?: [number, number, number] }][] = [
+  // netem's loss dropped box1's ARP requests too: 12 echoes answered "Destination Host Unreachable" by box1 itself.
+  ['iputils-delay-loss', { transmitted: 20, received: 4, lossPercent: 80, errors: 12, icmpErrors: 12, rtt: [101.945, 104.3, 107.205] }],
+  ['iputils-delay-loss-quiet', { transmitted: 40, received: 21, lossPercent: 47.5, errors: 0, icmpErrors: 0, rtt: [101.55, 104.122, 112.602] }],
+  ['busybox-delay-loss', { transmitted: 20, received: 11, lossPercent: 45, errors: 0, icmpErrors: 0, rtt: [102.659, 106.662, 122.588] }],
+  ['iputils-delay-quiet', { transmitted: 5, received: 5, lossPercent: 0, errors: 0, icmpErrors: 0, rtt: [101.624, 110.928, 144.765] }],
+  ['iputils-all-lost', { transmitted: 5, received: 0, lossPercent: 100, errors: 0, icmpErrors: 0 }],
+  ['busybox-all-lost', { transmitted: 3, received: 0, lossPercent: 100, errors: 0, icmpErrors: 0 }],
+  ['iputils-unreachable-errors', { transmitted: 5, received: 0, lossPercent: 100, errors: 0, icmpErrors: 0 }],
+]
+
+for (const [id, want] of netemCases) {
+  t.test(`through netem: ${id}`, async (t) => {
+    const p = parsePing(netem(id))
+    t.equal(p.summary, true)
+    t.match(p, { transmitted: want.transmitted, received: want.received, lossPercent: want.lossPercent, errors: want.errors })
+    t.equal(p.icmpErrors.length, want.icmpErrors, 'ICMP errors')
+    t.same([p.rttMinMs, p.rttAvgMs, p.rttMaxMs], want.rtt ?? [undefined, undefined, undefined], 'rtt min/avg/max')
+    t.equal(p.problem, undefined)
+  })
+}
+
+t.test('rtt min/avg/max of every captured output with replies', async (t) => {
+  t.same([parsePing(out('ping-iputils.ok')).rttMinMs !== undefined, parsePing(out('ping-busybox.ok')).rttMaxMs !== undefined], [true, true])
+  const p = parsePing('rtt min/avg/max/mdev = 101.945/104.300/107.205/2.094 ms, pipe 12')
+  t.same([p.rttMinMs, p.rttAvgMs, p.rttMaxMs], [101.945, 104.3, 107.205], 'iputils with ", pipe N" after it')
+  const b = parsePing('round-trip min/avg/max = 102.659/106.662/122.588 ms')
+  t.same([b.rttMinMs, b.rttAvgMs, b.rttMaxMs], [102.659, 106.662, 122.588], 'busybox')
+})
+
 for (const [name, text, want] of cases) {
   t.test(name, async (t) => {
     t.not(text.trim(), '', 'the fixture exists')

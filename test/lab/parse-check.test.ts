@@ -203,3 +203,32 @@ t.test('addresses', async (t) => {
   t.same(parseCidr('172.17.0.0/016'), { error: '"172.17.0.0/016" is not a CIDR: the prefix length is 0 to 32' })
   t.same(parseCidr('172.17.0.0'), { error: '"172.17.0.0" has no prefix length: write it as ADDRESS/PREFIX, e.g. 172.17.0.0/16' })
 })
+
+t.test('ping count=: a series of echoes and bounds on its statistics', async (t) => {
+  t.same(ok('ping box1 box2 count=20 min-loss=10% max-loss=60% min-rtt=90ms max-rtt=2s'), {
+    verb: 'ping',
+    negated: false,
+    args: ['box1', 'box2'],
+    options: { count: '20', 'min-loss': '10%', 'max-loss': '60%', 'min-rtt': '90ms', 'max-rtt': '2s' },
+    withinMs: 2000,
+    machineArgs: [0, 1],
+  })
+  t.same(ok('ping box1 203.0.113.10 count=3').machineArgs, [0], 'an address is still not a machine')
+  t.same(ok('no ping box1 box2 count=10 max-loss=0%').negated, true)
+  t.same(ok('ping box1 box2 count=1000 max-loss=2.5%').options['max-loss'], '2.5%')
+  t.equal(bad('ping box1 box2 max-loss=10%'), 'max-loss= is judged on a series of echoes: add count=N, e.g. ping box1 box2 count=20 max-loss=10%')
+  t.equal(bad('ping box1 box2 min-rtt=100ms'), 'min-rtt= is judged on a series of echoes: add count=N, e.g. ping box1 box2 count=20 min-rtt=100ms')
+  t.match(bad('ping box1 box2 count=0'), /^bad count="0": write how many echoes to send, 1 to 1000/)
+  t.match(bad('ping box1 box2 count=1001'), /^bad count="1001"/)
+  t.match(bad('ping box1 box2 count=ten'), /^bad count="ten"/)
+  t.match(bad('ping box1 box2 count=20 max-loss=10'), /^bad max-loss="10": write a share of the echoes from 0% to 100%, e\.g\. max-loss=60%/)
+  t.match(bad('ping box1 box2 count=20 min-loss=101%'), /^bad min-loss="101%"/)
+  t.match(bad('ping box1 box2 count=20 min-rtt=100'), /^bad min-rtt=: "100" has no unit: write 100s or 100ms/)
+  t.equal(bad('ping box1 box2 count=20 min-loss=60% max-loss=10%'), 'min-loss=60% is more than max-loss=10%: no loss is both')
+  t.equal(bad('ping box1 box2 count=20 min-rtt=2s max-rtt=100ms'), 'min-rtt=2s is more than max-rtt=100ms: no round trip is both')
+  t.match(bad('ping box1 box2 count=20 within=5s'), /^within= does not go with count=: a ping of 20 echoes is judged once/)
+  t.equal(bad('ping box1 box2 count=20 max-los=10%'), 'unknown option "max-los=" for ping (did you mean "max-loss"?)')
+  t.equal(bad('ping box1 box2 count=20 loss<=10%'), 'write "loss<=10%" as an option: max-loss=…, with count=N, e.g. ping box1 box2 count=20 min-loss=10% max-loss=60% min-rtt=90ms')
+  t.match(bad('ping box1 box2 rtt>=90ms'), /^write "rtt>=90ms" as an option: min-rtt=…/)
+  t.equal(bad('ping box1 box2 box3'), 'too many arguments for ping: write ping FROM TO')
+})

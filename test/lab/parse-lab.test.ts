@@ -259,7 +259,7 @@ const INVALID: Record<string, string[]> = {
   'too-few-arguments.md': ['too-few-arguments.md:14: too few arguments for ping: write ping FROM TO'],
   'unknown-check.md': ['unknown-check.md:14: unknown check "pnig" (did you mean "ping"?)'],
   'unknown-engine.md': ['unknown-engine.md:3: unknown engine "netsn" (did you mean "netns"?)'],
-  'unknown-key.md': ['unknown-key.md:3: unknown key "author"; the front matter takes title, summary, lang, engine, timeout, topology, sysctl'],
+  'unknown-key.md': ['unknown-key.md:3: unknown key "author"; the front matter takes title, summary, lang, engine, timeout, topology, sysctl, kernel'],
   'unknown-machine-check.md': ['unknown-machine-check.md:14: unknown machine "box3"; this lab has host, box1, box2, internet (and any network namespace its steps make with ip netns add)'],
   'unknown-machine-on.md': ['unknown-machine-on.md:9: unknown machine "bxo1" in on= (did you mean "box1"?)'],
   'unknown-option.md': ['unknown-option.md:9: unknown option "tiemout" for a step (did you mean "timeout"?)'],

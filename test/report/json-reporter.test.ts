@@ -41,7 +41,7 @@ t.test('a run of four labs gives a report valid against its schema', async (t) =
   t.equal(report.jobs, 2)
   t.same(report.files, ['labs/pass.md', 'labs/snat-outbound.md', 'labs/broken.md', nastyLab.file])
   t.same(report.summary, {
-    labs: { total: 4, passed: 1, failed: 2, errors: 1 },
+    labs: { total: 4, passed: 1, failed: 2, errors: 1, skipped: 0 },
     blocks: { total: 15, passed: 9, failed: 4, skipped: 2 },
     checks: { total: 8, passed: 5, failed: 3 },
   })

@@ -92,6 +92,18 @@ t.test('the matrix: a row per lab, a column per cell, the worse result when a pa
   t.equal(matrixTable([]), '')
 })
 
+t.test('a lab skipped in a cell (its kernel lacks a module the lab needs): -, and the cell still passes', async (t) => {
+  const A = 'debian:bookworm 6.1.0-56-amd64 iptables-nft v1.8.9'
+  const skipped: LabResult = { ...failLab, cell: A, status: 'skip', blocks: [], skipped: `${failLab.file} needs the kernel module sch_netem (CONFIG_NET_SCH_NETEM), which …` }
+  const results = [{ ...passLab, cell: A }, skipped]
+  const m = buildMatrix(results)
+  t.same(m.columns.map((c) => [c.key, c.passed]), [['debian:bookworm iptables-nft', true]])
+  const text = matrixTable(results)
+  t.match(text, new RegExp(`${failLab.file.replace(/\./g, '\\.')}\\s+-\n`))
+  t.match(text, /\[1\] debian:bookworm iptables-nft {2}Linux 6\.1\.0-56-amd64, iptables v1\.8\.9 \(nf_tables\) {2}pass/)
+  t.match(text, /1 cell: 1 passed/)
+})
+
 t.test('events go out as JSON lines and come back the same; anything else is not an event', async (t) => {
   const lines: string[] = []
   const r = createEventsReporter({ write: (l) => lines.push(l) })
