@@ -4,9 +4,10 @@
 // (the machine's docker.io, seen read-only through the grading VM's confined
 // view), the image cache in that view read-only, the guest's cgroup v2 tree
 // around each submission. Two learners: one right (2/2), one wrong (0/2).
-// One VM boot; it takes 5–10 minutes here (dockerd's start is minutes of
-// work under TCG, one submission at a time). No qemu is left, and the
-// machine's network and mounts are as they were.
+// One VM boot; it takes 7–15 minutes here (dockerd's start is minutes of
+// work under TCG, one submission at a time): on a busy machine more than
+// tap's 900 s for a file, so run it with --timeout=2600. No qemu is left,
+// and the machine's network and mounts are as they were.
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -230,8 +230,11 @@ function labInitLines(o: DockerHostOptions): string[] {
   L.push(`(cd /; ${CLOSE_FDS}; exec env -i PATH=${path} HOME=/root LANG=C.UTF-8 dockerd ${dockerdArgs(o.topology).join(' ')} </dev/null >>${DOCKERD_LOG} 2>&1) &`)
   L.push('_dockerd=$!')
   L.push('_t dockerd-started')
-  // Ready when it answers (its socket exists a while before that).
-  L.push(`_n=0; until curl -sf --max-time 2 --unix-socket ${DOCKER_SOCKET} http://docker/_ping >/dev/null 2>&1; do kill -0 $_dockerd 2>/dev/null || ${fail('dockerd ended as it started')}; _n=$((_n + 1)); [ $_n -lt ${o.daemonWaitS * 50} ] || ${fail(`dockerd did not answer within ${o.daemonWaitS} s`)}; sleep 0.02; done`)
+  // Ready when it answers (its socket exists a while before that). Until the socket is there, no
+  // process: a read with a time limit on a FIFO nobody writes is the wait (a curl and a sleep every
+  // 20 ms are some 100 processes beside dockerd's start, on a machine with 2 CPUs).
+  L.push(`mkfifo ${DOCKER_DIR}/tick && exec {_tick}<>${DOCKER_DIR}/tick`)
+  L.push(`_n=0; until [ -S ${DOCKER_SOCKET} ] && curl -sf --max-time 2 --unix-socket ${DOCKER_SOCKET} http://docker/_ping >/dev/null 2>&1; do kill -0 $_dockerd 2>/dev/null || ${fail('dockerd ended as it started')}; _n=$((_n + 1)); [ $_n -lt ${o.daemonWaitS * 50} ] || ${fail(`dockerd did not answer within ${o.daemonWaitS} s`)}; read -r -t 0.02 -u "$_tick" _ || :; done; exec {_tick}<&-`)
   L.push('_t dockerd-answers')
   const { start, fillers } = startOrder(o.topology)
   const docker = `docker --host unix://${DOCKER_SOCKET}`
@@ -275,7 +278,7 @@ function labInitLines(o: DockerHostOptions): string[] {
         `: > ${NETNS_DIR}/$_name && mount --bind /proc/\${BASH_REMATCH[1]}/ns/net ${NETNS_DIR}/$_name || ${fail('could not name the containers\' network namespaces')}; done; unset _name _j`,
     )
   }
-  L.push('_t netns-named', 'unset _dockerd _n')
+  L.push('_t netns-named', 'unset _dockerd _n _tick')
   L.push(`echo up > ${UP_FIFO}`)
   return L
 }
