@@ -10,7 +10,7 @@ import { gradeHtml } from '../grade/grade-html.js'
 import { gradeInVm } from '../vm/grade-in-vm.js'
 import { gradeJsonText } from '../grade/grade-json.js'
 import { gradebookCsv } from '../grade/gradebook-csv.js'
-import { prepareGradingHost } from '../grade/grading-host.js'
+import { prepareDocker, prepareGradingHost } from '../grade/grading-host.js'
 import { fetchKernel } from '../vm/fetch-kernel.js'
 import { requireKernel } from '../host/kernel-features.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
@@ -213,10 +213,6 @@ export async function gradeCommand(argv: string[]): Promise<number> {
   const lab = labs[0]
   // This machine's kernel lacks what the lab needs: grading here would fail every answer (grade --kernel instead).
   if (!flags.kernel) requireKernel(lab)
-  if (lab.engine === 'docker' && flags.kernel) {
-    // A grading VM's view holds no image cache yet (docs/engines.md#the-vm-matrix).
-    throw new NslabError({ code: 'PREREQUISITE', message: 'grading engine: docker labs in a VM (--kernel) is not done yet: grade them without --kernel, as root (docs/engines.md)', file: lab.file })
-  }
   const exercises = labExercises(lab)
   if (exercises.length === 0) {
     throw new NslabError({ code: 'USAGE', message: `${lab.file} has no exercises (no \`sh solution\` blocks): there is nothing to grade`, file: lab.file })
@@ -316,7 +312,10 @@ async function gradeClassInVm(opts: {
     }
   }
   const kernel = await fetchKernel(spec, { log: (l) => out(`nslab: ${l}\n`) })
-  const jobs = flags.jobsGiven ? flags.jobs : defaultVmJobs(accel)
+  // engine: docker: root here, and the images built here first (the guest has no network); the
+  // guest sees the cache read-only.
+  const docker = opts.lab.engine === 'docker' ? await prepareDocker({ note: (l) => out(`nslab: ${l}\n`) }) : undefined
+  const jobs = flags.jobsGiven ? flags.jobs : defaultVmJobs(accel, opts.lab)
   opts.header(jobs, `, inside a VM on ${specLabel(spec)}`)
   if (why) out(`nslab: KVM does not work here (${why}); the VM runs under software emulation (TCG), which is slower\n`)
   const grade = (a: Accel) => {
@@ -331,6 +330,7 @@ async function gradeClassInVm(opts: {
       timeoutMs: flags.vmTimeoutMs ?? defaultVmTimeout(a, opts.submissions.length, jobs, flags.limits),
       signal: opts.signal,
       ...(a === 'kvm' && flags.accel === 'auto' ? { stallTimeoutMs: KVM_STALL_MS } : {}),
+      ...(docker?.NSLAB_CACHE ? { imageCache: docker.NSLAB_CACHE } : {}),
       onUp: (info, upMs) => out(`  up in ${formatDuration(upMs)}: Linux ${info.release}, ${info.iptables}\n\n`),
       onGrade: (g) => opts.onGrade(g),
       onNote: (m) => out(`nslab: in the VM: ${m}\n`),
@@ -351,8 +351,11 @@ const KVM_STALL_MS = 30_000
 /**
  * Submissions at once inside a VM: one vCPU under TCG (a lab host's setup is
  * work for it), two under KVM; most of a submission's time is waiting either way.
+ * engine: docker: each submission starts a dockerd, which is all work (minutes
+ * of it under TCG): one at a time under TCG, two under KVM.
  */
-function defaultVmJobs(accel: Accel): number {
+function defaultVmJobs(accel: Accel, lab: Lab): number {
+  if (lab.engine === 'docker') return accel === 'kvm' ? 2 : 1
   return accel === 'kvm' ? 8 : 4
 }
 

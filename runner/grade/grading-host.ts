@@ -218,7 +218,7 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
  * installed, and the images built now — once, outside every submission's time
  * limit. What the workers need to find them: the cache, the lab hosts' owner.
  */
-async function prepareDocker(opts: GradingHostOptions): Promise<NodeJS.ProcessEnv> {
+export async function prepareDocker(opts: Pick<GradingHostOptions, 'note'>): Promise<NodeJS.ProcessEnv> {
   const { DOCKER_PROGRAMS } = await import('../host/docker/docker-engine.js')
   const { NEEDS_ROOT } = await import('../host/docker/create-docker-sandbox.js')
   const { ensureImages } = await import('../host/docker/build-images.js')

@@ -42,6 +42,11 @@ export interface GradeInVmOptions {
    * files a local grade would put within the answers' reach anyway).
    */
   wholeRoot?: boolean
+  /**
+   * engine: docker: nslab's cache folder (NSLAB_CACHE), whose images the guest's lab hosts use,
+   * read-only; put in the confined view (only the images of the lab hosts' owner).
+   */
+  imageCache?: string
   onUp?: (info: VmInfo, upMs: number) => void
   onGrade?: (g: Grade, index: number) => void
   /** A note from the guest (e.g. no cgroups there). */
@@ -121,6 +126,7 @@ export async function gradeInVm(opts: GradeInVmOptions): Promise<VmGradeResult> 
     modules: [...LAB_MODULES.common, ...(flags.iptables ? LAB_MODULES[flags.iptables] : [...LAB_MODULES.nft, ...LAB_MODULES.legacy])],
     job,
     confined: !(opts.wholeRoot ?? process.getuid?.() !== 0),
+    ...(opts.imageCache ? { imageCache: opts.imageCache } : {}),
     accel: opts.accel,
     ...(opts.cpu ? { cpu: opts.cpu } : {}),
     timeoutMs: opts.timeoutMs,

@@ -16,7 +16,8 @@ import { formatDuration } from '../util/format-duration.js'
 import { guestView } from './guest-view.js'
 import { packageRoot } from '../util/package-root.js'
 import { NslabError } from '../util/nslab-error.js'
-import { nslabCacheDir } from '../host/docker/image-cache.js'
+import { imageCacheDir, nslabCacheDir } from '../host/docker/image-cache.js'
+import { sandboxOwner } from '../host/sandbox.js'
 import { shellQuote } from '../util/shell-quote.js'
 import type { GuestJob, GuestLine } from './vm-guest.js'
 
@@ -40,6 +41,11 @@ export interface GuestJobOptions {
    * root: for a job whose code may take the guest over. The job's cwd must be in view.
    */
   confined?: boolean
+  /**
+   * engine: docker: nslab's cache folder (NSLAB_CACHE) for the guest; a confined view gets the
+   * images of the lab hosts' owner in it (read-only, as all of the view).
+   */
+  imageCache?: string
   /** The guest is up and has said what it runs. */
   onUp?: (info: VmInfo, upMs: number) => void
   /** Every other line the guest says (events of the job), as it says it. */
@@ -121,7 +127,7 @@ export async function runGuestJob(opts: GuestJobOptions): Promise<GuestJobRun> {
         'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8',
         `export NSLAB_TIME_SCALE=${opts.job.timeScale ?? 1}`,
         // engine: docker: this machine's image cache, which a matrix VM sees read-only, and its owner.
-        ...(opts.confined ? [] : [`export NSLAB_CACHE=${shellQuote(nslabCacheDir())}`]),
+        ...(opts.confined && !opts.imageCache ? [] : [`export NSLAB_CACHE=${shellQuote(opts.imageCache ?? nslabCacheDir())}`]),
         ...(process.env.NSLAB_SANDBOX_UID ? [`export NSLAB_SANDBOX_UID=${shellQuote(process.env.NSLAB_SANDBOX_UID)}`] : []),
         `cd ${shellQuote(cwd)} || exit 1`,
         `${shellQuote(process.execPath)} ${shellQuote(guest)} ${shellQuote(join(work, 'job.json'))}`,
@@ -131,7 +137,7 @@ export async function runGuestJob(opts: GuestJobOptions): Promise<GuestJobRun> {
     const files = ['job.json', 'guest.sh'].map((f) => join(work, f))
     const vm = await bootVm({
       kernel: opts.kernel,
-      ...(opts.confined ? { view: guestView({ kernel: opts.kernel, nslabRoot: dirname(dirname(guest)), files }) } : {}),
+      ...(opts.confined ? { view: guestView({ kernel: opts.kernel, nslabRoot: dirname(dirname(guest)), files: [...files, ...imageFiles(opts.imageCache)] }) } : {}),
       initramfs: join(work, 'initramfs'),
       runScript: join(work, 'guest.sh'),
       workDir: work,
@@ -162,6 +168,16 @@ export async function runGuestJob(opts: GuestJobOptions): Promise<GuestJobRun> {
   } finally {
     if (!process.env.NSLAB_VM_KEEP) await rm(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * What of the image cache a confined guest sees: the images of the lab hosts' owner (built from
+ * Debian's packages: no secret of the machine's), not the root file systems nor other owners' images.
+ */
+function imageFiles(cache: string | undefined): string[] {
+  if (!cache) return []
+  const owner = sandboxOwner()
+  return owner === undefined ? [] : [imageCacheDir(owner, { NSLAB_CACHE: cache })]
 }
 
 /** Why a VM that did not say vm-done ended: interrupted, a panic, a hang, no boot. */

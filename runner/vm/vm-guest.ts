@@ -11,7 +11,7 @@
 // host's files are read-only under a tmpfs layer (a grading VM sees only
 // what it runs on: guest-view.ts).
 
-import { existsSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { release } from 'node:os'
 import { join } from 'node:path'
 import { prepareGradingHost } from '../grade/grading-host.js'
@@ -176,7 +176,9 @@ async function gradeInGuest(job: GuestGradeJob, send: (l: GuestLine) => void): P
   const limits: GradeLimits = { ...job.limits, timeoutMs: Math.round(job.limits.timeoutMs * k) }
   let host
   try {
-    host = await prepareGradingHost()
+    // engine: docker: a lab host binds the images onto /mnt, which a confined view has none of.
+    if (lab.engine === 'docker') mkdirSync('/mnt', { recursive: true })
+    host = await prepareGradingHost({ engine: lab.engine })
   } catch (e) {
     return failed(e, send)
   }

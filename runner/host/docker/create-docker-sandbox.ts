@@ -73,6 +73,7 @@ export async function createDockerSandbox(opts: DockerSandboxOptions): Promise<S
       images,
       ...(opts.iptables ? { iptables: opts.iptables } : {}),
       daemonWaitS: Math.round(scaledMs(30_000) / 1000),
+      hostname: hostnameOf(opts.name),
     }),
   })
   // Started as the owner in a user namespace without a map: the first program waits for the map
@@ -114,7 +115,8 @@ export async function createDockerSandbox(opts: DockerSandboxOptions): Promise<S
   } catch (e) {
     return fail(new NslabError({ code: 'SANDBOX', message: `the lab host could not be built: cannot map its uids: ${(e as Error).message}` }))
   }
-  const ready = await waitReady(running, opts.timeoutMs ?? scaledMs(60_000))
+  // dockerd's start and a container at a time: minutes in a VM under software emulation (×4 there).
+  const ready = await waitReady(running, opts.timeoutMs ?? scaledMs(120_000))
   // The lab's init has joined its cgroups by now (or failed): nslab needs only outer/ from here.
   // Taken out of the list as they are closed: release() closes what is left there, and closing a
   // number twice would close what this process opened since under it (another lab host's pipe).
