@@ -22,7 +22,8 @@ export interface NamedReport {
  * The matrix of JSON reports (nslab run --kernel … --json, one or many) as a
  * Markdown page, for a repository's docs: a row per lab, a column per cell
  * (pass, FAIL or error with a numbered reason below, "not run" where no
- * report has the pair), what each cell's guest said it ran (`uname -r`,
+ * report has the pair; a pair in several reports shows its last run, and
+ * the failures before it: a re-run after a fix), what each cell's guest said it ran (`uname -r`,
  * `iptables -V`), the time its labs took, the runs the page was made of
  * with their wall time, and the command that runs the same matrix again.
  * Everything comes from the reports, so the page can be made again from them.
@@ -34,7 +35,9 @@ export function matrixMarkdown(reports: NamedReport[], opts: MatrixMarkdownOptio
   const out: string[] = [`# ${opts.title ?? 'The kernel matrix'}`, '']
   const starts = reports.map((r) => Date.parse(r.report.startedAt)).filter(Number.isFinite)
   const versions = [...new Set(reports.map((r) => r.report.nslabVersion))]
-  const passed = m.columns.filter((c) => c.passed).length
+  // A pair run again (a later report: a re-run after a fix) counts as its last run; earlier failures stay listed.
+  const last = (file: string, key: string) => runsOf(labs, file, key).at(-1)
+  const passed = m.columns.filter((c) => m.labs.every((file) => (last(file, c.key)?.status ?? 'pass') === 'pass')).length
   out.push(
     `${m.labs.length} ${plural(m.labs.length, 'lab')} × ${m.columns.length} ${plural(m.columns.length, 'cell')}` +
       (starts.length ? `, run ${day(Math.min(...starts))}` : '') +
@@ -50,27 +53,34 @@ export function matrixMarkdown(reports: NamedReport[], opts: MatrixMarkdownOptio
   out.push(`| lab | ${m.columns.map((c, i) => `[${i + 1}] ${cellText(c.cell.spec)} ${c.cell.backend}`).join(' | ')} |`)
   out.push(`| --- | ${m.columns.map(() => ':---:').join(' | ')} |`)
   for (const file of rows) {
-    const cells = m.columns.map((col) => {
-      const lab = worstOf(labs, file, col.key)
-      if (!lab) return 'not run'
-      if (lab.status === 'pass') return 'pass'
-      reasons.push(`${reasons.length + 1}. \`${file}\` in [${m.columns.indexOf(col) + 1}]: ${cellText(whyNot(lab))}`)
-      return `**${lab.status === 'fail' ? 'FAIL' : 'error'}** (${reasons.length})`
+    const cells = m.columns.map((col, i) => {
+      const runs = runsOf(labs, file, col.key)
+      if (runs.length === 0) return 'not run'
+      const marks = runs.map((lab, k) => {
+        if (lab.status === 'pass') return 'pass'
+        const again = k < runs.length - 1 ? ' (an earlier run)' : ''
+        reasons.push(`${reasons.length + 1}. \`${file}\` in [${i + 1}]${again}: ${cellText(whyNot(lab))}`)
+        return `**${lab.status === 'fail' ? 'FAIL' : 'error'}** (${reasons.length})`
+      })
+      // The last run first, then what came before it.
+      const before = [...new Set(marks.slice(0, -1).filter((x) => x !== 'pass'))]
+      return before.length ? `${marks.at(-1)}, after ${before.join(', ')}` : marks.at(-1)!
     })
     out.push(`| ${cellText(file)} | ${cells.join(' | ')} |`)
   }
   out.push('')
   if (reasons.length) out.push('Why:', '', ...reasons, '')
-  if (rows.some((file) => m.columns.some((col) => !worstOf(labs, file, col.key)))) {
+  if (rows.some((file) => m.columns.some((col) => !last(file, col.key)))) {
     out.push('"not run": no report given has this lab in this cell.', '')
   }
 
   // What each column ran on, as its guest said, and the time its labs took (the VM's boot not included).
   out.push('| cell | kernel | `uname -r` | `iptables -V` | labs passed | time in labs |', '| --- | --- | --- | --- | ---: | ---: |')
   m.columns.forEach((col, i) => {
-    const mine = labs.filter((l) => l.cell !== null && columnKey(l.cell) === col.key)
-    const ok = rows.filter((file) => worstOf(labs, file, col.key)?.status === 'pass').length
-    const ran = rows.filter((file) => worstOf(labs, file, col.key)).length
+    // Each lab's last run: the time one pass over the labs takes in this cell.
+    const mine = rows.flatMap((file) => last(file, col.key) ?? [])
+    const ok = rows.filter((file) => last(file, col.key)?.status === 'pass').length
+    const ran = rows.filter((file) => last(file, col.key)).length
     const ms = mine.reduce((t, l) => t + l.durationMs, 0)
     out.push(
       `| [${i + 1}] | ${cellText(col.cell.spec)} iptables-${col.cell.backend} | ${col.cell.release ? `\`${col.cell.release}\`` : 'did not boot'} | ` +
@@ -114,13 +124,9 @@ export function whyNot(lab: JsonLab): string {
   return `line ${block.line} (${block.label}): ${firstLine(what)}`
 }
 
-function worstOf(labs: JsonLab[], file: string, key: string): JsonLab | undefined {
-  let worst: JsonLab | undefined
-  for (const l of labs) {
-    if (l.file !== file || l.cell === null || columnKey(l.cell) !== key) continue
-    if (!worst || rank(l.status) > rank(worst.status)) worst = l
-  }
-  return worst
+/** Every run of a lab in a column, in the order of the reports. */
+function runsOf(labs: JsonLab[], file: string, key: string): JsonLab[] {
+  return labs.filter((l) => l.file === file && l.cell !== null && columnKey(l.cell) === key)
 }
 
 function columnsOf(m: Matrix, labs: JsonLab[]): number[] {
@@ -138,10 +144,6 @@ function asResult(l: JsonLab): LabResult {
   const r: LabResult = { file: l.file, title: l.title, status: l.status, durationMs: l.durationMs, blocks: [] }
   if (l.cell !== null) r.cell = l.cell
   return r
-}
-
-function rank(s: JsonLab['status']): number {
-  return s === 'pass' ? 0 : s === 'fail' ? 1 : 2
 }
 
 function firstLine(text: string): string {

@@ -58,6 +58,17 @@ t.test('a row per lab, a column per cell; pass, FAIL and error with their reason
   )
 })
 
+t.test('a pair run again (a re-run after a fix): its last run counts, the failures before it are kept', async (t) => {
+  const fixed = report([inCell(passLab, A), inCell({ ...failLab, status: 'pass', durationMs: 5000 }, A)], 300_000, 20_000)
+  const page = matrixMarkdown([{ name: 'one.json', report: one }, { name: 'again.json', report: fixed }])
+  const lines = page.split('\n')
+  t.match(page, /1 of 1 cell passed every lab\./)
+  t.ok(lines.includes(`| ${failLab.file} | pass, after **FAIL** (1) |`), lines.join('\n'))
+  t.ok(lines.includes('| labs/pass.md | pass |'))
+  t.match(page, new RegExp(`^1\\. \`${failLab.file.replace(/\./g, '\\.')}\` in \\[1\\] \\(an earlier run\\): line \\d+`, 'm'))
+  t.ok(lines.includes(`| [1] | debian:bookworm iptables-nft | \`6.1.0-56-amd64\` | iptables v1.8.9 (nf_tables) | 2/2 | ${formatLabs(fixed)} |`), 'the time of the last runs')
+})
+
 t.test('a cell that passed everything, and a failed step (not a check) as the reason', async (t) => {
   const page = matrixMarkdown([{ name: 'p.json', report: report([inCell(passLab, A)], 0, 1000) }])
   t.match(page, /1 lab × 1 cell, run \S+ with nslab 0\.1\.0: 1 of 1 cell passed every lab\./)
