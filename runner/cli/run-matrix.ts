@@ -173,7 +173,7 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
       {
         // A busy machine slows the VM as much as emulation does: its limits stretch with both (vm-time-scale.ts).
         const contention = hostContention()
-        const busy = contention > 1 ? `; this machine is busy (load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs): time limits ×${vmTimeScale(accel, contention)}` : ''
+        const busy = contention > 1 ? `; this machine is busy, load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs: time limits ×${vmTimeScale(accel, contention)}` : ''
         note(`▶ cell ${n}/${work.length}: ${name}, ${plural(w.labs.length, 'lab')}, booting ${kernel.release ?? kernel.image} (${accel.toUpperCase()}${busy})…`)
         const cellRun = () =>
           runVmCell({
