@@ -8,7 +8,7 @@ import type { LabResult } from '../run/run-event.js'
 export interface MatrixMarkdownOptions {
   /** The page's heading (default "The kernel matrix"). */
   title?: string
-  /** Paragraphs after the opening line, as given: what the reports do not know (the machine, its load). */
+  /** Paragraphs after the tables of labs and cells, as given: what the reports do not know (the machine, its load). */
   notes?: string[]
 }
 
@@ -45,7 +45,6 @@ export function matrixMarkdown(reports: NamedReport[], opts: MatrixMarkdownOptio
       `${passed} of ${m.columns.length} ${plural(m.columns.length, 'cell')} passed every lab.`,
     '',
   )
-  for (const note of opts.notes ?? []) out.push(note.trim(), '')
 
   // The grid. Labs in alphabetical order: a page that is made again should not reorder its rows.
   const rows = [...m.labs].sort()
@@ -88,6 +87,9 @@ export function matrixMarkdown(reports: NamedReport[], opts: MatrixMarkdownOptio
     )
   })
   out.push('')
+
+  // What the reports do not know, after what they say.
+  for (const note of opts.notes ?? []) out.push(note.trim(), '')
 
   // The runs themselves (a run is one nslab command: a VM per cell, its boot included).
   if (reports.length) {

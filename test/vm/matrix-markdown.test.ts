@@ -38,6 +38,7 @@ t.test('a row per lab, a column per cell; pass, FAIL and error with their reason
   t.equal(lines[0], '# The kernel matrix')
   t.match(page, /^2 labs × 3 cells, run 2023-11-14 with nslab 0\.1\.0: 0 of 3 cells passed every lab\.$/m)
   t.match(page, /^Load average 4–11 on 2 CPUs\.$/m, 'the note, as given')
+  t.ok(page.indexOf('Load average') > page.indexOf('| cell |'), 'after the tables')
   t.ok(lines.includes('| lab | [1] debian:bookworm nft | [2] debian:trixie legacy | [3] debian:sid nft |'))
   // Rows in the order of their files; the reasons numbered as they appear.
   t.ok(lines.includes('| labs/pass.md | pass | pass | **error** (1) |'))
