@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import type { CheckResult } from '../../checks/check-result.js'
 import { colorEnabled } from '../util/colors.js'
 import type { JsonBlock, JsonCheck, JsonLab, JsonReport } from '../report/json-reporter.js'
 import type { Block, Check, CheckVerb } from '../lab/lab.js'
 import { matrixTable } from '../vm/matrix-table.js'
+import { matrixMarkdown } from '../vm/matrix-markdown.js'
 import { NslabError } from '../util/nslab-error.js'
 import { nslabVersion } from '../util/nslab-version.js'
 import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
@@ -26,6 +27,11 @@ runs. Prints the results and the labs × cells matrix.
 Options:
   --json FILE               write the merged JSON report (- : to stdout)
   --junit FILE              write a JUnit XML report of all of them (- : to stdout)
+  --markdown FILE           write the matrix as a Markdown page: labs × cells,
+                            why each failure, uname -r and iptables -V of each cell, the runs'
+                            wall times, the command that runs it again (docs/kernel-matrix.md)
+  --note TEXT               a paragraph for the Markdown page, e.g. the machine and its load
+                            (repeatable)
   --reporter terminal|tap   what goes to stdout (default: terminal)
   --verbose                 show what steps printed
 ${COMMON_OPTIONS_HELP}Exit: 0 all passed, 1 a lab failed in some cell, 2 usage or an unreadable report.
@@ -34,6 +40,8 @@ ${COMMON_OPTIONS_HELP}Exit: 0 all passed, 1 a lab failed in some cell, 2 usage o
 export const REPORT_OPTIONS = {
   json: { type: 'string' },
   junit: { type: 'string' },
+  markdown: { type: 'string' },
+  note: { type: 'string', multiple: true },
   reporter: { type: 'string', default: 'terminal' },
   verbose: { type: 'boolean', default: false },
 } as const
@@ -62,6 +70,9 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (v.positionals.length === 0) throw new UsageError('nslab report merge', 'needs at least one JSON report (nslab run --json FILE writes one)')
 
   const reports = v.positionals.map(readJsonReport)
+  const markdownFile = v.values.markdown
+  if (markdownFile === '-') throw new UsageError('nslab report merge', '--markdown takes a file (the page is for a repository; stdout has the results)')
+  if (v.values.note?.length && markdownFile === undefined) throw new UsageError('nslab report merge', '--note goes on the Markdown page: give --markdown FILE too')
   const merged = mergeReports(reports, versionOrUnknown())
   const results = merged.labs.map(labResultOf)
   const jsonFile = v.values.json
@@ -80,6 +91,14 @@ export async function reportCommand(argv: string[]): Promise<number> {
   }
   // The labs × cells grid, when the runs were in cells (run --kernel); shards of plain runs have none.
   if (results.some((r) => r.cell !== undefined)) out.write(`\n${matrixTable(results, { color: reporterName === 'terminal' && colorEnabled(out) })}`)
+  if (markdownFile !== undefined) {
+    const page = matrixMarkdown(
+      reports.map((report, i) => ({ name: basename(v.positionals[i]!), report })),
+      { notes: v.values.note ?? [] },
+    )
+    await mkdir(dirname(markdownFile), { recursive: true })
+    await writeFile(markdownFile, page)
+  }
   const missing = reports.filter((r) => !r.complete).length
   if (missing) out.write(`note: ${missing} of the reports ${missing === 1 ? 'is' : 'are'} of a run that was cut short\n`)
   return results.length > 0 && results.every((r) => r.status === 'pass' || r.status === 'skip') ? 0 : 1

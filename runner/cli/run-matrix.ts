@@ -5,6 +5,8 @@ import { fetchKernel, type Kernel } from '../vm/fetch-kernel.js'
 import { formatDuration } from '../util/format-duration.js'
 import { interruptOnSignals } from './interrupt-on-signals.js'
 import { kvmWorks } from '../vm/kvm-works.js'
+import { availableParallelism, loadavg } from 'node:os'
+import { hostContention, vmTimeScale } from '../vm/vm-time-scale.js'
 import type { Lab } from '../lab/lab.js'
 import { commandReporters } from './command-reporters.js'
 import { asCommandUsage } from './parse-command-args.js'
@@ -33,7 +35,7 @@ ends, and reports a matrix (docs/kernels.md).
   --accel auto|kvm|tcg      KVM when it works (default), or software emulation
   --vm-timeout DURATION     time limit of each VM (default: 2 min + 2 min a lab under TCG,
                             1 min + 1 min a lab under KVM; an engine: docker lab 15 min
-                            under TCG, 3 min under KVM)
+                            under TCG, 3 min under KVM; up to ×4 on a busy machine)
   -j, --jobs N              labs in parallel inside each VM
 
 The other options of \`nslab run\` apply (but --keep):
@@ -169,7 +171,10 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
         continue
       }
       {
-        note(`▶ cell ${n}/${work.length}: ${name}, ${plural(w.labs.length, 'lab')}, booting ${kernel.release ?? kernel.image} (${accel.toUpperCase()})…`)
+        // A busy machine slows the VM as much as emulation does: its limits stretch with both (vm-time-scale.ts).
+        const contention = hostContention()
+        const busy = contention > 1 ? `; this machine is busy, load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs: time limits ×${vmTimeScale(accel, contention)}` : ''
+        note(`▶ cell ${n}/${work.length}: ${name}, ${plural(w.labs.length, 'lab')}, booting ${kernel.release ?? kernel.image} (${accel.toUpperCase()}${busy})…`)
         const cellRun = () =>
           runVmCell({
             kernel,
@@ -177,7 +182,8 @@ export async function runMatrixCommand(argv: string[]): Promise<number> {
             labs: w.labs,
             accel,
             ...(cpu && accel === 'kvm' ? { cpu } : {}),
-            timeoutMs: mf.vmTimeoutMs ?? defaultVmTimeout(accel, w.labs),
+            timeoutMs: mf.vmTimeoutMs ?? defaultVmTimeout(accel, w.labs) * contention,
+            timeScale: vmTimeScale(accel, contention),
             labTimeoutMs: flags.timeoutMs,
             jobs: flags.jobs,
             bail: flags.bail,
