@@ -15,7 +15,7 @@ const CONFIG_HAS = 'CONFIG_NET_SCH_HTB=m\nCONFIG_NET_SCH_NETEM=m\n'
 const CONFIG_LACKS = 'CONFIG_NET_SCH_HTB=y\n# CONFIG_NET_SCH_NETEM is not set\n'
 
 t.test('each source of the answer', async (t) => {
-  const ask = (files: Record<string, unknown>, names = ['sch_netem', 'sch_htb', 'vxlan']) => missingKernelModules(names, { release: REL, root: t.testdir(files) })
+  const ask = (files: Parameters<typeof t.testdir>[0], names = ['sch_netem', 'sch_htb', 'vxlan']) => missingKernelModules(names, { release: REL, root: t.testdir(files) })
   t.same(ask({ proc: { 'config.gz': gzipSync(CONFIG_LACKS) } }, ['sch_netem', 'sch_htb']), ['sch_netem'], '/proc/config.gz: "is not set" lacks it, =y has it')
   t.same(ask({ proc: { 'config.gz': gzipSync(CONFIG_HAS) } }, ['sch_netem', 'sch_htb']), [], '=m has it')
   t.same(ask({ boot: { [`config-${REL}`]: CONFIG_LACKS } }, ['sch_netem']), ['sch_netem'], '/boot/config-RELEASE when there is no /proc/config.gz')

@@ -6,7 +6,7 @@
 // a docker run -p and its rule): labs/docker-publish.md takes some 10 minutes
 // in TCG on a busy machine. No qemu, cgroup or change of the machine is left.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -15,6 +15,7 @@ import { findProgram } from '../../runner/host/require-programs.js'
 import { nslabCacheDir } from '../../runner/host/docker/image-cache.js'
 import { dockerSkip } from '../helpers/docker-engine.js'
 import { machineState } from '../helpers/machine-state.js'
+import { qemusUnder } from '../helpers/qemus-under.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const LAB = 'test/fixtures/docker-labs/docker-in-vm.md'
@@ -35,19 +36,7 @@ function matrix(args: string[], timeoutMs: number) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 }
 }
 
-function nslabQemus(): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')
-        return (argv[0] ?? '').endsWith('qemu-system-x86_64') && argv.some((a) => a.includes(dir))
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
-}
+const nslabQemus = (): number[] => qemusUnder(dir)
 
 t.test('an engine: docker lab passes inside the bookworm kernel under TCG, with the guest\'s own dockerd', { skip, timeout: 1_500_000 }, async (t) => {
   const before = machineState()

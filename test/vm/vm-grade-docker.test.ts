@@ -9,13 +9,14 @@
 // tap's 900 s for a file (it sets its own, below). No qemu is left,
 // and the machine's network and mounts are as they were.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { findProgram } from '../../runner/host/require-programs.js'
 import { dockerSkip, ROOT } from '../helpers/docker-engine.js'
 import { machineState } from '../helpers/machine-state.js'
+import { qemusUnder } from '../helpers/qemus-under.js'
 
 const LAB = join(ROOT, 'test/fixtures/docker-labs/grade-in-vm.md')
 const CLASS = join(ROOT, 'test/fixtures/submissions/docker-in-vm')
@@ -30,19 +31,7 @@ interface GradeJson {
   submissions: { name: string; points: number; status: string; reason?: string; exercises: { id: string; points: number; status: string }[]; run: { cell: string; error?: string; blocks: { kind: string; message: string | null }[] } }[]
 }
 
-function nslabQemus(): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')
-        return (argv[0] ?? '').endsWith('qemu-system-x86_64') && argv.some((a) => a.includes(dir))
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
-}
+const nslabQemus = (): number[] => qemusUnder(dir)
 
 // Longer than tap's 900 s for a file on a busy machine (TCG): this file says so to the runner.
 t.setTimeout(2_500_000)

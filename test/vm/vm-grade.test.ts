@@ -6,7 +6,7 @@
 // from ~/.cache/nslab (fetched once per machine). The grade takes 1.5–3 min
 // (henry's endless loop alone holds it 60 s: 15 s stretched ×4 under TCG).
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -16,6 +16,7 @@ import { guestView, outermost } from '../../runner/vm/guest-view.js'
 import { parseKernelSpec } from '../../runner/vm/parse-kernel-spec.js'
 import { findProgram } from '../../runner/host/require-programs.js'
 import { ensureBuilt, ROOT } from '../fixtures/grade-labs/ensure-built.js'
+import { qemusUnder } from '../helpers/qemus-under.js'
 
 const LAB = join(ROOT, 'test/fixtures/grade-labs/snat-mini.md')
 const CLASS = join(ROOT, 'test/fixtures/submissions/snat-mini')
@@ -53,18 +54,7 @@ if (missing.length) {
   }
 
   /** qemu processes of this file's VMs. */
-  const nslabQemus = (): number[] =>
-    readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')
-          return (argv[0] ?? '').endsWith('qemu-system-x86_64') && argv.some((a) => a.includes(dir))
-        } catch {
-          return false
-        }
-      })
-      .map(Number)
+  const nslabQemus = (): number[] => qemusUnder(dir)
 
   t.before(async () => {
     ensureBuilt()

@@ -6,13 +6,14 @@
 // `nslab run --kernel debian:bookworm`); without it or qemu, the test is
 // skipped. One VM: some 2 minutes on a quiet machine, 4 on a busy one.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import type { JsonReport } from '../../runner/report/json-reporter.js'
 import { findProgram } from '../../runner/host/require-programs.js'
 import { kernelCacheDir } from '../../runner/vm/fetch-kernel.js'
+import { qemusUnder } from '../helpers/qemus-under.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const LAB = 'labs/netem.md'
@@ -27,19 +28,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 // The VM of this file keeps its files under dir: that is how its qemu is told from any other run's.
 mkdirSync(join(dir, 'tmp'))
 
-function nslabQemus(): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')
-        return (argv[0] ?? '').endsWith('qemu-system-x86_64') && argv.some((a) => a.includes(dir))
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
-}
+const nslabQemus = (): number[] => qemusUnder(dir)
 
 // Longer than tap's 900 s for a file on a busy machine (TCG): this file says so to the runner.
 t.setTimeout(1_200_000)
