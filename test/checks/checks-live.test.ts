@@ -112,9 +112,11 @@ t.test('ping count=N: judged once on its statistics; real random loss from iptab
   await series('ping box1 box2 count=5', true, /^box1 got replies from box2 at 172\.17\.0\.3: 5 sent, 5 received, 0% lost, rtt min\/avg\/max [\d.]+\/[\d.]+\/[\d.]+ ms$/)
   await series('ping box1 box2 count=5 max-loss=0% max-rtt=1s', true, /, at most 0% lost, every round trip at most 1000 ms$/)
   await series('ping box1 box2 count=3 min-rtt=1s', false, /^box1 → box2 at 172\.17\.0\.3: 3 sent, 3 received, 0% lost, rtt [^,]+, not every round trip at least 1000 ms$/)
-  await series('ping box1 198.51.100.99 count=3', false, /^box1 got no reply from 198\.51\.100\.99: 3 sent, 0 received, 100% lost$/)
+  // The address is on the internet's link but nobody has it: whether ping also counts an ICMP error
+  // (its neighbour lookup failing) depends on timing.
+  await series('ping box1 198.51.100.99 count=3', false, /^box1 got no reply from 198\.51\.100\.99: 3 sent, 0 received, 100% lost(, \d+ ICMP errors?)?$/)
   await series('no ping box1 198.51.100.99 count=3', true, /got no reply/)
-  await series('ping box1 198.51.100.99 count=3 min-loss=100%', true, /: 3 sent, 0 received, 100% lost, at least 100% lost$/)
+  await series('ping box1 198.51.100.99 count=3 min-loss=100%', true, /: 3 sent, 0 received, 100% lost(, \d+ ICMP errors?)?, at least 100% lost$/)
   await series('ping box1 198.51.100.99 count=3 max-rtt=5s', false, /not every round trip at most 5000 ms$/)
   // Half of box2's echo requests dropped at random, as netem's loss 50% would.
   const drop = await sb.exec({ machine: 'box2', script: 'iptables -I INPUT -p icmp --icmp-type echo-request -m statistic --mode random --probability 0.5 -j DROP' })
