@@ -155,10 +155,7 @@ t.test('nslab grade on the command line: a docker-engine lab is graded (exit 1: 
   t.match(r.stdout, /right\s+2\/2\s+2\/2\s+100/)
   t.match(r.stdout, /half\s+1\/2\s+1\/2\s+50/)
   t.match(readFileSync(join(state, 'g.csv'), 'utf8'), /\r\nright,2,2,2,100,pass,/)
-
-  const vm = nslab(['grade', LAB, '--kernel', 'debian:bookworm', '--', join(CLASS, 'right')], state, { timeoutMs: 60_000 })
-  t.equal(vm.code, 3, 'in a VM: not yet, exit 3 before any VM starts')
-  t.match(vm.stderr, /grading engine: docker labs in a VM \(--kernel\) is not done yet/)
+  // Grading such a lab in a VM (--kernel): test/vm/vm-grade-docker.test.ts.
 })
 
 t.test('as an ordinary user, grading a docker-engine lab exits 3 with one line', { skip: process.getuid?.() === 0 ? false : 'needs root to become an ordinary user' }, async (t) => {
