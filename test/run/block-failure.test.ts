@@ -46,7 +46,7 @@ t.test('output blocks: expected lines and what was printed', async (t) => {
 
 t.test('summarizeRun counts labs, blocks and check lines', async (t) => {
   t.same(summarizeRun([passLab, failLab, errorLab]), {
-    labs: { total: 3, passed: 1, failed: 1, errors: 1 },
+    labs: { total: 3, passed: 1, failed: 1, errors: 1, skipped: 0 },
     blocks: { total: 12, passed: 9, failed: 1, skipped: 2 },
     checks: { total: 5, passed: 4, failed: 1 },
   })
