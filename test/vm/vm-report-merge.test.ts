@@ -43,7 +43,7 @@ t.test('merged: every lab of every shard, files once each, the earliest start, t
   t.equal(m.durationMs, 90_000)
   t.equal(m.complete, true)
   t.equal(m.nslabVersion, '9.9.9')
-  t.same(m.summary.labs, { total: 4, passed: 2, failed: 1, errors: 1 })
+  t.same(m.summary.labs, { total: 4, passed: 2, failed: 1, errors: 1, skipped: 0 })
   t.same(m.summary.blocks.total, shard1.summary.blocks.total + shard2.summary.blocks.total)
   t.same(m.summary.checks.failed, shard1.summary.checks.failed + shard2.summary.checks.failed)
   t.ok(validate(m), JSON.stringify(validate.errors))
