@@ -90,7 +90,8 @@ t.test('the docker lab in the page: docker in the terminal, a task ticks on engi
   await page.click('[data-task="3"] [data-run]')
   await untilTask(page, 3, 'done', T)
   t.pass('docker run -d --name web -p 8080:80 nginx, run from the page: task 3 done')
-  t.match(await page.$eval('[data-progress]', (el) => el.textContent), /^3 of \d+ tasks/, 'progress: 3 done')
+  // At least 3: the next task may tick too the moment its check sees what `docker run` made.
+  t.ok(Number(/^(\d+) of \d+ tasks/.exec((await page.$eval('[data-progress]', (el) => el.textContent)) ?? '')?.[1]) >= 3, 'progress: 3 done, or more')
   // The terminal's docker is the lab's engine, and says so.
   await typeInto(page, 'host', 'echo engine=$NSLAB_ENGINE; docker version --format "server {{.Server.Version}}"')
   await untilTerminal(page, 'host', /engine=docker\s*\nserver \d+\.\d+/, T)
