@@ -3,7 +3,6 @@
 // from the runs' reports. On hand-built reports (each kind of cell) and on
 // reports a real matrix wrote (test/fixtures/matrix/, captured from
 // `nslab run labs --kernel … --json`, see its README.md).
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +12,7 @@ import type { LabResult } from '../../runner/run/run-event.js'
 import { formatDuration } from '../../runner/util/format-duration.js'
 import { matrixMarkdown, whyNot } from '../../runner/vm/matrix-markdown.js'
 import { errorLab, failLab, passLab, T0 } from '../fixtures/sample-run.js'
+import { reportMerge } from '../helpers/report-merge-cli.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const A = 'debian:bookworm 6.1.0-56-amd64 iptables-nft v1.8.9'
@@ -123,15 +123,7 @@ t.test('captured reports: every lab of every cell, as the guests reported them',
 const dir = mkdtempSync(join(tmpdir(), 'nslab-matrix-md-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
-function merge(args: string[]) {
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'report', 'merge', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 60_000,
-  })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const merge = reportMerge
 
 t.test('nslab report merge --markdown FILE --note TEXT: the page, the same as the renderer makes', async (t) => {
   writeFileSync(join(dir, 'one.json'), JSON.stringify(one))

@@ -1,7 +1,6 @@
 // nslab report merge: the JSON reports of a matrix's shards, joined into one
 // (a valid report, the same labs, one matrix), and JUnit with the cell in
 // each test's name. The command itself runs as nslab's command line, as CI runs it.
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +11,7 @@ import { junitXml } from '../../runner/report/junit-reporter.js'
 import { labResultOf, mergeReports, readJsonReport } from '../../runner/cli/report-command.js'
 import type { LabResult } from '../../runner/run/run-event.js'
 import { errorLab, failLab, passLab, T0 } from '../fixtures/sample-run.js'
+import { reportMerge } from '../helpers/report-merge-cli.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const schema = JSON.parse(readFileSync(join(ROOT, 'docs/report.schema.json'), 'utf8')) as object
@@ -67,15 +67,7 @@ t.test('a file that is no report is refused with its name', async (t) => {
   t.throws(() => readJsonReport(join(dir, 'missing.json')), { code: 'NOT_FOUND', message: /missing\.json/ })
 })
 
-function merge(args: string[]) {
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'report', 'merge', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 60_000,
-  })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const merge = reportMerge
 
 t.test('nslab report merge: one matrix, the merged JSON and JUnit, exit 1 when a cell failed', async (t) => {
   const out = join(dir, 'merged.json')
