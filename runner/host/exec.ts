@@ -6,12 +6,14 @@
 // whole tree it started (and nothing else).
 
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns, type StdioNull, type StdioPipe } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { constants as osConstants, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Stream } from 'node:stream'
 import type { ExecResult } from './exec-result.js'
 import { NslabError } from '../util/nslab-error.js'
+import { createForker, type Forker } from './forker.js'
+import { FORKER_SCRIPT } from './forker-script.js'
 
 export interface ExecOptions {
   file: string
@@ -45,30 +47,54 @@ export interface ExecOptions {
   script?: string
   /** Descriptors of this process to hand on at fd 4, 5, … (the lab host's cgroups). */
   fds?: number[]
+  /** Of those, the ones to close once the process has its copy (exec.ts closes them, started or not). */
+  closeAfterStart?: number[]
 }
 
 export interface Running {
-  pid: number
-  /** stdin of the process, open until closed (only with keepStdin). */
-  child: ChildProcess
+  /** Its pid; -1 for the moment between asking the forker and its answer. */
+  readonly pid: number
   done: Promise<ExecResult>
   /** Signal the process group (or only the process with group=false). */
   kill(signal?: NodeJS.Signals, group?: boolean): void
 }
 
+/** A process started by node itself, whose stdin the caller keeps (keepStdin) and whose pipes it may read. */
+export interface Attached extends Running {
+  child: ChildProcess
+}
+
 const DEFAULT_MAX_OUTPUT = 8 * 1024 * 1024
 
-/** Start a process; `done` resolves with its result, never rejects for exit codes. */
+/**
+ * Start a process; `done` resolves with its result, never rejects for exit
+ * codes. Short-lived processes (no keepStdin) are forked by the forker when
+ * this machine has perl; the rest by node.
+ */
+export function start(opts: ExecOptions & { keepStdin: boolean }): Attached
+export function start(opts: ExecOptions): Running
 export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
+  if (opts.keepStdin === undefined) {
+    const f = theForker()
+    if (f && (opts.fds?.length ?? 0) <= 12) return startForked(f, opts)
+  }
+  return startSpawned(opts)
+}
+
+/** What both ways of starting share: output kept up to a cap, a timeout, the pipes' grace after exit, one result. */
+interface Collector {
+  out(chunk: Buffer): void
+  err(chunk: Buffer): void
+  /** The process exited: wait for its pipes (or their grace), then finish. */
+  exited(code: number | null, signal: NodeJS.Signals | null): void
+  /** Its pipes closed after the exit. */
+  closed(): void
+  failed(e: Error): void
+  done: Promise<ExecResult>
+}
+
+function collector(opts: ExecOptions, kill: (signal: NodeJS.Signals) => void, stopReading: () => void): Collector {
   const t0 = performance.now()
-  const extra: ('pipe' | 'ignore' | number)[] = opts.script !== undefined || opts.fds?.length ? [opts.script !== undefined ? 'pipe' : 'ignore', ...(opts.fds ?? [])] : []
-  const child = spawn(opts.file, opts.args, {
-    detached: true,
-    stdio: ['pipe', 'pipe', 'pipe', ...extra],
-    env: opts.env ?? process.env,
-    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
-    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
-  })
   const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
   const out: Buffer[] = []
   const err: Buffer[] = []
@@ -76,44 +102,26 @@ export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
   let size = 0
   let truncated = false
   let timedOut = false
-  let exited = false
-
-  const kill = (signal: NodeJS.Signals = 'SIGKILL', group = true): void => {
-    if (child.pid === undefined || exited) return
-    const leader = child.pid
-    try {
-      if (!group) process.kill(leader, signal)
-      else {
-        // The group's other members first, its leader when it has reaped them. The leader may be
-        // nsenter, whose child lives in a lab host's pid namespace: killed together, that child
-        // would be left a zombie for the machine's init to reap, and until it is, its pid
-        // namespace cannot end.
-        for (const pid of groupMembers(leader)) {
-          try {
-            process.kill(pid, signal)
-          } catch {
-            // gone meanwhile
-          }
-        }
-        const until = Date.now() + 300
-        const last = (): void => {
-          if (exited) return
-          if (Date.now() < until && groupMembers(leader).length) return void setTimeout(last, 10)
-          try {
-            process.kill(-leader, signal)
-          } catch {
-            // already gone
-          }
-        }
-        setTimeout(last, 10)
-      }
-    } catch {
-      // already gone
-    }
-  }
-
+  let code: number | null = null
+  let signal: NodeJS.Signals | null = null
+  let hasExited = false
+  let settled = false
+  let grace: NodeJS.Timeout | undefined
+  let resolve!: (r: ExecResult) => void
+  let reject!: (e: Error) => void
+  const done = new Promise<ExecResult>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  const timer =
+    opts.timeoutMs !== undefined && opts.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true
+          kill('SIGKILL')
+        }, opts.timeoutMs)
+      : undefined
   const collect = (into: Buffer[]) => (chunk: Buffer) => {
-    if (truncated) return
+    if (truncated || settled) return
     if (size + chunk.length > max) {
       chunk = chunk.subarray(0, Math.max(0, max - size))
       truncated = true
@@ -123,8 +131,113 @@ export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
     into.push(chunk)
     all.push(chunk)
   }
-  child.stdout?.on('data', collect(out))
-  child.stderr?.on('data', collect(err))
+  const finish = (): void => {
+    if (settled) return
+    settled = true
+    if (timer) clearTimeout(timer)
+    if (grace) clearTimeout(grace)
+    stopReading()
+    const result: ExecResult = {
+      machine: opts.machine ?? 'local',
+      command: opts.command ?? [opts.file, ...opts.args].join(' '),
+      exitCode: code,
+      stdout: Buffer.concat(out).toString('utf8'),
+      stderr: Buffer.concat(err).toString('utf8'),
+      output: Buffer.concat(all).toString('utf8'),
+      durationMs: Math.round((performance.now() - t0) * 10) / 10,
+      timedOut,
+    }
+    if (signal) result.signal = signal
+    if (truncated) result.truncated = true
+    resolve(result)
+  }
+  return {
+    out: collect(out),
+    err: collect(err),
+    exited(c, s) {
+      if (hasExited) return
+      hasExited = true
+      code = c
+      signal = s
+      // Pipes may be held open by a child that outlives this process: stop
+      // reading once nothing more came for the grace time. Timers run before
+      // the event loop polls for I/O, so the check waits one poll (setImmediate)
+      // to read what is already in the pipe, however late the timer fired.
+      const graceMs = opts.pipeGraceMs ?? 100
+      let seen = size
+      const idle = () =>
+        setImmediate(() => {
+          if (size === seen) return finish()
+          seen = size
+          grace = setTimeout(idle, graceMs)
+        })
+      grace = setTimeout(idle, graceMs)
+    },
+    closed() {
+      if (hasExited) finish()
+    },
+    failed(e) {
+      if (settled) return
+      settled = true
+      if (timer) clearTimeout(timer)
+      reject(e)
+    },
+    done,
+  }
+}
+
+const notInstalled = (file: string, cause?: unknown): NslabError => new NslabError({ code: 'PREREQUISITE', message: `${file} is not installed`, ...(cause ? { cause } : {}) })
+
+/** Signal a process group we started: its other members first, its leader when it has reaped them. */
+function killGroup(leader: number, signal: NodeJS.Signals, group: boolean, exited: () => boolean): void {
+  try {
+    if (!group) return void process.kill(leader, signal)
+    // The leader may be nsenter, whose child lives in a lab host's pid namespace: killed together, that
+    // child would be left a zombie for the machine's init to reap, and until it is, its pid namespace
+    // cannot end.
+    for (const pid of groupMembers(leader)) {
+      try {
+        process.kill(pid, signal)
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const until = Date.now() + 300
+    const last = (): void => {
+      if (exited()) return
+      if (Date.now() < until && groupMembers(leader).length) return void setTimeout(last, 10)
+      try {
+        process.kill(-leader, signal)
+      } catch {
+        // already gone
+      }
+    }
+    setTimeout(last, 10)
+  } catch {
+    // already gone
+  }
+}
+
+function startSpawned(opts: ExecOptions & { keepStdin?: boolean }): Attached {
+  const extra: ('pipe' | 'ignore' | number)[] = opts.script !== undefined || opts.fds?.length ? [opts.script !== undefined ? 'pipe' : 'ignore', ...(opts.fds ?? [])] : []
+  const child = spawn(opts.file, opts.args, {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe', ...extra],
+    env: opts.env ?? process.env,
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+  })
+  for (const fd of opts.closeAfterStart ?? []) closeSync(fd)
+  let exited = false
+  const kill = (signal: NodeJS.Signals = 'SIGKILL', group = true): void => {
+    if (child.pid !== undefined && !exited) killGroup(child.pid, signal, group, () => exited)
+  }
+  const c = collector(opts, kill, () => {
+    child.stdout?.destroy()
+    child.stderr?.destroy()
+  })
+  child.stdout?.on('data', c.out)
+  child.stderr?.on('data', c.err)
   // A closed stdin of a process that never reads it is not an error.
   child.stdin?.on('error', () => {})
   if (opts.input !== undefined) child.stdin?.end(opts.input)
@@ -134,77 +247,91 @@ export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
     fd3?.on('error', () => {})
     fd3?.end(opts.script)
   }
-
-  const timer =
-    opts.timeoutMs !== undefined && opts.timeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true
-          kill('SIGKILL')
-        }, opts.timeoutMs)
-      : undefined
-
-  const done = new Promise<ExecResult>((resolve, reject) => {
-    let code: number | null = null
-    let signal: NodeJS.Signals | null = null
-    let settled = false
-    const finish = () => {
-      if (settled) return
-      settled = true
-      if (timer) clearTimeout(timer)
-      child.stdout?.destroy()
-      child.stderr?.destroy()
-      const result: ExecResult = {
-        machine: opts.machine ?? 'local',
-        command: opts.command ?? [opts.file, ...opts.args].join(' '),
-        exitCode: code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        output: Buffer.concat(all).toString('utf8'),
-        durationMs: Math.round((performance.now() - t0) * 10) / 10,
-        timedOut,
-      }
-      if (signal) result.signal = signal
-      if (truncated) result.truncated = true
-      resolve(result)
-    }
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (timer) clearTimeout(timer)
-      if (e.code === 'ENOENT') {
-        reject(
-          new NslabError({
-            code: 'PREREQUISITE',
-            message: `${opts.file} is not installed`,
-            cause: e,
-          }),
-        )
-      } else reject(e)
-    })
-    child.on('exit', (c, s) => {
-      exited = true
-      code = c
-      signal = s
-      // Pipes may be held open by a child that outlives this process: stop
-      // reading once nothing more came for the grace time. Timers run before
-      // the event loop polls for I/O, so the check waits one poll (setImmediate)
-      // to read what is already in the pipe, however late the timer fired.
-      const graceMs = opts.pipeGraceMs ?? 100
-      let seen = size
-      let grace: NodeJS.Timeout
-      const idle = () =>
-        setImmediate(() => {
-          if (size === seen) return finish()
-          seen = size
-          grace = setTimeout(idle, graceMs)
-        })
-      grace = setTimeout(idle, graceMs)
-      child.on('close', () => {
-        clearTimeout(grace)
-        finish()
-      })
-    })
+  child.on('error', (e: NodeJS.ErrnoException) => c.failed(e.code === 'ENOENT' ? notInstalled(opts.file, e) : e))
+  child.on('exit', (code, signal) => {
+    exited = true
+    c.exited(code, signal)
+    child.on('close', () => c.closed())
   })
-  return { pid: child.pid ?? -1, child, done, kill }
+  return { pid: child.pid ?? -1, child, done: c.done, kill }
 }
+
+const SIGNAL_NAMES: Record<number, NodeJS.Signals> = Object.fromEntries(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]))
+
+function startForked(f: Forker, opts: ExecOptions): Running {
+  let pid = -1
+  // The forker opens them again from /proc: ours to close once it has.
+  const closeAfter = (): void => {
+    for (const fd of opts.closeAfterStart ?? []) closeSync(fd)
+  }
+  let exited = false
+  let pending: [NodeJS.Signals, boolean] | undefined
+  const kill = (signal: NodeJS.Signals = 'SIGKILL', group = true): void => {
+    if (exited) return
+    // Asked before the forker answered: done once it has.
+    if (pid < 0) pending = [signal, group]
+    else killGroup(pid, signal, group, () => exited)
+  }
+  let id = 0
+  const c = collector(opts, kill, () => f.drop(id))
+  id = f.start(
+    {
+      file: opts.file,
+      args: opts.args,
+      env: opts.env ?? process.env,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+      ...(opts.script !== undefined ? { script: opts.script } : {}),
+      ...(opts.fds?.length ? { fds: opts.fds } : {}),
+    },
+    {
+      started: (p) => {
+        pid = p
+        closeAfter()
+        if (pending) kill(...pending)
+      },
+      failed: (errno, where) => {
+        closeAfter()
+        c.failed(errno === osConstants.errno.ENOENT && where === 'exec' ? notInstalled(opts.file) : new Error(`${opts.file} could not start: ${where} failed with errno ${errno}`))
+      },
+      out: c.out,
+      err: c.err,
+      exit: (code, signal) => {
+        exited = true
+        c.exited(code, signal === null ? null : (SIGNAL_NAMES[signal] ?? 'SIGKILL'))
+      },
+      closed: c.closed,
+    },
+  )
+  return {
+    get pid() {
+      return pid
+    },
+    done: c.done,
+    kill,
+  }
+}
+
+let forker: Forker | null | undefined
+
+/** The forker, started on first use; null where there is no perl, or NSLAB_FORKER=0. */
+function theForker(): Forker | null {
+  if (forker?.alive()) return forker
+  if (forker !== undefined) return null
+  forker = null
+  if (process.env.NSLAB_FORKER === '0' || !existsSync(PERL)) return null
+  const child = spawn(PERL, ['-e', FORKER_SCRIPT, String(process.pid)], {
+    // Its own session: a terminal's Ctrl-C is nslab's to handle, and it needs the forker meanwhile.
+    detached: true,
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: { PATH: '/usr/bin:/bin', LANG: 'C' },
+  })
+  forker = createForker(child)
+  return forker
+}
+
+const PERL = '/usr/bin/perl'
 
 /** Run a process to its end (or its timeout) and return what it did. */
 export function run(opts: ExecOptions): Promise<ExecResult> {

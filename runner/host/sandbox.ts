@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
-import { isAlive, killAndWait, start, type Running } from './exec.js'
+import { isAlive, killAndWait, start, type Attached, type Running } from './exec.js'
 import { iptablesBackend } from './iptables-backend.js'
 import { machinesOf, type Topology } from '../lab/lab.js'
 import { applyLabLimits, CGROUP_FD, type AppliedLimits, type LabLimits } from './lab-limits.js'
@@ -212,7 +212,7 @@ export function sandboxInits(pid: number): { init?: number; lab?: number } {
 }
 
 /** A sandbox object for a running sandbox, from this process or another. */
-export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running?: Running; limits?: AppliedLimits } = {}): Sandbox {
+export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running?: Attached; limits?: AppliedLimits } = {}): Sandbox {
   const h: SandboxHandle = h0.init !== undefined && h0.lab !== undefined ? h0 : { ...h0, ...sandboxInits(h0.pid) }
   const machines = machinesOf(h.topology)
   // Root enters as the sandbox's owner, so that inside it is the namespace's root, not the machine's.
@@ -300,13 +300,15 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
         command: o.script,
         script: o.script,
         ...(fds.length ? { fds } : {}),
+        // The child has its own copy once started: exec.ts closes ours then.
+        ...(close !== undefined ? { closeAfterStart: [close] } : {}),
         ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
         ...(o.input !== undefined ? { input: o.input } : {}),
         ...(o.maxOutputBytes !== undefined ? { maxOutputBytes: o.maxOutputBytes } : {}),
       })
-    } finally {
-      // The child has its own copy once started.
+    } catch (e) {
       if (close !== undefined) closeSync(close)
+      throw e
     }
   }
   const lookIn = (o: SandboxLookOptions, where: { path: string } | { fd: number }): Promise<ExecResult> => {
@@ -612,7 +614,7 @@ export function hostnameOf(name: string | undefined): string {
   return n || 'lab'
 }
 
-export async function waitReady(r: Running, timeoutMs: number): Promise<{ ok: true } | { ok: false; why: string }> {
+export async function waitReady(r: Attached, timeoutMs: number): Promise<{ ok: true } | { ok: false; why: string }> {
   const out = r.child.stdout
   if (!out) return { ok: false, why: 'no stdout' }
   // Lines split here rather than by node:readline: a module less for every command that attaches.

@@ -1,0 +1,112 @@
+// The forker: a small perl process that starts nslab's short-lived processes
+// for it. Node's spawn() forks the whole node process and waits in the event
+// loop until the child has exec'd: 8–20 ms of a busy process's time per
+// check, and a server's page waits meanwhile. perl forks a few megabytes in
+// a fraction of that, and node only writes a request. perl-base is in every
+// Debian system (nslab's root builder already uses it); no module beyond
+// POSIX and Fcntl.
+//
+// Protocol, binary-safe. Requests on the forker's stdin:
+//   S ID LEN\n PAYLOAD   start: PAYLOAD is fields `K LEN\n BYTES`, K one of
+//                        f file, a arg (each), e NAME=VALUE (each), d cwd,
+//                        u uid, g gid, i stdin text, s script (fd 3),
+//                        n a descriptor of PARENT's to hand on (each, from fd 4)
+//   D ID 0\n             drop: stop reading its pipes
+// Answers on its stdout:
+//   P ID PID\n           started
+//   F ID ERRNO WHERE\n   could not start: errno of WHERE (request, open, fork, exec)
+//   O ID LEN\n BYTES     stdout;   E ID LEN\n BYTES  stderr
+//   X ID CODE SIGNAL\n   exited (`-` for the one that does not apply)
+//   C ID\n               exited and its pipes are closed: the last word
+// It ends when its stdin does (node went away); what it started goes on.
+export const FORKER_SCRIPT = String.raw`
+use strict; use warnings; use POSIX (); use Fcntl;
+my $parent = $ARGV[0];
+my $setgroups = { x86_64 => 116, aarch64 => 159, riscv64 => 159 }->{(POSIX::uname())[4]};
+$SIG{PIPE} = 'IGNORE';
+my $chld = 0; $SIG{CHLD} = sub { $chld = 1 };
+# Hold fds up to 15 (close-on-exec), so that every pipe is above them and a
+# child can dup2 its descriptors onto 0..15 without overwriting a source.
+my @hold; while (1) { open(my $h, '<', '/dev/null') or die; last if fileno($h) > 15; push @hold, $h }
+my $fl = fcntl(STDOUT, F_GETFL, 0); fcntl(STDOUT, F_SETFL, $fl | O_NONBLOCK);
+my ($in, $out, $eof) = ('', '', 0);
+my (%job, %bypid, %rd, %wr);
+sub nb { my $f = fcntl($_[0], F_GETFL, 0); fcntl($_[0], F_SETFL, $f | O_NONBLOCK) }
+sub finish { my $id = shift; my $j = $job{$id} or return; return unless $j->{exited} && !$j->{open}; $out .= "C $id\n"; delete $job{$id} }
+sub drop { my $id = shift; my $j = $job{$id} or return;
+  for my $k ('out', 'err') { my $h = delete $j->{$k} or next; delete $rd{fileno $h}; close $h; $j->{open}-- }
+  finish($id) }
+sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
+  while (length $p) {
+    $p =~ s/\A(\w) (\d+)\n//s or return $out .= "F $id 22 request\n";
+    my ($k, $v) = ($1, substr($p, 0, $2, ''));
+    if ($k eq 'a') { push @args, $v } elsif ($k eq 'e') { push @env, $v } elsif ($k eq 'n') { push @fds, $v } else { $f{$k} = $v }
+  }
+  return $out .= "F $id 22 request\n" if @fds > 12 || !defined $f{f};
+  # Opened again as the parent opened it (a cgroup's file to write, a namespace to read).
+  my @pass; for my $n (@fds) { my $how = POSIX::O_RDONLY();
+    if (open(my $fi, '<', "/proc/$parent/fdinfo/$n")) { local $/; (<$fi> // '') =~ /^flags:\s*([0-7]+)/m and $how = oct($1) & 3 }
+    my $fd = POSIX::open("/proc/$parent/fd/$n", $how);
+    unless (defined $fd) { my $e = $! + 0; POSIX::close($_) for @pass; return $out .= "F $id $e open\n" } push @pass, $fd }
+  pipe(my $ir, my $iw); pipe(my $or, my $ow); pipe(my $er, my $ew); pipe(my $xr, my $xw);
+  my ($sr, $sw); pipe($sr, $sw) if defined $f{s};
+  my $pid = fork();
+  if (!defined $pid) { my $e = $! + 0; POSIX::close($_) for @pass; return $out .= "F $id $e fork\n" }
+  if ($pid == 0) {
+    $SIG{$_} = 'DEFAULT' for qw(PIPE CHLD);
+    POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
+    POSIX::setsid();
+    POSIX::dup2(fileno $ir, 0); POSIX::dup2(fileno $ow, 1); POSIX::dup2(fileno $ew, 2);
+    POSIX::dup2(fileno $sr, 3) if $sr;
+    POSIX::dup2($pass[$_], 4 + $_) for 0 .. $#pass;
+    POSIX::close($_) for grep { $_ > 15 } @pass;
+    my $ok = 1;
+    $ok &&= chdir $f{d} if defined $f{d};
+    # No supplementary group (setgroups(0), as node's spawn does), then the gid, then the uid.
+    if ($ok && defined $f{g}) { if (defined $setgroups) { $ok &&= syscall($setgroups, 0, 0) == 0 } else { $) = "$f{g} $f{g}" }
+      $ok &&= POSIX::setgid($f{g}) }
+    $ok &&= POSIX::setuid($f{u}) if $ok && defined $f{u};
+    if ($ok) { %ENV = map { /\A([^=]*)=(.*)\z/s ? ($1, $2) : () } @env; exec { $f{f} } (@args ? @args : ($f{f})) }
+    syswrite($xw, ($! + 0) . ''); POSIX::_exit(127);
+  }
+  close $_ for grep { defined } ($ir, $ow, $ew, $xw, $sr); POSIX::close($_) for @pass;
+  my $e = ''; 1 while sysread($xr, $e, 16, length $e); close $xr;
+  if (length $e) { close $_ for grep { defined } ($iw, $or, $er, $sw); return $out .= "F $id $e exec\n" }
+  $out .= "P $id $pid\n";
+  my $j = $job{$id} = { pid => $pid, out => $or, err => $er, open => 2 };
+  $bypid{$pid} = $id; $rd{fileno $or} = [$id, 'O', $or, 'out']; $rd{fileno $er} = [$id, 'E', $er, 'err'];
+  for ([$iw, $f{i}], [$sw, $f{s}]) { my ($h, $t) = @$_; next unless $h;
+    if (defined $t && length $t) { nb($h); $wr{fileno $h} = [$h, $t] } else { close $h } }
+}
+# What a process wrote before it exited comes before its exit (a megabyte at most: a child of it may go on writing).
+sub drain { my $j = shift; for my $k ('out', 'err') { my $h = $j->{$k} or next;
+  for (1 .. 16) { my $v = ''; vec($v, fileno $h, 1) = 1; last unless select($v, undef, undef, 0) > 0; readable(fileno $h) or last } } }
+# Read a pipe that select found readable: its bytes, or its end. False at its end.
+sub readable { my $fd = shift; my $x = $rd{$fd} or return 0; my $k = sysread($x->[2], my $b, 65536);
+  if ($k) { $out .= "$x->[1] $x->[0] " . length($b) . "\n$b"; return 1 } return 1 if !defined $k && $!{EAGAIN};
+  delete $rd{$fd}; close $x->[2]; my $j = $job{$x->[0]}; delete $j->{$x->[3]}; $j->{open}--; finish($x->[0]); 0 }
+sub reap { $chld = 0; while ((my $p = waitpid(-1, POSIX::WNOHANG())) > 0) {
+  my $st = $?; my $id = delete $bypid{$p}; next unless defined $id; my $j = $job{$id} or next; drain($j);
+  $out .= ($st & 127) ? "X $id - " . ($st & 127) . "\n" : "X $id " . ($st >> 8) . " -\n"; $j->{exited} = 1; finish($id) } }
+while (1) {
+  reap() if $chld;
+  # node went away: what it started goes on without us (as with node's own spawn, its pipes close).
+  last if $eof;
+  my ($r, $w) = ('', '');
+  vec($r, 0, 1) = 1 unless $eof; vec($r, $_, 1) = 1 for keys %rd;
+  vec($w, $_, 1) = 1 for keys %wr; vec($w, 1, 1) = 1 if length $out;
+  # A SIGCHLD between the reap and select waits at most this long.
+  my $n = select($r, $w, undef, %bypid ? 0.05 : undef);
+  if ($n <= 0) { next }
+  if (vec($w, 1, 1) && length $out) { my $k = syswrite(STDOUT, $out); if (defined $k) { substr($out, 0, $k, '') } elsif (!$!{EAGAIN}) { exit 0 } }
+  for my $fd (keys %wr) { next unless vec($w, $fd, 1); my $x = $wr{$fd}; my $k = syswrite($x->[0], $x->[1]);
+    if (defined $k) { substr($x->[1], 0, $k, ''); next if length $x->[1] } elsif ($!{EAGAIN}) { next }
+    close $x->[0]; delete $wr{$fd} }
+  # In the order the pipes were made: a job's stdout before its stderr, as its lines were likely written.
+  for my $fd (sort { $a <=> $b } keys %rd) { readable($fd) if vec($r, $fd, 1) }
+  if (vec($r, 0, 1) && !$eof) { my $k = sysread(STDIN, $in, 65536, length $in); $eof = 1 unless $k;
+    while ($in =~ /\A([SD]) (\d+) (\d+)\n/) { my ($c, $id, $len) = ($1, $2, $3); my $h = length($&);
+      last if length($in) < $h + $len; substr($in, 0, $h, ''); my $p = substr($in, 0, $len, '');
+      if ($c eq 'S') { start($id, $p) } else { drop($id) } } }
+}
+`

@@ -1,0 +1,37 @@
+// exec.ts through the forker (the default where perl is installed), and
+// that the forker never keeps nslab alive nor outlives it.
+import { spawnSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { execCases } from '../helpers/exec-cases.js'
+
+t.equal(process.env.NSLAB_FORKER, undefined, 'the forker is on')
+execCases(t)
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..')
+
+t.test('an idle forker keeps nothing alive, and ends with nslab', async (t) => {
+  // A node that runs one process, prints its pid and the forker's, and ends without closing anything.
+  const code = `import('${join(ROOT, 'dist/runner/host/exec.js')}').then(async (m) => {
+    const r = await m.run({ file: '/bin/sh', args: ['-c', 'echo $PPID'], env: { PATH: '/usr/bin:/bin' } })
+    process.stdout.write(r.stdout)
+  })`
+  const t0 = Date.now()
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 })
+  t.equal(r.status, 0, r.stderr)
+  t.ok(Date.now() - t0 < 20_000, 'node ended on its own')
+  const forker = Number(r.stdout.trim())
+  t.ok(forker > 0, 'the process was started by the forker')
+  const until = Date.now() + 5000
+  let alive = true
+  while (alive && Date.now() < until) {
+    try {
+      process.kill(forker, 0)
+      await new Promise((r) => setTimeout(r, 20))
+    } catch {
+      alive = false
+    }
+  }
+  t.notOk(alive, 'the forker ended with the node that started it')
+})
