@@ -1,4 +1,4 @@
-import type { Bridge, Container, Publish, Topology } from '../lab/lab.js'
+import type { Attachment, Bridge, Container, Publish, Topology } from '../lab/lab.js'
 
 // The nat and filter rules Docker Engine 20.10's bridge driver installs on a
 // fresh host, in the order it installs them, as iptables-restore input.
@@ -18,6 +18,10 @@ import type { Bridge, Container, Publish, Topology } from '../lab/lab.js'
 //   a rule already there is not added again. Several -p of one container (a
 //   range is several) are written by host port, highest first, whatever the
 //   command line's order (dockerd sorts its port map so);
+// - a container on several networks publishes through the one whose name sorts
+//   first (its gateway endpoint, as its default route): `docker network connect`
+//   to such a network deletes the ports' rules and appends them anew, naming
+//   that network's bridge and the container's address there;
 // - with --userland-proxy=false (no docker-proxy), the host's own connections to
 //   a published port are DNATed too: OUTPUT sends 127.0.0.0/8 to DOCKER as well,
 //   DOCKER has no `-i BR -j RETURN`, the DNATs no `! -i BR`, and each bridge
@@ -60,11 +64,12 @@ export function dockerRules(topology: Topology): string {
 
   const filterDocker: string[] = []
   for (const c of publishOrder(topology)) {
-    const on = byName.get(c.networks?.[0]?.network ?? 'bridge') ?? docker0
+    const at = gatewayAttachment(c)
+    const on = byName.get(at.network) ?? docker0
     for (const p of dockerdPortOrder(c.publish)) {
       // dockerd appends a rule only where the chain lacks it (`iptables -C` first): two -p of one
       // container port share their MASQUERADE and ACCEPT.
-      const r = publishRules(on.name, c.ip, p, proxy)
+      const r = publishRules(on.name, at.ip, p, proxy)
       for (const [list, rule] of [[nat, r.masquerade], [natDocker, r.dnat], [filterDocker, r.accept]] as const) {
         if (!list.includes(rule)) list.push(rule)
       }
@@ -121,15 +126,31 @@ function publishRules(br: string, ip: string, p: Publish, proxy: boolean): { mas
 }
 
 /**
- * The order engine: docker starts the containers in (docker/docker-host-script.ts), which is the
- * order their published ports' rules are appended in: docker0's in address order (Docker hands its
- * addresses out in turn), then those whose first network is a user-defined one, as listed.
+ * The network a container's published ports go through: its gateway endpoint, the network whose name
+ * sorts first (docker0's is "bridge"), as its default route. Not the one it was created on: each
+ * `docker network connect` that brings a network sorting first moves the ports there (captured:
+ * publish-connect-second, `--network front` then `connect back`, DNATs to back's address).
+ */
+export function gatewayAttachment(c: Container): Attachment {
+  const joins = c.networks?.length ? c.networks : [{ network: 'bridge', ip: c.ip }]
+  return joins.reduce((a, b) => (b.network < a.network ? b : a))
+}
+
+/**
+ * The order of the containers' published ports' rules: the order engine: docker starts the
+ * containers in (docker/docker-host-script.ts), docker0's in address order (Docker hands its
+ * addresses out in turn), then those whose first network is a user-defined one, as listed; then,
+ * moved to the end, those whose ports `docker network connect` moved to another network (all
+ * connects come after all starts, container by container as listed): dockerd deletes the rules of
+ * the old endpoint and appends the new one's (captured: publish-moved-order).
  */
 export function publishOrder(topology: Topology): Container[] {
   const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0)
   const onDocker0 = (c: Container) => (c.networks?.[0]?.network ?? 'bridge') === 'bridge'
-  return [
+  const started = [
     ...topology.containers.filter(onDocker0).sort((a, b) => toInt(a.ip) - toInt(b.ip)),
     ...topology.containers.filter((c) => !onDocker0(c)),
   ]
+  const moved = (c: Container) => gatewayAttachment(c).network !== (c.networks?.[0]?.network ?? 'bridge')
+  return [...started.filter((c) => !moved(c)), ...topology.containers.filter(moved)]
 }

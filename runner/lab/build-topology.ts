@@ -220,8 +220,6 @@ export function buildTopology(input: TopologyInput, frontMatterLine: number): { 
     }
     if (publish.length > 0 && !input.docker) {
       problem(c.publish![0]!.line, `publish adds Docker's rules, so it needs docker: true in topology`)
-    } else if (publish.length > 0 && (joins.get(c)?.length ?? 0) > 1) {
-      problem(c.publish![0]!.line, `${c.name} is on several networks: publish a port of a container on one network (nslab has not captured which network Docker publishes through then)`)
     }
     if (c.command !== undefined && c.command.trim() === '') problem(c.commandLine, `the command of ${c.name} is empty`)
     const container: Container = { name: c.name, ip: attachments[0]?.ip ?? '', publish, line: c.line }

@@ -47,6 +47,12 @@ const SCENARIOS: Record<string, string> = {
   'publish-range': '  containers:\n    web: {publish: ["8080-8081:80-81"]}\n',
   'userland-proxy-off': '  userland-proxy: false\n  containers:\n    web: {publish: ["8080:80"]}\n    web2: {publish: ["127.0.0.1:8081:80"]}\n',
   'userland-proxy-off-network': '  userland-proxy: false\n  networks: [front]\n  containers:\n    web: {networks: [front], publish: ["8080:80"]}\n',
+  // A container on two networks publishes through the one whose name sorts first (docker0's is "bridge").
+  'publish-bridge-and-network': '  networks: [front]\n  containers:\n    web: {networks: [bridge, front], publish: ["8080:80"]}\n',
+  'publish-connect-second': '  networks: [front, back]\n  containers:\n    web: {networks: [front, back], publish: ["8080:80"]}\n',
+  'publish-connect-keeps': '  networks: [front, back]\n  containers:\n    web: {networks: [back, front], publish: ["8080:80"]}\n',
+  // The connect moves web's rules after api's.
+  'publish-moved-order': '  networks: [admin]\n  containers:\n    web: {networks: [bridge, admin], publish: ["8080:80"]}\n    api: {publish: ["9090:90"]}\n',
 }
 
 for (const backend of ['nft', 'legacy'] as const) {

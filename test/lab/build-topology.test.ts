@@ -104,7 +104,20 @@ t.test('each mistake at its line', async (t) => {
   t.same(problems('  bridge: "br0 10.0.0.1/24"\n  userland-proxy: false\n'), ["labs/x.md:5: userland-proxy: false is dockerd's (--userland-proxy=false), so it needs docker: true"])
   t.same(problems('  docker: true\n  userland-proxi: false\n'), ['labs/x.md:5: unknown key "userland-proxi" in topology (did you mean "userland-proxy"?)'])
   t.equal(lab('  docker: true\n  userland-proxy: false\n').lab!.topology.userlandProxy, false)
-  t.same(problems('  docker: true\n  networks: [front, back]\n  containers:\n    box1: {networks: [front, back], publish: ["8080:80"]}\n'), [
-    'labs/x.md:7: box1 is on several networks: publish a port of a container on one network (nslab has not captured which network Docker publishes through then)',
+})
+
+t.test('a container on several networks publishes a port, as dockerd lets it', async (t) => {
+  const r = lab('  docker: true\n  networks: [front, back]\n  containers:\n    box1: {networks: [front, back], publish: ["8080:80"]}\n    box2: {networks: [bridge, front], publish: ["9090:90"]}\n')
+  t.same(r.problems.map(formatProblem), [], 'no problem')
+  const [box1, box2] = r.lab!.topology.containers
+  t.same(box1!.publish.map((p) => p.spec), ['8080:80'])
+  t.same(box1!.networks, [{ network: 'front', ip: '172.18.0.2' }, { network: 'back', ip: '172.19.0.2' }])
+  t.same(box2!.publish.map((p) => p.spec), ['9090:90'])
+  // What dockerd refuses is still refused: one host port twice (its second docker run fails), publish without Docker.
+  t.same(problems('  docker: true\n  networks: [front]\n  containers:\n    box1: {networks: [bridge, front], publish: ["8080:80"]}\n    box2: {networks: [front], publish: ["8080:80"]}\n'), [
+    'labs/x.md:8: host port 8080/tcp is published twice (by box1 and box2)',
+  ])
+  t.same(problems('  bridge: "br0 10.0.0.1/24"\n  containers:\n    box1: {publish: ["8080:80"]}\n'), [
+    "labs/x.md:6: publish adds Docker's rules, so it needs docker: true in topology",
   ])
 })

@@ -79,3 +79,42 @@ t.test('icc: false is dockerd --icc=false: docker0 drops what stays on it, on bo
     t.not(r.exitCode, 0, `box1 cannot ping box2 (${host === sb ? 'docker' : 'netns'})`)
   }
 })
+
+t.test('containers on two networks publish ports: the real dockerd moves them as nslab does, and serves them there', { skip }, async (t) => {
+  // web: created on front, its port moves to back at the connect (and its rules after the others');
+  // both: docker0 then front, stays on docker0; keep: back then front, stays on back.
+  const topology = topologyOf(
+    [
+      '  networks: [front, back]',
+      '  containers:',
+      '    api: {publish: ["9090:90"]}',
+      '    web: {networks: [front, back], publish: ["8080:80"]}',
+      '    both: {networks: [bridge, front], publish: ["7070:70"]}',
+      '    keep: {networks: [back, front], publish: ["6060:60"]}',
+      '',
+    ].join('\n'),
+  )
+  const sb = await createDockerLabHost({ topology, name: 'docker-publish-two' })
+  t.teardown(() => sb.stop())
+  const netns = await createSandbox({ topology, name: 'netns-publish-two' })
+  t.teardown(() => netns.stop())
+  for (const table of ['nat', 'filter']) {
+    t.same(await rules(sb, table), await rules(netns, table), `the ${table} table is the same on both engines`)
+  }
+  const dnat = (await rules(sb, 'nat')).filter((l) => l.includes('DNAT'))
+  t.same(dnat.map((l) => l.replace(/.*--dport (\d+) .*--to-destination (\S+)$/, '$1 $2')), ['9090 172.17.0.2:90', '7070 172.17.0.3:70', '6060 172.19.0.3:60', '8080 172.19.0.2:80'], 'each port to the address on the network whose name sorts first; the moved one last')
+  const proxies = await sb.look({ machine: 'host', script: "ps -eo args | grep '^/usr/sbin/docker-prox[y] -proto tcp -host-ip 0.0.0.0 -host-port 8080 '", timeoutMs: 10_000 })
+  t.match(proxies.stdout, /-container-ip 172\.19\.0\.2 -container-port 80\n/, "docker-proxy forwards web's port to its address on back too")
+  // web serves on port 80, on all its addresses; the host's own connection to 8080 is DNATed (OUTPUT) to back's.
+  for (const host of [sb, netns]) {
+    await host.exec({ machine: 'web', script: 'mkdir -p /tmp/www-two && echo hello-from-web > /tmp/www-two/index.html && busybox httpd -p 80 -h /tmp/www-two', timeoutMs: 10_000 })
+    let got = ''
+    for (let i = 0; i < 20 && !got.includes('hello-from-web'); i++) {
+      got = (await host.exec({ machine: 'host', script: 'curl -s --max-time 2 http://172.17.0.1:8080/ || :', timeoutMs: 10_000 })).stdout
+      if (!got.includes('hello-from-web')) await new Promise((r) => setTimeout(r, 250))
+    }
+    t.match(got, /hello-from-web/, `the host reaches web through its port 8080 (${host === sb ? 'docker' : 'netns'})`)
+    const counted = await host.look({ machine: 'host', script: 'iptables -t nat -L DOCKER -v -n -x', timeoutMs: 10_000 })
+    t.match(counted.stdout, /^\s*[1-9]\d*\s+\d+\s+DNAT\s.*dpt:8080 to:172\.19\.0\.2:80$/m, `through the DNAT to back's address (${host === sb ? 'docker' : 'netns'})`)
+  }
+})
