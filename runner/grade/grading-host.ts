@@ -23,7 +23,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { packageRoot } from '../util/package-root.js'
-import { start, type Running } from '../host/exec.js'
+import { start, type Attached } from '../host/exec.js'
 import type { Engine } from '../lab/lab.js'
 import { sandboxOwner } from '../host/sandbox.js'
 import type { WorkerReply, WorkerRequest } from './grade-worker.js'
@@ -71,7 +71,7 @@ const WORKER_MAX_OUTPUT = 1024 * 1024 * 1024
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 interface Worker {
-  running: Running
+  running: Attached
   lines: string[]
   waiting?: (line: string | undefined) => void
   exited: boolean
@@ -91,7 +91,7 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
   if (docker) Object.assign(env, await prepareDocker(opts))
   const workers = new Map<number, Worker>()
 
-  const spawnWorker = (slot: number): Running => {
+  const spawnWorker = (slot: number): Attached => {
     if (mode === 'self') {
       return start({ file: process.execPath, args: [workerFile], env: { ...env, HOME: process.env.HOME ?? '/' }, keepStdin: true, maxOutputBytes: WORKER_MAX_OUTPUT, command: 'nslab grade worker' })
     }
