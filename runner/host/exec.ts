@@ -90,6 +90,8 @@ interface Collector {
   /** Its pipes closed after the exit. */
   closed(): void
   failed(e: Error): void
+  /** Another process does the work after all (the forker died before starting it): its result is the result. */
+  adopt(other: Running): void
   done: Promise<ExecResult>
 }
 
@@ -182,6 +184,12 @@ function collector(opts: ExecOptions, kill: (signal: NodeJS.Signals) => void, st
       if (timer) clearTimeout(timer)
       reject(e)
     },
+    adopt(other) {
+      if (settled) return
+      settled = true
+      if (timer) clearTimeout(timer)
+      other.done.then(resolve, reject)
+    },
     done,
   }
 }
@@ -266,7 +274,9 @@ function startForked(f: Forker, opts: ExecOptions): Running {
   }
   let exited = false
   let pending: [NodeJS.Signals, boolean] | undefined
+  let instead: Running | undefined
   const kill = (signal: NodeJS.Signals = 'SIGKILL', group = true): void => {
+    if (instead) return instead.kill(signal, group)
     if (exited) return
     // Asked before the forker answered: done once it has.
     if (pid < 0) pending = [signal, group]
@@ -292,6 +302,12 @@ function startForked(f: Forker, opts: ExecOptions): Running {
         if (pending) kill(...pending)
       },
       failed: (errno, where) => {
+        if (where === 'forker') {
+          // It died before this one started: node starts it (and closes the descriptors).
+          const other = startSpawned(opts)
+          instead = other
+          return c.adopt(other)
+        }
         closeAfter()
         c.failed(errno === osConstants.errno.ENOENT && where === 'exec' ? notInstalled(opts.file) : new Error(`${opts.file} could not start: ${where} failed with errno ${errno}`))
       },
@@ -306,7 +322,7 @@ function startForked(f: Forker, opts: ExecOptions): Running {
   )
   return {
     get pid() {
-      return pid
+      return instead?.pid ?? pid
     },
     done: c.done,
     kill,

@@ -11,7 +11,7 @@ import type { Readable, Writable } from 'node:stream'
 export interface ForkerJobEvents {
   started(pid: number): void
   /** It could not start: errno, and of what (exec's 2: no such program). */
-  failed(errno: number, where: 'request' | 'open' | 'fork' | 'exec'): void
+  failed(errno: number, where: 'request' | 'open' | 'fork' | 'exec' | 'forker'): void
   out(chunk: Buffer): void
   err(chunk: Buffer): void
   exit(code: number | null, signal: number | null): void
@@ -42,6 +42,7 @@ export interface Forker {
 
 export function createForker(child: ChildProcess): Forker {
   const jobs = new Map<number, ForkerJobEvents>()
+  const started = new Set<number>()
   const stdin = child.stdin as Writable
   const stdout = child.stdout as Readable & { ref?: () => void; unref?: () => void }
   let next = 1
@@ -57,10 +58,13 @@ export function createForker(child: ChildProcess): Forker {
   const died = (): void => {
     if (!alive) return
     alive = false
-    // What it had started may still run; its output and exit are lost with it.
-    for (const [, j] of jobs) {
-      j.exit(null, 9)
-      j.closed()
+    // What it had not started yet is for the caller to start; what it had may still run, its output and exit lost with it.
+    for (const [id, j] of jobs) {
+      if (!started.has(id)) j.failed(0, 'forker')
+      else {
+        j.exit(null, 9)
+        j.closed()
+      }
     }
     jobs.clear()
     hold(false)
@@ -86,7 +90,10 @@ export function createForker(child: ChildProcess): Forker {
       }
       buf = buf.subarray(nl + 1)
       if (!j) continue
-      if (kind === 'P') j.started(Number(head[2]))
+      if (kind === 'P') {
+        started.add(id)
+        j.started(Number(head[2]))
+      }
       else if (kind === 'F') {
         jobs.delete(id)
         if (!jobs.size) hold(false)
@@ -94,6 +101,7 @@ export function createForker(child: ChildProcess): Forker {
       } else if (kind === 'X') j.exit(head[2] === '-' ? null : Number(head[2]), head[3] === '-' ? null : Number(head[3]))
       else if (kind === 'C') {
         jobs.delete(id)
+        started.delete(id)
         if (!jobs.size) hold(false)
         j.closed()
       }

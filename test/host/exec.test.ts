@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { childProcesses, run, start } from '../../runner/host/exec.js'
 import { execCases } from '../helpers/exec-cases.js'
 
 t.equal(process.env.NSLAB_FORKER, undefined, 'the forker is on')
@@ -34,4 +35,17 @@ t.test('an idle forker keeps nothing alive, and ends with nslab', async (t) => {
     }
   }
   t.notOk(alive, 'the forker ended with the node that started it')
+})
+
+t.test('a forker that dies: what it ran ends, what comes next starts anyway', async (t) => {
+  const running = start({ file: '/bin/sleep', args: ['30'], env: { PATH: '/usr/bin:/bin' } })
+  await new Promise((r) => setTimeout(r, 300))
+  const forker = childProcesses(process.pid).find((p) => p.name === 'perl')
+  t.ok(forker, 'the forker is a child of this process')
+  process.kill(forker!.pid, 'SIGKILL')
+  const r = await running.done
+  t.equal(r.signal, 'SIGKILL', 'the job it had started is given up as killed')
+  process.kill(running.pid, 'SIGKILL')
+  const next = await run({ file: '/bin/sh', args: ['-c', 'echo $PPID'], env: { PATH: '/usr/bin:/bin' } })
+  t.equal(Number(next.stdout.trim()), process.pid, 'the next process is node’s own child')
 })
