@@ -30,7 +30,8 @@ const BEFORE = beforeAt >= 0 ? args[beforeAt + 1] : undefined
 const NSLAB_ONLY = args.includes('--nslab-only')
 const INTERLEAVE = args.includes('--interleave')
 const ROOT = new URL('..', import.meta.url).pathname
-const NSLAB = join(ROOT, 'dist/bin/nslab.js')
+// The command as npm installs it (package.json's bin).
+const NSLAB = join(ROOT, 'dist/bin/nslab.cjs')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-peers-'))
 
 // The lab host by hand: what `topology: docker: true, containers: [box1, box2], internet: true` is.

@@ -57,16 +57,16 @@ t.test('npm pack of a checkout builds nslab and packs the command, the library, 
   t.equal(r.status, 0, said(r))
   tarball = join(work, `nslab-${pkg.version}.tgz`)
   t.ok(existsSync(tarball), 'the tarball')
-  t.ok(existsSync(join(src, 'dist/bin/nslab.js')), 'prepare built the bundle')
+  t.ok(existsSync(join(src, 'dist/bin/nslab.js')) && existsSync(join(src, 'dist/bin/nslab.cjs')), 'prepare built the bundle and its first file')
   t.ok(existsSync(join(src, 'dist/runner/api/index.d.ts')), 'and the library with its types (package.json exports)')
   const list = run('tar', ['tzvf', tarball]).stdout
   const files = list.split('\n').map((l) => l.split(/\s+/).pop() ?? '')
-  for (const f of ['dist/bin/nslab.js', 'dist/bin/grade-worker.js', 'dist/vm-guest.cjs', 'dist/runner/api/index.js', 'dist/runner/api/index.d.ts', 'labs/snat-outbound.md', 'docs/first-lab.md', 'docs/reference.md', 'docs/ci/github-actions.yml', 'README.md', 'package.json']) {
+  for (const f of ['dist/bin/nslab.cjs', 'dist/bin/nslab.js', 'dist/bin/grade-worker.js', 'dist/vm-guest.cjs', 'dist/runner/api/index.js', 'dist/runner/api/index.d.ts', 'labs/snat-outbound.md', 'docs/first-lab.md', 'docs/reference.md', 'docs/ci/github-actions.yml', 'README.md', 'package.json']) {
     t.ok(files.includes(`package/${f}`), `it holds ${f}`)
   }
   t.notOk(files.some((f) => /^package\/(runner|checks|test|node_modules|bench)\//.test(f)), 'and no sources, tests or node_modules')
-  t.match(list, /^-rwxr-xr-x .* package\/dist\/bin\/nslab\.js$/m, 'the command is executable')
-  const head = run('tar', ['xzOf', tarball, 'package/dist/bin/nslab.js']).stdout.split('\n')[0]
+  t.match(list, /^-rwxr-xr-x .* package\/dist\/bin\/nslab\.cjs$/m, 'the command is executable')
+  const head = run('tar', ['xzOf', tarball, 'package/dist/bin/nslab.cjs']).stdout.split('\n')[0]
   t.equal(head, '#!/usr/bin/env node', 'and starts with its shebang')
   t.match(pkg.engines.node, />=\s*20/, 'package.json says Node.js 20 or newer')
 })
@@ -105,7 +105,7 @@ t.test('npm install -g --prefix of the tarball: nslab from any folder', async (t
   t.equal(r.status, 0, said(r))
   const bin = join(prefix, 'bin')
   t.ok(lstatSync(join(bin, 'nslab')).isSymbolicLink(), 'npm linked the command')
-  t.equal(readlinkSync(join(bin, 'nslab')), '../lib/node_modules/nslab/dist/bin/nslab.js')
+  t.equal(readlinkSync(join(bin, 'nslab')), '../lib/node_modules/nslab/dist/bin/nslab.cjs')
   const empty = join(work, 'empty')
   mkdirSync(empty)
   fromAnEmptyFolder(t, nslabAt(bin, empty, { NSLAB_STATE_DIR: join(work, 'state') }), empty)
