@@ -85,7 +85,9 @@ export async function prepareGradingHost(opts: GradingHostOptions = {}): Promise
   const mode: GradingHost['mode'] = isRoot ? (docker ? 'root' : 'isolated') : 'self'
   requirePrograms(['unshare', 'nsenter', ...(mode === 'isolated' ? ['setpriv'] : [])])
   const uidBase = opts.uidBase ?? DEFAULT_UID_BASE
-  const env: NodeJS.ProcessEnv = { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8', HOME: '/nonexistent', NODE_OPTIONS: '' }
+  // NSLAB_FORKER=0: a worker moves into each submission's cgroups and out again, and what it starts must be
+  // born inside them; a forker would stay in the cgroups of the submission it was started for.
+  const env: NodeJS.ProcessEnv = { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8', HOME: '/nonexistent', NODE_OPTIONS: '', NSLAB_FORKER: '0' }
   // A slow machine (a VM under emulation, where grade --kernel runs this) stretches the workers' fixed limits too.
   if (process.env.NSLAB_TIME_SCALE) env.NSLAB_TIME_SCALE = process.env.NSLAB_TIME_SCALE
   if (docker) Object.assign(env, await prepareDocker(opts))
