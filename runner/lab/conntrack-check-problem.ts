@@ -55,7 +55,7 @@ export function conntrackCheckProblem(args: string[], options: Record<string, st
       seen.add(word)
       continue
     }
-    const tool = CONNTRACK_TOOL_OPTIONS[word]
+    const tool = Object.hasOwn(CONNTRACK_TOOL_OPTIONS, word) ? CONNTRACK_TOOL_OPTIONS[word] : undefined
     if (tool) return `"${word}" is conntrack's own option: write ${tool}, e.g. conntrack host tcp dport=80 state=ESTABLISHED`
     const bracket = /^\[([A-Za-z_]+)\]$/.exec(word)
     if (bracket) {

@@ -264,6 +264,7 @@ t.test('conntrack: a protocol, keys of the two tuples, and words about the entry
   t.match(bad('conntrack host frobnicate'), /^unknown word "frobnicate" for conntrack; after the machine come a protocol \(tcp, udp, icmp\)/)
   t.equal(bad('conntrack host -p tcp --dport 80'), '"-p" is conntrack\'s own option: write tcp, udp or icmp, e.g. conntrack host tcp dport=80 state=ESTABLISHED')
   t.equal(bad('conntrack host tcp --dport 80'), '"--dport" is conntrack\'s own option: write dport=N, e.g. conntrack host tcp dport=80 state=ESTABLISHED')
+  t.match(bad('conntrack host constructor'), /^unknown word "constructor" for conntrack; /, 'names of Object.prototype are no options of conntrack')
   t.equal(bad('conntrack host tcp udp'), 'conntrack takes one protocol, not both "tcp" and "udp"')
   t.equal(bad('conntrack host tcp assured assured'), 'assured is given twice')
   t.equal(bad('conntrack host tcp state=ESTABLISHD'), 'unknown state "ESTABLISHD" (did you mean "ESTABLISHED"?)')
