@@ -13,7 +13,7 @@ import type { ProbeOptions } from './probe-fn.js'
 /** How many entries a failing check lists, closest first. */
 const LIST_MAX = 10
 
-/** What `conntrack -L` runs: every family and protocol, with the family in front of each line. */
+/** The listing the check reads: every family and protocol, with the family in front of each line. */
 export const CONNTRACK_LIST = 'conntrack -L -o extended'
 
 /** The keys in the order conntrack prints what they match. */
@@ -58,7 +58,7 @@ export async function conntrackProbe(check: Check, ctx: CheckContext, opts: Prob
     conditions.push(c)
   }
   conditions.push(...flags)
-  /** ` tcp dport=80 state=ESTABLISHED`, or nothing when the check asks for any entry. */
+  /** ` tcp state=ESTABLISHED dport=80`, or nothing when the check asks for any entry. */
   const wanted = conditions.map((c) => ` ${c.text}`).join('')
 
   const r = await ctx.look({ machine, script: CONNTRACK_LIST, timeoutMs: opts.timeoutMs })
