@@ -1,5 +1,6 @@
 import type { Check, CheckVerb } from '../runner/lab/lab.js'
 import { addrProbe } from './addr.js'
+import { conntrackProbe } from './conntrack.js'
 import { exitProbe } from './exit.js'
 import { httpProbe } from './http.js'
 import { masterProbe } from './master.js'
@@ -41,6 +42,7 @@ export const checkKinds: Record<CheckVerb, CheckKind> = {
   route: { probe: routeProbe, attemptMs: 3000 },
   sysctl: { probe: sysctlProbe, attemptMs: 3000 },
   netns: { probe: netnsProbe, attemptMs: 3000 },
+  conntrack: { probe: conntrackProbe, attemptMs: 3000 },
   exit: { probe: exitProbe, once: true, attemptMs: 0 },
   stdout: { probe: stdoutProbe, once: true, attemptMs: 0 },
   // The learner's own command: as long as the window allows.

@@ -10,11 +10,14 @@ const SENDS = new Set<string>(['ping', 'http'])
  * How a check may share the lab host with the checks around it:
  * - look: reads state that packets do not change (rules counters apart, policies, addresses, routes, sysctls, exit, stdout);
  * - sends: sends packets, one such check at a time, in the block's order;
- * - alone: counts packets (`rule … min-packets=N`) or runs the lab's own command (`sh`: it may send, count or change
- *   anything), so it starts when every line before it has ended, and every line after it waits for it.
+ * - alone: counts packets (`rule … min-packets=N`), reads the connections packets leave behind (`conntrack`), or runs
+ *   the lab's own command (`sh`: it may send, count or change anything), so it starts when every line before it has
+ *   ended, and every line after it waits for it.
  */
 export function howCheckRuns(check: Check): 'look' | 'sends' | 'alone' {
   if (check.verb === 'sh' || check.options['min-packets'] !== undefined) return 'alone'
+  // An `http` line before it makes the entry it looks for; a `no conntrack` judged before that would pass by chance.
+  if (check.verb === 'conntrack') return 'alone'
   return SENDS.has(check.verb) ? 'sends' : 'look'
 }
 

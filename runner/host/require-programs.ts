@@ -21,6 +21,7 @@ export const PACKAGE_OF: Record<string, string> = {
   busybox: 'busybox-static',
   nginx: 'nginx-light',
   brctl: 'bridge-utils',
+  conntrack: 'conntrack',
   tmux: 'tmux',
   socat: 'socat',
   qemu: 'qemu-system-x86',

@@ -150,6 +150,7 @@ export type CheckVerb =
   | 'route'
   | 'sysctl'
   | 'netns'
+  | 'conntrack'
   | 'exit'
   | 'stdout'
   | 'sh'

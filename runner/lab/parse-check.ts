@@ -10,12 +10,15 @@ import { parseDuration } from '../util/parse-duration.js'
 import { parseCidr, parseIPv4 } from './parse-ipv4.js'
 import { splitWords } from './split-words.js'
 import { parsePercent } from './parse-percent.js'
+import { CONNTRACK_OPTIONS, CONNTRACK_USAGE, conntrackCheckProblem, conntrackMachineOptions } from './conntrack-check-problem.js'
 
 export interface ParsedCheck {
   check?: Check
   problem?: string
   /** Indexes into check.args of the arguments that name machines of the lab. */
   machineArgs: number[]
+  /** Keys of check.options whose values name machines of the lab (conntrack's src=box1). */
+  machineOptions?: string[]
 }
 
 interface VerbSpec {
@@ -39,6 +42,8 @@ const VERBS: Record<CheckVerb, VerbSpec> = {
   // A value of several words ("4096 131072 6291456") may go unquoted: the check joins them.
   sysctl: { usage: 'sysctl NAME KEY VALUE', min: 3, max: Infinity, options: LIVE },
   netns: { usage: 'netns NAME', min: 1, max: 1, options: LIVE },
+  // A protocol and words such as assured after the machine; conntrackCheckProblem bounds them.
+  conntrack: { usage: CONNTRACK_USAGE, min: 1, max: Infinity, options: [...CONNTRACK_OPTIONS, ...LIVE] },
   // exit and stdout judge the run that already happened: nothing to retry.
   exit: { usage: 'exit N', min: 1, max: 1, options: [] },
   stdout: { usage: 'stdout "text" or stdout /regex/', min: 1, max: 1, options: [] },
@@ -187,7 +192,10 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
     options.regex = regex.body
     options.flags = regex.flags
   }
-  return { check: { verb, negated, args, options, withinMs, line: lineNo, source }, machineArgs }
+  const parsed: ParsedCheck = { check: { verb, negated, args, options, withinMs, line: lineNo, source }, machineArgs }
+  const machineOptions = verb === 'conntrack' ? conntrackMachineOptions(options) : []
+  if (machineOptions.length) parsed.machineOptions = machineOptions
+  return parsed
 }
 
 function addressProblem(text: string): string | undefined {
@@ -301,6 +309,9 @@ function validate(verb: CheckVerb, args: string[], options: Record<string, strin
         return `"${a(0)}" is not a network namespace name: letters, digits, -, _ and .`
       }
       return undefined
+    case 'conntrack':
+      machineArgs.push(0)
+      return conntrackCheckProblem(args, options)
     case 'exit':
       if (!/^\d{1,3}$/.test(a(0)) || Number(a(0)) > 255) return `exit needs a number from 0 to 255, not "${a(0)}"`
       return undefined

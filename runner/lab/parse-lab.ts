@@ -181,6 +181,7 @@ function readBlock(f: FencedBlock, prose: string, labTimeout: number, problems: 
         else if (r.check) {
           checks.push(r.check)
           for (const a of r.machineArgs) named.push({ name: r.check.args[a]!, line: r.check.line })
+          for (const k of r.machineOptions ?? []) named.push({ name: r.check.options[k]!, line: r.check.line })
         }
       }
       if (!written && problems.length < MAX_PROBLEMS) problems.push({ line, message: 'this check block has no checks: write one a line, e.g. ping box1 box2' })

@@ -7,6 +7,7 @@ const CHECK_PROGRAMS: Record<string, string[]> = {
   http: ['curl'],
   rule: ['iptables-save', 'iptables'],
   policy: ['iptables-save'],
+  conntrack: ['conntrack'],
 }
 
 /**

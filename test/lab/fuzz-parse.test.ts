@@ -54,6 +54,7 @@ const WORDS = [
   'status=200', 'contains="', 'min-packets=1', '172.17.0.0/33', '300.1.1.1', '"', "'", '\\', '/', '/a(/', '=', '#', '\t', '  ',
   'title:', 'topology:', 'docker: true', 'containers: [box1, box1]', 'ip: 1', '{', '[', ']', '&a', '*a', '!', ':', '<details>',
   'constructor', '__proto__', 'toString', '1constructor', '\u00e9', '\u200b', '\ud83d\ude00', '\r', '\0',
+  'conntrack', 'tcp', 'src=box1', 'reply-dst=bxo1', 'state=ESTABLISHD', 'dport=80', '--dport', 'assured', '[ASSURED]', 'zone=constructor',
 ]
 
 type Mutation = (lines: string[]) => string[]

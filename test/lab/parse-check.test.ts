@@ -1,5 +1,6 @@
 import t from 'tap'
 import { parseCheck } from '../../runner/lab/parse-check.js'
+import { CONNTRACK_USAGE } from '../../runner/lab/conntrack-check-problem.js'
 import { splitWords } from '../../runner/lab/split-words.js'
 import { didYouMean } from '../../runner/util/did-you-mean.js'
 import { parseDuration } from '../../runner/util/parse-duration.js'
@@ -85,7 +86,7 @@ t.test('every mistake, with what would be right', async (t) => {
   t.equal(bad('pnig box1 box2'), 'unknown check "pnig" (did you mean "ping"?)')
   t.equal(bad('PING box1 box2'), 'unknown check "PING" (did you mean "ping"?)')
   t.equal(bad('not ping box1 box2'), 'unknown check "not" (did you mean "no"?)')
-  t.equal(bad('frobnicate x'), 'unknown check "frobnicate"; the checks are ping, http, rule, policy, addr, master, route, sysctl, netns, exit, stdout, sh')
+  t.equal(bad('frobnicate x'), 'unknown check "frobnicate"; the checks are ping, http, rule, policy, addr, master, route, sysctl, netns, conntrack, exit, stdout, sh')
   t.equal(bad('no'), '"no" needs a check after it, e.g. no ping box1 internet')
   t.match(bad('constructor box1'), /^unknown check "constructor"; the checks are /, 'names of Object.prototype are no verbs')
   t.match(bad('ping a b within=1constructor'), /unknown unit "constructor"/)
@@ -231,4 +232,51 @@ t.test('ping count=: a series of echoes and bounds on its statistics', async (t)
   t.equal(bad('ping box1 box2 count=20 loss<=10%'), 'write "loss<=10%" as an option: max-loss=…, with count=N, e.g. ping box1 box2 count=20 min-loss=10% max-loss=60% min-rtt=90ms')
   t.match(bad('ping box1 box2 rtt>=90ms'), /^write "rtt>=90ms" as an option: min-rtt=…/)
   t.equal(bad('ping box1 box2 box3'), 'too many arguments for ping: write ping FROM TO')
+})
+
+t.test('conntrack: a protocol, keys of the two tuples, and words about the entry', async (t) => {
+  t.same(ok('conntrack host tcp src=172.17.0.2 dst=203.0.113.10 dport=80 state=TIME_WAIT reply-dst=198.51.100.2 assured'), {
+    verb: 'conntrack',
+    negated: false,
+    args: ['host', 'tcp', 'assured'],
+    options: { src: '172.17.0.2', dst: '203.0.113.10', dport: '80', state: 'TIME_WAIT', 'reply-dst': '198.51.100.2' },
+    withinMs: 2000,
+    machineArgs: [0],
+  })
+  t.same(ok('conntrack host').args, ['host'], 'any entry at all')
+  t.same(ok('no conntrack box1 udp sport=5353 reply-sport=53 reply-dport=5353 unreplied within=5s').options, { sport: '5353', 'reply-sport': '53', 'reply-dport': '5353', within: '5s' })
+  t.same(ok('conntrack host icmp src=172.17.0.0/16 snat mark=0x2a zone=7').args, ['host', 'icmp', 'snat'])
+  t.same(ok('conntrack host tcp dport=8080 dnat state=established').options.state, 'established', 'a state in any case')
+  // Machines named where an address goes: parseLab looks them up.
+  const named = parseCheck('conntrack host src=box1 dst=203.0.113.10 reply-src=internet reply-dst=10.0.0.0/8', 7)
+  t.same(named.machineOptions, ['src', 'reply-src'])
+  t.equal(parseCheck('conntrack host src=172.17.0.2', 7).machineOptions, undefined, 'addresses name no machine')
+
+  t.equal(bad('conntrack'), `too few arguments for conntrack: write ${CONNTRACK_USAGE}`)
+  t.equal(bad('conntrak host tcp'), 'unknown check "conntrak" (did you mean "conntrack"?)')
+  t.equal(bad('conntrack host tcp sprot=80'), 'unknown option "sprot=" for conntrack (did you mean "sport"?)')
+  t.equal(bad('conntrack host tcp reply_dst=198.51.100.2'), 'unknown option "reply_dst=" for conntrack (did you mean "reply-dst"?)')
+  t.equal(bad('conntrack host tpc'), 'unknown word "tpc" for conntrack (did you mean "tcp"?)')
+  t.equal(bad('conntrack host tcp asured'), 'unknown word "asured" for conntrack (did you mean "assured"?)')
+  t.equal(bad('conntrack host TCP'), 'unknown word "TCP" for conntrack (did you mean "tcp"?)')
+  t.equal(bad('conntrack host tcp [ASSURED]'), '"[ASSURED]" is how conntrack prints it: write assured')
+  t.equal(bad('conntrack host tcp [OFFLOAD]'), '"[OFFLOAD]" is how conntrack prints it: a check takes assured, unreplied, snat, dnat')
+  t.match(bad('conntrack host frobnicate'), /^unknown word "frobnicate" for conntrack; after the machine come a protocol \(tcp, udp, icmp\)/)
+  t.equal(bad('conntrack host -p tcp --dport 80'), '"-p" is conntrack\'s own option: write tcp, udp or icmp, e.g. conntrack host tcp dport=80 state=ESTABLISHED')
+  t.equal(bad('conntrack host tcp --dport 80'), '"--dport" is conntrack\'s own option: write dport=N, e.g. conntrack host tcp dport=80 state=ESTABLISHED')
+  t.match(bad('conntrack host constructor'), /^unknown word "constructor" for conntrack; /, 'names of Object.prototype are no options of conntrack')
+  t.equal(bad('conntrack host tcp udp'), 'conntrack takes one protocol, not both "tcp" and "udp"')
+  t.equal(bad('conntrack host tcp assured assured'), 'assured is given twice')
+  t.equal(bad('conntrack host tcp state=ESTABLISHD'), 'unknown state "ESTABLISHD" (did you mean "ESTABLISHED"?)')
+  t.match(bad('conntrack host tcp state=OPEN'), /^unknown state "OPEN"; TCP's states are SYN_SENT, SYN_RECV, ESTABLISHED, /)
+  t.equal(bad('conntrack host udp state=ESTABLISHED'), 'udp entries have no state: state= goes with tcp')
+  t.equal(bad('conntrack host icmp dport=80'), 'icmp entries have no ports: dport= goes with tcp or udp')
+  t.equal(bad('conntrack host tcp dport=65536'), 'bad dport="65536": write a port from 0 to 65535')
+  t.equal(bad('conntrack host tcp sport=http'), 'bad sport="http": write a port from 0 to 65535')
+  t.equal(bad('conntrack host src=300.1.1.1'), 'bad src=: "300.1.1.1" is not an IPv4 address: 300 is more than 255')
+  t.equal(bad('conntrack host reply-dst=172.17.0.0/33'), 'bad reply-dst=: "172.17.0.0/33" is not a CIDR: the prefix length is 0 to 32')
+  t.equal(bad('conntrack host mark=-1'), 'bad mark="-1": write a number, e.g. mark=42 or mark=0x2a')
+  t.equal(bad('conntrack host mark=4294967296'), 'bad mark="4294967296": a mark is at most 4294967295')
+  t.equal(bad('conntrack host zone=70000'), 'bad zone="70000": write a zone from 0 to 65535')
+  t.equal(bad('conntrack host tcp dport=80 dport=81'), 'dport= is given twice')
 })

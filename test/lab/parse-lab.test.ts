@@ -3,6 +3,7 @@ import t from 'tap'
 import type { CheckBlock, Lab, OutputBlock, ScriptBlock } from '../../runner/lab/lab.js'
 import { formatProblem } from '../../runner/lab/lab-problem.js'
 import { parseLab } from '../../runner/lab/parse-lab.js'
+import { labDiagnostics } from '../../runner/lab/lab-diagnostics.js'
 import { SYSCTL_DEFAULTS } from '../../runner/lab/sysctl-settings.js'
 
 const fixtures = new URL('../fixtures/labs/', import.meta.url)
@@ -535,9 +536,13 @@ t.test('the examples of docs/lab-format.md are what they say', async (t) => {
   const all = labOf(withTopology, 'checks.md')
   t.same(
     new Set((all.blocks[1] as CheckBlock).checks.map((c) => c.verb)),
-    new Set(['ping', 'http', 'rule', 'policy', 'addr', 'master', 'route', 'sysctl', 'netns', 'exit', 'stdout', 'sh']),
+    new Set(['ping', 'http', 'rule', 'policy', 'addr', 'master', 'route', 'sysctl', 'netns', 'conntrack', 'exit', 'stdout', 'sh']),
     'the examples show every verb',
   )
+  // The examples of Connection tracking, each valid.
+  const conntrack = /### Connection tracking\n[\s\S]*?```check\n([\s\S]*?)```/.exec(doc)![1]!
+  const tracked = labOf(withTopology.replace(checks, conntrack), 'conntrack.md')
+  t.same((tracked.blocks[1] as CheckBlock).checks.map((c) => c.verb), ['conntrack', 'conntrack', 'conntrack', 'conntrack'])
 })
 
 t.test('limits: lab size, block size, info string, containers, problems', async (t) => {
@@ -555,4 +560,19 @@ t.test('limits: lab size, block size, info string, containers, problems', async 
   const wrong = problemsOf('---\ntitle: x\n---\n' + '```check\nx\n```\n'.repeat(1500))
   t.equal(wrong.length, 1001)
   t.equal(wrong[1000], 'lab.md:3004: more than 1000 problems: nslab stopped reading the lab here; fix the ones above first')
+})
+
+t.test('conntrack: machines named where an address goes are looked up, at the column of the name', async (t) => {
+  const text = lab('```check\nconntrack host tcp src=bxo1 dst=internet reply-dst=nobody\nconntrack box1 reply-src=box2\nconntrack bxo2\n```\n')
+  t.same(problemsOf(text), [
+    'lab.md:9: unknown machine "bxo1" (did you mean "box1"?)',
+    'lab.md:9: unknown machine "nobody"; this lab has host, box1, box2, internet (and any network namespace its steps make with ip netns add)',
+    'lab.md:11: unknown machine "bxo2" (did you mean "box2"?)',
+  ])
+  const [d] = labDiagnostics(parseLab(text, 'lab.md').problems, () => text)
+  t.match(d, { line: 9, column: 24, rule: 'machine', message: 'unknown machine "bxo1" (did you mean "box1"?)' })
+  const wrong = lab('```check\nconntrack host tcp state=ESTABLISHD\n```\n')
+  const [w] = labDiagnostics(parseLab(wrong, 'lab.md').problems, () => wrong)
+  t.match(w, { line: 9, column: 26, rule: 'check', message: 'unknown state "ESTABLISHD" (did you mean "ESTABLISHED"?)' })
+  t.same(problemsOf(lab('```sh step\nip netns add ns1\n```\n```check\nconntrack host src=ns1\n```\n')), [], 'a namespace a step makes is a machine')
 })

@@ -46,3 +46,8 @@ t.test('the command words are those the regex it replaces found, in time linear 
   t.same(commandWords(`ip netns exec box1 ${'/'.repeat(5_000_000)} ; ping -c1 x`), ['ip', 'box1', 'ping'])
   t.ok(performance.now() - started < 10_000, `5 MB of / in ${Math.round(performance.now() - started)} ms`)
 })
+
+t.test('conntrack, typed in a step or run by a check, is a program a lab needs', async (t) => {
+  t.same(programsOfLab(lab('```check\nconntrack host tcp dport=80\n```')), ['busybox', 'conntrack'])
+  t.same(programsOfLab(lab('```sh step\nconntrack -F\n```')), ['busybox', 'conntrack'])
+})

@@ -54,6 +54,18 @@ t.test('exit and stdout are about the step just before; traffic counts for packe
   ])
 })
 
+t.test('traffic counts for conntrack: its entries are what traffic leaves behind', async (t) => {
+  const lab = labOf(
+    [
+      block('sh step', 'iptables -t nat -A POSTROUTING -j MASQUERADE'),
+      block('sh step', 'curl -sS http://203.0.113.10/'),
+      block('sh step', 'conntrack -L -p tcp'),
+      block('check', 'conntrack host tcp dport=80 snat'),
+    ].join('\n'),
+  )
+  t.same(rule(lab), [['conntrack host tcp dport=80 snat', 'curl -sS http://203.0.113.10/', 'changes', true]], 'conntrack -L only looks; the curl made the entry')
+})
+
 t.test('after= names the step; one across steps that change things runs on a lab host of its own', async (t) => {
   const lab = labOf(
     [
