@@ -131,7 +131,9 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
     rest = rest.slice(next[0].length)
   }
   if (!Object.hasOwn(VERBS, verbWord)) {
-    const hint = suggestion(verbWord, [...CHECK_VERBS, 'no'])
+    // Before a verb, a misspelt word is most likely "no" ("not ping …": not nft).
+    const next = WORD_AND_SPACE.exec(rest)?.[1]
+    const hint = (next !== undefined && Object.hasOwn(VERBS, next) ? suggestion(verbWord, ['no']) : '') || suggestion(verbWord, [...CHECK_VERBS, 'no'])
     return fail(`unknown check "${verbWord}"${hint || `; the checks are ${CHECK_VERBS.join(', ')}`}`)
   }
   const verb = verbWord as CheckVerb
