@@ -138,9 +138,12 @@ function scratchLines(M: Markers, family: string, table: string, chain: string, 
     '  h=${l#*"$pat"}; [ "$h" != "$l" ] || continue',
     '  xt+="${h%%[!0-9]*} "',
     `done <<<"$(printf '%s\\n' "$js" | sed 's/{"rule": {/\\n&/g')" ;; esac`,
-    // The chain's printed rules. A handle printed twice is a comment's newline feigning a rule: neither counts.
+    // The chain's printed rules. nft prints a string as it is, newlines too (JSON escapes them as \\n):
+    // where a string of the table holds one, a printed line may be a piece of it, and no line is taken
+    // for a rule; else a handle printed twice is such a piece, and neither line is.
     `want=${shellQuote(rule)}`,
     "hs=() ts=() seen=' ' twice=' ' same=' '",
+    `case $js in *'\\n'*) a= ;; esac`,
     'while IFS= read -r l; do',
     `  case $l in $'\\t\\t'*' # handle '*) ;; *) continue ;; esac`,
     `  h=\${l##*' # handle '}`,

@@ -28,12 +28,14 @@ const COUNTER = /\bcounter packets (\d+) bytes \d+/
  *   }
  *
  * A rule is a line inside the chain's braces that ends `# handle N` (with
- * -a, nft ends every rule so); lines without a handle are the declaration
- * or nft's warnings. Rules keep nft's own spelling: it is what a learner sees.
+ * -a, nft ends every rule so), with the lines before it that have none but
+ * the declaration (a string of the rule that holds newlines: nft prints it as
+ * it is). Lines outside the braces are nft's warnings. Rules keep nft's own spelling: it is what a learner sees.
  */
 export function parseNftList(text: string): NftListedChain {
   const out: NftListedChain = { rules: [] }
   let depth = 0
+  let pending: string | undefined
   for (const line of text.split('\n')) {
     const t = line.trim()
     if (t === '' || t.startsWith('#')) continue
@@ -48,10 +50,13 @@ export function parseNftList(text: string): NftListedChain {
     if (depth !== 2) continue
     const h = / # handle (\d+)$/.exec(t)
     if (!h) {
-      if (out.declaration === undefined && /^type \S+ hook /.test(t)) out.declaration = t
+      if (out.declaration === undefined && pending === undefined && /^type \S+ hook /.test(t)) out.declaration = t
+      // nft prints a string as it is: a newline in a comment splits its rule over lines.
+      else pending = pending === undefined ? t : `${pending}\n${t}`
       continue
     }
-    const ruleText = t.slice(0, h.index)
+    const ruleText = (pending === undefined ? '' : `${pending}\n`) + t.slice(0, h.index)
+    pending = undefined
     const counter = COUNTER.exec(ruleText)
     const r: NftListedRule = { handle: Number(h[1]), text: ruleText, bare: ruleText.replace(COUNTER, 'counter') }
     if (counter) r.packets = Number(counter[1])
