@@ -5,6 +5,7 @@ import { exitProbe } from './exit.js'
 import { httpProbe } from './http.js'
 import { masterProbe } from './master.js'
 import { netnsProbe } from './netns.js'
+import { nftProbe } from './nft.js'
 import { PING_ATTEMPT_MS, pingProbe, pingSeriesMs } from './ping.js'
 import { policyProbe } from './policy.js'
 import type { ProbeFn } from './probe-fn.js'
@@ -36,6 +37,7 @@ export const checkKinds: Record<CheckVerb, CheckKind> = {
   ping: { probe: pingProbe, attemptMs: PING_ATTEMPT_MS, seriesMs: pingSeriesMs },
   http: { probe: httpProbe, attemptMs: 3000, negatedAttemptMs: 2000 },
   rule: { probe: ruleProbe, attemptMs: 3000 },
+  nft: { probe: nftProbe, attemptMs: 3000 },
   policy: { probe: policyProbe, attemptMs: 3000 },
   addr: { probe: addrProbe, attemptMs: 3000 },
   master: { probe: masterProbe, attemptMs: 3000 },

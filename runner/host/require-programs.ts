@@ -22,6 +22,7 @@ export const PACKAGE_OF: Record<string, string> = {
   nginx: 'nginx-light',
   brctl: 'bridge-utils',
   conntrack: 'conntrack',
+  nft: 'nftables',
   tmux: 'tmux',
   socat: 'socat',
   qemu: 'qemu-system-x86',

@@ -3,6 +3,8 @@
 // MACHINE D A`, an iptables rule → `rule …`). `nslab import` writes them
 // where a check could go; the author keeps those that say what the lab teaches.
 
+import { NFT_FAMILIES } from './nft-names.js'
+import { parseCheck } from './parse-check.js'
 import { unwrapCommand } from './unwrap-command.js'
 
 /** The check lines a command suggests, on machine `on` (host, or a namespace a step runs in). */
@@ -52,6 +54,7 @@ export function checkSuggestions(words0: string[], on: string, text = ''): strin
     if (p >= 0 && w[p + 1] && w[p + 2]) return [`policy ${table} ${w[p + 1]} ${w[p + 2]}`]
     return []
   }
+  if (cmd === 'nft') return nftSuggestions(w.slice(1), machine)
   if (cmd === 'sysctl') {
     const set = w.slice(1).find((x) => /^[\w.\/-]+=/.test(x))
     if (set) {
@@ -65,6 +68,39 @@ export function checkSuggestions(words0: string[], on: string, text = ''): strin
     if (m) return [`sysctl ${machine} ${m[2]!.replace(/\//g, '.')} ${m[1]}`]
   }
   return []
+}
+
+/**
+ * `nft add table|chain|rule …` → `nft MACHINE FAMILY TABLE [CHAIN [RULE]]`. nft joins its
+ * arguments with blanks and reads them as one command, so the words are joined back the same way.
+ */
+function nftSuggestions(args: string[], machine: string): string[] {
+  let k = 0
+  while (k < args.length && args[k]!.startsWith('-')) {
+    // A file, a shell of its own, or an include path: nothing this line adds.
+    if (/^-(f|i|I)$|^--(file|interactive|includepath)/.test(args[k]!)) return []
+    k++
+  }
+  const [verb = '', object = '', ...rest] = args.slice(k).join(' ').split(/\s+/)
+  if (!['add', 'create', 'insert'].includes(verb)) return []
+  const family = (NFT_FAMILIES as readonly string[]).includes(rest[0] ?? '') ? rest.shift()! : 'ip'
+  const [table, chain, ...more] = rest
+  if (!table) return []
+  let line: string | undefined
+  if (object === 'table' && !chain) line = `nft ${machine} ${family} ${table}`
+  else if (object === 'chain' && chain) {
+    const spec = more.join(' ')
+    const opt = (re: RegExp, name: string) => {
+      const m = re.exec(spec)
+      return m ? ` ${name}=${m[1]!.replace(/\s+/g, '')}` : ''
+    }
+    line = `nft ${machine} ${family} ${table} ${chain}${opt(/\btype\s+(\w+)/, 'type')}${opt(/\bhook\s+(\w+)/, 'hook')}${opt(/\bpriority\s+([\w-]+(?:\s*[+-]\s*\d+)?)/, 'priority')}${opt(/\bpolicy\s+(\w+)/, 'policy')}`
+  } else if (object === 'rule' && chain) {
+    // `position N`, `handle N`, `index N` say where the rule goes, not what it is.
+    const rule = /^(?:position|handle|index)$/.test(more[0] ?? '') ? more.slice(2) : more
+    if (rule.length) line = `nft ${machine} ${family} ${table} ${chain} ${rule.join(' ')}`
+  }
+  return line !== undefined && parseCheck(line, 1).check ? [line] : []
 }
 
 /** A word of a check line, quoted when it would not read as one word. */

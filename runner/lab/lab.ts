@@ -144,6 +144,7 @@ export type CheckVerb =
   | 'ping'
   | 'http'
   | 'rule'
+  | 'nft'
   | 'policy'
   | 'addr'
   | 'master'
@@ -158,7 +159,7 @@ export type CheckVerb =
 export interface Check {
   verb: CheckVerb
   negated: boolean
-  /** Positional arguments after the verb, unquoted. */
+  /** Positional arguments after the verb, unquoted (an nft check's rule words as written: nft's own quotes). */
   args: string[]
   /** key=value options (within, status, contains, min-packets, …), unquoted. */
   options: Record<string, string>

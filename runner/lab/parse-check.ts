@@ -11,6 +11,7 @@ import { parseCidr, parseIPv4 } from './parse-ipv4.js'
 import { splitWords } from './split-words.js'
 import { parsePercent } from './parse-percent.js'
 import { CONNTRACK_OPTIONS, CONNTRACK_USAGE, conntrackCheckProblem, conntrackMachineOptions } from './conntrack-check-problem.js'
+import { NFT_CHAIN_TYPES, NFT_FAMILIES, NFT_HOOKS, NFT_NAME, NFT_POLICIES, nftPriority, nftPriorityNames } from './nft-names.js'
 
 export interface ParsedCheck {
   check?: Check
@@ -29,12 +30,15 @@ interface VerbSpec {
 }
 
 const LIVE = ['within']
+const NFT_CHAIN_OPTIONS = ['type', 'hook', 'priority', 'policy']
 
 const VERBS: Record<CheckVerb, VerbSpec> = {
   // count= makes it a series of echoes judged on ping's statistics (loss, round trips).
   ping: { usage: 'ping FROM TO', min: 2, max: 2, options: ['count', 'min-loss', 'max-loss', 'min-rtt', 'max-rtt', ...LIVE] },
   http: { usage: 'http FROM URL [status=N] [contains="text"]', min: 2, max: 2, options: ['status', 'contains', ...LIVE] },
   rule: { usage: 'rule TABLE CHAIN SPEC…', min: 3, max: Infinity, options: ['min-packets', ...LIVE] },
+  // RULE is nft's own text, quotes and all (see validate); without it, the chain (its type=, hook=, …) or the table.
+  nft: { usage: 'nft NAME FAMILY TABLE [CHAIN [RULE…]]', min: 3, max: Infinity, options: ['min-packets', ...NFT_CHAIN_OPTIONS, ...LIVE] },
   policy: { usage: 'policy TABLE CHAIN TARGET', min: 3, max: 3, options: LIVE },
   addr: { usage: 'addr NAME IFACE CIDR', min: 3, max: 3, options: LIVE },
   master: { usage: 'master IFACE BRIDGE', min: 2, max: 2, options: LIVE },
@@ -132,7 +136,9 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
     rest = rest.slice(next[0].length)
   }
   if (!Object.hasOwn(VERBS, verbWord)) {
-    const hint = suggestion(verbWord, [...CHECK_VERBS, 'no'])
+    // Before a verb, a misspelt word is most likely "no" ("not ping …": not nft).
+    const next = WORD_AND_SPACE.exec(rest)?.[1]
+    const hint = (next !== undefined && Object.hasOwn(VERBS, next) ? suggestion(verbWord, ['no']) : '') || suggestion(verbWord, [...CHECK_VERBS, 'no'])
     return fail(`unknown check "${verbWord}"${hint || `; the checks are ${CHECK_VERBS.join(', ')}`}`)
   }
   const verb = verbWord as CheckVerb
@@ -155,7 +161,8 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
   const options: Record<string, string> = {}
   for (const w of split.words) {
     if (w.key === undefined) {
-      args.push(w.text)
+      // An nft rule is handed to nft as written: its quotes are nft's ("br0", comment "a b"), not a shell's.
+      args.push(verb === 'nft' && args.length >= 4 ? w.raw : w.text)
       continue
     }
     if (!spec.options.includes(w.key)) {
@@ -246,6 +253,9 @@ function validate(verb: CheckVerb, args: string[], options: Record<string, strin
       }
       return undefined
     }
+    case 'nft':
+      machineArgs.push(0)
+      return nftProblem(args, options)
     case 'policy': {
       const tableProblem = tableCheck(a(0))
       if (tableProblem) return tableProblem
@@ -356,6 +366,52 @@ function pingOptionsProblem(options: Record<string, string>): string | undefined
   }
   if (rtt['min-rtt'] !== undefined && rtt['max-rtt'] !== undefined && rtt['min-rtt'] > rtt['max-rtt']) {
     return `min-rtt=${options['min-rtt']} is more than max-rtt=${options['max-rtt']}: no round trip is both`
+  }
+  return undefined
+}
+
+/** What is wrong with an nft check's FAMILY, TABLE, CHAIN, RULE and options, if anything. */
+function nftProblem(args: string[], options: Record<string, string>): string | undefined {
+  const [, family = '', table = '', chain] = args
+  const rule = args.slice(4)
+  if (!(NFT_FAMILIES as readonly string[]).includes(family)) {
+    const hint = suggestion(family, NFT_FAMILIES)
+    if (hint) return `unknown family "${family}"${hint}`
+    return `"${family}" is not a family of nftables (${NFT_FAMILIES.join(', ')}): write the family before the table, e.g. nft host ip lab postrouting ip saddr 10.0.0.0/8 masquerade`
+  }
+  const nameProblem = (what: string, name: string) =>
+    NFT_NAME.test(name) ? undefined : `"${name}" is not a ${what} name nft reads: a letter or _, then letters, digits, _, ., -, / or \\`
+  const p = nameProblem('table', table) ?? (chain !== undefined ? nameProblem('chain', chain) : undefined)
+  if (p) return p
+  const chainOptions = NFT_CHAIN_OPTIONS.filter((k) => options[k] !== undefined)
+  if (rule.length === 0) {
+    if (options['min-packets'] !== undefined) return `min-packets= counts the packets of a rule: write the rule, e.g. nft host ${family} ${table} ${chain ?? 'CHAIN'} ip saddr 10.0.0.0/8 counter masquerade min-packets=1`
+    if (chainOptions.length && chain === undefined) return `${chainOptions[0]}= describes a chain: name it, e.g. nft host ${family} ${table} postrouting type=nat hook=postrouting`
+    const lists: Record<string, readonly string[]> = { type: NFT_CHAIN_TYPES, hook: NFT_HOOKS, policy: NFT_POLICIES }
+    for (const k of ['type', 'hook', 'policy']) {
+      const v = options[k]
+      if (v !== undefined && !lists[k]!.includes(v)) return `bad ${k}="${v}": a chain's ${k} is ${lists[k]!.join(', ')}${suggestion(v, lists[k]!)}`
+    }
+    const prio = options.priority
+    if (prio !== undefined && nftPriority(prio, family) === undefined) {
+      return `bad priority="${prio}": write a number or one of ${nftPriorityNames(family).join(', ')}, optionally +N or -N (srcnat+5)${suggestion(prio.replace(/[+-]\d+$/, ''), nftPriorityNames(family))}`
+    }
+    return undefined
+  }
+  if (chainOptions.length) return `${chainOptions.map((k) => `${k}=`).join(', ')} describe${chainOptions.length === 1 ? 's' : ''} the chain, not a rule: write them in a check of their own, without the rule`
+  if (['add', 'insert', 'rule', 'replace'].includes(rule[0]!)) {
+    return `write the rule alone, as it follows nft add rule ${family} ${table} ${chain}: e.g. nft host ${family} ${table} ${chain} ip saddr 10.0.0.0/8 masquerade`
+  }
+  if (rule[0]!.startsWith('{')) return `a chain's type, hook, priority and policy are options of their own: nft host ${family} ${table} ${chain} type=nat hook=postrouting priority=srcnat policy=accept`
+  // One rule, one command: outside nft's double quotes, nothing may end it (;) or hide the rest (#).
+  let quoted = false
+  for (const c of rule.join(' ')) {
+    if (c === '"') quoted = !quoted
+    else if (!quoted && (c === ';' || c === '#')) return `the rule has a "${c}" outside quotes: one rule per check, without nft comments (${c === ';' ? 'write each rule in a check of its own' : 'a rule\'s comment is written comment "text"'})`
+  }
+  if (quoted) return 'the rule has a " that is never closed'
+  if (options['min-packets'] !== undefined && !/^\d{1,15}$/.test(options['min-packets'])) {
+    return `bad min-packets="${options['min-packets']}": write a whole number, e.g. min-packets=1`
   }
   return undefined
 }

@@ -8,6 +8,7 @@ const CHECK_PROGRAMS: Record<string, string[]> = {
   rule: ['iptables-save', 'iptables'],
   policy: ['iptables-save'],
   conntrack: ['conntrack'],
+  nft: ['nft'],
 }
 
 /**

@@ -87,7 +87,7 @@ export function trialsOf(lab: Lab): ProveTrial[] {
   lab.blocks.forEach((b, ci) => {
     if (b.kind !== 'check') return
     // Traffic makes what these look at: counters, conntrack's entries, whatever an sh command reads.
-    const counts = b.checks.some((c) => c.verb === 'sh' || c.verb === 'conntrack' || (c.verb === 'rule' && c.options['min-packets'] !== undefined))
+    const counts = b.checks.some((c) => c.verb === 'sh' || c.verb === 'conntrack' || c.options['min-packets'] !== undefined)
     const changes = (i: number) => effectOf(i) === 'changes' || (counts && effectOf(i) === 'traffic')
     // Scripts before the block, back to the last setup (which ends the search).
     const before: number[] = []

@@ -86,7 +86,7 @@ t.test('every mistake, with what would be right', async (t) => {
   t.equal(bad('pnig box1 box2'), 'unknown check "pnig" (did you mean "ping"?)')
   t.equal(bad('PING box1 box2'), 'unknown check "PING" (did you mean "ping"?)')
   t.equal(bad('not ping box1 box2'), 'unknown check "not" (did you mean "no"?)')
-  t.equal(bad('frobnicate x'), 'unknown check "frobnicate"; the checks are ping, http, rule, policy, addr, master, route, sysctl, netns, conntrack, exit, stdout, sh')
+  t.equal(bad('frobnicate x'), 'unknown check "frobnicate"; the checks are ping, http, rule, nft, policy, addr, master, route, sysctl, netns, conntrack, exit, stdout, sh')
   t.equal(bad('no'), '"no" needs a check after it, e.g. no ping box1 internet')
   t.match(bad('constructor box1'), /^unknown check "constructor"; the checks are /, 'names of Object.prototype are no verbs')
   t.match(bad('ping a b within=1constructor'), /unknown unit "constructor"/)
@@ -148,6 +148,51 @@ t.test('every mistake, with what would be right', async (t) => {
   t.equal(bad('sh box1 " "'), 'sh needs a command: sh NAME "command"')
   t.equal(bad('sh box1 "ip link'), 'a " opened at column 9 is never closed: quote as a shell does')
   t.equal(bad("sh box1 'ip link"), "a ' opened at column 9 is never closed: quote as a shell does")
+})
+
+t.test('nft: a rule as nft reads it (its own quotes kept), a chain with its options, a table', async (t) => {
+  t.same(ok('nft host ip lab postrouting ip saddr 192.168.50.0/24 oifname != "br0" counter masquerade min-packets=1'), {
+    verb: 'nft',
+    negated: false,
+    args: ['host', 'ip', 'lab', 'postrouting', 'ip', 'saddr', '192.168.50.0/24', 'oifname', '!=', '"br0"', 'counter', 'masquerade'],
+    options: { 'min-packets': '1' },
+    withinMs: 2000,
+    machineArgs: [0],
+  })
+  t.same(ok('nft box1 inet filter input tcp dport { 22, 80 } accept comment "ssh and web"').args.slice(4), ['tcp', 'dport', '{', '22,', '80', '}', 'accept', 'comment', '"ssh and web"'])
+  t.same(ok('nft host ip lab forward accept comment "a;b # c"').args.slice(4), ['accept', 'comment', '"a;b # c"'], '; and # inside quotes are nft\'s text')
+  t.same(ok('nft host ip nat DOCKER-USER jump DOCKER').args, ['host', 'ip', 'nat', 'DOCKER-USER', 'jump', 'DOCKER'])
+  t.same(ok('nft host ip lab postrouting type=nat hook=postrouting priority=srcnat+5 policy=accept').options, { type: 'nat', hook: 'postrouting', priority: 'srcnat+5', policy: 'accept' })
+  t.same(ok('nft host bridge lab pre priority=-300').options, { priority: '-300' })
+  t.same(ok('nft host bridge lab pre priority=out').options, { priority: 'out' }, 'the bridge family has priority names of its own')
+  t.same(ok('no nft host ip lab'), { verb: 'nft', negated: true, args: ['host', 'ip', 'lab'], options: {}, withinMs: 2000, machineArgs: [0] })
+})
+
+t.test('nft: every mistake, with what would be right', async (t) => {
+  t.equal(bad('nft host ip'), 'too few arguments for nft: write nft NAME FAMILY TABLE [CHAIN [RULE…]]')
+  t.equal(
+    bad('nft host lab postrouting masquerade'),
+    '"lab" is not a family of nftables (ip, ip6, inet, arp, bridge, netdev): write the family before the table, e.g. nft host ip lab postrouting ip saddr 10.0.0.0/8 masquerade',
+  )
+  t.equal(bad('nft host inte filter'), 'unknown family "inte" (did you mean "inet"?)')
+  t.equal(bad('nft host ip 9lab'), '"9lab" is not a table name nft reads: a letter or _, then letters, digits, _, ., -, / or \\')
+  t.equal(bad('nft host ip lab post:routing'), '"post:routing" is not a chain name nft reads: a letter or _, then letters, digits, _, ., -, / or \\')
+  t.equal(bad('nft host ip lab postrouting type=nta'), 'bad type="nta": a chain\'s type is filter, nat, route (did you mean "nat"?)')
+  t.equal(bad('nft host ip lab postrouting hook=postrouing'), 'bad hook="postrouing": a chain\'s hook is prerouting, input, forward, output, postrouting, ingress, egress (did you mean "postrouting"?)')
+  t.equal(bad('nft host ip lab postrouting policy=ACCEPT'), 'bad policy="ACCEPT": a chain\'s policy is accept, drop (did you mean "accept"?)')
+  t.equal(bad('nft host ip lab postrouting priority=srcnta'), 'bad priority="srcnta": write a number or one of raw, mangle, dstnat, filter, security, srcnat, optionally +N or -N (srcnat+5) (did you mean "srcnat"?)')
+  t.equal(bad('nft host bridge lab pre priority=raw'), 'bad priority="raw": write a number or one of dstnat, filter, out, srcnat, optionally +N or -N (srcnat+5)')
+  t.equal(bad('nft host ip lab postrouting polcy=accept'), 'unknown option "polcy=" for nft (did you mean "policy"?)')
+  t.equal(bad('nft host ip lab type=nat'), 'type= describes a chain: name it, e.g. nft host ip lab postrouting type=nat hook=postrouting')
+  t.equal(bad('nft host ip lab postrouting masquerade type=nat hook=postrouting'), 'type=, hook= describe the chain, not a rule: write them in a check of their own, without the rule')
+  t.equal(bad('nft host ip lab postrouting min-packets=1'), 'min-packets= counts the packets of a rule: write the rule, e.g. nft host ip lab postrouting ip saddr 10.0.0.0/8 counter masquerade min-packets=1')
+  t.equal(bad('nft host ip lab postrouting masquerade min-packets=some'), 'bad min-packets="some": write a whole number, e.g. min-packets=1')
+  t.equal(bad('nft host ip lab postrouting add rule ip lab postrouting masquerade'), 'write the rule alone, as it follows nft add rule ip lab postrouting: e.g. nft host ip lab postrouting ip saddr 10.0.0.0/8 masquerade')
+  t.equal(bad('nft host ip lab postrouting { type nat hook postrouting priority srcnat; }'), "a chain's type, hook, priority and policy are options of their own: nft host ip lab postrouting type=nat hook=postrouting priority=srcnat policy=accept")
+  t.equal(bad('nft host ip lab postrouting accept; include "/etc/passwd"'), 'the rule has a ";" outside quotes: one rule per check, without nft comments (write each rule in a check of its own)')
+  t.equal(bad('nft host ip lab postrouting masquerade # the NAT'), 'the rule has a "#" outside quotes: one rule per check, without nft comments (a rule\'s comment is written comment "text")')
+  t.equal(bad('nft host ip lab postrouting accept comment \'"open\''), 'the rule has a " that is never closed')
+  t.equal(bad('nft host ip lab postrouting accept comment "open'), 'a " opened at column 44 is never closed: quote as a shell does')
 })
 
 t.test('words are split as a shell splits them', async (t) => {
