@@ -536,7 +536,7 @@ t.test('the examples of docs/lab-format.md are what they say', async (t) => {
   const all = labOf(withTopology, 'checks.md')
   t.same(
     new Set((all.blocks[1] as CheckBlock).checks.map((c) => c.verb)),
-    new Set(['ping', 'http', 'rule', 'policy', 'addr', 'master', 'route', 'sysctl', 'netns', 'conntrack', 'exit', 'stdout', 'sh']),
+    new Set(['ping', 'http', 'rule', 'nft', 'policy', 'addr', 'master', 'route', 'sysctl', 'netns', 'conntrack', 'exit', 'stdout', 'sh']),
     'the examples show every verb',
   )
   // The examples of Connection tracking, each valid.
