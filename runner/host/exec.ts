@@ -331,13 +331,13 @@ function startForked(f: Forker, opts: ExecOptions): Running {
 
 let forker: Forker | null | undefined
 
-/** The forker, started on first use; null where there is no perl, or NSLAB_FORKER=0. */
+/** The forker, started on first use; null where there is no perl (or no syscall table for this machine), or NSLAB_FORKER=0. */
 function theForker(): Forker | null {
   if (forker?.alive()) return forker
   if (forker !== undefined) return null
   forker = null
-  if (process.env.NSLAB_FORKER === '0' || !existsSync(PERL)) return null
-  const child = spawn(PERL, ['-e', FORKER_SCRIPT, String(process.pid)], {
+  if (process.env.NSLAB_FORKER === '0' || !FORKER_ARCHES.has(process.arch) || !existsSync(PERL)) return null
+  const child = spawn(PERL, ['-e', FORKER_SCRIPT, String(process.pid), process.arch], {
     // Its own session: a terminal's Ctrl-C is nslab's to handle, and it needs the forker meanwhile.
     detached: true,
     stdio: ['pipe', 'pipe', 'ignore'],
@@ -348,6 +348,8 @@ function theForker(): Forker | null {
 }
 
 const PERL = '/usr/bin/perl'
+/** Where the forker knows the numbers of the system calls it makes. */
+const FORKER_ARCHES = new Set<string>(['x64', 'arm64', 'riscv64'])
 
 /** Run a process to its end (or its timeout) and return what it did. */
 export function run(opts: ExecOptions): Promise<ExecResult> {

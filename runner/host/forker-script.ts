@@ -3,8 +3,11 @@
 // loop until the child has exec'd: 8–20 ms of a busy process's time per
 // check, and a server's page waits meanwhile. perl forks a few megabytes in
 // a fraction of that, and node only writes a request. perl-base is in every
-// Debian system (nslab's root builder already uses it); no module beyond
-// POSIX and Fcntl.
+// Debian system (nslab's root builder already uses it). No module beyond
+// Fcntl: POSIX alone would triple perl's start (8 → 28 ms), which the first
+// process of every command waits for; the few calls it would give are made
+// by syscall(2), by number (ARGV[1] names the architecture: node's
+// process.arch, x64, arm64 or riscv64).
 //
 // Protocol, binary-safe. Requests on the forker's stdin:
 //   S ID LEN\n PAYLOAD   start: PAYLOAD is fields `K LEN\n BYTES`, K one of
@@ -20,9 +23,12 @@
 //   C ID\n               exited and its pipes are closed: the last word
 // It ends when its stdin does (node went away); what it started goes on.
 export const FORKER_SCRIPT = String.raw`
-use strict; use warnings; use POSIX (); use Fcntl;
-my $parent = $ARGV[0];
-my $setgroups = { x86_64 => 116, aarch64 => 159, riscv64 => 159 }->{(POSIX::uname())[4]};
+use strict; use warnings; use Fcntl;
+my ($parent, $arch) = @ARGV;
+my %S = %{ { x64 => { dup3 => 292, setsid => 112, setgroups => 116, setresgid => 119, setresuid => 117, exit_group => 231 },
+  arm64 => { dup3 => 24, setsid => 157, setgroups => 159, setresgid => 149, setresuid => 147, exit_group => 94 } }->{$arch eq 'riscv64' ? 'arm64' : $arch} or die "forker: no $arch\n" };
+# Arguments to syscall must be numbers (a string goes as a pointer).
+sub sys { my $n = shift; syscall($S{$n}, map { $_ + 0 } @_) }
 $SIG{PIPE} = 'IGNORE';
 my $chld = 0; $SIG{CHLD} = sub { $chld = 1 };
 # Hold fds up to 15 (close-on-exec), so that every pipe is above them and a
@@ -44,32 +50,26 @@ sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
   }
   return $out .= "F $id 22 request\n" if @fds > 12 || !defined $f{f};
   # Opened again as the parent opened it (a cgroup's file to write, a namespace to read).
-  my @pass; for my $n (@fds) { my $how = POSIX::O_RDONLY();
+  my @pass; for my $n (@fds) { my $how = O_RDONLY;
     if (open(my $fi, '<', "/proc/$parent/fdinfo/$n")) { local $/; (<$fi> // '') =~ /^flags:\s*([0-7]+)/m and $how = oct($1) & 3 }
-    my $fd = POSIX::open("/proc/$parent/fd/$n", $how);
-    unless (defined $fd) { my $e = $! + 0; POSIX::close($_) for @pass; return $out .= "F $id $e open\n" } push @pass, $fd }
+    # Close-on-exec (perl's default above fd 2): the child's copy is the one dup3 makes.
+    sysopen(my $fh, "/proc/$parent/fd/$n", $how) or return $out .= "F $id " . ($! + 0) . " open\n"; push @pass, $fh }
   pipe(my $ir, my $iw); pipe(my $or, my $ow); pipe(my $er, my $ew); pipe(my $xr, my $xw);
   my ($sr, $sw); pipe($sr, $sw) if defined $f{s};
   my $pid = fork();
-  if (!defined $pid) { my $e = $! + 0; POSIX::close($_) for @pass; return $out .= "F $id $e fork\n" }
+  return $out .= "F $id " . ($! + 0) . " fork\n" unless defined $pid;
   if ($pid == 0) {
     $SIG{$_} = 'DEFAULT' for qw(PIPE CHLD);
-    POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
-    POSIX::setsid();
-    POSIX::dup2(fileno $ir, 0); POSIX::dup2(fileno $ow, 1); POSIX::dup2(fileno $ew, 2);
-    POSIX::dup2(fileno $sr, 3) if $sr;
-    POSIX::dup2($pass[$_], 4 + $_) for 0 .. $#pass;
-    POSIX::close($_) for grep { $_ > 15 } @pass;
-    my $ok = 1;
+    my $ok = sys('setsid') >= 0;
+    for ([$ir, 0], [$ow, 1], [$ew, 2], ($sr ? [$sr, 3] : ()), map { [$pass[$_], 4 + $_] } 0 .. $#pass) { $ok &&= sys('dup3', fileno $_->[0], $_->[1], 0) >= 0 }
     $ok &&= chdir $f{d} if defined $f{d};
     # No supplementary group (setgroups(0), as node's spawn does), then the gid, then the uid.
-    if ($ok && defined $f{g}) { if (defined $setgroups) { $ok &&= syscall($setgroups, 0, 0) == 0 } else { $) = "$f{g} $f{g}" }
-      $ok &&= POSIX::setgid($f{g}) }
-    $ok &&= POSIX::setuid($f{u}) if $ok && defined $f{u};
+    $ok &&= sys('setgroups', 0, 0) == 0 && sys('setresgid', $f{g}, $f{g}, $f{g}) == 0 if $ok && defined $f{g};
+    $ok &&= sys('setresuid', $f{u}, $f{u}, $f{u}) == 0 if $ok && defined $f{u};
     if ($ok) { %ENV = map { /\A([^=]*)=(.*)\z/s ? ($1, $2) : () } @env; exec { $f{f} } (@args ? @args : ($f{f})) }
-    syswrite($xw, ($! + 0) . ''); POSIX::_exit(127);
+    syswrite($xw, ($! + 0) . ''); sys('exit_group', 127);
   }
-  close $_ for grep { defined } ($ir, $ow, $ew, $xw, $sr); POSIX::close($_) for @pass;
+  close $_ for grep { defined } ($ir, $ow, $ew, $xw, $sr), @pass;
   my $e = ''; 1 while sysread($xr, $e, 16, length $e); close $xr;
   if (length $e) { close $_ for grep { defined } ($iw, $or, $er, $sw); return $out .= "F $id $e exec\n" }
   $out .= "P $id $pid\n";
@@ -85,7 +85,7 @@ sub drain { my $j = shift; for my $k ('out', 'err') { my $h = $j->{$k} or next;
 sub readable { my $fd = shift; my $x = $rd{$fd} or return 0; my $k = sysread($x->[2], my $b, 65536);
   if ($k) { $out .= "$x->[1] $x->[0] " . length($b) . "\n$b"; return 1 } return 1 if !defined $k && $!{EAGAIN};
   delete $rd{$fd}; close $x->[2]; my $j = $job{$x->[0]}; delete $j->{$x->[3]}; $j->{open}--; finish($x->[0]); 0 }
-sub reap { $chld = 0; while ((my $p = waitpid(-1, POSIX::WNOHANG())) > 0) {
+sub reap { $chld = 0; while ((my $p = waitpid(-1, 1)) > 0) { # 1: WNOHANG
   my $st = $?; my $id = delete $bypid{$p}; next unless defined $id; my $j = $job{$id} or next; drain($j);
   $out .= ($st & 127) ? "X $id - " . ($st & 127) . "\n" : "X $id " . ($st >> 8) . " -\n"; $j->{exited} = 1; finish($id) } }
 while (1) {
