@@ -268,8 +268,11 @@ const SIGNAL_NAMES: Record<number, NodeJS.Signals> = Object.fromEntries(Object.e
 
 function startForked(f: Forker, opts: ExecOptions): Running {
   let pid = -1
-  // The forker opens them again from /proc: ours to close once it has.
+  // The forker opens them again from /proc: ours to close once it has (once: an F may follow the P).
+  let closed = false
   const closeAfter = (): void => {
+    if (closed) return
+    closed = true
     for (const fd of opts.closeAfterStart ?? []) closeSync(fd)
   }
   let exited = false
@@ -309,6 +312,8 @@ function startForked(f: Forker, opts: ExecOptions): Running {
           return c.adopt(other)
         }
         closeAfter()
+        // Its pid, if it had one, is no longer ours to signal.
+        exited = true
         c.failed(errno === osConstants.errno.ENOENT && where === 'exec' ? notInstalled(opts.file) : new Error(`${opts.file} could not start: ${where} failed with errno ${errno}`))
       },
       out: c.out,

@@ -16,7 +16,7 @@
 //                        n a descriptor of PARENT's to hand on (each, from fd 4)
 //   D ID 0\n             drop: stop reading its pipes
 // Answers on its stdout:
-//   P ID PID\n           started
+//   P ID PID\n           forked (an F may follow if its exec fails)
 //   F ID ERRNO WHERE\n   could not start: errno of WHERE (request, open, fork, exec)
 //   O ID LEN\n BYTES     stdout;   E ID LEN\n BYTES  stderr
 //   X ID CODE SIGNAL\n   exited (`-` for the one that does not apply)
@@ -36,7 +36,7 @@ my $chld = 0; $SIG{CHLD} = sub { $chld = 1 };
 my @hold; while (1) { open(my $h, '<', '/dev/null') or die; last if fileno($h) > 15; push @hold, $h }
 my $fl = fcntl(STDOUT, F_GETFL, 0); fcntl(STDOUT, F_SETFL, $fl | O_NONBLOCK);
 my ($in, $out, $eof) = ('', '', 0);
-my (%job, %bypid, %rd, %wr);
+my (%job, %bypid, %rd, %wr, %pidfd, %xs);
 sub nb { my $f = fcntl($_[0], F_GETFL, 0); fcntl($_[0], F_SETFL, $f | O_NONBLOCK) }
 sub finish { my $id = shift; my $j = $job{$id} or return; return unless $j->{exited} && !$j->{open}; $out .= "C $id\n"; delete $job{$id} }
 sub drop { my $id = shift; my $j = $job{$id} or return;
@@ -70,14 +70,23 @@ sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
     syswrite($xw, ($! + 0) . ''); sys('exit_group', 127);
   }
   close $_ for grep { defined } ($ir, $ow, $ew, $xw, $sr), @pass;
-  my $e = ''; 1 while sysread($xr, $e, 16, length $e); close $xr;
-  if (length $e) { close $_ for grep { defined } ($iw, $or, $er, $sw); return $out .= "F $id $e exec\n" }
+  # Its pid now; whether exec worked when $xr says (EOF: it did): the next request need not wait for this exec.
   $out .= "P $id $pid\n";
-  my $j = $job{$id} = { pid => $pid, out => $or, err => $er, open => 2 };
-  $bypid{$pid} = $id; $rd{fileno $or} = [$id, 'O', $or, 'out']; $rd{fileno $er} = [$id, 'E', $er, 'err'];
+  my $j = $job{$id} = { pid => $pid, out => $or, err => $er, open => 2, xr => $xr, w => [] };
+  $bypid{$pid} = $id; $xs{fileno $xr} = $id; $rd{fileno $or} = [$id, 'O', $or, 'out']; $rd{fileno $er} = [$id, 'E', $er, 'err'];
+  # A pidfd (Linux 5.3) turns readable when the process ends: no signal to miss. Without one, SIGCHLD and a poll.
+  my $pfd = syscall(434, $pid + 0, 0);
+  if ($pfd >= 0 && open(my $ph, '<&=', $pfd)) { $j->{ph} = $ph; $pidfd{$pfd} = $pid }
   for ([$iw, $f{i}], [$sw, $f{s}]) { my ($h, $t) = @$_; next unless $h;
-    if (defined $t && length $t) { nb($h); $wr{fileno $h} = [$h, $t] } else { close $h } }
+    if (defined $t && length $t) { nb($h); $wr{fileno $h} = [$h, $t]; push @{$j->{w}}, fileno $h } else { close $h } }
 }
+# Its exec status: nothing (it runs) or errno (it did not start: the job is forgotten, its child reaped unnoticed).
+sub execd { my $id = delete $xs{$_[0]}; my $j = defined $id && $job{$id} or return; my $xr = delete $j->{xr};
+  my $e = ''; sysread($xr, $e, 16); close $xr; return unless length $e;
+  for my $k ('out', 'err') { my $h = delete $j->{$k} or next; delete $rd{fileno $h}; close $h }
+  for my $fd (@{$j->{w}}) { my $x = delete $wr{$fd} or next; close $x->[0] }
+  if (my $ph = delete $j->{ph}) { delete $pidfd{fileno $ph}; close $ph }
+  delete $bypid{$j->{pid}}; delete $job{$id}; $out .= "F $id $e exec\n" }
 # What a process wrote before it exited comes before its exit (a megabyte at most: a child of it may go on writing).
 sub drain { my $j = shift; for my $k ('out', 'err') { my $h = $j->{$k} or next;
   for (1 .. 16) { my $v = ''; vec($v, fileno $h, 1) = 1; last unless select($v, undef, undef, 0) > 0; readable(fileno $h) or last } } }
@@ -85,9 +94,12 @@ sub drain { my $j = shift; for my $k ('out', 'err') { my $h = $j->{$k} or next;
 sub readable { my $fd = shift; my $x = $rd{$fd} or return 0; my $k = sysread($x->[2], my $b, 65536);
   if ($k) { $out .= "$x->[1] $x->[0] " . length($b) . "\n$b"; return 1 } return 1 if !defined $k && $!{EAGAIN};
   delete $rd{$fd}; close $x->[2]; my $j = $job{$x->[0]}; delete $j->{$x->[3]}; $j->{open}--; finish($x->[0]); 0 }
-sub reap { $chld = 0; while ((my $p = waitpid(-1, 1)) > 0) { # 1: WNOHANG
-  my $st = $?; my $id = delete $bypid{$p}; next unless defined $id; my $j = $job{$id} or next; drain($j);
-  $out .= ($st & 127) ? "X $id - " . ($st & 127) . "\n" : "X $id " . ($st >> 8) . " -\n"; $j->{exited} = 1; finish($id) } }
+sub reaped { my ($p, $st) = @_; my $id = $bypid{$p}; return unless defined $id; my $j = $job{$id} or return;
+  # Its exec status first: a failed exec is a failure to start, not an exit.
+  if ($j->{xr}) { execd(fileno $j->{xr}); return unless $job{$id} } delete $bypid{$p};
+  if (my $ph = delete $j->{ph}) { delete $pidfd{fileno $ph}; close $ph } drain($j);
+  $out .= ($st & 127) ? "X $id - " . ($st & 127) . "\n" : "X $id " . ($st >> 8) . " -\n"; $j->{exited} = 1; finish($id) }
+sub reap { $chld = 0; while ((my $p = waitpid(-1, 1)) > 0) { reaped($p, $?) } } # 1: WNOHANG
 while (1) {
   reap() if $chld;
   # node went away: what it started goes on without us (as with node's own spawn, its pipes close).
@@ -95,9 +107,12 @@ while (1) {
   my ($r, $w) = ('', '');
   vec($r, 0, 1) = 1 unless $eof; vec($r, $_, 1) = 1 for keys %rd;
   vec($w, $_, 1) = 1 for keys %wr; vec($w, 1, 1) = 1 if length $out;
-  # A SIGCHLD between the reap and select waits at most this long.
-  my $n = select($r, $w, undef, %bypid ? 0.05 : undef);
+  vec($r, $_, 1) = 1 for keys %pidfd, keys %xs;
+  # A SIGCHLD between the reap and select waits at most this long, when a process has no pidfd.
+  my $n = select($r, $w, undef, (grep { !$job{$bypid{$_}}{ph} } keys %bypid) ? 0.05 : undef);
   if ($n <= 0) { next }
+  for my $fd (keys %xs) { execd($fd) if vec($r, $fd, 1) }
+  for my $fd (keys %pidfd) { next unless vec($r, $fd, 1); my $p = $pidfd{$fd}; reaped($p, $?) if waitpid($p, 1) == $p }
   if (vec($w, 1, 1) && length $out) { my $k = syswrite(STDOUT, $out); if (defined $k) { substr($out, 0, $k, '') } elsif (!$!{EAGAIN}) { exit 0 } }
   for my $fd (keys %wr) { next unless vec($w, $fd, 1); my $x = $wr{$fd}; my $k = syswrite($x->[0], $x->[1]);
     if (defined $k) { substr($x->[1], 0, $k, ''); next if length $x->[1] } elsif ($!{EAGAIN}) { next }

@@ -96,6 +96,7 @@ export function createForker(child: ChildProcess): Forker {
       }
       else if (kind === 'F') {
         jobs.delete(id)
+        started.delete(id)
         if (!jobs.size) hold(false)
         j.failed(Number(head[2]), head[3] as 'request' | 'open' | 'fork' | 'exec')
       } else if (kind === 'X') j.exit(head[2] === '-' ? null : Number(head[2]), head[3] === '-' ? null : Number(head[3]))
