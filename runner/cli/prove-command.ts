@@ -10,6 +10,8 @@ import { describeBlock } from '../lab/describe-block.js'
 import { LAB_LIMITS_HELP, LAB_LIMITS_OPTIONS, labLimitsFlags } from './lab-limits-flags.js'
 import { kernelLacks } from '../host/kernel-features.js'
 import { NslabError } from '../util/nslab-error.js'
+import { ENGINES } from '../lab/front-matter.js'
+import type { Engine } from '../lab/lab.js'
 
 /** Lab hosts at once by default: proving mostly waits out the windows of checks that must fail. */
 const DEFAULT_JOBS = Math.min(16, Math.max(2, 4 * availableParallelism()))
@@ -25,9 +27,10 @@ reported (exit 1). See docs/lab-format.md, "Proving a lab".
 
 Options:
   -j, --jobs N              lab hosts in parallel (default ${DEFAULT_JOBS})
+  --engine netns|docker     what builds every lab host, whatever the labs say (docs/engines.md)
 ${LAB_LIMITS_HELP}${COMMON_OPTIONS_HELP}`
 
-export const PROVE_OPTIONS = { jobs: { type: 'string', short: 'j', default: String(DEFAULT_JOBS) }, ...LAB_LIMITS_OPTIONS } as const
+export const PROVE_OPTIONS = { jobs: { type: 'string', short: 'j', default: String(DEFAULT_JOBS) }, engine: { type: 'string' }, ...LAB_LIMITS_OPTIONS } as const
 
 export async function proveCommand(argv: string[]): Promise<number> {
   const v = readCommandArgs(argv, { command: 'nslab prove', usage: 'nslab prove [-j N] -- LABS…', options: PROVE_OPTIONS })
@@ -38,7 +41,10 @@ export async function proveCommand(argv: string[]): Promise<number> {
   const limits = asCommandUsage('nslab prove', () => labLimitsFlags(v.values))
   const jobs = Number(v.values.jobs)
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('nslab prove', `--jobs takes a whole number ≥ 1, not "${v.values.jobs}"`)
-  const named = loadOrReport(labsOrDefault(v.positionals, 'nslab prove'))
+  const engine = v.values.engine
+  if (engine !== undefined && !(ENGINES as string[]).includes(engine)) throw new UsageError('nslab prove', `--engine takes ${ENGINES.join(' or ')}, not "${engine}"`)
+  // As nslab run --engine: every lab's host is built by this engine, whatever its front matter says.
+  const named = loadOrReport(labsOrDefault(v.positionals, 'nslab prove'), undefined, engine as Engine | undefined)
   if (!named) return 2
   // A lab this machine's kernel cannot run is skipped, as nslab run skips it; none that can: exit 3.
   const lacking = named.map(kernelLacks)

@@ -3,7 +3,7 @@
 // works the ways a lab is used: prove and learner mode (grading:
 // test/grade/grade-docker.test.ts; the VM matrix: test/vm/vm-docker.test.ts).
 // The machine is the same afterwards.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -50,6 +50,21 @@ t.test('--engine takes netns or docker', async (t) => {
 t.test('nslab prove: every check of the docker labs can fail', { skip, timeout: 900_000 }, async (t) => {
   const r = nslab(['prove', 'labs/docker-publish.md', 'labs/host-and-none.md', '-j', '2'], join(dir, 'state-prove'), { timeoutMs: 850_000 })
   t.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr}`)
+})
+
+t.test('nslab prove --engine docker: a lab of the emulated engine proved on a real dockerd', { skip, timeout: 300_000 }, async (t) => {
+  // Its step needs dockerd: it runs only on engine docker.
+  const lab = join(dir, 'on-dockerd.md')
+  writeFileSync(
+    lab,
+    '---\ntitle: on dockerd\ntopology:\n  docker: true\n  containers: [box1]\n---\n\n```sh step\ndocker network ls >/dev/null\niptables -t nat -A POSTROUTING -s 10.9.0.0/16 -j MASQUERADE\n```\n\n```check\nrule nat POSTROUTING -s 10.9.0.0/16 -j MASQUERADE\n```\n',
+  )
+  const r = nslab(['prove', '--engine', 'docker', lab], join(dir, 'state-prove-engine'), { timeoutMs: 280_000 })
+  t.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr}`)
+  t.match(r.stdout, /1 check block tried in 1 lab: 1 can fail, 0 cannot/)
+  const usage = nslab(['prove', '--engine', 'podman', lab], join(dir, 'state-prove-engine'), { timeoutMs: 30_000 })
+  t.equal(usage.code, 2)
+  t.match(usage.stderr, /--engine takes netns or docker, not "podman"/)
 })
 
 t.test('learner mode on the docker lab: up, work in the shell, check, down', { skip, timeout: 300_000 }, async (t) => {
