@@ -1,6 +1,8 @@
 // `http FROM URL backends="…" [count=N]` as lint reads it: the words, the default count, and every
 // mistake said at its line.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
+import type { CheckBlock } from '../../runner/lab/lab.js'
 import { backendsNamed, httpBackendsOf, MAX_HTTP_BACKENDS, MAX_HTTP_REQUESTS } from '../../runner/lab/http-backends.js'
 import { parseCheck } from '../../runner/lab/parse-check.js'
 import { parseLab } from '../../runner/lab/parse-lab.js'
@@ -85,4 +87,14 @@ t.test('which backends a page names: whole names only', async (t) => {
   t.same(backendsNamed('web-ab then web-a', ['web-a']), ['web-a'], 'a later whole occurrence counts')
   t.same(backendsNamed('web-a and web-b', ['web-a', 'web-b']), ['web-a', 'web-b'])
   t.same(backendsNamed('', ['web-a']), [])
+})
+
+t.test('the examples of docs/lab-format.md are valid checks', async (t) => {
+  const doc = readFileSync(new URL('../../docs/lab-format.md', import.meta.url), 'utf8')
+  const block = /### Load-balanced addresses\n[\s\S]*?```check\n([\s\S]*?)```/.exec(doc)![1]!
+  const text = `---\ntitle: x\ntopology:\n  docker: true\n  containers: [client]\n  internet: true\n---\n\`\`\`check\n${block}\`\`\`\n`
+  const r = parseLab(text, 'doc.md')
+  t.same(r.problems, [])
+  const checks = (r.lab!.blocks[0] as CheckBlock).checks
+  t.same(checks.map((c) => httpBackendsOf(c.options)?.words.length), [3, 2])
 })
