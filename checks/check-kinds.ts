@@ -3,6 +3,7 @@ import { addrProbe } from './addr.js'
 import { conntrackProbe } from './conntrack.js'
 import { exitProbe } from './exit.js'
 import { httpProbe } from './http.js'
+import { httpSeriesMs } from './http-backends.js'
 import { masterProbe } from './master.js'
 import { netnsProbe } from './netns.js'
 import { nftProbe } from './nft.js'
@@ -25,7 +26,7 @@ export interface CheckKind {
   negatedAttemptMs?: number
   /**
    * A check of this kind that takes as long as it takes (a ping of count=N
-   * echoes): its one attempt's time, unscaled, judged once whatever its window.
+   * echoes, an http of N requests to backends=): its one attempt's time, unscaled, judged once whatever its window.
    * Undefined: the kind's attemptMs and window apply.
    */
   seriesMs?: (check: Check) => number | undefined
@@ -35,7 +36,8 @@ export interface CheckKind {
 export const checkKinds: Record<CheckVerb, CheckKind> = {
   // One echo: a `no ping` answers in about a second.
   ping: { probe: pingProbe, attemptMs: PING_ATTEMPT_MS, seriesMs: pingSeriesMs },
-  http: { probe: httpProbe, attemptMs: 3000, negatedAttemptMs: 2000 },
+  // backends= sends a series of requests, judged once on who answered them.
+  http: { probe: httpProbe, attemptMs: 3000, negatedAttemptMs: 2000, seriesMs: httpSeriesMs },
   rule: { probe: ruleProbe, attemptMs: 3000 },
   nft: { probe: nftProbe, attemptMs: 3000 },
   policy: { probe: policyProbe, attemptMs: 3000 },

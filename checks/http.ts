@@ -5,6 +5,7 @@ import type { CheckContext, Probe } from './check-context.js'
 import { evidenceOf } from './evidence-of.js'
 import { execProblem } from './exec-problem.js'
 import { formatSeconds } from './format-seconds.js'
+import { httpBackendsProbe } from './http-backends.js'
 import { invalidProbe } from './invalid-probe.js'
 import { CURL_WRITE_OUT, parseCurl } from './parse-curl.js'
 import type { ProbeOptions } from './probe-fn.js'
@@ -14,6 +15,8 @@ import { machineAddress } from './machine-address.js'
  * `http FROM URL [status=N] [contains="…"]`: a GET from FROM gets a response
  * with that status (default any 2xx; `status=3xx` works too) whose body
  * contains the text. Redirects are not followed: the status is the server's own.
+ * With `backends="a b …"`, a series of requests judged once on who answered
+ * them (see httpBackendsProbe).
  */
 export async function httpProbe(check: Check, ctx: CheckContext, opts: ProbeOptions = { timeoutMs: 2000 }): Promise<Probe> {
   const [from, url] = check.args
@@ -36,6 +39,7 @@ export async function httpProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
     }
     resolve = ` --resolve ${shellQuote(`${host}:${portOf(url)}:${address}`)}`
   }
+  if (check.options.backends !== undefined) return httpBackendsProbe(check, ctx, from, url, resolve, opts.timeoutMs)
   const script = `curl -sS -o- -w ${shellQuote(CURL_WRITE_OUT)} --noproxy '*' --globoff --max-time ${maxTime}${resolve} --url ${shellQuote(url)}`
   const r = await ctx.look({ machine: from, script, timeoutMs: opts.timeoutMs + 200 })
   const evidence = [evidenceOf(r)]

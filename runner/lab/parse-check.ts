@@ -11,6 +11,7 @@ import { parseCidr, parseIPv4 } from './parse-ipv4.js'
 import { splitWords } from './split-words.js'
 import { parsePercent } from './parse-percent.js'
 import { CONNTRACK_OPTIONS, CONNTRACK_USAGE, conntrackCheckProblem, conntrackMachineOptions } from './conntrack-check-problem.js'
+import { httpBackendsProblem } from './http-backends.js'
 import { NFT_CHAIN_TYPES, NFT_FAMILIES, NFT_HOOKS, NFT_NAME, NFT_POLICIES, nftPriority, nftPriorityNames } from './nft-names.js'
 
 export interface ParsedCheck {
@@ -35,7 +36,8 @@ const NFT_CHAIN_OPTIONS = ['type', 'hook', 'priority', 'policy']
 const VERBS: Record<CheckVerb, VerbSpec> = {
   // count= makes it a series of echoes judged on ping's statistics (loss, round trips).
   ping: { usage: 'ping FROM TO', min: 2, max: 2, options: ['count', 'min-loss', 'max-loss', 'min-rtt', 'max-rtt', ...LIVE] },
-  http: { usage: 'http FROM URL [status=N] [contains="text"]', min: 2, max: 2, options: ['status', 'contains', ...LIVE] },
+  // backends= makes it a series of requests judged on who answered them (count= of them).
+  http: { usage: 'http FROM URL [status=N] [contains="text"] [backends="a b …" [count=N]]', min: 2, max: 2, options: ['status', 'contains', 'backends', 'count', ...LIVE] },
   rule: { usage: 'rule TABLE CHAIN SPEC…', min: 3, max: Infinity, options: ['min-packets', ...LIVE] },
   // RULE is nft's own text, quotes and all (see validate); without it, the chain (its type=, hook=, …) or the table.
   nft: { usage: 'nft NAME FAMILY TABLE [CHAIN [RULE…]]', min: 3, max: Infinity, options: ['min-packets', ...NFT_CHAIN_OPTIONS, ...LIVE] },
@@ -193,7 +195,7 @@ export function parseCheck(line: string, lineNo: number): ParsedCheck {
   }
 
   const machineArgs: number[] = []
-  const problem = regex ? checkRegex(regex.body, regex.flags) : validate(verb, args, options, machineArgs)
+  const problem = regex ? checkRegex(regex.body, regex.flags) : validate(verb, args, options, machineArgs, negated)
   if (problem) return fail(problem)
   if (regex) {
     options.regex = regex.body
@@ -211,7 +213,7 @@ function addressProblem(text: string): string | undefined {
 }
 
 /** What is wrong with the arguments of a check, if anything; notes the ones that name machines. */
-function validate(verb: CheckVerb, args: string[], options: Record<string, string>, machineArgs: number[]): string | undefined {
+function validate(verb: CheckVerb, args: string[], options: Record<string, string>, machineArgs: number[], negated: boolean): string | undefined {
   const a = (i: number) => args[i]!
   const usage = VERBS[verb].usage
   switch (verb) {
@@ -238,7 +240,7 @@ function validate(verb: CheckVerb, args: string[], options: Record<string, strin
       if (options.status !== undefined && !/^[1-5](?:\d\d|xx)$/.test(options.status)) {
         return `bad status="${options.status}": write an HTTP status from 100 to 599, or a class such as 2xx`
       }
-      return undefined
+      return httpBackendsProblem(options, negated)
     }
     case 'rule': {
       const tableProblem = tableCheck(a(0))
