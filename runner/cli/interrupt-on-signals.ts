@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 /**
  * Ctrl-C and SIGTERM abort the run: labs stop, sandboxes are torn down, the
  * reports are written, then the process exits 130 or 143. A second signal
@@ -6,6 +7,8 @@
  */
 export function interruptOnSignals(): { signal: AbortSignal; dispose(): void; exitCode(): number } {
   const ac = new AbortController()
+  // Every lab running at once (prove -j 8, run -j N) and each of its steps listen to it: no leak, no warning.
+  setMaxListeners(0, ac.signal)
   let received: NodeJS.Signals | undefined
   const on = (sig: NodeJS.Signals) => {
     if (received) process.exit(sig === 'SIGINT' ? 130 : 143)
