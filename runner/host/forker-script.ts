@@ -72,6 +72,8 @@ sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
   close $_ for grep { defined } ($ir, $ow, $ew, $xw, $sr), @pass;
   # Its pid now; whether exec worked when $xr says (EOF: it did): the next request need not wait for this exec.
   $out .= "P $id $pid\n";
+  # Non-blocking: a read that select announced may find the pipe drained already (drain() at its exit).
+  nb($_) for $or, $er, $xr;
   my $j = $job{$id} = { pid => $pid, out => $or, err => $er, open => 2, xr => $xr, w => [] };
   $bypid{$pid} = $id; $xs{fileno $xr} = $id; $rd{fileno $or} = [$id, 'O', $or, 'out']; $rd{fileno $er} = [$id, 'E', $er, 'err'];
   # A pidfd (Linux 5.3) turns readable when the process ends: no signal to miss. Without one, SIGCHLD and a poll.
@@ -105,7 +107,9 @@ while (1) {
   # node went away: what it started goes on without us (as with node's own spawn, its pipes close).
   last if $eof;
   my ($r, $w) = ('', '');
-  vec($r, 0, 1) = 1 unless $eof; vec($r, $_, 1) = 1 for keys %rd;
+  # Backpressure: while node has a megabyte to read, the processes' pipes wait (and fill, and their writers wait),
+  # as they would if node read them itself; else a fast writer (yes) buries what comes after it.
+  vec($r, 0, 1) = 1 unless $eof; if (length($out) < 1 << 20) { vec($r, $_, 1) = 1 for keys %rd }
   vec($w, $_, 1) = 1 for keys %wr; vec($w, 1, 1) = 1 if length $out;
   vec($r, $_, 1) = 1 for keys %pidfd, keys %xs;
   # A SIGCHLD between the reap and select waits at most this long, when a process has no pidfd.
