@@ -6,7 +6,7 @@
 // whole tree it started (and nothing else).
 
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns, type StdioNull, type StdioPipe } from 'node:child_process'
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { constants as osConstants, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Stream } from 'node:stream'
@@ -268,12 +268,15 @@ const SIGNAL_NAMES: Record<number, NodeJS.Signals> = Object.fromEntries(Object.e
 
 function startForked(f: Forker, opts: ExecOptions): Running {
   let pid = -1
-  // The forker opens them again from /proc: ours to close once it has (once: an F may follow the P).
+  // The forker opens the descriptors again from /proc, later: it gets copies of our own, opened now and kept until
+  // it has them, so that a caller closing its own meanwhile (a lab host ending) cannot hand it whatever this
+  // process opens next under that number (another lab host's file).
+  const copies = (opts.fds ?? []).map((fd) => openSync(`/proc/self/fd/${fd}`, accessOf(fd)))
   let closed = false
   const closeAfter = (): void => {
     if (closed) return
     closed = true
-    for (const fd of opts.closeAfterStart ?? []) closeSync(fd)
+    for (const fd of [...copies, ...(opts.closeAfterStart ?? [])]) closeSync(fd)
   }
   let exited = false
   let pending: [NodeJS.Signals, boolean] | undefined
@@ -296,7 +299,7 @@ function startForked(f: Forker, opts: ExecOptions): Running {
       ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
       ...(opts.input !== undefined ? { input: opts.input } : {}),
       ...(opts.script !== undefined ? { script: opts.script } : {}),
-      ...(opts.fds?.length ? { fds: opts.fds } : {}),
+      ...(copies.length ? { fds: copies } : {}),
     },
     {
       started: (p) => {
@@ -306,7 +309,9 @@ function startForked(f: Forker, opts: ExecOptions): Running {
       },
       failed: (errno, where) => {
         if (where === 'forker') {
-          // It died before this one started: node starts it (and closes the descriptors).
+          // It died before this one started: node starts it (and closes the caller's descriptors).
+          for (const fd of copies) closeSync(fd)
+          closed = true
           const other = startSpawned(opts)
           instead = other
           return c.adopt(other)
@@ -332,6 +337,12 @@ function startForked(f: Forker, opts: ExecOptions): Running {
     done: c.done,
     kill,
   }
+}
+
+/** How a descriptor of this process was opened (read, write, both), from /proc/self/fdinfo: to open a copy the same way. */
+function accessOf(fd: number): number {
+  const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1]
+  return flags === undefined ? fsConstants.O_RDONLY : Number.parseInt(flags, 8) & 3
 }
 
 let forker: Forker | null | undefined
