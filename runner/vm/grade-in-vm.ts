@@ -15,7 +15,7 @@ import { notGraded, type GradeAllFlags, type GradeAllResult } from '../grade/gra
 import type { Lab } from '../lab/lab.js'
 import { NslabError } from '../util/nslab-error.js'
 import { builtFile, runGuestJob, vmEvidence, type VmInfo } from './run-guest-job.js'
-import { TCG_TIME_SCALE } from './run-vm-cell.js'
+import { vmTimeScale } from './vm-time-scale.js'
 import type { GuestGradeJob, GuestLine } from './vm-guest.js'
 
 export interface GradeInVmOptions {
@@ -72,7 +72,8 @@ export async function gradeInVm(opts: GradeInVmOptions): Promise<VmGradeResult> 
   const { lab, submissions, flags } = opts
   const startTime = Date.now()
   const t0 = performance.now()
-  const timeScale = opts.timeScale ?? (opts.accel === 'tcg' ? TCG_TIME_SCALE : 1)
+  // As the matrix's VMs: emulation and a busy machine both slow the guest, and its limits stretch with both (vm-time-scale.ts).
+  const timeScale = opts.timeScale ?? vmTimeScale(opts.accel)
   // The guest's graders run the bundled worker of nslab's build, as here.
   if (!builtFile('bin/grade-worker.js')) throw new NslabError({ code: 'PREREQUISITE', message: 'nslab is not built: dist/bin/grade-worker.js is missing', fix: 'npm run build' })
   const job: GuestGradeJob = {
