@@ -76,7 +76,7 @@ export function start(opts: ExecOptions): Running
 export function start(opts: ExecOptions & { keepStdin?: boolean }): Running {
   if (opts.keepStdin === undefined) {
     const f = theForker()
-    if (f && (opts.fds?.length ?? 0) <= 12) return startForked(f, opts)
+    if (f && (opts.fds?.length ?? 0) <= FORKER_MAX_FDS) return startForked(f, opts)
   }
   return startSpawned(opts)
 }
@@ -364,6 +364,8 @@ function theForker(): Forker | null {
 }
 
 const PERL = '/usr/bin/perl'
+/** Descriptors the forker hands on (fds 4 to 15: it holds 0–15 free of its own pipes); more go through node's spawn. */
+const FORKER_MAX_FDS = 12
 /** Where the forker knows the numbers of the system calls it makes. */
 const FORKER_ARCHES = new Set<string>(['x64', 'arm64', 'riscv64'])
 
@@ -523,7 +525,7 @@ export function interactive(opts: InteractiveOptions): Interactive {
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 }
 
 /** The processes of a process group but its leader (from /proc: field 5 of stat is the group). */
-function groupMembers(pgid: number): number[] {
+export function groupMembers(pgid: number): number[] {
   const found: number[] = []
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d) || Number(d) === pgid) continue
