@@ -80,9 +80,12 @@ export async function conntrackProbe(check: Check, ctx: CheckContext, opts: Prob
   if (entries.length === 0) {
     return { holds: false, sentence: `${machine} has no conntrack entry${wanted}: its conntrack table is empty`, expected, got: 'no entries', evidence }
   }
-  // Closest first: the most conditions met, then the kernel's order.
-  const scored = entries.map((e, i) => ({ e, i, met: conditions.filter((c) => c.holds(e)).length }))
-  scored.sort((a, b) => b.met - a.met || a.i - b.i)
+  // Closest first: an entry of the protocol asked for (the machine's own IGMP
+  // or IPv6 chatter is never what the learner meant), then the most conditions
+  // met, then the kernel's order.
+  const protocol = conditions[0] !== undefined && (CONNTRACK_PROTOCOLS as readonly string[]).includes(conditions[0].text) ? conditions[0] : undefined
+  const scored = entries.map((e, i) => ({ e, i, same: protocol === undefined || protocol.holds(e) ? 1 : 0, met: conditions.filter((c) => c.holds(e)).length }))
+  scored.sort((a, b) => b.same - a.same || b.met - a.met || a.i - b.i)
   const best = scored[0]!.e
   const differs = conditions.filter((c) => !c.holds(best)).map((c) => c.differs(best)).join('; ')
   const count = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`
