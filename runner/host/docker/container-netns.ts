@@ -44,7 +44,9 @@ async function getJson(socketFd: number, path: string, timeoutMs: number): Promi
   // Loaded here: only engine: docker lab hosts need it, and `nslab check` starts faster without it.
   const { request } = await import('node:http')
   return await new Promise((resolve, reject) => {
-    const req = request({ socketPath: `/proc/self/fd/${socketFd}`, path, method: 'GET', timeout: timeoutMs, headers: { Host: 'docker' } }, (res) => {
+    // A connection of its own, closed after the answer: Node's default agent keeps connections alive by the
+    // socket's path, and /proc/self/fd/N names another lab host's dockerd once N is closed and opened again.
+    const req = request({ socketPath: `/proc/self/fd/${socketFd}`, path, method: 'GET', timeout: timeoutMs, agent: false, headers: { Host: 'docker', Connection: 'close' } }, (res) => {
       const chunks: Buffer[] = []
       let size = 0
       res.on('data', (c: Buffer) => {

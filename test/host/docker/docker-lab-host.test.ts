@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { createDockerLabHost } from '../../../runner/host/docker/docker-engine.js'
+import { containerNetns } from '../../../runner/host/docker/container-netns.js'
 import { createSandbox, type Sandbox } from '../../../runner/host/sandbox.js'
 import { imageCacheDir } from '../../../runner/host/docker/image-cache.js'
 import { isAlive } from '../../../runner/host/exec.js'
@@ -108,6 +109,32 @@ t.test('a container is looked at through the namespace dockerd says it has now',
   t.not(again, first, 'started again, it is a new namespace, and checks look at that one')
   const a = await sb.look({ machine: 'box1', script: 'ip -o -4 addr show eth0', timeoutMs: 10_000 })
   t.match(a.stdout, 'inet 172.17.0.2/16', 'with its address')
+})
+
+t.test('two lab hosts at once: a container is asked of its own lab\'s dockerd, never of the other\'s', { skip }, async (t) => {
+  // The socket is reached as /proc/self/fd/N, and N is the same number for both lab hosts when one look follows
+  // another: a connection kept alive for the first (Node's http agent does) must not answer for the second.
+  const topology: Topology = { docker: true, bridge: DOCKER0, containers: [box('box1', '172.17.0.2')], internet: false }
+  const [a, b] = await Promise.all([createDockerLabHost({ topology, name: 'docker-two-a' }), createDockerLabHost({ topology, name: 'docker-two-b' })])
+  t.teardown(() => Promise.all([a.stop(), b.stop()]))
+  t.equal((await sh(b, 'docker stop -t 1 box1 >/dev/null')).exitCode, 0)
+  // Back to back, as checks of two labs run at once: each lab's socket under the same number.
+  const [la, lb] = [a.handle().lab!, b.handle().lab!]
+  for (let i = 0; i < 5; i++) {
+    const x = await containerNetns(la, 'box1')
+    t.ok('fd' in x, `${i}: the first lab's box1 has a namespace: ${JSON.stringify(x)}`)
+    if ('fd' in x) closeSync(x.fd)
+    const y = await containerNetns(lb, 'box1')
+    t.same(y, { down: 'the container box1 is not running (exited)' }, `${i}: the second lab's box1 is stopped`)
+    if ('fd' in y) closeSync(y.fd)
+  }
+  for (let i = 0; i < 3; i++) {
+    const up = await a.look({ machine: 'box1', script: 'ip -o -4 addr show eth0', timeoutMs: 10_000 })
+    t.match(up.stdout, 'inet 172.17.0.2/16', `${i}: box1 of the first runs`)
+    const down = await b.look({ machine: 'box1', script: 'ip -o -4 addr show eth0', timeoutMs: 10_000 })
+    t.equal(down.exitCode, 1, `${i}: box1 of the second is stopped: ${down.output.trim()}`)
+    t.match(down.stderr, /the container box1 is not running/)
+  }
 })
 
 t.test('the image cache stays as it is, whatever the lab does', { skip }, async (t) => {

@@ -26,9 +26,9 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 t.test('nslab run --engine docker labs/: every shipped lab passes, the machine unchanged', { skip, timeout: 900_000 }, async (t) => {
   const before = machineState()
   const json = join(dir, 'docker.json')
-  // One lab host at a time: two docker lab hosts in one nslab process can make a check of one reach the other's
-  // dockerd under load (an open bug, noted 2026-12-02: "no container box2", "process 217 is gone").
-  const r = nslab(['run', '--engine', 'docker', 'labs', '-j', '1', '--json', json], join(dir, 'state-run'), { timeoutMs: 850_000 })
+  // Two lab hosts at once: a check of one must never be answered by the other's dockerd (it was, through a
+  // connection Node's http agent kept alive under a reused descriptor number).
+  const r = nslab(['run', '--engine', 'docker', 'labs', '-j', '2', '--json', json], join(dir, 'state-run'), { timeoutMs: 850_000 })
   t.equal(r.code, 0, `exit 0\n${r.stdout.slice(-4000)}\n${r.stderr}`)
   const report = JSON.parse(readFileSync(json, 'utf8')) as { labs: { file: string; status: string }[] }
   t.same(
