@@ -24,7 +24,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '100' },
     jobs: { type: 'string' },
     lab: { type: 'string', default: join(root, 'labs/snat-outbound.md') },
-    cli: { type: 'string', default: join(root, 'dist/bin/nslab.js') },
+    cli: { type: 'string', default: join(root, 'dist/bin/nslab.cjs') },
   },
 })
 const count = Number(values.count)

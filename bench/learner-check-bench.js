@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const CLI = join(ROOT, 'dist/bin/nslab.js')
+const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 const RUNS = Number(process.argv[2] ?? 20)
 const state = mkdtempSync(join(tmpdir(), 'nslab-bench-'))
 const env = { ...process.env, NSLAB_STATE_DIR: state, NO_COLOR: '1' }

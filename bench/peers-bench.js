@@ -148,7 +148,7 @@ let peers = [
 ]
 if (NSLAB_ONLY) peers = peers.filter(([name]) => !['cram', 'bats', 'txm'].includes(name))
 if (BEFORE) {
-  const old = ['dist/bin/nslab.js', 'dist/runner/cli.js'].map((p) => join(BEFORE, p)).find((p) => existsSync(p))
+  const old = ['dist/bin/nslab.cjs', 'dist/bin/nslab.js', 'dist/runner/cli.js'].map((p) => join(BEFORE, p)).find((p) => existsSync(p))
   peers.push(
     ['nslab run (before)', `node ${old} run ${join(dir, 'small-bridge.md')}`],
     ['nslab lint (before)', `node ${old} lint ${join(dir, 'small-bridge.md')}`],

@@ -16,7 +16,7 @@ const jIndex = args.indexOf('-j')
 const jobs = jIndex >= 0 ? args.splice(jIndex, 2)[1] : undefined
 const ROUNDS = Number(args.shift() ?? 1)
 const ROOT = new URL('..', import.meta.url).pathname
-const CLI = process.env.NSLAB_CLI ?? join(ROOT, 'dist/bin/nslab.js')
+const CLI = process.env.NSLAB_CLI ?? join(ROOT, 'dist/bin/nslab.cjs')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-prove-bench-'))
 
 /** A tutorial-like lab of 10 blocks per namespace (the first step also makes the bridge). */

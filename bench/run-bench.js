@@ -17,7 +17,7 @@ const RUNS = Number(args.find((a) => /^\d+$/.test(a)) ?? 3)
 const beforeAt = args.indexOf('--before')
 const BEFORE = beforeAt >= 0 ? args[beforeAt + 1] : undefined
 const ROOT = new URL('..', import.meta.url).pathname
-const CLI = join(ROOT, 'dist/bin/nslab.js')
+const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 const LABS = join(ROOT, 'labs')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-run-bench-'))
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
@@ -28,7 +28,7 @@ const cmds = [
   ['nslab prove labs/', `node ${CLI} prove ${LABS}`],
 ]
 if (BEFORE) {
-  const old = ['dist/bin/nslab.js', 'dist/runner/cli.js'].map((p) => join(BEFORE, p)).find((p) => existsSync(p))
+  const old = ['dist/bin/nslab.cjs', 'dist/runner/cli.js'].map((p) => join(BEFORE, p)).find((p) => existsSync(p))
   if (!old) throw new Error(`no built nslab in ${BEFORE}`)
   // The same labs for both: today's (an earlier nslab may not know a newer key).
   cmds.push(['nslab run labs/ (before)', `node ${old} run ${LABS}`], ['nslab prove labs/ (before)', `node ${old} prove ${LABS}`])

@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const CLI = join(ROOT, 'dist/bin/nslab.js')
+const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 const ROUNDS = Number(process.argv[2] ?? 10)
 const require = createRequire(join(ROOT, 'package.json'))
 const puppeteer = require('puppeteer-core')

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { request } from 'node:http'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const CLI = join(ROOT, 'dist/bin/nslab.js')
+const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 const N = Math.min(40, Math.max(1, Number(process.argv[2] ?? 30)))
 const KEY_MS = 60
 /** Learners join this far apart, as a class does when told to open their links. */

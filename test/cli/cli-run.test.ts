@@ -11,7 +11,7 @@ import { Parser } from 'tap-parser'
 import { machineState } from '../helpers/machine-state.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const CLI = join(ROOT, 'dist/bin/nslab.js')
+const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 
 function nslab(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
   // env -u: tap hooks every node process a test starts; nslab runs as a user runs it.

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const CLI = join(ROOT, 'dist/bin/nslab.js')
+const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 const TUTORIAL = join(ROOT, 'test/fixtures/tutorials/netns-nat.md')
 
 function nslab(args: string[]) {

@@ -303,7 +303,7 @@ t.test('nslab grade on the command line writes every report', { skip: isRoot ? f
   t.teardown(() => rmSync(out, { recursive: true, force: true }))
   const r = spawnSync(
     process.execPath,
-    [join(ROOT, 'dist/bin/nslab.js'), 'grade', LAB, join(CLASS, 'alice'), join(CLASS, 'dave'), join(CLASS, 'mia.sh'), '-j', '3', '--csv', `${out}/g.csv`, '--json', `${out}/g.json`, '--junit', `${out}/g.xml`, '--html', `${out}/g.html`],
+    [join(ROOT, 'dist/bin/nslab.cjs'), 'grade', LAB, join(CLASS, 'alice'), join(CLASS, 'dave'), join(CLASS, 'mia.sh'), '-j', '3', '--csv', `${out}/g.csv`, '--json', `${out}/g.json`, '--junit', `${out}/g.xml`, '--html', `${out}/g.html`],
     { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } },
   )
   t.equal(r.status, 1, `not everyone has full marks: exit 1 (${r.stderr})`)
@@ -328,7 +328,7 @@ t.test('nslab grade on the command line writes every report', { skip: isRoot ? f
   t.match(html, /<h2>alice <span class="badge pass">4\/4<\/span><\/h2>/)
   t.notMatch(html, /<script|https?:\/\/(?!www\.w3)/i, 'no script and no address to fetch')
 
-  const usage = spawnSync(process.execPath, [join(ROOT, 'dist/bin/nslab.js'), 'grade', LAB], { encoding: 'utf8' })
+  const usage = spawnSync(process.execPath, [join(ROOT, 'dist/bin/nslab.cjs'), 'grade', LAB], { encoding: 'utf8' })
   t.equal(usage.status, 2)
   t.match(usage.stderr, /needs a lab and at least one submission/)
 })
@@ -341,7 +341,7 @@ t.test('as an ordinary user: rlimits stop a flood and a memory hog', { skip: isR
   t.teardown(() => rmSync(out, { recursive: true, force: true }))
   const r = spawnSync(
     'setpriv',
-    [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'grade', LAB, join(CLASS, 'alice'), join(CLASS, 'judy'), join(CLASS, 'leo'), '-j', '3', '--max-procs', '64', '--memory', '256M', '--json', `${out}/g.json`],
+    [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', process.execPath, join(ROOT, 'dist/bin/nslab.cjs'), 'grade', LAB, join(CLASS, 'alice'), join(CLASS, 'judy'), join(CLASS, 'leo'), '-j', '3', '--max-procs', '64', '--memory', '256M', '--json', `${out}/g.json`],
     { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', HOME: out } },
   )
   t.equal(r.status, 1, r.stderr)

@@ -10,7 +10,7 @@ import { findProgram } from '../../runner/host/require-programs.js'
 import { nslabCacheDir } from '../../runner/host/docker/image-cache.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-export const CLI = join(ROOT, 'dist/bin/nslab.js')
+export const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 
 /** Why engine: docker cannot be tested here, or false when it can. */
 export function dockerSkip(): string | false {

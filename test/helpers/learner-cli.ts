@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-export const CLI = join(ROOT, 'dist/bin/nslab.js')
+export const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 export const FIXTURES = join(ROOT, 'test/fixtures/labs-learner')
 
 /** The built CLI, or a clear reason why the test cannot run. */

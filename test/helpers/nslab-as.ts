@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 /** The built command line, relative to an app folder (the checkout, or a copy others can read). */
-export const CLI = 'dist/bin/nslab.js'
+export const CLI = 'dist/bin/nslab.cjs'
 export const isRoot = process.getuid?.() === 0
 /** The ordinary user the tests become when they run as root. */
 export const OTHER_UID = 65534

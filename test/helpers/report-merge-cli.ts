@@ -4,7 +4,7 @@ import { ROOT } from './learner-cli.js'
 
 /** `nslab report merge ARGS…` as a user runs it: the built CLI, no tap hooks in NODE_OPTIONS. */
 export function reportMerge(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'report', 'merge', ...args], {
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.cjs'), 'report', 'merge', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },

@@ -13,7 +13,7 @@ import { withWord } from '../helpers/with-word.js'
 import { machineState } from '../helpers/machine-state.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const CLI = join(ROOT, 'dist/bin/nslab.js')
+const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 const dir = mkdtempSync(join(tmpdir(), 'nslab-teardown-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 chmodSync(dir, 0o755)
@@ -124,7 +124,7 @@ t.test('the same lab passes as an ordinary user', async (t) => {
   const r = spawnSync(
     'setpriv',
     // env -i: nothing of the test runner's environment (it hooks child node processes).
-    ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', `PATH=${process.env.PATH}`, `HOME=${state}`, `NSLAB_STATE_DIR=${state}`, 'NO_COLOR=1', process.execPath, join(app, 'dist/bin/nslab.js'), 'run', join(app, 'labs/snat-outbound.md'), join(app, 'labs/container-to-container.md')],
+    ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', `PATH=${process.env.PATH}`, `HOME=${state}`, `NSLAB_STATE_DIR=${state}`, 'NO_COLOR=1', process.execPath, join(app, 'dist/bin/nslab.cjs'), 'run', join(app, 'labs/snat-outbound.md'), join(app, 'labs/container-to-container.md')],
     { cwd: app, encoding: 'utf8', timeout: 180_000 },
   )
   t.equal(r.status, 0, `passes as uid 65534\n${r.stdout.slice(-3000)}${r.stderr}`)

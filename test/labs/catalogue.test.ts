@@ -12,7 +12,7 @@ import { parseLab } from '../../runner/lab/parse-lab.js'
 import { kernelLacks } from '../../runner/host/kernel-features.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-const CLI = join(ROOT, 'dist/bin/nslab.js')
+const CLI = join(ROOT, 'dist/bin/nslab.cjs')
 
 /** The labs of the catalogue that today's lab format expresses; the shipped three are run by test/cli/cli-run.test.ts. */
 const CATALOGUE = ['labs/kube-proxy-service.md', 'labs/conntrack.md', 'labs/nftables.md', 'labs/user-defined-networks.md', 'labs/publish-variants.md', 'labs/icc-off.md', 'labs/netns-from-scratch.md', 'labs/two-hosts.md']

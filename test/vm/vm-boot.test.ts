@@ -32,7 +32,7 @@ let kernel: Kernel
 /** `nslab run … --kernel …` through nslab's own command line, as a user runs it. */
 function matrix(args: string[], timeoutMs: number) {
   const t0 = performance.now()
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'run', ...args], {
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.cjs'), 'run', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },

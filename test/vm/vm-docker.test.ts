@@ -27,7 +27,7 @@ mkdirSync(join(dir, 'tmp'))
 
 function matrix(args: string[], timeoutMs: number) {
   const t0 = performance.now()
-  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'run', ...args], {
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.cjs'), 'run', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', TMPDIR: join(dir, 'tmp'), NSLAB_CACHE: process.env.NSLAB_CACHE ?? nslabCacheDir() },

@@ -42,7 +42,7 @@ t.test('a docker-engine lab graded inside a VM on Debian bookworm: one right, on
   const t0 = performance.now()
   const r = spawnSync(
     'env',
-    ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'grade', LAB, '--kernel', 'debian:bookworm', '--accel', 'tcg', '--json', json, '--', join(CLASS, 'right'), join(CLASS, 'wrong')],
+    ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.cjs'), 'grade', LAB, '--kernel', 'debian:bookworm', '--accel', 'tcg', '--json', json, '--', join(CLASS, 'right'), join(CLASS, 'wrong')],
     { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TMPDIR: join(dir, 'tmp') }, timeout: 2_300_000 },
   )
   t.comment(`graded 2 submissions of a docker-engine lab in the VM in ${Math.round((performance.now() - t0) / 1000)} s`)

@@ -44,7 +44,7 @@ if (missing.length) {
   /** `nslab grade …` as a user runs it. */
   const grade = (args: string[], timeoutMs: number) => {
     const t0 = performance.now()
-    const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'grade', ...args], {
+    const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.cjs'), 'grade', ...args], {
       cwd: ROOT,
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
@@ -151,7 +151,7 @@ if (missing.length) {
 
   t.test('Ctrl-C while the VM grades: the VM is ended, what it graded reported, exit 130', { timeout: 180_000 }, async (t) => {
     const json = join(dir, 'interrupted.json')
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'grade', LAB, '--kernel', 'debian:bookworm', '--accel', 'tcg', '--json', json, '--', join(CLASS, 'alice'), join(CLASS, 'henry')], {
+    const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.cjs'), 'grade', LAB, '--kernel', 'debian:bookworm', '--accel', 'tcg', '--json', json, '--', join(CLASS, 'alice'), join(CLASS, 'henry')], {
       cwd: ROOT,
       env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -38,7 +38,7 @@ t.test('labs/netem.md passes inside the bookworm kernel, sch_netem loaded at boo
   const t0 = performance.now()
   const r = spawnSync(
     'env',
-    ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.js'), 'run', LAB, '--kernel', 'debian:bookworm', '--iptables', 'nft', '--accel', 'tcg', '--vm-timeout', '14m', '--json', json],
+    ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/bin/nslab.cjs'), 'run', LAB, '--kernel', 'debian:bookworm', '--iptables', 'nft', '--accel', 'tcg', '--vm-timeout', '14m', '--json', json],
     { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TMPDIR: join(dir, 'tmp') }, timeout: 900_000 },
   )
   const s = Math.round((performance.now() - t0) / 1000)

@@ -1,0 +1,51 @@
+// package.json's bin (dist/bin/nslab.cjs, made by scripts/build-bin.mjs):
+// --version from itself, help from the code-split ES modules, every other
+// command from the one CommonJS file compiled with the code cache made at
+// build time; a cache this Node does not accept (another Node, a damaged
+// file) is only slower, never wrong.
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { ROOT } from '../helpers/learner-cli.js'
+
+const BIN = join(ROOT, 'dist/bin/nslab.cjs')
+const env = { ...process.env, NODE_OPTIONS: '', NSLAB_DEBUG: 'code-cache', NO_COLOR: '1' }
+const nslab = (bin: string, args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', cwd: ROOT, timeout: 60_000 })
+
+t.test('a command: the one file, from the code cache made at build time', async (t) => {
+  const r = nslab(BIN, ['lint', 'labs/snat-outbound.md'])
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stderr, /^nslab: code cache accepted$/m)
+  t.match(r.stdout, /valid/)
+})
+
+t.test('--version and help load neither the one file nor its cache', async (t) => {
+  for (const args of [['--version'], ['--help'], ['help'], []]) {
+    const r = nslab(BIN, args)
+    t.notMatch(r.stderr, /code cache/, `nslab ${args.join(' ')}`)
+    t.match(r.stdout, args[0] === '--version' ? /^\d+\.\d+\.\d+\n$/ : /^nslab — /, `nslab ${args.join(' ')} answers`)
+  }
+})
+
+t.test('a cache this Node rejects, or none: the same answers, compiled as usual', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-launcher-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // A package of its own: the bundle finds its root by the package.json above it.
+  mkdirSync(join(dir, 'dist/bin'), { recursive: true })
+  writeFileSync(join(dir, 'package.json'), '{"name":"nslab","version":"0.0.0"}\n')
+  for (const f of ['nslab.cjs', 'nslab-main.cjs']) copyFileSync(join(ROOT, 'dist/bin', f), join(dir, 'dist/bin', f))
+  const bin = join(dir, 'dist/bin/nslab.cjs')
+  const lab = join(ROOT, 'labs/snat-outbound.md')
+  const none = nslab(bin, ['lint', lab])
+  t.equal(none.status, 0, none.stderr)
+  t.match(none.stderr, /^nslab: code cache absent$/m)
+  writeFileSync(join(dir, 'dist/bin/nslab-main.cache'), Buffer.alloc(4096, 7))
+  const bad = nslab(bin, ['lint', lab])
+  t.equal(bad.status, 0, bad.stderr)
+  t.match(bad.stderr, /^nslab: code cache rejected$/m)
+  t.equal(bad.stdout, none.stdout, 'the same lint')
+  const good = nslab(BIN, ['lint', lab])
+  t.equal(good.stdout, none.stdout, 'as from the cache')
+})
