@@ -24,7 +24,7 @@ export async function addrProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   }
   const range = new IPCIDR(prefix === undefined ? `${ip}/32` : cidr)
   const exact = prefix !== undefined && range.start<string>() !== ip ? { ip, prefixlen: Number(prefix) } : undefined
-  const r = await ctx.look({ machine: name, script: `ip -j addr show dev ${shellQuote(iface)}`, timeoutMs: opts.timeoutMs })
+  const r = await ctx.look({ machine: name, script: `ip -j addr show dev ${shellQuote(iface)}`, timeoutMs: opts.timeoutMs, quick: true })
   const evidence = [evidenceOf(r)]
   const problem = execProblem(r, 'ip addr', opts.timeoutMs)
   if (problem) return problem.missing ? invalidProbe(problem.sentence, evidence) : { holds: false, sentence: problem.sentence, evidence }

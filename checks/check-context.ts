@@ -14,8 +14,10 @@ export interface CheckContext {
    * (and `also` the uts and ipc ones), with the programs of the machine nslab runs on, outside
    * the lab host's files: what a lab or an answer did to its files, mounts or PATH cannot
    * change what a check sees, only the network state it looks at. sh unless `shell` says bash.
+   * `quick`: a short read of state (no packets, no waiting), which may share one process with
+   * the other quick looks at the machine asked for at the same moment.
    */
-  look(opts: { machine: string; script: string; timeoutMs?: number; also?: ('uts' | 'ipc')[]; shell?: 'sh' | 'bash' }): Promise<ExecResult>
+  look(opts: { machine: string; script: string; timeoutMs?: number; also?: ('uts' | 'ipc')[]; shell?: 'sh' | 'bash'; quick?: boolean }): Promise<ExecResult>
   /**
    * The IPv4 address a name that is not a machine has on machine FROM of the lab host (its own
    * /etc/hosts), for checks that run outside the lab host's files; absent where the checks'

@@ -98,7 +98,7 @@ export async function lookUpRule(
     `printf '%sCOMMIT\\n' "$in" | NSLAB_CHAINS=$chains ${scratch} 2>&1`,
     `echo "${M.scratched} $?"`,
   ].join('\n')
-  const exec = await ctx.look({ machine: o.machine, script, timeoutMs: o.timeoutMs, shell: 'bash' })
+  const exec = await ctx.look({ machine: o.machine, script, timeoutMs: o.timeoutMs, shell: 'bash', quick: true })
   const out = exec.stdout
   const r: RuleLookup = { evidence: [], exec }
   const saved = new RegExp(`^${M.saved} (\\d+)$`, 'm').exec(out)

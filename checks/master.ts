@@ -11,7 +11,7 @@ import type { ProbeOptions } from './probe-fn.js'
 export async function masterProbe(check: Check, ctx: CheckContext, opts: ProbeOptions = { timeoutMs: 2000 }): Promise<Probe> {
   const [iface, bridge] = check.args
   if (check.args.length !== 2 || !iface || !bridge) return invalidProbe('master needs an interface and a bridge: "master veth1234567 docker0"')
-  const r = await ctx.look({ machine: 'host', script: `ip -j link show dev ${shellQuote(iface)}`, timeoutMs: opts.timeoutMs })
+  const r = await ctx.look({ machine: 'host', script: `ip -j link show dev ${shellQuote(iface)}`, timeoutMs: opts.timeoutMs, quick: true })
   const evidence = [evidenceOf(r)]
   const problem = execProblem(r, 'ip link', opts.timeoutMs)
   if (problem) return problem.missing ? invalidProbe(problem.sentence, evidence) : { holds: false, sentence: problem.sentence, evidence }

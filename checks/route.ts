@@ -43,7 +43,7 @@ export async function routeProbe(check: Check, ctx: CheckContext, opts: ProbeOpt
     wanted = normalizeDst(dest)
   } else if (!isIPv4(dest)) return invalidProbe(`"${dest}" is not default, an IPv4 address or a CIDR`)
   const script = kind === 'get' ? `ip -j route get ${shellQuote(dest)}` : 'ip -j route show'
-  const r = await ctx.look({ machine: name, script, timeoutMs: opts.timeoutMs })
+  const r = await ctx.look({ machine: name, script, timeoutMs: opts.timeoutMs, quick: true })
   const evidence = [evidenceOf(r)]
   const problem = execProblem(r, 'ip route', opts.timeoutMs)
   if (problem) return problem.missing ? invalidProbe(problem.sentence, evidence) : { holds: false, sentence: problem.sentence, evidence }

@@ -17,7 +17,7 @@ export async function sysctlProbe(check: Check, ctx: CheckContext, opts: ProbeOp
   if (!name || !key || value.length === 0) return invalidProbe('sysctl needs a machine, a key and a value: "sysctl host net.ipv4.ip_forward 1"')
   if (!/^[\w.\/-]+$/.test(key)) return invalidProbe(`"${key}" is not a sysctl key`)
   const want = normalizeSysctlValue(value.join(' '))
-  const r = await ctx.look({ machine: name, script: `sysctl -n ${shellQuote(key)}`, timeoutMs: opts.timeoutMs, also: ['uts', 'ipc'] })
+  const r = await ctx.look({ machine: name, script: `sysctl -n ${shellQuote(key)}`, timeoutMs: opts.timeoutMs, also: ['uts', 'ipc'], quick: true })
   const evidence = [evidenceOf(r)]
   const problem = execProblem(r, 'sysctl', opts.timeoutMs)
   if (problem) return problem.missing ? invalidProbe(problem.sentence, evidence) : { holds: false, sentence: problem.sentence, evidence }

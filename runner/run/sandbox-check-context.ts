@@ -4,6 +4,7 @@ import type { Lab } from '../lab/lab.js'
 import type { Sandbox } from '../host/sandbox.js'
 import { NslabError } from '../util/nslab-error.js'
 import { parseIpAddr } from '../../checks/parse-ip-addr.js'
+import { batchLooks } from './batch-looks.js'
 
 /** What checks use of a lab host: its lab's scripts inside it, nslab's own looks from outside (Sandbox.look). */
 export function sandboxCheckContext(
@@ -11,10 +12,11 @@ export function sandboxCheckContext(
   lab: Lab,
   extra: { previous?: ExecResult; signal?: AbortSignal; addressOf?: CheckContext['addressOf']; retryPauseMs?: number } = {},
 ): CheckContext {
+  const look = batchLooks((o) => sandbox.look(o))
   return {
     lab,
     exec: (o) => sandbox.exec(o),
-    look: (o) => sandbox.look(o),
+    look,
     netnsNames: async () => {
       const t0 = performance.now()
       const names = sandbox.netnsNames()
@@ -26,7 +28,7 @@ export function sandboxCheckContext(
     addressOf: extra.addressOf ?? ((name, from, as) => sandbox.addressOf(name, from, as)),
     addressesOf: async (machine) => {
       try {
-        const r = await sandbox.look({ machine, script: 'ip -j -4 addr show', timeoutMs: 2000 })
+        const r = await look({ machine, script: 'ip -j -4 addr show', timeoutMs: 2000, quick: true })
         if (r.exitCode !== 0) return undefined
         return parseIpAddr(r.stdout).flatMap((e) => e.addresses.filter((a) => a.family === 'inet').map((a) => ({ ip: a.local, prefix: a.prefixlen })))
       } catch (e) {
