@@ -109,7 +109,13 @@ await build({
 // The launcher wraps it as Node wraps a CommonJS module, where a #! line is no JavaScript. It reads the file
 // as latin1 (half the time of UTF-8 for 750 kB): esbuild escapes what is not ASCII in strings, not in regexes.
 const main = join(OUT, 'nslab-main.cjs')
-const mainText = readFileSync(main, 'utf8').replace(/^#!.*\n/, '')
+// A dynamic import() in code compiled from the cache finds no import callback (Node 20: "A dynamic import
+// callback was not specified"): the few of Node's own modules imported late are required instead.
+const mainText = readFileSync(main, 'utf8')
+  .replace(/^#!.*\n/, '')
+  .replace(/\bimport\("(node:[a-z_/]+)"\)/g, 'Promise.resolve(require("$1"))')
+const dynamic = /\bimport\(/.exec(mainText)
+if (dynamic) throw new Error(`scripts/build-bin.mjs: nslab-main.cjs has an import() the launcher cannot serve (${JSON.stringify(mainText.slice(Math.max(0, dynamic.index - 60), dynamic.index + 40))})`)
 const notAscii = /[^\x00-\x7f]/.exec(mainText)
 if (notAscii) throw new Error(`scripts/build-bin.mjs: nslab-main.cjs is not ASCII (${JSON.stringify(mainText.slice(Math.max(0, notAscii.index - 60), notAscii.index + 20))}): escape it in the source`)
 writeFileSync(main, mainText)
