@@ -25,8 +25,8 @@
 export const FORKER_SCRIPT = String.raw`
 use strict; use warnings; use Fcntl;
 my ($parent, $arch) = @ARGV;
-my %S = %{ { x64 => { dup3 => 292, setsid => 112, setgroups => 116, setresgid => 119, setresuid => 117, exit_group => 231 },
-  arm64 => { dup3 => 24, setsid => 157, setgroups => 159, setresgid => 149, setresuid => 147, exit_group => 94 } }->{$arch eq 'riscv64' ? 'arm64' : $arch} or die "forker: no $arch\n" };
+my %S = %{ { x64 => { dup3 => 292, setsid => 112, setgroups => 116, setresgid => 119, setresuid => 117, exit_group => 231, epoll_create1 => 291, epoll_ctl => 233, epoll_pwait => 281 },
+  arm64 => { dup3 => 24, setsid => 157, setgroups => 159, setresgid => 149, setresuid => 147, exit_group => 94, epoll_create1 => 20, epoll_ctl => 21, epoll_pwait => 22 } }->{$arch eq 'riscv64' ? 'arm64' : $arch} or die "forker: no $arch\n" };
 # Arguments to syscall must be numbers (a string goes as a pointer).
 sub sys { my $n = shift; syscall($S{$n}, map { $_ + 0 } @_) }
 $SIG{PIPE} = 'IGNORE';
@@ -34,13 +34,24 @@ my $chld = 0; $SIG{CHLD} = sub { $chld = 1 };
 # Hold fds up to 15 (close-on-exec), so that every pipe is above them and a
 # child can dup2 its descriptors onto 0..15 without overwriting a source.
 my @hold; while (1) { open(my $h, '<', '/dev/null') or die; last if fileno($h) > 15; push @hold, $h }
+# The processes' pipes are read in the order they became readable, which epoll keeps and select does not:
+# a stderr line written before a stdout line stays before it when this process was slow to wake (a busy
+# machine), as node's own spawn (libuv, epoll) keeps it. struct epoll_event is packed on x86-64 only.
+my ($EV, $EVN) = $arch eq 'x64' ? ('L Q', 12) : ('L x4 Q', 16);
+my $ep = sys('epoll_create1', 0x80000); die "forker: epoll_create1: $!\n" if $ep < 0;
+sub watch { syscall($S{epoll_ctl}, $ep + 0, 1, $_[0] + 0, pack($EV, 0x1 | 0x10, $_[0])) } # ADD, EPOLLIN | EPOLLHUP
+# Out of the set before the close: a child between fork and exec still holds a copy of the descriptor.
+sub unwatch { syscall($S{epoll_ctl}, $ep + 0, 2, $_[0] + 0, pack($EV, 0, 0)) } # DEL
+# The readable pipes, in the order they became so (at most 64 a call; level-triggered: the rest next time).
+sub ready { my $buf = "\0" x (64 * $EVN); my $n = syscall($S{epoll_pwait}, $ep + 0, $buf, 64, 0, 0, 8);
+  return () if $n <= 0; map { (unpack($EV, substr($buf, $_ * $EVN, $EVN)))[1] } 0 .. $n - 1 }
 my $fl = fcntl(STDOUT, F_GETFL, 0); fcntl(STDOUT, F_SETFL, $fl | O_NONBLOCK);
 my ($in, $out, $eof) = ('', '', 0);
 my (%job, %bypid, %rd, %wr, %pidfd, %xs);
 sub nb { my $f = fcntl($_[0], F_GETFL, 0); fcntl($_[0], F_SETFL, $f | O_NONBLOCK) }
 sub finish { my $id = shift; my $j = $job{$id} or return; return unless $j->{exited} && !$j->{open}; $out .= "C $id\n"; delete $job{$id} }
 sub drop { my $id = shift; my $j = $job{$id} or return;
-  for my $k ('out', 'err') { my $h = delete $j->{$k} or next; delete $rd{fileno $h}; close $h; $j->{open}-- }
+  for my $k ('out', 'err') { my $h = delete $j->{$k} or next; unwatch(fileno $h); delete $rd{fileno $h}; close $h; $j->{open}-- }
   finish($id) }
 sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
   while (length $p) {
@@ -76,6 +87,7 @@ sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
   nb($_) for $or, $er, $xr;
   my $j = $job{$id} = { pid => $pid, out => $or, err => $er, open => 2, xr => $xr, w => [] };
   $bypid{$pid} = $id; $xs{fileno $xr} = $id; $rd{fileno $or} = [$id, 'O', $or, 'out']; $rd{fileno $er} = [$id, 'E', $er, 'err'];
+  watch(fileno $_) for $or, $er;
   # A pidfd (Linux 5.3) turns readable when the process ends: no signal to miss. Without one, SIGCHLD and a poll.
   my $pfd = syscall(434, $pid + 0, 0);
   if ($pfd >= 0 && open(my $ph, '<&=', $pfd)) { $j->{ph} = $ph; $pidfd{$pfd} = $pid }
@@ -85,17 +97,18 @@ sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
 # Its exec status: nothing (it runs) or errno (it did not start: the job is forgotten, its child reaped unnoticed).
 sub execd { my $id = delete $xs{$_[0]}; my $j = defined $id && $job{$id} or return; my $xr = delete $j->{xr};
   my $e = ''; sysread($xr, $e, 16); close $xr; return unless length $e;
-  for my $k ('out', 'err') { my $h = delete $j->{$k} or next; delete $rd{fileno $h}; close $h }
+  for my $k ('out', 'err') { my $h = delete $j->{$k} or next; unwatch(fileno $h); delete $rd{fileno $h}; close $h }
   for my $fd (@{$j->{w}}) { my $x = delete $wr{$fd} or next; close $x->[0] }
   if (my $ph = delete $j->{ph}) { delete $pidfd{fileno $ph}; close $ph }
   delete $bypid{$j->{pid}}; delete $job{$id}; $out .= "F $id $e exec\n" }
-# What a process wrote before it exited comes before its exit (a megabyte at most: a child of it may go on writing).
-sub drain { my $j = shift; for my $k ('out', 'err') { my $h = $j->{$k} or next;
-  for (1 .. 16) { my $v = ''; vec($v, fileno $h, 1) = 1; last unless select($v, undef, undef, 0) > 0; readable(fileno $h) or last } } }
+# What a process wrote before it exited comes before its exit (a megabyte at most: a child of it may go on
+# writing), in the order it was written.
+sub drain { my $j = shift; for (1 .. 16) { my %mine = map { (fileno($_) => 1) } grep { defined } @$j{'out', 'err'};
+  my @fd = grep { $mine{$_} } ready() or last; readable($_) for @fd } }
 # Read a pipe that select found readable: its bytes, or its end. False at its end.
 sub readable { my $fd = shift; my $x = $rd{$fd} or return 0; my $k = sysread($x->[2], my $b, 65536);
   if ($k) { $out .= "$x->[1] $x->[0] " . length($b) . "\n$b"; return 1 } return 1 if !defined $k && $!{EAGAIN};
-  delete $rd{$fd}; close $x->[2]; my $j = $job{$x->[0]}; delete $j->{$x->[3]}; $j->{open}--; finish($x->[0]); 0 }
+  unwatch($fd); delete $rd{$fd}; close $x->[2]; my $j = $job{$x->[0]}; delete $j->{$x->[3]}; $j->{open}--; finish($x->[0]); 0 }
 sub reaped { my ($p, $st) = @_; my $id = $bypid{$p}; return unless defined $id; my $j = $job{$id} or return;
   # Its exec status first: a failed exec is a failure to start, not an exit.
   if ($j->{xr}) { execd(fileno $j->{xr}); return unless $job{$id} } delete $bypid{$p};
@@ -109,7 +122,7 @@ while (1) {
   my ($r, $w) = ('', '');
   # Backpressure: while node has a megabyte to read, the processes' pipes wait (and fill, and their writers wait),
   # as they would if node read them itself; else a fast writer (yes) buries what comes after it.
-  vec($r, 0, 1) = 1 unless $eof; if (length($out) < 1 << 20) { vec($r, $_, 1) = 1 for keys %rd }
+  vec($r, 0, 1) = 1 unless $eof; vec($r, $ep, 1) = 1 if length($out) < 1 << 20;
   vec($w, $_, 1) = 1 for keys %wr; vec($w, 1, 1) = 1 if length $out;
   vec($r, $_, 1) = 1 for keys %pidfd, keys %xs;
   # A SIGCHLD between the reap and select waits at most this long, when a process has no pidfd.
@@ -121,8 +134,7 @@ while (1) {
   for my $fd (keys %wr) { next unless vec($w, $fd, 1); my $x = $wr{$fd}; my $k = syswrite($x->[0], $x->[1]);
     if (defined $k) { substr($x->[1], 0, $k, ''); next if length $x->[1] } elsif ($!{EAGAIN}) { next }
     close $x->[0]; delete $wr{$fd} }
-  # In the order the pipes were made: a job's stdout before its stderr, as its lines were likely written.
-  for my $fd (sort { $a <=> $b } keys %rd) { readable($fd) if vec($r, $fd, 1) }
+  if (vec($r, $ep, 1)) { readable($_) for ready() }
   if (vec($r, 0, 1) && !$eof) { my $k = sysread(STDIN, $in, 65536, length $in); $eof = 1 unless $k;
     while ($in =~ /\A([SD]) (\d+) (\d+)\n/) { my ($c, $id, $len) = ($1, $2, $3); my $h = length($&);
       last if length($in) < $h + $len; substr($in, 0, $h, ''); my $p = substr($in, 0, $len, '');

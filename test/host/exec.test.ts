@@ -37,6 +37,23 @@ t.test('an idle forker keeps nothing alive, and ends with nslab', async (t) => {
   t.notOk(alive, 'the forker ended with the node that started it')
 })
 
+t.test('stderr then stdout stay in that order when the forker was slow to read them (a busy machine)', async (t) => {
+  // Written while the forker is stopped: both pipes are readable when it wakes, and a reader that takes
+  // them by descriptor number (select) puts stdout first; epoll keeps the order they became readable.
+  for (let i = 0; i < 3; i++) {
+    await run({ file: '/bin/true', args: [], env: {} })
+    const forker = childProcesses(process.pid).find((p) => p.name === 'perl')
+    t.ok(forker, 'the forker runs')
+    const running = start({ file: '/bin/sh', args: ['-c', 'sleep 0.2; echo first >&2; sleep 0.05; echo second'], env: { PATH: '/usr/bin:/bin' } })
+    while (running.pid < 0) await new Promise((r) => setTimeout(r, 5))
+    process.kill(forker!.pid, 'SIGSTOP')
+    await new Promise((r) => setTimeout(r, 700))
+    process.kill(forker!.pid, 'SIGCONT')
+    const r = await running.done
+    t.equal(r.output, 'first\nsecond\n', `${i}: in the order written`)
+  }
+})
+
 t.test('a forker that dies: what it ran ends, what comes next starts anyway', async (t) => {
   const running = start({ file: '/bin/sleep', args: ['30'], env: { PATH: '/usr/bin:/bin' } })
   await new Promise((r) => setTimeout(r, 300))
