@@ -10,6 +10,7 @@ import t from 'tap'
 import type { Lab } from '../../runner/lab/lab.js'
 import { parseLab } from '../../runner/lab/parse-lab.js'
 import { kernelLacks } from '../../runner/host/kernel-features.js'
+import { failedLines } from '../helpers/failed-lines.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const CLI = join(ROOT, 'dist/bin/nslab.cjs')
@@ -62,7 +63,7 @@ t.test('each catalogue lab says how long it takes by hand and has an exercise wi
 t.test('the catalogue labs pass (a lab whose kernel module this machine lacks: skipped, saying so)', async (t) => {
   const json = join(dir, 'run.json')
   const r = nslab(['run', ...CATALOGUE, ...NEEDS_KERNEL, '--json', json, '-j', '2'], 300_000)
-  t.equal(r.code, 0, `exit 0\n${r.stdout.slice(-4000)}\n${r.stderr}`)
+  t.equal(r.code, 0, `exit 0\n${failedLines(r.stdout)}\n${r.stderr}`)
   const report = JSON.parse(readFileSync(json, 'utf8')) as { labs: { file: string; status: string; durationMs: number; skipped?: string }[] }
   const lacking = new Map(NEEDS_KERNEL.map((f) => [f, kernelLacks(labOf(f))]))
   t.same(

@@ -11,6 +11,7 @@ import { machineState } from '../../helpers/machine-state.js'
 import { dockerCgroupsOf, dockerSkip, nslab } from '../../helpers/docker-engine.js'
 import { kernelLacks } from '../../../runner/host/kernel-features.js'
 import { parseLab } from '../../../runner/lab/parse-lab.js'
+import { failedLines } from '../../helpers/failed-lines.js'
 
 const labAt = (file: string) => {
   const lab = parseLab(readFileSync(new URL(`../../../${file}`, import.meta.url)), file).lab
@@ -29,7 +30,7 @@ t.test('nslab run --engine docker labs/: every shipped lab passes, the machine u
   // Two lab hosts at once: a check of one must never be answered by the other's dockerd (it was, through a
   // connection Node's http agent kept alive under a reused descriptor number).
   const r = nslab(['run', '--engine', 'docker', 'labs', '-j', '2', '--json', json], join(dir, 'state-run'), { timeoutMs: 850_000 })
-  t.equal(r.code, 0, `exit 0\n${r.stdout.slice(-4000)}\n${r.stderr}`)
+  t.equal(r.code, 0, `exit 0\n${failedLines(r.stdout)}\n${r.stderr}`)
   const report = JSON.parse(readFileSync(json, 'utf8')) as { labs: { file: string; status: string }[] }
   t.same(
     report.labs.map((l) => [l.file, l.status]).sort(),
