@@ -3,6 +3,7 @@ import type { Check } from '../runner/lab/lab.js'
 import { machinesOf } from '../runner/lab/lab.js'
 import { CONNTRACK_ADDRESS_KEYS, CONNTRACK_FLAGS, CONNTRACK_PORT_KEYS, CONNTRACK_PROTOCOLS } from '../runner/lab/conntrack-check-problem.js'
 import { inSubnet, parseCidr, parseIPv4 } from '../runner/lab/parse-ipv4.js'
+import { closestConntrackEntries } from './closest-conntrack-entries.js'
 import type { CheckContext, Probe } from './check-context.js'
 import { evidenceOf } from './evidence-of.js'
 import { execProblem } from './exec-problem.js'
@@ -44,8 +45,10 @@ export async function conntrackProbe(check: Check, ctx: CheckContext, opts: Prob
   // In the order conntrack prints an entry: protocol, state, original tuple, reply tuple, mark, zone, flags.
   const conditions: Condition[] = []
   const flags: Condition[] = []
+  let protocol: string | undefined
   for (const w of words) {
     if ((CONNTRACK_PROTOCOLS as readonly string[]).includes(w)) {
+      protocol ??= w
       conditions.push({ text: w, holds: (e) => e.proto === w, differs: (e) => `${e.proto}, not ${w}` })
     } else if ((CONNTRACK_FLAGS as readonly string[]).includes(w)) flags.push(flagCondition(w))
     else return invalidProbe(`"${w}" is no protocol (${CONNTRACK_PROTOCOLS.join(', ')}) or word (${CONNTRACK_FLAGS.join(', ')}) of a conntrack check`)
@@ -80,20 +83,15 @@ export async function conntrackProbe(check: Check, ctx: CheckContext, opts: Prob
   if (entries.length === 0) {
     return { holds: false, sentence: `${machine} has no conntrack entry${wanted}: its conntrack table is empty`, expected, got: 'no entries', evidence }
   }
-  // Closest first: an entry of the protocol asked for (the machine's own IGMP
-  // or IPv6 chatter is never what the learner meant), then the most conditions
-  // met, then the kernel's order.
-  const protocol = conditions[0] !== undefined && (CONNTRACK_PROTOCOLS as readonly string[]).includes(conditions[0].text) ? conditions[0] : undefined
-  const scored = entries.map((e, i) => ({ e, i, same: protocol === undefined || protocol.holds(e) ? 1 : 0, met: conditions.filter((c) => c.holds(e)).length }))
-  scored.sort((a, b) => b.same - a.same || b.met - a.met || a.i - b.i)
-  const best = scored[0]!.e
+  const closest = closestConntrackEntries(entries, conditions, protocol)
+  const best = closest[0]!
   const differs = conditions.filter((c) => !c.holds(best)).map((c) => c.differs(best)).join('; ')
   const count = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`
   return {
     holds: false,
     sentence: `${machine} has no conntrack entry${wanted} among its ${count}; the closest is ${shown(best)} (${differs})`,
     expected,
-    got: list(scored.map((s) => s.e)),
+    got: list(closest),
     evidence,
   }
 }
