@@ -134,21 +134,21 @@ writeFileSync(
 'use strict'
 // Made by scripts/build-bin.mjs: --version here, help from nslab.js, everything else from nslab-main.cjs.
 const a = process.argv.slice(2)
-const vm = require('node:vm')
-if (Number(process.versions.node.split('.')[0]) < 20 || !vm.constants || !vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER) import('./nslab.js')
-else if (a.length === 1 && (a[0] === '--version' || a[0] === '-v' || a[0] === 'version')) process.stdout.write(${JSON.stringify(`${version}
-`)})
+if (Number(process.versions.node.split('.')[0]) < 20) import('./nslab.js') // which says what Node nslab needs
+else if (a.length === 1 && (a[0] === '--version' || a[0] === '-v' || a[0] === 'version')) process.stdout.write(${JSON.stringify(`${version}\n`)})
 else if (a.length === 0 || a[0] === '--help' || a[0] === '-h' || a[0] === 'help') import('./nslab.js')
 else {
   const { readFileSync, writeFileSync } = require('node:fs')
   const { join } = require('node:path')
   const Module = require('node:module')
+  const vm = require('node:vm')
   const file = join(__dirname, 'nslab-main.cjs')
   const cache = join(__dirname, 'nslab-main.cache')
   const make = process.env.NSLAB_MAKE_CODE_CACHE === '1'
   let cachedData
   if (!make) try { cachedData = readFileSync(cache) } catch {}
-  const script = new vm.Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER })
+  // The bundle has no import() (the build made sure): no import callback is needed.
+  const script = new vm.Script(Module.wrap(readFileSync(file, 'latin1')), { filename: file, cachedData })
   if (make) process.once('exit', () => writeFileSync(cache, script.createCachedData()))
   if (process.env.NSLAB_DEBUG === 'code-cache') process.stderr.write('nslab: code cache ' + (cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted') + '\\n')
   const m = { exports: {} }
