@@ -4,7 +4,7 @@
 // it on the machine, whatever ends it.
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -120,6 +120,15 @@ t.test('two lab hosts at once: a container is asked of its own lab\'s dockerd, n
   t.equal((await sh(b, 'docker stop -t 1 box1 >/dev/null')).exitCode, 0)
   // Back to back, as checks of two labs run at once: each lab's socket under the same number.
   const [la, lb] = [a.handle().lab!, b.handle().lab!]
+  // No connection to a dockerd outlives its question (a kept one is what answered for the other lab).
+  const sockets = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:') } catch { return false } }).length
+  const before = sockets()
+  for (const l of [la, lb, la]) {
+    const r = await containerNetns(l, 'box1')
+    if ('fd' in r) closeSync(r.fd)
+  }
+  await new Promise((r) => setTimeout(r, 100))
+  t.equal(sockets(), before, 'no connection to a dockerd kept')
   for (let i = 0; i < 5; i++) {
     const x = await containerNetns(la, 'box1')
     t.ok('fd' in x, `${i}: the first lab's box1 has a namespace: ${JSON.stringify(x)}`)
