@@ -1,5 +1,6 @@
 import type { Topology } from '../lab/lab.js'
-import { INTERNET, machineAddresses } from './sandbox-script.js'
+import { INTERNET } from './network-plan.js'
+import { machineAddresses } from './sandbox-script.js'
 
 /**
  * The address a check uses for machine NAME, as machine FROM sees it. The

@@ -46,16 +46,26 @@ export interface LabLaunch {
   root: string
   /** The lab's init script, run by bash as pid 1 of the lab's pid namespace. */
   initFile: string
-  /** Where the builder writes the launcher's pid: SIGUSR1 to it starts the lab. */
-  pidFile: string
+  /**
+   * A FIFO the builder makes: the lab's own init starts at once and reads it first (its script
+   * says so); the lab host's init writes it once the lab may start (Docker's rules are in).
+   */
+  goFifo: string
 }
 
-type Syscalls = { mount: number; umount2: number; pivot_root: number; sethostname: number; unshare: number; prctl: number }
+type Syscalls = { mount: number; umount2: number; pivot_root: number; sethostname: number; unshare: number; setns: number; prctl: number; mknodat: number }
 
 /** Syscall numbers of the architectures nslab knows (Node's process.arch names). */
 const SYSCALLS: Record<string, Syscalls> = {
-  x64: { mount: 165, umount2: 166, pivot_root: 155, sethostname: 170, unshare: 272, prctl: 157 },
-  arm64: { mount: 40, umount2: 39, pivot_root: 41, sethostname: 161, unshare: 97, prctl: 167 },
+  x64: { mount: 165, umount2: 166, pivot_root: 155, sethostname: 170, unshare: 272, setns: 308, prctl: 157, mknodat: 259 },
+  arm64: { mount: 40, umount2: 39, pivot_root: 41, sethostname: 161, unshare: 97, setns: 268, prctl: 167, mknodat: 33 },
+}
+
+/** The syscall numbers of an architecture nslab knows. */
+export function perlSyscalls(arch: string = process.arch): Syscalls {
+  const n = SYSCALLS[arch]
+  if (!n) throw new Error(`perl builder: no syscall table for ${arch}`)
+  return n
 }
 
 /** Whether the perl builder can run on this architecture. */
@@ -70,13 +80,14 @@ const FLAGS: Record<string, number> = { ro: MS.ro, nosuid: MS.nosuid, nodev: MS.
 const str = (s: string): string => `pack("H*","${Buffer.from(s, 'utf8').toString('hex')}")`
 
 /**
- * The perl program that builds the lab's root (run by the lab host's init, in its own namespaces)
- * and, given `launch`, leaves a launcher of the lab's own init waiting for the word.
+ * The perl program that builds the lab's root (run by the lab host's init, in its own namespaces),
+ * then the network given as perl lines (perl-network-builder), and, given `launch`, leaves a
+ * launcher of the lab's own init waiting for the word.
  */
-export function perlRootBuilder(plan: RootPlan, launch?: LabLaunch, arch: string = process.arch): string {
-  const n = SYSCALLS[arch]
-  if (!n) throw new Error(`perl builder: no syscall table for ${arch}`)
-  const p: string[] = ['use strict;']
+export function perlRootBuilder(plan: RootPlan, launch?: LabLaunch, arch: string = process.arch, network: string[] = []): string {
+  const n = perlSyscalls(arch)
+  // No `use strict`: loading it is 1.6 ms of a lab host's start here; the tests compile the program with -Mstrict.
+  const p: string[] = []
   // Copies: syscall passes strings by address and may not be given constants.
   p.push('sub sc { my ($n, $what, @a) = @_; my $r = syscall($n, @a); die "nslab: $what: $!\\n" if $r < 0; $r }')
   p.push(`sub mnt { my ($s, $t, $y, $f, $d) = @_; my @a = ($s, $t, defined $y ? $y : 0, $f, defined $d ? $d : 0); my $r = syscall(${n.mount}, @a); die "nslab: mount $t: $!\\n" if $r < 0 }`)
@@ -98,35 +109,31 @@ export function perlRootBuilder(plan: RootPlan, launch?: LabLaunch, arch: string
     // A child unshares a network namespace and binds it onto the file; the namespace outlives it.
     p.push(`{ my $c = fork; die "nslab: fork: $!\\n" unless defined $c; if ($c == 0) { sc(${n.unshare}, 'unshare', ${0x40000000}); mnt('/proc/self/ns/net', ${str(f)}, undef, ${MS.bind}, undef); exit 0; } waitpid($c, 0); $? == 0 or die "nslab: a network namespace: $?\\n"; }`)
   }
+  if (launch) p.push(...sharedRun(launch))
+  // After /run is shared: the namespaces' mounts made now show in the lab's /run too.
+  p.push(...network)
   if (launch) p.push(...launcher(n, launch))
   return p.join('\n') + '\n'
 }
 
 /**
- * The launcher, forked by the builder once the root is whole: it waits for
- * SIGUSR1 (sent by the lab host's init once the network is built), then does
- * what `unshare --pid --mount --fork --kill-child --mount-proc` and the
- * init's `pivot_root . . && umount -l .` did: a mount and a pid namespace of
- * the lab's own, /proc mounted for that pid namespace, the root pivoted and
- * the machine's tree detached, bash running the init file as pid 1. It waits
- * for the init and says `nslab-lab-init-ended STATUS` when it ends. Started
- * early, its own start is off the lab host's critical path.
+ * The launcher, forked by the builder once the root and the network are
+ * whole: it does what `unshare --pid --mount --fork --kill-child
+ * --mount-proc` and the init's `pivot_root . . && umount -l .` did: a mount
+ * and a pid namespace of the lab's own, /proc mounted for that pid
+ * namespace, the root pivoted and the machine's tree detached, bash running
+ * the init file as pid 1. It waits for the init and says
+ * `nslab-lab-init-ended STATUS` when it ends. It starts at once: the lab's
+ * init waits on the FIFO for the word, so its own start (a bash) is done
+ * while Docker's rules still load.
  */
 function launcher(n: Syscalls, o: LabLaunch): string[] {
   const p: string[] = []
   p.push(`my $r = ${str(o.root)};`)
-  // /run made a shared mount now and bound into the lab's root: the namespaces the network work
-  // mounts in it later (/run/netns, the internet's) show in the lab's /run too. /run/netns is made
-  // the shared mount `ip netns add` would make of it, so that ip finds it made (one mount of each
-  // namespace in the lab's view, not two).
-  p.push(`mnt('/run/netns', '/run/netns', undef, ${MS.bind}, undef);`)
-  p.push(`mnt('none', '/run', undef, ${MS.shared}, undef); mnt('none', '/run/netns', undef, ${MS.shared | MS.rec}, undef);`)
-  p.push(`mnt('/run', "$r/run", undef, ${MS.bind | MS.rec}, undef);`)
-  // A signal that comes before the wait is kept in the pipe: no race.
-  p.push('pipe(my $gr, my $gw) or die "nslab: pipe: $!\\n"; $SIG{USR1} = sub { syswrite $gw, "g" };')
+  // S_IFIFO | 0600, owned by the lab's root: the lab's init opens it from the lab's /run.
+  p.push(`{ my $f = ${str(o.goFifo)}; sc(${n.mknodat}, 'mkfifo', -100, $f, ${0o10000 | 0o600}, 0); }`)
   p.push('my $l = fork; die "nslab: fork: $!\\n" unless defined $l;')
-  p.push(`if ($l) { my $f = ${str(o.pidFile)}; open(my $o, ">", $f) or die "nslab: $f: $!\\n"; print $o "$l\\n"; close $o or die "nslab: $f: $!\\n"; exit 0; }`)
-  p.push(`my $g; until (sysread($gr, $g, 1)) {} $SIG{USR1} = "DEFAULT"; close $gr; close $gw; unlink ${str(o.pidFile)};`)
+  p.push('exit 0 if $l;')
   p.push('open(STDIN, "<", "/dev/null") or die "nslab: /dev/null: $!\\n";')
   // CLONE_NEWNS | CLONE_NEWPID: the next child is pid 1 of the new pid namespace.
   p.push(`sc(${n.unshare}, 'unshare', ${0x20000 | 0x20000000});`)
@@ -144,6 +151,20 @@ function launcher(n: Syscalls, o: LabLaunch): string[] {
   p.push('}')
   p.push('waitpid($pid, 0); my $st = ($? & 127) ? 128 + ($? & 127) : $? >> 8; $| = 1; print "nslab-lab-init-ended $st\\n"; exit $st;')
   return p
+}
+
+/**
+ * /run made a shared mount and bound into the lab's root: the namespaces the network work mounts
+ * in it later (/run/netns, the internet's) show in the lab's /run too. /run/netns is made the
+ * shared mount `ip netns add` would make of it, so that ip finds it made (one mount of each
+ * namespace in the lab's view, not two).
+ */
+function sharedRun(o: LabLaunch): string[] {
+  return [
+    `mnt('/run/netns', '/run/netns', undef, ${MS.bind}, undef);`,
+    `mnt('none', '/run', undef, ${MS.shared}, undef); mnt('none', '/run/netns', undef, ${MS.shared | MS.rec}, undef);`,
+    `mnt('/run', ${str(`${o.root}/run`)}, undef, ${MS.bind | MS.rec}, undef);`,
+  ]
 }
 
 /** fstab's options as mount(2)'s flags and data. */

@@ -1,11 +1,13 @@
 import { lstatSync, readlinkSync, statSync } from 'node:fs'
 import { dockerRules } from './docker-rules.js'
-import type { Bridge, Topology } from '../lab/lab.js'
+import type { Topology } from '../lab/lab.js'
 import { BIN_DIR, HIDDEN_NS_DIR, LOG_DIR, NETNS_DIR, SANDBOX_DIR, anchorFd } from './sandbox-paths.js'
 import { shellQuote } from '../util/shell-quote.js'
 import { inherited, ipScript, SUDO_SCRIPT, SYSCTL_NS_SCRIPT, sysctlPath } from './lab-host-programs.js'
 import { findProgram } from './require-programs.js'
-import { perlBuilderArch, perlRootBuilder, type RootMount, type RootPlan } from './perl-root-builder.js'
+import { perlBuilderArch, perlRootBuilder, perlSyscalls, type RootMount, type RootPlan } from './perl-root-builder.js'
+import { INTERNET, ipLine, networkPlan } from './network-plan.js'
+import { perlNetworkBuilder } from './perl-network-builder.js'
 
 export interface SandboxScriptOptions {
   topology: Topology
@@ -60,8 +62,8 @@ export interface EngineScript {
   labInit: string[]
 }
 
-/** Where perl's builder says which process starts the lab's own init (perl-root-builder's launcher). */
-const LAUNCHER_PID = `${SANDBOX_DIR}/launcher`
+/** The FIFO the lab's own init reads first, started by perl's launcher: the init writes it once the lab may start. */
+const GO_FIFO = `${SANDBOX_DIR}/go`
 
 /** Where a lab's own init says the engine and the containers are up (engine: docker). */
 export const UP_FIFO = `${SANDBOX_DIR}/up`
@@ -131,19 +133,6 @@ export function machineLayout(): MachineLayout {
   if (chr('/dev/net/tun')) layout.devices.push('net/tun')
   return layout
 }
-
-/** Host-side veth names as Docker makes them: "veth" and 7 hex digits. */
-export function vethName(): string {
-  // Math.random, not node:crypto: a name, not a secret, and `nslab check` need not load crypto.
-  return `veth${Math.floor(Math.random() * 0x10000000).toString(16).padStart(7, '0')}`
-}
-
-/** Docker's MAC for a container address: 02:42 and the address's four bytes. */
-export function dockerMac(ip: string): string {
-  return ['02', '42', ...ip.split('.').map((n) => Number(n).toString(16).padStart(2, '0'))].join(':')
-}
-
-export const INTERNET = { hostAddress: '198.51.100.2', address: '198.51.100.1', prefix: 24, outside: '203.0.113.10' }
 
 /** The address each machine name stands for inside the sandbox. */
 export function machineAddresses(topology: Topology): Map<string, string> {
@@ -304,92 +293,10 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   files.push(...netns)
   const plan: RootPlan = { hostname: opts.hostname, tmpfs: [['/run', '755'], [R, '755']], dirs, files, writes, links, mounts, netns }
 
-  if (perl) {
-    // The root whole before anything else: one process, its syscalls a few ms in all.
-    s.push(fed('perl -', perlRootBuilder(plan, launcher ? { root: R, initFile: `${O}/init`, pidFile: LAUNCHER_PID } : undefined)))
-    if (!rulesFirst) s.push(...docker)
-    s.push(...late)
-  } else {
-    s.push(...utilLinuxRoot(plan, O, rulesFirst ? [] : docker, late))
-  }
-
-  const host: string[] = ['link set lo up']
-  const inContainer = new Map<string, string[]>()
-  if (bridge && engine) {
-    // The engine makes docker0 itself; a bridge of the lab's own it is given, made here.
-    if (!topology.docker) host.push(`link add ${bridge.name} type bridge`, `addr add ${bridge.address}/${bridge.prefix} dev ${bridge.name}`, `link set ${bridge.name} up`)
-  } else if (bridge) {
-    const bridges = new Map<string, Bridge>([['bridge', bridge], ...(topology.networks ?? []).map((n) => [n.name, n.bridge] as [string, Bridge])])
-    for (const b of bridges.values()) {
-      host.push(`link add ${b.name} type bridge`)
-      host.push(`addr add ${b.address}/${b.prefix} dev ${b.name}`)
-      host.push(`link set ${b.name} up`)
-    }
-    for (const c of topology.containers) {
-      host.push(`netns add ${c.name}`)
-      const inside = ['link set lo up']
-      // eth0, eth1, … in the order the container joins its networks, as Docker names them.
-      const joins = c.networks ?? [{ network: 'bridge', ip: c.ip }]
-      joins.forEach((j, i) => {
-        const b = bridges.get(j.network)!
-        const veth = vethName()
-        host.push(`link add ${veth} type veth peer name eth${i} netns ${c.name}`)
-        host.push(`link set ${veth} master ${b.name} up`)
-        inside.push(`link set eth${i} address ${dockerMac(j.ip)}`, `addr add ${j.ip}/${b.prefix} dev eth${i}`, `link set eth${i} up`)
-      })
-      // Docker's default gateway is the network whose name sorts first (docker0's is "bridge").
-      const gw = [...joins].sort((a, b) => (a.network < b.network ? -1 : a.network > b.network ? 1 : 0))[0]
-      if (gw) inside.push(`route add default via ${bridges.get(gw.network)!.address}`)
-      inContainer.set(c.name, inside)
-    }
-  }
-  // The lab host's settings: the distro's where the kernel has them, the lab's own or a clear failure.
-  for (const x of settings) {
-    const write = `echo ${shellQuote(x.value)} 2>/dev/null > ${sysctlPath(x.key)}`
-    if (x.line === undefined) s.push(`${write} || :`)
-    else s.push(`${write} || { echo ${shellQuote(`nslab: the lab host cannot set ${x.key} to ${x.value} (line ${x.line} of the lab): the kernel has no such setting here, or refuses that value`)} >&2; exit 1; }`)
-  }
-  if (topology.internet) {
-    // The host's end of the link to the internet machine, made and addressed with the rest of the host.
-    host.push(
-      `link add eth0 type veth peer name eth0 netns ${HIDDEN_NS_DIR}/internet`,
-      `addr add ${INTERNET.hostAddress}/${INTERNET.prefix} dev eth0`,
-      'link set eth0 up',
-      `route add default via ${INTERNET.address}`,
-    )
-  }
-  s.push(fed('ip -batch -', `${host.join('\n')}\n`))
-  if (topology.docker && bridge && !engine && topology.userlandProxy === false) {
-    // dockerd --userland-proxy=false: each bridge routes the host's 127.0.0.1 to its containers (hairpin).
-    for (const b of [bridge, ...(topology.networks ?? []).map((n) => n.bridge)]) s.push(`echo 1 > ${sysctlPath(`net.ipv4.conf.${b.name}.route_localnet`)}`)
-  }
-  if (topology.internet) {
-    const inet = ['link set lo up', `addr add ${INTERNET.address}/${INTERNET.prefix} dev eth0`, `addr add ${INTERNET.outside}/32 dev lo`, 'link set eth0 up']
-    s.push(fed(`nsenter --net=${HIDDEN_NS_DIR}/internet ip -batch -`, `${inet.join('\n')}\n`, '&'))
-    s.push('P_inet=$!')
-    waits.push('$P_inet')
-  }
-  let n = 0
-  for (const [name, cmds] of inContainer) {
-    const own = everyNs.length ? `nsenter --net=${NETNS_DIR}/${name} /bin/sh ${SYSCTL_NS_SCRIPT} 2>/dev/null; ` : ''
-    s.push(`{ ${own}${fed(`ip -n ${name} -batch -`, `${cmds.join('\n')}\n`)}\n} &`)
-    s.push(`P_c${n}=$!`)
-    waits.push(`$P_c${n++}`)
-  }
-  // The root must be whole before the lab starts in it.
-  if (!perl) s.push(`wait $P_mnt || { cat ${O}/mount.log >&2; exit 1; }`)
-  for (const w of waits) s.push(`wait ${w}`)
-  // The machines' network namespaces stay reachable for nslab through this
-  // init's descriptors, whatever the lab later mounts over /run/netns.
-  if (topology.internet) s.push(`exec ${anchorFd('internet', topology)}<${HIDDEN_NS_DIR}/internet`)
-  if (!engine) topology.containers.forEach((c) => s.push(`exec ${anchorFd(c.name, topology)}<${NETNS_DIR}/${c.name}`))
-  if (engine) s.push(...engine.beforeLab(R), `mkfifo ${UP_FIFO}`)
-  // The lab's /run is this one (with the machines' namespace files), seen from its root (perl's
-  // launcher binds it itself).
-  if (!launcher) s.push(`mount --rbind /run ${R}/run`)
-
   // The lab's own init: pid 1 of a nested pid namespace, in a mount namespace of its own.
   const lab: string[] = []
+  // perl's launcher starts it at once: it waits for the word that the lab may start.
+  if (launcher) lab.push(`read -r _ < ${GO_FIFO} || exit 1`, 'unset _')
   lab.push(CLOSE_FDS)
   lab.push('set -e')
   if (!launcher) lab.push(`cd ${R} && pivot_root . . && umount -l . && cd /`)
@@ -405,11 +312,78 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   lab.push('while :; do sleep 86400 & wait $! || true; done')
   // Its script is a file (no lab text in the machine's /proc/PID/cmdline); pid 1 of the lab shows as
   // "bash … /run/.nslab/init".
-  s.push(`printf '%s\\n' ${lab.map(shellQuote).join(' ')} > ${O}/init`)
+  const initFile = `${O}/init`
+  // perl's builder writes the lab's init (its launcher starts it); otherwise the shell does, once the root is whole.
+  if (launcher) writes.push({ path: initFile, content: `${lab.join('\n')}\n` })
+
+  const net = networkPlan(topology, engine !== undefined)
+  // perl's builder builds the network too, by netlink (not an engine's lab host: its engine makes the rest).
+  const perlNet = launcher
+  if (perl) {
+    // The root whole before anything else: one process, its syscalls a few ms in all.
+    const network = perlNet
+      ? perlNetworkBuilder(net, {
+          create: plan.netns,
+          settings: settings.map((x) => ({
+            path: sysctlPath(x.key),
+            value: x.value,
+            ...(x.line !== undefined ? { failure: `nslab: the lab host cannot set ${x.key} to ${x.value} (line ${x.line} of the lab): the kernel has no such setting here, or refuses that value` } : {}),
+          })),
+          sysctl: everyNs.map((x) => [sysctlPath(x.key), x.value]),
+          netnsDir: NETNS_DIR,
+          syscalls: perlSyscalls(),
+        })
+      : []
+    const rootPlan = perlNet ? { ...plan, netns: [] } : plan
+    s.push(fed('perl -', perlRootBuilder(rootPlan, launcher ? { root: R, initFile, goFifo: GO_FIFO } : undefined, process.arch, network)))
+    if (!rulesFirst) s.push(...docker)
+    s.push(...late)
+  } else {
+    s.push(...utilLinuxRoot(plan, O, rulesFirst ? [] : docker, late))
+  }
+
+  // The lab host's settings: the distro's where the kernel has them, the lab's own or a clear failure.
+  for (const x of perlNet ? [] : settings) {
+    const write = `echo ${shellQuote(x.value)} 2>/dev/null > ${sysctlPath(x.key)}`
+    if (x.line === undefined) s.push(`${write} || :`)
+    else s.push(`${write} || { echo ${shellQuote(`nslab: the lab host cannot set ${x.key} to ${x.value} (line ${x.line} of the lab): the kernel has no such setting here, or refuses that value`)} >&2; exit 1; }`)
+  }
+  if (!perlNet) s.push(fed('ip -batch -', `${net.host.map(ipLine).join('\n')}\n`))
+  if (topology.docker && bridge && !engine && topology.userlandProxy === false) {
+    // dockerd --userland-proxy=false: each bridge routes the host's 127.0.0.1 to its containers (hairpin).
+    for (const b of [bridge, ...(topology.networks ?? []).map((n) => n.bridge)]) s.push(`echo 1 > ${sysctlPath(`net.ipv4.conf.${b.name}.route_localnet`)}`)
+  }
+  let n = 0
+  for (const m of perlNet ? [] : net.machines) {
+    const cmds = `${m.ops.map(ipLine).join('\n')}\n`
+    if (m.name === 'internet') {
+      s.push(fed(`nsenter --net=${m.file} ip -batch -`, cmds, '&'))
+      s.push('P_inet=$!')
+      waits.push('$P_inet')
+      continue
+    }
+    const own = everyNs.length ? `nsenter --net=${m.file} /bin/sh ${SYSCTL_NS_SCRIPT} 2>/dev/null; ` : ''
+    s.push(`{ ${own}${fed(`ip -n ${m.name} -batch -`, cmds)}\n} &`)
+    s.push(`P_c${n}=$!`)
+    waits.push(`$P_c${n++}`)
+  }
+  // The root must be whole before the lab starts in it.
+  if (!perl) s.push(`wait $P_mnt || { cat ${O}/mount.log >&2; exit 1; }`)
+  for (const w of waits) s.push(`wait ${w}`)
+  // The machines' network namespaces stay reachable for nslab through this
+  // init's descriptors, whatever the lab later mounts over /run/netns.
+  if (topology.internet) s.push(`exec ${anchorFd('internet', topology)}<${HIDDEN_NS_DIR}/internet`)
+  if (!engine) topology.containers.forEach((c) => s.push(`exec ${anchorFd(c.name, topology)}<${NETNS_DIR}/${c.name}`))
+  if (engine) s.push(...engine.beforeLab(R), `mkfifo ${UP_FIFO}`)
+  // The lab's /run is this one (with the machines' namespace files), seen from its root (perl's
+  // launcher binds it itself).
+  if (!launcher) s.push(`mount --rbind /run ${R}/run`)
+
+  if (!launcher) s.push(`printf '%s\\n' ${lab.map(shellQuote).join(' ')} > ${initFile}`)
   if (!perl) s.push('wait $P_ln')
-  const launch = engine ? engine.launchLab(`${O}/init`, R) : `unshare --pid --mount --fork --kill-child --mount-proc=${R}/proc -- bash --noprofile --norc ${O}/init`
+  const launch = engine ? engine.launchLab(initFile, R) : `unshare --pid --mount --fork --kill-child --mount-proc=${R}/proc -- bash --noprofile --norc ${initFile}`
   // (The launcher's program, a here-document of that line, follows it.)
-  if (launcher) s.push(`read -r _l < ${LAUNCHER_PID}`, 'kill -USR1 "$_l"', 'unset _l')
+  if (launcher) s.push(`echo go > ${GO_FIFO}`)
   else s.push(`{ ${launch} </dev/null; echo "nslab-lab-init-ended $?"; } &`)
   if (engine) {
     // The lab's init says `up` once the engine and the containers are; then this init holds the

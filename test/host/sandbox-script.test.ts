@@ -27,7 +27,11 @@ t.test('the script of a lab host of 800 containers has no here-document bash wou
   const docker0 = { name: 'docker0', address: '172.17.0.1', prefix: 16, subnet: '172.17.0.0/16' }
   const containers: Container[] = Array.from({ length: 800 }, (_, i) => ({ name: `container-${i}`, ip: `172.17.${2 + (i >> 8)}.${i & 255 || 1}`, publish: i < 400 ? [{ hostPort: 10000 + i, containerPort: 80, protocol: 'tcp', spec: `${10000 + i}:80` }] : [], line: 0 }) as Container)
   const topology: Topology = { docker: true, bridge: docker0, containers, internet: true }
-  const script = sandboxScript({ topology, persistent: false, hostname: 'big', backend: 'nft' })
+  // (util-linux's way: each container's ip batch is a small piece; perl's builds the whole network in its one program.)
+  const script = sandboxScript({ topology, persistent: false, hostname: 'big', backend: 'nft', builder: 'util-linux' })
+  const perl = sandboxScript({ topology, persistent: false, hostname: 'big', backend: 'nft', builder: 'perl' })
+  t.match(perl, /' \| perl -$/m, "perl's program, past a pipe's size, by printf")
+  t.notMatch(perl, /perl - <</, 'not a here-document')
   t.ok(script.length > 4 * HEREDOC_MAX, `a long script (${script.length} bytes)`)
   const bodies = [...script.matchAll(/<<'(NSLAB_\w+)'[^\n]*\n([\s\S]*?)\n\1$/gm)].map((m) => Buffer.byteLength(m[2]!))
   t.ok(bodies.length > 0, 'small pieces are still here-documents')
