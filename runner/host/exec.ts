@@ -363,6 +363,14 @@ function theForker(): Forker | null {
   return forker
 }
 
+/**
+ * Start the forker now if it is not running, for work that will want it soon: a lab host being
+ * built (its steps follow), so that the forker's own start is done meanwhile.
+ */
+export function warmForker(): void {
+  theForker()
+}
+
 const PERL = '/usr/bin/perl'
 /** Descriptors the forker hands on (fds 4 to 15: it holds 0–15 free of its own pipes); more go through node's spawn. */
 const FORKER_MAX_FDS = 12

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
-import { isAlive, killAndWait, start, type Attached, type Running } from './exec.js'
+import { isAlive, killAndWait, start, warmForker, type Attached, type Running } from './exec.js'
 import { iptablesBackend } from './iptables-backend.js'
 import { machinesOf, type Topology } from '../lab/lab.js'
 import { applyLabLimits, CGROUP_FD, type AppliedLimits, type LabLimits } from './lab-limits.js'
@@ -548,6 +548,8 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
     command: 'unshare … (sandbox init)',
   })
+  // Steps follow a lab host that is not kept for later: the forker that starts them starts meanwhile.
+  if (!opts.persistent) warmForker()
   const ready = await waitReady(running, opts.timeoutMs ?? scaledMs(10_000))
   if (!ready.ok) {
     running.kill('SIGKILL', false)
