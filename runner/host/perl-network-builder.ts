@@ -15,14 +15,8 @@
  * every namespace, and none is forked.
  */
 import type { NetOp, NetworkPlan } from './network-plan.js'
+import { NETNS_DIR } from './sandbox-paths.js'
 
-/** The syscalls the program calls by number. */
-export interface NetSyscalls {
-  unshare: number
-  setns: number
-}
-
-const CLONE_NEWNET = 0x40000000
 /** RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE. */
 const RTM = { link: 16, addr: 20, route: 24 }
 /** NLM_F_CREATE | NLM_F_EXCL: what ip asks when it adds. */
@@ -46,16 +40,12 @@ export interface HostSetting {
 }
 
 /**
- * The perl lines that build the network of `plan`, after the host's `settings`. `create` are namespace files made first (the
- * internet machine's); `sysctl` are [path, value] written in each container's new namespace
- * before anything is in it (the settings a new namespace inherits from the machine's), best
- * effort as systemd's sysctl.d does. They need the root builder's `sc` and `mnt`.
+ * The perl lines that build the network of `plan`, after the host's `settings`. `create` are
+ * namespace files made first (the internet machine's); `sysctl` are [path, value] written in each
+ * container's new namespace before anything is in it (the settings a new namespace inherits from
+ * the machine's), best effort as systemd's sysctl.d does. They need the root builder's `newns`.
  */
-export function perlNetworkBuilder(
-  plan: NetworkPlan,
-  o: { create: string[]; settings: HostSetting[]; sysctl: [string, string][]; netnsDir: string; syscalls: NetSyscalls },
-): string[] {
-  const n = o.syscalls
+export function perlNetworkBuilder(plan: NetworkPlan, o: { create: string[]; settings: HostSetting[]; sysctl: [string, string][] }): string[] {
   const p: string[] = []
   // A request and its ack; an error's errno becomes $! and the ip line it stands for the message.
   p.push('my $SEQ = 0;')
@@ -66,16 +56,16 @@ export function perlNetworkBuilder(
   p.push('sub ifi { pack("CxSlLL", 0, 0, @_) }')
   // A namespace's sockets: netlink, and an inet one for ioctls. (perl makes them close-on-exec.)
   p.push('sub socks { socket(my $s, 16, 3, 0) or die "nslab: netlink: $!\\n"; socket(my $u, 2, 2, 0) or die "nslab: socket: $!\\n"; [$s, $u] }')
-  p.push('open(my $HOSTNS, "<", "/proc/self/ns/net") or die "nslab: /proc/self/ns/net: $!\\n";')
-  p.push(`sub newns { my ($f, @w) = @_; { open(my $t, ">", $f) or die "nslab: $f: $!\\n"; } sc(${n.unshare}, 'unshare', ${CLONE_NEWNET}); mnt('/proc/self/ns/net', $f, undef, 4096, undef); while (my ($path, $v) = splice(@w, 0, 2)) { if (open(my $o, ">", $path)) { print $o "$v\\n"; close $o } } my $k = socks(); open(my $fd, "<", $f) or die "nslab: $f: $!\\n"; push @$k, $fd; sc(${n.setns}, 'setns', fileno($HOSTNS), ${CLONE_NEWNET}); $k }`)
+  // A machine's namespace, made with its settings and its sockets (and a descriptor of it, for veth peers).
+  p.push('sub machine { my ($f, @w) = @_; newns($f, sub { while (my ($path, $v) = splice(@w, 0, 2)) { if (open(my $o, ">", $path)) { print $o "$v\\n"; close $o } } my $k = socks(); open(my $fd, "<", $f) or die "nslab: $f: $!\\n"; push @$k, $fd; $k }) }')
   p.push('my %NS; my $K = socks();')
-  for (const f of o.create) p.push(`$NS{${str(f)}} = newns(${str(f)});`)
+  for (const f of o.create) p.push(`$NS{${str(f)}} = machine(${str(f)});`)
   for (const x of o.settings) {
     const write = `(open($o, ">", ${str(x.path)}) and print($o ${str(`${x.value}\n`)}) and close($o))`
     p.push(`{ my $o; ${write}${x.failure ? ` or die ${str(`${x.failure}\n`)}` : ''}; }`)
   }
   const sysctl = o.sysctl.flatMap(([path, v]) => [str(path), str(v)]).join(', ')
-  const nsFile = (ns: string) => (ns.includes('/') ? ns : `${o.netnsDir}/${ns}`)
+  const nsFile = (ns: string) => (ns.includes('/') ? ns : `${NETNS_DIR}/${ns}`)
   const line = (k: string, op: NetOp): string => {
     switch (op.op) {
       case 'up':
@@ -83,7 +73,7 @@ export function perlNetworkBuilder(
       case 'bridge':
         return `nl(${k}, "link add " . ${str(op.name)} . " type bridge", ${RTM.link}, ${CREATE}, ifi(0, 0, 0) . at(3, ${str(op.name)} . "\\0") . at(18, at(1, "bridge")));`
       case 'netns':
-        return `$NS{${str(nsFile(op.name))}} = newns(${str(nsFile(op.name))}${sysctl ? `, ${sysctl}` : ''});`
+        return `$NS{${str(nsFile(op.name))}} = machine(${str(nsFile(op.name))}${sysctl ? `, ${sysctl}` : ''});`
       case 'veth': {
         // IFLA_LINKINFO { KIND veth, DATA { VETH_INFO_PEER: ifinfomsg, IFNAME, NET_NS_FD } }
         const peer = `ifi(0, 0, 0) . at(3, ${str(op.peer)} . "\\0") . at(28, pack("L", fileno($NS{${str(nsFile(op.ns))}}->[2])))`
@@ -110,6 +100,6 @@ export function perlNetworkBuilder(
     p.push('}')
   }
   // Nothing of it is kept: the launcher forked next would hold these for the lab's life.
-  p.push('undef %NS; undef $K; close $HOSTNS;')
+  p.push('undef %NS; undef $K;')
   return p
 }

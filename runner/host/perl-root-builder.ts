@@ -61,18 +61,12 @@ const SYSCALLS: Record<string, Syscalls> = {
   arm64: { mount: 40, umount2: 39, pivot_root: 41, sethostname: 161, unshare: 97, setns: 268, prctl: 167, mknodat: 33 },
 }
 
-/** The syscall numbers of an architecture nslab knows. */
-export function perlSyscalls(arch: string = process.arch): Syscalls {
-  const n = SYSCALLS[arch]
-  if (!n) throw new Error(`perl builder: no syscall table for ${arch}`)
-  return n
-}
-
 /** Whether the perl builder can run on this architecture. */
 export function perlBuilderArch(arch: string = process.arch): boolean {
   return arch in SYSCALLS
 }
 
+const CLONE_NEWNET = 0x40000000
 const MS = { ro: 1, nosuid: 2, nodev: 4, noexec: 8, bind: 4096, rec: 16384, private: 1 << 18, shared: 1 << 20 }
 const FLAGS: Record<string, number> = { ro: MS.ro, nosuid: MS.nosuid, nodev: MS.nodev, noexec: MS.noexec, bind: MS.bind, rbind: MS.bind | MS.rec }
 
@@ -81,11 +75,12 @@ const str = (s: string): string => `pack("H*","${Buffer.from(s, 'utf8').toString
 
 /**
  * The perl program that builds the lab's root (run by the lab host's init, in its own namespaces),
- * then the network given as perl lines (perl-network-builder), and, given `launch`, leaves a
- * launcher of the lab's own init waiting for the word.
+ * then the network given as perl lines (perl-network-builder: they may call `newns`), and, given
+ * `launch`, leaves a launcher of the lab's own init waiting for the word.
  */
 export function perlRootBuilder(plan: RootPlan, launch?: LabLaunch, arch: string = process.arch, network: string[] = []): string {
-  const n = perlSyscalls(arch)
+  const n = SYSCALLS[arch]
+  if (!n) throw new Error(`perl builder: no syscall table for ${arch}`)
   // No `use strict`: loading it is 1.6 ms of a lab host's start here; the tests compile the program with -Mstrict.
   const p: string[] = []
   // Copies: syscall passes strings by address and may not be given constants.
@@ -105,13 +100,16 @@ export function perlRootBuilder(plan: RootPlan, launch?: LabLaunch, arch: string
     const { flags, data } = mountFlags(m.options)
     p.push(`mnt(${str(m.source)}, ${str(m.target)}, ${m.type && m.type !== 'none' ? str(m.type) : 'undef'}, ${flags}, ${data ? str(data) : 'undef'});`)
   }
-  for (const f of plan.netns) {
-    // A child unshares a network namespace and binds it onto the file; the namespace outlives it.
-    p.push(`{ my $c = fork; die "nslab: fork: $!\\n" unless defined $c; if ($c == 0) { sc(${n.unshare}, 'unshare', ${0x40000000}); mnt('/proc/self/ns/net', ${str(f)}, undef, ${MS.bind}, undef); exit 0; } waitpid($c, 0); $? == 0 or die "nslab: a network namespace: $?\\n"; }`)
-  }
+  // A network namespace made in this process: unshare into a new one, bind it onto its file, run `$in` there
+  // (the network builder opens its sockets and writes its settings), setns back. No fork.
+  p.push('my $HOSTNS;')
+  p.push(`sub newns { my ($f, $in) = @_; unless ($HOSTNS) { open($HOSTNS, "<", "/proc/self/ns/net") or die "nslab: /proc/self/ns/net: $!\\n" } { open(my $t, ">", $f) or die "nslab: $f: $!\\n"; } sc(${n.unshare}, 'unshare', ${CLONE_NEWNET}); mnt('/proc/self/ns/net', $f, undef, ${MS.bind}, undef); my $r = $in ? $in->() : undef; sc(${n.setns}, 'setns', fileno($HOSTNS), ${CLONE_NEWNET}); $r }`)
+  for (const f of plan.netns) p.push(`newns(${str(f)});`)
   if (launch) p.push(...sharedRun(launch))
   // After /run is shared: the namespaces' mounts made now show in the lab's /run too.
   p.push(...network)
+  // The launcher forked next would hold it for the lab's life.
+  p.push('close $HOSTNS if $HOSTNS;')
   if (launch) p.push(...launcher(n, launch))
   return p.join('\n') + '\n'
 }

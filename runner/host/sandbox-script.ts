@@ -5,7 +5,7 @@ import { BIN_DIR, HIDDEN_NS_DIR, LOG_DIR, NETNS_DIR, SANDBOX_DIR, anchorFd } fro
 import { shellQuote } from '../util/shell-quote.js'
 import { inherited, ipScript, SUDO_SCRIPT, SYSCTL_NS_SCRIPT, sysctlPath } from './lab-host-programs.js'
 import { findProgram } from './require-programs.js'
-import { perlBuilderArch, perlRootBuilder, perlSyscalls, type RootMount, type RootPlan } from './perl-root-builder.js'
+import { perlBuilderArch, perlRootBuilder, type RootMount, type RootPlan } from './perl-root-builder.js'
 import { INTERNET, ipLine, networkPlan } from './network-plan.js'
 import { perlNetworkBuilder } from './perl-network-builder.js'
 
@@ -317,24 +317,25 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   if (launcher) writes.push({ path: initFile, content: `${lab.join('\n')}\n` })
 
   const net = networkPlan(topology, engine !== undefined)
-  // perl's builder builds the network too, by netlink (not an engine's lab host: its engine makes the rest).
-  const perlNet = launcher
+  /** What stops the lab host when one of the lab's own settings cannot be written (none for the distro's). */
+  const failure = (x: (typeof settings)[number]): string | undefined =>
+    x.line === undefined ? undefined : `nslab: the lab host cannot set ${x.key} to ${x.value} (line ${x.line} of the lab): the kernel has no such setting here, or refuses that value`
+  // Where perl's launcher starts the lab, perl's builder builds the network too, by netlink, and writes
+  // the settings (not an engine's lab host: its engine makes the rest).
   if (perl) {
     // The root whole before anything else: one process, its syscalls a few ms in all.
-    const network = perlNet
+    const network = launcher
       ? perlNetworkBuilder(net, {
           create: plan.netns,
-          settings: settings.map((x) => ({
-            path: sysctlPath(x.key),
-            value: x.value,
-            ...(x.line !== undefined ? { failure: `nslab: the lab host cannot set ${x.key} to ${x.value} (line ${x.line} of the lab): the kernel has no such setting here, or refuses that value` } : {}),
-          })),
+          settings: settings.map((x) => {
+            const said = failure(x)
+            return { path: sysctlPath(x.key), value: x.value, ...(said ? { failure: said } : {}) }
+          }),
           sysctl: everyNs.map((x) => [sysctlPath(x.key), x.value]),
-          netnsDir: NETNS_DIR,
-          syscalls: perlSyscalls(),
         })
       : []
-    const rootPlan = perlNet ? { ...plan, netns: [] } : plan
+    // (The network builder makes the namespaces it speaks to, the internet machine's among them.)
+    const rootPlan = launcher ? { ...plan, netns: [] } : plan
     s.push(fed('perl -', perlRootBuilder(rootPlan, launcher ? { root: R, initFile, goFifo: GO_FIFO } : undefined, process.arch, network)))
     if (!rulesFirst) s.push(...docker)
     s.push(...late)
@@ -343,18 +344,18 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   }
 
   // The lab host's settings: the distro's where the kernel has them, the lab's own or a clear failure.
-  for (const x of perlNet ? [] : settings) {
+  for (const x of launcher ? [] : settings) {
     const write = `echo ${shellQuote(x.value)} 2>/dev/null > ${sysctlPath(x.key)}`
-    if (x.line === undefined) s.push(`${write} || :`)
-    else s.push(`${write} || { echo ${shellQuote(`nslab: the lab host cannot set ${x.key} to ${x.value} (line ${x.line} of the lab): the kernel has no such setting here, or refuses that value`)} >&2; exit 1; }`)
+    const said = failure(x)
+    s.push(said ? `${write} || { echo ${shellQuote(said)} >&2; exit 1; }` : `${write} || :`)
   }
-  if (!perlNet) s.push(fed('ip -batch -', `${net.host.map(ipLine).join('\n')}\n`))
+  if (!launcher) s.push(fed('ip -batch -', `${net.host.map(ipLine).join('\n')}\n`))
   if (topology.docker && bridge && !engine && topology.userlandProxy === false) {
     // dockerd --userland-proxy=false: each bridge routes the host's 127.0.0.1 to its containers (hairpin).
     for (const b of [bridge, ...(topology.networks ?? []).map((n) => n.bridge)]) s.push(`echo 1 > ${sysctlPath(`net.ipv4.conf.${b.name}.route_localnet`)}`)
   }
   let n = 0
-  for (const m of perlNet ? [] : net.machines) {
+  for (const m of launcher ? [] : net.machines) {
     const cmds = `${m.ops.map(ipLine).join('\n')}\n`
     if (m.name === 'internet') {
       s.push(fed(`nsenter --net=${m.file} ip -batch -`, cmds, '&'))

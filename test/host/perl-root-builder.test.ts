@@ -84,7 +84,7 @@ t.test("no text of the lab reaches perl's program as code", async (t) => {
     host: [{ op: 'bridge', name: evil }, { op: 'netns', name: evil }, { op: 'veth', name: evil, peer: evil, ns: evil }, { op: 'master', dev: evil, master: evil }, { op: 'default', via: '10.0.0.254' }],
     machines: [{ name: evil, file: evil, ops: [{ op: 'addr', dev: evil, ip: '10.0.0.1', prefix: 8 }, { op: 'up', dev: evil }] }],
   }
-  const network = perlNetworkBuilder(net, { create: [evil], settings: [{ path: evil, value: evil, failure: evil }], sysctl: [[evil, evil]], netnsDir: evil, syscalls: { unshare: 272, setns: 308 } })
+  const network = perlNetworkBuilder(net, { create: [evil], settings: [{ path: evil, value: evil, failure: evil }], sysctl: [[evil, evil]] })
   const withNet = perlRootBuilder(plan, undefined, 'x64', network)
   t.notMatch(withNet, /NSLAB_PERL|pwned/, 'the network\'s texts are hex too')
   const checkNet = spawnSync('perl', ['-Mstrict', '-c', '-'], { input: withNet, encoding: 'utf8' })
