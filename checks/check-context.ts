@@ -17,7 +17,7 @@ export interface CheckContext {
    * `quick`: a short read of state (no packets, no waiting), which may share one process with
    * the other quick looks at the machine asked for at the same moment.
    */
-  look(opts: { machine: string; script: string; timeoutMs?: number; also?: ('uts' | 'ipc')[]; shell?: 'sh' | 'bash'; quick?: boolean }): Promise<ExecResult>
+  look(opts: { machine: string; script: string; timeoutMs?: number; also?: ('uts' | 'ipc')[]; shell?: 'sh' | 'bash'; quick?: boolean; interruptAfterMs?: number }): Promise<ExecResult>
   /**
    * The IPv4 address a name that is not a machine has on machine FROM of the lab host (its own
    * /etc/hosts), for checks that run outside the lab host's files; absent where the checks'

@@ -28,10 +28,14 @@ export function pingSeriesMs(check: Check): number | undefined {
   return check.options.count === undefined || !Number.isInteger(n) || n < 1 ? undefined : n * SERIES_INTERVAL_MS + 2000
 }
 
+/** When ping is interrupted (SIGINT: it still prints its statistics), 80 ms before its budget ends. */
+const interruptMs = (budgetMs: number): number => Math.max(100, budgetMs - 80)
+
 /**
  * `ping FROM TO`: one ICMP echo from FROM gets a reply from TO. One attempt
- * sends one echo and waits up to a second; `timeout -s INT` cuts it sooner
- * when the budget is shorter, and ping then still prints its statistics.
+ * sends one echo and waits up to a second; a SIGINT cuts it sooner when the
+ * budget is shorter (as `timeout -s INT` would, without its process), and
+ * ping then still prints its statistics.
  */
 export async function pingProbe(check: Check, ctx: CheckContext, opts: ProbeOptions = { timeoutMs: PING_ATTEMPT_MS }): Promise<Probe> {
   const [from, to] = check.args
@@ -43,9 +47,8 @@ export async function pingProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   }
   const target = address === to ? to : `${to} at ${address}`
   if (check.options.count !== undefined) return pingSeries(check, ctx, from, address, target, opts.timeoutMs)
-  const cut = Math.max(0.1, (opts.timeoutMs - 80) / 1000).toFixed(2)
-  const script = `timeout -s INT ${cut} ping -c 1 -W 1 ${shellQuote(address)}`
-  const r = await ctx.look({ machine: from, script, timeoutMs: opts.timeoutMs + 200 })
+  const script = `ping -c 1 -W 1 ${shellQuote(address)}`
+  const r = await ctx.look({ machine: from, script, timeoutMs: opts.timeoutMs + 200, interruptAfterMs: interruptMs(opts.timeoutMs) })
   const evidence = [evidenceOf(r)]
   const expected = `a reply from ${target}`
   const p = parsePing(r.stdout + '\n' + r.stderr)
@@ -74,9 +77,8 @@ export async function pingProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
  */
 async function pingSeries(check: Check, ctx: CheckContext, from: string, address: string, target: string, timeoutMs: number): Promise<Probe> {
   const count = Number(check.options.count)
-  const cut = Math.max(0.1, (timeoutMs - 80) / 1000).toFixed(2)
-  const script = `timeout -s INT ${cut} ping -q -c ${count} -i ${SERIES_INTERVAL_MS / 1000} -W 1 ${shellQuote(address)}`
-  const r = await ctx.look({ machine: from, script, timeoutMs: timeoutMs + 200 })
+  const script = `ping -q -c ${count} -i ${SERIES_INTERVAL_MS / 1000} -W 1 ${shellQuote(address)}`
+  const r = await ctx.look({ machine: from, script, timeoutMs: timeoutMs + 200, interruptAfterMs: interruptMs(timeoutMs) })
   const evidence = [evidenceOf(r)]
   const wanted = seriesBounds(check)
   const expected = wanted.length ? wanted.map((b) => b.text).join(', ') : `a reply from ${target}`

@@ -13,6 +13,7 @@ import { NslabError } from '../util/nslab-error.js'
 import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
 import { UsageError } from './usage-error.js'
 import type { Sandbox } from '../host/sandbox.js'
+import { warmForker } from '../host/exec.js'
 import { safeTerminal } from '../util/safe-text.js'
 import { learnerWords } from '../learn/learner-words.js'
 import type { Session } from '../learn/session-store.js'
@@ -63,6 +64,8 @@ export async function checkCommand(argv: string[], ctx: LearnerContext = {}): Pr
     throw new NslabError({ code: 'USAGE', message: 'nslab check --watch needs a terminal of its own: run it outside the lab shell, next to it' })
   }
   const s = resolveSession(v.positionals[0] ?? ctx.session)
+  // The checks' processes start through the forker: its own start (perl's) goes on while the lab is read.
+  warmForker()
   const sandbox = attachSession(s)
   const lab = await sessionLab(s)
   const verbose = v.values.verbose === true

@@ -49,6 +49,28 @@ export interface ExecOptions {
   fds?: number[]
   /** Of those, the ones to close once the process has its copy (exec.ts closes them, started or not). */
   closeAfterStart?: number[]
+  /**
+   * Namespaces to enter before the program starts, as `nsenter --preserve-credentials` would (the forker
+   * enters them itself: one process less; without it, nsenter does). A path may name one of the process's own
+   * descriptors (/proc/self/fd/4). A namespace it cannot enter is a result (exit 1, why on stderr), as nsenter's.
+   */
+  enter?: NamespaceEntry[]
+  /** Send SIGINT to the process group after this long (what `timeout -s INT` does: ping still prints its statistics). */
+  interruptAfterMs?: number
+}
+
+export type NamespaceKind = 'user' | 'mnt' | 'pid' | 'uts' | 'ipc' | 'cgroup' | 'net'
+export interface NamespaceEntry {
+  ns: NamespaceKind
+  path: string
+}
+
+/** setns(2)'s nstype of each kind (CLONE_NEW*): the file must be a namespace of that kind. */
+const NSTYPE: Record<NamespaceKind, number> = { user: 0x10000000, mnt: 0x20000, pid: 0x20000000, uts: 0x4000000, ipc: 0x8000000, cgroup: 0x2000000, net: 0x40000000 }
+
+/** The same entries as nsenter's options, in the order nsenter takes them. */
+export function nsenterOptions(enter: NamespaceEntry[]): string[] {
+  return [...enter.map((e) => `--${e.ns === 'mnt' ? 'mount' : e.ns}=${e.path}`), '--preserve-credentials']
 }
 
 export interface Running {
@@ -122,6 +144,7 @@ function collector(opts: ExecOptions, kill: (signal: NodeJS.Signals) => void, st
           kill('SIGKILL')
         }, opts.timeoutMs)
       : undefined
+  const interrupt = opts.interruptAfterMs !== undefined && opts.interruptAfterMs > 0 ? setTimeout(() => kill('SIGINT'), opts.interruptAfterMs) : undefined
   const collect = (into: Buffer[]) => (chunk: Buffer) => {
     if (truncated || settled) return
     if (size + chunk.length > max) {
@@ -137,6 +160,7 @@ function collector(opts: ExecOptions, kill: (signal: NodeJS.Signals) => void, st
     if (settled) return
     settled = true
     if (timer) clearTimeout(timer)
+    if (interrupt) clearTimeout(interrupt)
     if (grace) clearTimeout(grace)
     stopReading()
     const result: ExecResult = {
@@ -159,6 +183,7 @@ function collector(opts: ExecOptions, kill: (signal: NodeJS.Signals) => void, st
     exited(c, s) {
       if (hasExited) return
       hasExited = true
+      if (interrupt) clearTimeout(interrupt)
       code = c
       signal = s
       // Pipes may be held open by a child that outlives this process: stop
@@ -182,12 +207,14 @@ function collector(opts: ExecOptions, kill: (signal: NodeJS.Signals) => void, st
       if (settled) return
       settled = true
       if (timer) clearTimeout(timer)
+      if (interrupt) clearTimeout(interrupt)
       reject(e)
     },
     adopt(other) {
       if (settled) return
       settled = true
       if (timer) clearTimeout(timer)
+      if (interrupt) clearTimeout(interrupt)
       other.done.then(resolve, reject)
     },
     done,
@@ -226,7 +253,8 @@ function killGroup(leader: number, signal: NodeJS.Signals, group: boolean, exite
   }
 }
 
-function startSpawned(opts: ExecOptions & { keepStdin?: boolean }): Attached {
+function startSpawned(given: ExecOptions & { keepStdin?: boolean }): Attached {
+  const opts = given.enter?.length ? { ...given, file: 'nsenter', args: [...nsenterOptions(given.enter), '--', given.file, ...given.args] } : given
   const extra: ('pipe' | 'ignore' | number)[] = opts.script !== undefined || opts.fds?.length ? [opts.script !== undefined ? 'pipe' : 'ignore', ...(opts.fds ?? [])] : []
   const child = spawn(opts.file, opts.args, {
     detached: true,
@@ -264,6 +292,9 @@ function startSpawned(opts: ExecOptions & { keepStdin?: boolean }): Attached {
   return { pid: child.pid ?? -1, child, done: c.done, kill }
 }
 
+const ERRNO_NAMES: Record<number, string> = Object.fromEntries(Object.entries(osConstants.errno).map(([name, n]) => [n, name]))
+const errnoName = (n: number): string => ERRNO_NAMES[n] ?? `errno ${n}`
+
 const SIGNAL_NAMES: Record<number, NodeJS.Signals> = Object.fromEntries(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]))
 
 function startForked(f: Forker, opts: ExecOptions): Running {
@@ -300,6 +331,7 @@ function startForked(f: Forker, opts: ExecOptions): Running {
       ...(opts.input !== undefined ? { input: opts.input } : {}),
       ...(opts.script !== undefined ? { script: opts.script } : {}),
       ...(copies.length ? { fds: copies } : {}),
+      ...(opts.enter?.length ? { enter: opts.enter.map((e) => ({ type: NSTYPE[e.ns], path: e.path })) } : {}),
     },
     {
       started: (p) => {
@@ -319,6 +351,12 @@ function startForked(f: Forker, opts: ExecOptions): Running {
         closeAfter()
         // Its pid, if it had one, is no longer ours to signal.
         exited = true
+        if (where === 'setns') {
+          // As nsenter: the namespace is gone (a lab host ending) or is no namespace of that kind; a result, not a broken machine.
+          c.err(Buffer.from(`nslab: cannot enter the namespaces ${(opts.enter ?? []).map((e) => e.path).join(', ')}: ${errnoName(errno)}\n`))
+          c.exited(1, null)
+          return c.closed()
+        }
         c.failed(errno === osConstants.errno.ENOENT && where === 'exec' ? notInstalled(opts.file) : new Error(`${opts.file} could not start: ${where} failed with errno ${errno}`))
       },
       out: c.out,

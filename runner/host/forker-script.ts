@@ -13,11 +13,15 @@
 //   S ID LEN\n PAYLOAD   start: PAYLOAD is fields `K LEN\n BYTES`, K one of
 //                        f file, a arg (each), e NAME=VALUE (each), d cwd,
 //                        u uid, g gid, i stdin text, s script (fd 3),
-//                        n a descriptor of PARENT's to hand on (each, from fd 4)
+//                        n a descriptor of PARENT's to hand on (each, from fd 4),
+//                        N `TYPE PATH`: a namespace to enter (each; TYPE is
+//                        setns(2)'s nstype, which the file must be), as
+//                        `nsenter --preserve-credentials` enters them
+//                        (one process less for every step and look)
 //   D ID 0\n             drop: stop reading its pipes
 // Answers on its stdout:
 //   P ID PID\n           forked (an F may follow if its exec fails)
-//   F ID ERRNO WHERE\n   could not start: errno of WHERE (request, open, fork, exec)
+//   F ID ERRNO WHERE\n   could not start: errno of WHERE (request, open, fork, setns, exec)
 //   O ID LEN\n BYTES     stdout;   E ID LEN\n BYTES  stderr
 //   X ID CODE SIGNAL\n   exited (`-` for the one that does not apply)
 //   C ID\n               exited and its pipes are closed: the last word
@@ -25,8 +29,8 @@
 export const FORKER_SCRIPT = String.raw`
 use strict; use warnings; use Fcntl;
 my ($parent, $arch) = @ARGV;
-my %S = %{ { x64 => { dup3 => 292, setsid => 112, setgroups => 116, setresgid => 119, setresuid => 117, exit_group => 231, epoll_create1 => 291, epoll_ctl => 233, epoll_pwait => 281 },
-  arm64 => { dup3 => 24, setsid => 157, setgroups => 159, setresgid => 149, setresuid => 147, exit_group => 94, epoll_create1 => 20, epoll_ctl => 21, epoll_pwait => 22 } }->{$arch eq 'riscv64' ? 'arm64' : $arch} or die "forker: no $arch\n" };
+my %S = %{ { x64 => { dup3 => 292, setsid => 112, setgroups => 116, setresgid => 119, setresuid => 117, exit_group => 231, epoll_create1 => 291, epoll_ctl => 233, epoll_pwait => 281, setns => 308, close => 3 },
+  arm64 => { dup3 => 24, setsid => 157, setgroups => 159, setresgid => 149, setresuid => 147, exit_group => 94, epoll_create1 => 20, epoll_ctl => 21, epoll_pwait => 22, setns => 268, close => 57 } }->{$arch eq 'riscv64' ? 'arm64' : $arch} or die "forker: no $arch\n" };
 # Arguments to syscall must be numbers (a string goes as a pointer).
 sub sys { my $n = shift; syscall($S{$n}, map { $_ + 0 } @_) }
 $SIG{PIPE} = 'IGNORE';
@@ -53,11 +57,32 @@ sub finish { my $id = shift; my $j = $job{$id} or return; return unless $j->{exi
 sub drop { my $id = shift; my $j = $job{$id} or return;
   for my $k ('out', 'err') { my $h = delete $j->{$k} or next; unwatch(fileno $h); delete $rd{fileno $h}; close $h; $j->{open}-- }
   finish($id) }
-sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
+# The namespaces, as nsenter enters them: each file opened first (a path may name one of ours: /proc/self/fd/N),
+# every one but the user namespace's, then the user namespace's and what could not be entered before it (as an
+# unprivileged owner enters its lab host: the user namespace first gives it the right to the others). A pid
+# namespace is its children's: a process of its own is forked in it, whose end this one passes on as its own.
+sub enter { my @ns = @_; my @h;
+  # Its descriptors, listed while /proc/self is its own (in the lab's mounts it is not: its pid is outside).
+  opendir(my $d, '/proc/self/fd') or return (0, 'setns'); my @open = grep { /\A\d+\z/ } readdir $d; closedir $d;
+  for (@ns) { sysopen(my $h, $_->[1], O_RDONLY) or return (0, 'setns'); push @h, [$_->[0], $h] }
+  my @later; for (grep { $_->[0] != 0x10000000 } @h) { push @later, $_ if syscall($S{setns}, fileno($_->[1]) + 0, $_->[0] + 0) < 0 }
+  for ((grep { $_->[0] == 0x10000000 } @h), @later) { syscall($S{setns}, fileno($_->[1]) + 0, $_->[0] + 0) < 0 and return (0, 'setns') }
+  close $_->[1] for @h;
+  return (1, 'exec') unless grep { $_->[0] == 0x20000000 } @h;
+  my $k = fork(); return (0, 'fork') unless defined $k;
+  return (1, 'exec') if $k == 0;
+  # It holds nothing open: not the child's pipes (their ends come when the child's do; its exec status is the
+  # child's to write), nor any of the forker's (other jobs' pipes, which would not end while this one waits).
+  sys('close', $_) for @open;
+  waitpid($k, 0); my $st = $?;
+  if ($st & 127) { $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP PIPE); kill($st & 127, $$) }
+  sys('exit_group', ($st & 127) ? 1 : $st >> 8) }
+sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds, @ns);
   while (length $p) {
     $p =~ s/\A(\w) (\d+)\n//s or return $out .= "F $id 22 request\n";
     my ($k, $v) = ($1, substr($p, 0, $2, ''));
-    if ($k eq 'a') { push @args, $v } elsif ($k eq 'e') { push @env, $v } elsif ($k eq 'n') { push @fds, $v } else { $f{$k} = $v }
+    if ($k eq 'a') { push @args, $v } elsif ($k eq 'e') { push @env, $v } elsif ($k eq 'n') { push @fds, $v }
+    elsif ($k eq 'N') { $v =~ /\A(\d+) (.+)\z/s or return $out .= "F $id 22 request\n"; push @ns, [$1, $2] } else { $f{$k} = $v }
   }
   return $out .= "F $id 22 request\n" if @fds > 12 || !defined $f{f};
   # Opened again as the parent opened it (a cgroup's file to write, a namespace to read).
@@ -77,8 +102,10 @@ sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
     # No supplementary group (setgroups(0), as node's spawn does), then the gid, then the uid.
     $ok &&= sys('setgroups', 0, 0) == 0 && sys('setresgid', $f{g}, $f{g}, $f{g}) == 0 if $ok && defined $f{g};
     $ok &&= sys('setresuid', $f{u}, $f{u}, $f{u}) == 0 if $ok && defined $f{u};
+    my $where = $ok ? 'exec' : 'start';
+    if ($ok && @ns) { ($ok, $where) = enter(@ns) }
     if ($ok) { %ENV = map { /\A([^=]*)=(.*)\z/s ? ($1, $2) : () } @env; exec { $f{f} } (@args ? @args : ($f{f})) }
-    syswrite($xw, ($! + 0) . ''); sys('exit_group', 127);
+    syswrite($xw, ($! + 0) . " $where"); sys('exit_group', 127);
   }
   close $_ for grep { defined } ($ir, $ow, $ew, $xw, $sr), @pass;
   # Its pid now; whether exec worked when $xr says (EOF: it did): the next request need not wait for this exec.
@@ -96,11 +123,11 @@ sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds);
 }
 # Its exec status: nothing (it runs) or errno (it did not start: the job is forgotten, its child reaped unnoticed).
 sub execd { my $id = delete $xs{$_[0]}; my $j = defined $id && $job{$id} or return; my $xr = delete $j->{xr};
-  my $e = ''; sysread($xr, $e, 16); close $xr; return unless length $e;
+  my $e = ''; sysread($xr, $e, 32); close $xr; return unless length $e; my $w = $e =~ s/ (\w+)\z// ? $1 : 'exec';
   for my $k ('out', 'err') { my $h = delete $j->{$k} or next; unwatch(fileno $h); delete $rd{fileno $h}; close $h }
   for my $fd (@{$j->{w}}) { my $x = delete $wr{$fd} or next; close $x->[0] }
   if (my $ph = delete $j->{ph}) { delete $pidfd{fileno $ph}; close $ph }
-  delete $bypid{$j->{pid}}; delete $job{$id}; $out .= "F $id $e exec\n" }
+  delete $bypid{$j->{pid}}; delete $job{$id}; $out .= "F $id $e $w\n" }
 # What a process wrote before it exited comes before its exit (a megabyte at most: a child of it may go on
 # writing), in the order it was written.
 sub drain { my $j = shift; for (1 .. 16) { my %mine = map { (fileno($_) => 1) } grep { defined } @$j{'out', 'err'};

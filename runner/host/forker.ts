@@ -7,11 +7,14 @@
 import type { ChildProcess } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 
+/** Where a start failed: the request, a descriptor to hand on, the fork, setting the child up, a namespace to enter, the exec; or the forker itself died. */
+export type ForkerFailure = 'request' | 'open' | 'fork' | 'start' | 'setns' | 'exec' | 'forker'
+
 /** What a job hears from the forker, in this order: started (or failed), output, exit, closed. */
 export interface ForkerJobEvents {
   started(pid: number): void
   /** It could not start: errno, and of what (exec's 2: no such program). */
-  failed(errno: number, where: 'request' | 'open' | 'fork' | 'exec' | 'forker'): void
+  failed(errno: number, where: ForkerFailure): void
   out(chunk: Buffer): void
   err(chunk: Buffer): void
   exit(code: number | null, signal: number | null): void
@@ -30,6 +33,8 @@ export interface ForkerRequest {
   script?: string
   /** This process's descriptors, handed on at fd 4, 5, … (the forker opens them by /proc/PID/fd). */
   fds?: number[]
+  /** Namespaces to enter before the exec, in order: setns(2)'s nstype (which the file must be) and the file. */
+  enter?: { type: number; path: string }[]
 }
 
 export interface Forker {
@@ -98,7 +103,7 @@ export function createForker(child: ChildProcess): Forker {
         jobs.delete(id)
         started.delete(id)
         if (!jobs.size) hold(false)
-        j.failed(Number(head[2]), head[3] as 'request' | 'open' | 'fork' | 'exec')
+        j.failed(Number(head[2]), head[3] as ForkerFailure)
       } else if (kind === 'X') j.exit(head[2] === '-' ? null : Number(head[2]), head[3] === '-' ? null : Number(head[3]))
       else if (kind === 'C') {
         jobs.delete(id)
@@ -126,6 +131,7 @@ export function createForker(child: ChildProcess): Forker {
         ...(req.input !== undefined ? field('i', req.input) : []),
         ...(req.script !== undefined ? field('s', req.script) : []),
         ...(req.fds ?? []).flatMap((fd) => field('n', String(fd))),
+        ...(req.enter ?? []).flatMap((n) => field('N', `${n.type} ${n.path}`)),
       ]
       const payload = Buffer.concat(parts)
       if (!jobs.size) hold(true)

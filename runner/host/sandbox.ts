@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
-import { isAlive, killAndWait, start, warmForker, type Attached, type Running } from './exec.js'
+import { isAlive, killAndWait, nsenterOptions, start, warmForker, type Attached, type NamespaceEntry, type Running } from './exec.js'
 import { iptablesBackend } from './iptables-backend.js'
 import { machinesOf, type Topology } from '../lab/lab.js'
 import { applyLabLimits, CGROUP_FD, type AppliedLimits, type LabLimits } from './lab-limits.js'
@@ -12,6 +12,7 @@ import { CLOSE_FDS, sandboxScript } from './sandbox-script.js'
 import { anchorFd, BIN_DIR } from './sandbox-paths.js'
 import { within } from '../util/within.js'
 import { shellQuote } from '../util/shell-quote.js'
+import { plainWords } from '../util/plain-words.js'
 import { containerNetns } from './docker/container-netns.js'
 import { releaseCgroupTrees } from './docker/docker-cgroups.js'
 
@@ -61,6 +62,8 @@ export interface SandboxLookOptions {
   also?: ('uts' | 'ipc')[]
   /** sh (dash: quick to start) unless the script needs bash. */
   shell?: 'sh' | 'bash'
+  /** SIGINT to it after this long (ping then prints its statistics), as `timeout -s INT` would. */
+  interruptAfterMs?: number
 }
 
 /** What is needed to reach a sandbox again from another process (learner mode). */
@@ -246,20 +249,18 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     // Extra descriptors land at 4, 5, … (3 is the script's pipe, or nothing).
     return { fds, net: `/proc/self/fd/${CGROUP_FD + fds.length - 1}`, close: where.fd }
   }
-  /** nsenter into every namespace of the lab host, the network one of the machine. */
-  const nsenterArgv = (net: string, argv: string[]): string[] => [
-    'nsenter',
-    `--user=/proc/${A}/ns/user`,
-    `--mount=/proc/${L}/ns/mnt`,
-    `--pid=/proc/${L}/ns/pid`,
-    `--uts=/proc/${L}/ns/uts`,
-    `--ipc=/proc/${L}/ns/ipc`,
-    `--cgroup=/proc/${L}/ns/cgroup`,
-    `--net=${net}`,
-    '--preserve-credentials',
-    '--',
-    ...argv,
+  /** Every namespace of the lab host, the network one of the machine's (in nsenter's order). */
+  const labNamespaces = (net: string): NamespaceEntry[] => [
+    { ns: 'user', path: `/proc/${A}/ns/user` },
+    { ns: 'cgroup', path: `/proc/${L}/ns/cgroup` },
+    { ns: 'ipc', path: `/proc/${L}/ns/ipc` },
+    { ns: 'uts', path: `/proc/${L}/ns/uts` },
+    { ns: 'net', path: net },
+    { ns: 'pid', path: `/proc/${L}/ns/pid` },
+    { ns: 'mnt', path: `/proc/${L}/ns/mnt` },
   ]
+  /** nsenter into every namespace of the lab host, for a caller that starts the process itself. */
+  const nsenterArgv = (net: string, argv: string[]): string[] => ['nsenter', ...nsenterOptions(labNamespaces(net)), '--', ...argv]
   const enterArgv = (machine: string, argv: string[]): string[] => {
     const where = netOf(machine)
     if ('fd' in where) {
@@ -269,12 +270,13 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     return [...(owner !== undefined ? ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--'] : []), ...nsenterArgv(where.path, argv)]
   }
   /** How a script starts on a machine; `close`: a made machine's descriptor, ours to close once the child has its copy. */
-  const launchOn = (machine: string, length: number, o: { bashFlags?: string[]; env?: Record<string, string>; trace?: string } = {}): ScriptLaunch & { close?: number } => {
+  /** A script's bash on a machine: the namespaces to enter (exec.ts enters them), then bash. */
+  const launchOn = (machine: string, length: number, o: { bashFlags?: string[]; env?: Record<string, string>; trace?: string } = {}): ScriptLaunch & { close?: number; enter: NamespaceEntry[] } => {
     const n = netArgs(machine)
-    const argv = nsenterArgv(n.net, ['bash', '--noprofile', '--norc', ...(o.bashFlags ?? ['-e', '-o', 'pipefail']), '-c', scriptLoader(limits?.shell, o.trace)])
     return {
-      file: argv[0]!,
-      args: argv.slice(1),
+      file: 'bash',
+      args: ['--noprofile', '--norc', ...(o.bashFlags ?? ['-e', '-o', 'pipefail']), '-c', scriptLoader(limits?.shell, o.trace)],
+      enter: labNamespaces(n.net),
       env: sandboxEnv(machine, h.iptables, o.env, h.engine),
       fds: n.fds,
       // Not through setpriv: a process less for every step and check (some 80 ms each under emulation).
@@ -283,13 +285,14 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     }
   }
   const scriptLaunch: Sandbox['scriptLaunch'] = (machine, length, o = {}) => {
-    const { close, ...launch } = launchOn(machine, length, o)
+    const { close, enter, ...launch } = launchOn(machine, length, o)
     if (close !== undefined) {
       // The caller starts the process when it likes: a descriptor held open for it would outlive the lab's namespace.
       closeSync(close)
       throw new NslabError({ code: 'USAGE', message: `"${machine}" is a network namespace the lab made: run the command from the host with ip netns exec ${machine} …` })
     }
-    return launch
+    // The caller starts it with node's spawn: nsenter enters the namespaces.
+    return { ...launch, file: 'nsenter', args: [...nsenterOptions(enter), '--', launch.file, ...launch.args] }
   }
   const spawnOn = (o: SandboxExecOptions): Running => {
     const { fds, close, ...launch } = launchOn(o.machine, o.script.length, { ...(o.env ? { env: o.env } : {}), ...(o.trace !== undefined ? { trace: o.trace } : {}) })
@@ -312,21 +315,29 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     }
   }
   const lookIn = (o: SandboxLookOptions, where: { path: string } | { fd: number }): Promise<ExecResult> => {
-    const ns = (o.also ?? []).map((n) => `--${n}=/proc/${L}/ns/${n}`)
     const fd = 'fd' in where ? where.fd : undefined
-    // A descriptor goes to nsenter only (as fd 4): the script closes it first thing.
+    // A descriptor is handed on as fd 4 to enter: the script closes it first thing.
     const net = fd === undefined ? (where as { path: string }).path : `/proc/self/fd/${CGROUP_FD}`
+    const enter: NamespaceEntry[] = [{ ns: 'user', path: `/proc/${A}/ns/user` }, ...(o.also ?? []).map((n) => ({ ns: n, path: `/proc/${L}/ns/${n}` })), { ns: 'net', path: net }]
+    // A plain command (words a shell would pass on as they are) runs without a shell: one process less.
+    const words = fd === undefined && o.shell !== 'bash' ? plainWords(o.script) : undefined
     const script = fd === undefined ? o.script : `exec ${CGROUP_FD}<&-\n${o.script}`
     return start({
-      file: 'nsenter',
-      args: [`--user=/proc/${A}/ns/user`, `--net=${net}`, ...ns, '--preserve-credentials', '--', ...(o.shell === 'bash' ? ['/bin/bash', '--noprofile', '--norc'] : ['/bin/sh']), '-c', script],
+      ...(words ? { file: words[0]!, args: words.slice(1) } : { file: o.shell === 'bash' ? '/bin/bash' : '/bin/sh', args: [...(o.shell === 'bash' ? ['--noprofile', '--norc'] : []), '-c', script] }),
+      enter,
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+      ...(o.interruptAfterMs !== undefined ? { interruptAfterMs: o.interruptAfterMs } : {}),
       machine: o.machine,
       command: o.script,
       ...(fd !== undefined ? { fds: [fd] } : {}),
       ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-    }).done
+    }).done.catch((e: unknown) => {
+      // Without a shell, a program the machine lacks fails to start: the result sh would give (exit 127).
+      if (!words || !(e instanceof NslabError) || e.code !== 'PREREQUISITE') throw e
+      const stderr = `${words[0]}: not found\n`
+      return { machine: o.machine, command: o.script, exitCode: 127, stdout: '', stderr, output: stderr, durationMs: 0, timedOut: false }
+    })
   }
   const hasMachine = (name: string): boolean => {
     if (machines.includes(name)) return true

@@ -2,6 +2,7 @@
 // and its `no` form both ways. Also the retry window and the time bounds.
 import t, { type Test } from 'tap'
 import { runCheck } from '../../checks/run-check.js'
+import { pingProbe } from '../../checks/ping.js'
 import type { CheckContext } from '../../checks/check-context.js'
 import { sandboxCheckContext } from '../../runner/run/sandbox-check-context.js'
 import type { CheckResult } from '../../checks/check-result.js'
@@ -322,3 +323,23 @@ t.test('a positive check polls until it holds; a no check does not', async (t) =
   t.ok(fail.durationMs >= 800 && fail.durationMs <= 1800, `and ends after it (${Math.round(fail.durationMs)} ms)`)
 })
 
+
+t.test("a look of one plain command runs it without a shell, and a missing program is sh's answer", async (t) => {
+  const ok = await sb.look({ machine: 'box1', script: 'ip -j -4 addr show dev eth0', timeoutMs: 3000 })
+  t.equal(ok.exitCode, 0, ok.stderr)
+  t.match(ok.stdout, /"local":"172\.17\.0\.2"/, "in box1's network namespace")
+  const missing = await sb.look({ machine: 'box1', script: 'no-such-program-here --version', timeoutMs: 3000 })
+  t.equal(missing.exitCode, 127, 'exit 127, as sh gives')
+  t.match(missing.stderr, /no-such-program-here: not found/)
+  const shell = await sb.look({ machine: 'box1', script: 'no-such-program-here --version || echo "after $?"', timeoutMs: 3000 })
+  t.equal(shell.stdout, 'after 127\n', 'the same through sh')
+})
+
+t.test('a ping whose budget is short is cut by SIGINT and still reads as ping statistics', async (t) => {
+  // 192.0.2.1 (TEST-NET-1) answers nobody here: ping waits, and is cut 80 ms before its budget.
+  const t0 = performance.now()
+  const p = await pingProbe(check('ping box1 192.0.2.1'), ctx, { timeoutMs: 400 })
+  t.notOk(p.holds, p.sentence)
+  t.match(p.got ?? '', /^1 sent, 0 received/, 'ping printed its statistics')
+  t.ok(performance.now() - t0 < 900, 'cut well before ping -W 1 would end')
+})

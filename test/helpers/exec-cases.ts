@@ -1,7 +1,7 @@
 // What exec.ts's start() promises, whichever way it starts a process (the
 // forker, or node's own spawn with NSLAB_FORKER=0): shared by
 // test/host/exec.test.ts and test/host/exec-spawned.test.ts.
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TAP } from 'tap'
@@ -134,5 +134,43 @@ export function execCases(t: TAP): void {
       rs.map((r) => [r.stdout, r.exitCode]),
       Array.from({ length: 40 }, (_, i) => [`${i}\n`, i % 7]),
     )
+  })
+
+  t.test('namespaces entered as nsenter enters them: user first where it must be, a pid namespace by a process of its own', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+    // Namespaces of a process of this test's own (a user, network and pid namespace, nothing of the machine's).
+    const holder = start({ file: 'unshare', args: ['--user', '--map-root-user', '--net', '--pid', '--fork', '--mount-proc', 'sleep', '60'], env: { PATH: '/usr/bin:/bin' } })
+    t.teardown(() => holder.kill('SIGKILL'))
+    let inner: number | undefined
+    for (let i = 0; i < 200 && inner === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 10))
+      if (holder.pid > 0) inner = Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim().split(' ')[0]) || undefined
+    }
+    t.ok(inner, 'the holder runs')
+    const enter = [
+      { ns: 'user' as const, path: `/proc/${inner}/ns/user` },
+      { ns: 'net' as const, path: `/proc/${inner}/ns/net` },
+    ]
+    const r = await run({ file: '/bin/sh', args: ['-c', 'readlink /proc/self/ns/net; readlink /proc/self/ns/user'], env: { PATH: '/usr/bin:/bin' }, enter })
+    t.equal(r.exitCode, 0, r.stderr)
+    t.equal(r.stdout, `${readlinkSync(`/proc/${inner}/ns/net`)}\n${readlinkSync(`/proc/${inner}/ns/user`)}\n`, 'in its network and user namespaces')
+    // A pid namespace: the program runs as a process of it, and its end is the result's.
+    const pidNs = [...enter, { ns: 'pid' as const, path: `/proc/${inner}/ns/pid` }]
+    const p = await run({ file: '/bin/sh', args: ['-c', 'grep NSpid /proc/self/status; exit 7'], env: { PATH: '/usr/bin:/bin' }, enter: pidNs })
+    t.equal(p.exitCode, 7, 'its exit status')
+    t.match(p.stdout, /^NSpid:\t\d+\t\d+\n$/, 'a pid in the namespace too')
+    const k = await run({ file: '/bin/sh', args: ['-c', 'kill -TERM $$'], env: { PATH: '/usr/bin:/bin' }, enter: pidNs })
+    t.equal(k.signal, 'SIGTERM', 'the signal that ended it')
+    // One started in the same moment as a process that waits in a pid namespace ends when it ends: the process
+    // between (outside the namespace, waiting) holds none of its pipes open (here: the one to cat's stdin).
+    const t0 = performance.now()
+    const quick = run({ file: '/bin/cat', args: [], env: { PATH: '/usr/bin:/bin' }, input: 'quick\n' })
+    const slow = run({ file: '/bin/sh', args: ['-c', 'sleep 2'], env: { PATH: '/usr/bin:/bin' }, enter: pidNs })
+    t.equal((await quick).stdout, 'quick\n')
+    t.ok(performance.now() - t0 < 1700, 'it did not wait for the other')
+    t.equal((await slow).exitCode, 0)
+    // A file that is no namespace of that kind: a result (exit 1, why), not an exception.
+    const wrong = await run({ file: '/bin/true', args: [], env: { PATH: '/usr/bin:/bin' }, enter: [{ ns: 'net', path: `/proc/${inner}/ns/user` }] })
+    t.equal(wrong.exitCode, 1, 'refused')
+    t.not(wrong.stderr, '', 'with a reason')
   })
 }
