@@ -1,4 +1,3 @@
-import IPCIDR from 'ip-cidr'
 import { isIPv4 } from 'node:net'
 import type { Check } from '../runner/lab/lab.js'
 import { shellQuote } from '../runner/util/shell-quote.js'
@@ -7,11 +6,12 @@ import { evidenceOf } from './evidence-of.js'
 import { execProblem } from './exec-problem.js'
 import { invalidProbe } from './invalid-probe.js'
 import { parseIpAddr } from './parse-ip-addr.js'
+import { inSubnet, maskOf, parseIPv4 } from '../runner/lab/parse-ipv4.js'
 import type { ProbeOptions } from './probe-fn.js'
 
 /**
  * `addr NAME IFACE CIDR`: IFACE on machine NAME has an IPv4 address inside
- * CIDR (membership by ip-cidr). A bare address means that address. A CIDR
+ * CIDR. A bare address means that address. A CIDR
  * with host bits set (172.17.0.2/16) means that address with that prefix, as
  * `ip addr` shows it: 172.17.0.5/16 does not pass it by being in the same network.
  */
@@ -22,8 +22,14 @@ export async function addrProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   if (!ip || !isIPv4(ip) || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= 32))) {
     return invalidProbe(`"${cidr}" is not an IPv4 address or CIDR`)
   }
-  const range = new IPCIDR(prefix === undefined ? `${ip}/32` : cidr)
-  const exact = prefix !== undefined && range.start<string>() !== ip ? { ip, prefixlen: Number(prefix) } : undefined
+  const at = parseIPv4(ip)
+  if ('error' in at) return invalidProbe(`"${cidr}" is not an IPv4 address or CIDR`)
+  const bits = prefix === undefined ? 32 : Number(prefix)
+  const exact = ((at.value & maskOf(bits)) >>> 0) !== at.value ? { ip, prefixlen: bits } : undefined
+  const inside = (local: string): boolean => {
+    const a = parseIPv4(local)
+    return !('error' in a) && inSubnet(a.value, at.value, bits)
+  }
   const r = await ctx.look({ machine: name, script: `ip -j addr show dev ${shellQuote(iface)}`, timeoutMs: opts.timeoutMs, quick: true })
   const evidence = [evidenceOf(r)]
   const problem = execProblem(r, 'ip addr', opts.timeoutMs)
@@ -42,7 +48,7 @@ export async function addrProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   const v4 = entries.flatMap((e) => e.addresses).filter((a) => a.family === 'inet')
   const has = v4.map((a) => `${a.local}/${a.prefixlen}`)
   const got = has.join(', ') || 'no IPv4 address'
-  const hit = v4.find((a) => (exact ? a.local === exact.ip && a.prefixlen === exact.prefixlen : range.contains(a.local)))
+  const hit = v4.find((a) => (exact ? a.local === exact.ip && a.prefixlen === exact.prefixlen : inside(a.local)))
   if (hit) {
     const sentence = exact ? `${name} ${iface} has ${hit.local}/${hit.prefixlen}` : `${name} ${iface} has ${hit.local}/${hit.prefixlen}, inside ${cidr}`
     return { holds: true, sentence, expected, got, evidence }

@@ -1,7 +1,7 @@
-import IPCIDR from 'ip-cidr'
 import { isIPv4 } from 'node:net'
 import type { Check } from '../runner/lab/lab.js'
 import { shellQuote } from '../runner/util/shell-quote.js'
+import { formatIPv4, maskOf, parseIPv4 } from '../runner/lab/parse-ipv4.js'
 import type { CheckContext, Probe } from './check-context.js'
 import { evidenceOf } from './evidence-of.js'
 import { execProblem } from './exec-problem.js'
@@ -93,5 +93,7 @@ function normalizeDst(dst: string): string {
   const [ip, prefix] = dst.split('/')
   if (!ip || !isIPv4(ip)) return dst
   const p = prefix ?? '32'
-  return `${new IPCIDR(`${ip}/${p}`).start<string>()}/${p}`
+  const at = parseIPv4(ip)
+  if ('error' in at || !/^\d{1,2}$/.test(p) || Number(p) > 32) return dst
+  return `${formatIPv4((at.value & maskOf(Number(p))) >>> 0)}/${p}`
 }
