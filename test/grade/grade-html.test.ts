@@ -80,7 +80,7 @@ t.test('the gradebook page in headless Chromium: the class, every learner, escap
   // Each learner's checks, with evidence and the hint of a failed one.
   t.match(text, /rule nat POSTROUTING -s 172\.17\.0\.0\/16 ! -o docker0 -j MASQUERADE\s*nat POSTROUTING has no rule like/)
   t.match(text, /Hint: Docker's rule: nat POSTROUTING, from 172\.17\.0\.0\/16, not out of docker0, MASQUERADE/)
-  t.match(text, /\$ timeout -s INT [\d.]+ ping -c 1 -W 1 203\.0\.113\.10\s+\(on box1, exit 0\)/, 'evidence of a check')
+  t.match(text, /\$ ping -c 1 -W 1 203\.0\.113\.10\s+\(on box1, exit 0\)/, 'evidence of a check')
   t.match(text, /while :; do :; done/, "henry's answer is shown")
   t.match(text, /not graded: the lab stopped at exercise-1's answer \(a timeout\)/)
 
