@@ -14,7 +14,6 @@ const M = {
   rejected: '@@NSLAB-REJECTED@@',
   accepted: '@@NSLAB-ACCEPTED@@',
   scratched: '@@NSLAB-SCRATCHED@@',
-  fast: '@@NSLAB-AS-PRINTED@@',
 }
 
 export interface RuleLookup {
@@ -33,15 +32,15 @@ export interface RuleLookup {
 }
 
 /**
- * Read TABLE on MACHINE and learn how iptables itself prints SPEC, in one
- * script: print `iptables-save -c -t TABLE`, then in a scratch network
- * namespace (`unshare -n`, nothing of the machine's own rules touched) declare
- * the table's user-defined chains (so `-j DOCKER` resolves), append SPEC to
- * CHAIN there with the same `iptables` binary, and print that table back.
- * No grammar of iptables here: iptables canonicalises both sides. When the
- * machine already has a rule printed exactly as SPEC is written, that is
- * iptables' own form (save output parses back to itself) and the scratch step
- * is skipped.
+ * Read TABLE on MACHINE and learn how iptables itself prints SPEC: read
+ * `iptables-save -c -t TABLE` (one process); when the machine already has a
+ * rule printed exactly as SPEC is written, that is iptables' own form (save
+ * output parses back to itself) and nothing more is run. Else, in a scratch
+ * network namespace (`unshare -n`, nothing of the machine's own rules
+ * touched), declare the table's user-defined chains (so `-j DOCKER`
+ * resolves), append SPEC to CHAIN there with the same `iptables` binary, and
+ * print that table back. No grammar of iptables here: iptables canonicalises
+ * both sides.
  */
 export async function lookUpRule(
   ctx: CheckContext,
@@ -77,47 +76,38 @@ export async function lookUpRule(
   const shownScratch = `${append}   (in a scratch copy of the ${o.table} table)`
   const declare = `:${o.chain} - [0:0]`
   const jump = jumpTarget(o.spec)
-  const script = [
-    'set +e',
-    `save=$(${save} -c -t ${T} 2>&1); rc=$?`,
-    `printf '%s\\n' "$save"`,
-    `echo "${M.saved} $rc"`,
-    `in=${shellQuote(`*${o.table}`)}$'\\n'`,
-    // One pass with bash alone (no process per line): a rule printed exactly as
-    // the check writes it is iptables' own form already, so no scratch is needed;
-    // else collect the user-defined chains for the scratch copy.
-    `want=${shellQuote(`-A ${o.chain} ${o.written}`)}`,
-    `[ $rc -ne 0 ] || while IFS= read -r l; do`,
-    `  [ "\${l#\\[*\\] }" != "$want" ] || { echo ${M.fast}; exit 0; }`,
-    `  case $l in ':'*' - '*) in+="\${l%% *} - [0:0]"$'\\n' ;; esac`,
-    `done <<<"$save"`,
-    // A user-defined CHAIN the machine lacks is declared anyway, so its rule is still checked.
-    ...(builtin.includes(o.chain) ? [] : [`case "$in" in *${shellQuote(`\n${declare}\n`)}*) ;; *) in+=${shellQuote(declare)}$'\\n' ;; esac`]),
-    `chains=${builtin.includes(o.chain) ? '' : '1'}`,
-    ...(jump ? [`case "$in" in *${shellQuote(`\n:${jump} - `)}*) chains=1 ;; esac`] : []),
-    `printf '%sCOMMIT\\n' "$in" | NSLAB_CHAINS=$chains ${scratch} 2>&1`,
-    `echo "${M.scratched} $?"`,
-  ].join('\n')
-  const exec = await ctx.look({ machine: o.machine, script, timeoutMs: o.timeoutMs, shell: 'bash', quick: true })
-  const out = exec.stdout
-  const r: RuleLookup = { evidence: [], exec }
-  const saved = new RegExp(`^${M.saved} (\\d+)$`, 'm').exec(out)
-  if (!saved) {
-    r.targetError = (exec.timedOut ? 'it did not answer in time' : exec.stderr.trim() || exec.output.trim()) || `exit ${exec.exitCode}`
-    r.evidence.push(ev(o.machine, `${save} -c -t ${T}`, exec.exitCode, exec.output))
+  // First the table alone (one process, batched with the block's other quick looks): most rules a check
+  // names are printed by iptables exactly as written, and need nothing more.
+  const t0 = performance.now()
+  const first = await ctx.look({ machine: o.machine, script: `${save} -c -t ${T}`, timeoutMs: o.timeoutMs, quick: true })
+  const r: RuleLookup = { evidence: [], exec: first }
+  const saveText = first.output
+  if (first.timedOut || first.exitCode === null) {
+    r.targetError = (first.timedOut ? 'it did not answer in time' : first.stderr.trim() || first.output.trim()) || 'it was killed'
+    r.evidence.push(ev(o.machine, `${save} -c -t ${T}`, first.exitCode, saveText))
     return r
   }
-  const saveText = out.slice(0, saved.index)
-  const saveRc = Number(saved[1])
+  const saveRc = first.exitCode
   r.evidence.push(ev(o.machine, `${save} -c -t ${T}`, saveRc, saveText))
   if (saveRc !== 0) r.targetError = saveText.trim() || `iptables-save exited ${saveRc}`
-  else r.target = parseIptablesSave(saveText)
-
-  const rest = out.slice(saved.index + saved[0].length + 1)
-  if (rest.startsWith(`${M.fast}\n`) && r.target) {
-    r.canonical = [`-A ${o.chain} ${o.written}`]
+  else r.target = parseIptablesSave(first.stdout)
+  // A line printed exactly as the check writes the rule (counters apart) is iptables' own form already.
+  const want = `-A ${o.chain} ${o.written}`
+  const lines = saveRc === 0 ? first.stdout.split('\n') : []
+  if (r.target && lines.some((l) => l.replace(/^\[.*?\] /, '') === want)) {
+    r.canonical = [want]
     return r
   }
+  // Else the scratch copy, with the table's user-defined chains declared (a CHAIN the machine lacks too).
+  let declared = `*${o.table}\n`
+  for (const l of lines) if (/^:\S+ - /.test(l)) declared += `${l.slice(0, l.indexOf(' '))} - [0:0]\n`
+  if (!builtin.includes(o.chain) && !declared.includes(`\n${declare}\n`)) declared += `${declare}\n`
+  const chains = !builtin.includes(o.chain) || (jump !== undefined && declared.includes(`\n:${jump} - `)) ? '1' : ''
+  const script = [`printf '%sCOMMIT\\n' ${shellQuote(declared)} | NSLAB_CHAINS=${chains} ${scratch} 2>&1`, `echo "${M.scratched} $?"`].join('\n')
+  const left = Math.max(500, o.timeoutMs - (performance.now() - t0))
+  const exec = await ctx.look({ machine: o.machine, script, timeoutMs: left, quick: true })
+  r.exec = exec
+  const rest = exec.stdout
   const end = new RegExp(`^${M.scratched} (\\d+)$`, 'm').exec(rest)
   const scratchText = end ? rest.slice(0, end.index) : rest
   const scratchRc = end ? Number(end[1]) : exec.exitCode

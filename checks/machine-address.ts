@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net'
 import { machinesOf } from '../runner/lab/lab.js'
 import type { CheckContext } from './check-context.js'
 
@@ -11,6 +12,8 @@ import type { CheckContext } from './check-context.js'
  * machine now.
  */
 export async function machineAddress(ctx: CheckContext, name: string, from: string, as: 'target' | 'gateway' = 'target'): Promise<string | undefined> {
+  // An address is itself: no machine is named so (the lookup below would only ask the machines to find none).
+  if (isIPv4(name)) return name
   const machines = machinesOf(ctx.lab.topology)
   const declared = machines.includes(name) ? ctx.addressOf(name, from, as) : undefined
   if ((machines.includes(name) && machines.includes(from)) || !ctx.addressesOf) return declared
