@@ -1,4 +1,3 @@
-import { isIPv4 } from 'node:net'
 import type { Check } from '../runner/lab/lab.js'
 import { shellQuote } from '../runner/util/shell-quote.js'
 import type { CheckContext, Probe } from './check-context.js'
@@ -19,11 +18,10 @@ export async function addrProbe(check: Check, ctx: CheckContext, opts: ProbeOpti
   const [name, iface, cidr] = check.args
   if (check.args.length !== 3 || !name || !iface || !cidr) return invalidProbe('addr needs a machine, an interface and a CIDR: "addr box1 eth0 172.17.0.0/16"')
   const [ip, prefix] = cidr.split('/')
-  if (!ip || !isIPv4(ip) || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= 32))) {
+  const at = parseIPv4(ip ?? '')
+  if ('error' in at || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= 32))) {
     return invalidProbe(`"${cidr}" is not an IPv4 address or CIDR`)
   }
-  const at = parseIPv4(ip)
-  if ('error' in at) return invalidProbe(`"${cidr}" is not an IPv4 address or CIDR`)
   const bits = prefix === undefined ? 32 : Number(prefix)
   const exact = ((at.value & maskOf(bits)) >>> 0) !== at.value ? { ip, prefixlen: bits } : undefined
   const inside = (local: string): boolean => {

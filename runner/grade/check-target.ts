@@ -46,8 +46,7 @@ export async function checkTarget(opts: CheckTargetOptions): Promise<LabResult> 
     lab,
     exec: (o) => target.exec(o),
     // The learner's own machine: nslab's commands run there as its own programs are.
-    // Its interrupt by `timeout -s INT` there (a look's commands are plain commands: ping).
-    look: (o) => target.exec(o.interruptAfterMs === undefined ? o : { ...o, script: `timeout -s INT ${(o.interruptAfterMs / 1000).toFixed(2)} ${o.script}` }),
+    look: (o) => target.exec(o),
     netnsNames: async (o) => {
       const exec = await target.exec({ machine: 'host', script: 'ip netns list', timeoutMs: o.timeoutMs })
       return { names: exec.exitCode === 0 ? parseNetnsList(exec.stdout) : [], exec }

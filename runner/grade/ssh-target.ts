@@ -43,7 +43,7 @@ export interface SshTarget {
   /** Can the target be reached, log us in and run bash? */
   probe(timeoutMs?: number): Promise<{ ok: true } | { ok: false; reason: string; evidence: ExecResult }>
   /** Run a bash script on a machine of the lab, as the target has it. */
-  exec(o: { machine: string; script: string; timeoutMs?: number }): Promise<ExecResult>
+  exec(o: { machine: string; script: string; timeoutMs?: number; interruptAfterMs?: number }): Promise<ExecResult>
   /** A transport failure in this result (ssh's own error), as a sentence, if there is one. */
   transportFailure(r: ExecResult): string | undefined
   /** End the shared connection and forget what was made for it. */
@@ -122,7 +122,9 @@ export function sshTarget(opts: SshTargetOptions): SshTarget {
       return { ok: false, reason: why, evidence: { ...r, command: `ssh ${address.label}`, machine: 'target' } }
     },
     async exec(o) {
-      const input = wrapScript(o.machine, o.script)
+      // The interrupt a local look gets from nslab (ping's cut) is `timeout -s INT` there: nslab's signal would reach ssh.
+      const script = o.interruptAfterMs === undefined ? o.script : `timeout -s INT ${(o.interruptAfterMs / 1000).toFixed(2)} ${o.script}`
+      const input = wrapScript(o.machine, script)
       const r = await runner({ argv: sshArgv(), input, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs + TRANSPORT_MS } : {}) })
       return { ...r, machine: o.machine, command: o.script }
     },

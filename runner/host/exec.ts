@@ -68,9 +68,9 @@ export interface NamespaceEntry {
 /** setns(2)'s nstype of each kind (CLONE_NEW*): the file must be a namespace of that kind. */
 const NSTYPE: Record<NamespaceKind, number> = { user: 0x10000000, mnt: 0x20000, pid: 0x20000000, uts: 0x4000000, ipc: 0x8000000, cgroup: 0x2000000, net: 0x40000000 }
 
-/** The same entries as nsenter's options, in the order nsenter takes them. */
-export function nsenterOptions(enter: NamespaceEntry[]): string[] {
-  return [...enter.map((e) => `--${e.ns === 'mnt' ? 'mount' : e.ns}=${e.path}`), '--preserve-credentials']
+/** FILE ARGS run by nsenter, which enters the namespaces first: for a process node's own spawn starts. */
+export function throughNsenter(enter: NamespaceEntry[], file: string, args: string[]): { file: string; args: string[] } {
+  return { file: 'nsenter', args: [...enter.map((e) => `--${e.ns === 'mnt' ? 'mount' : e.ns}=${e.path}`), '--preserve-credentials', '--', file, ...args] }
 }
 
 export interface Running {
@@ -145,6 +145,12 @@ function collector(opts: ExecOptions, kill: (signal: NodeJS.Signals) => void, st
         }, opts.timeoutMs)
       : undefined
   const interrupt = opts.interruptAfterMs !== undefined && opts.interruptAfterMs > 0 ? setTimeout(() => kill('SIGINT'), opts.interruptAfterMs) : undefined
+  /** The result is settled: no timer of its own may fire any more. */
+  const settle = (): void => {
+    settled = true
+    if (timer) clearTimeout(timer)
+    if (interrupt) clearTimeout(interrupt)
+  }
   const collect = (into: Buffer[]) => (chunk: Buffer) => {
     if (truncated || settled) return
     if (size + chunk.length > max) {
@@ -158,9 +164,7 @@ function collector(opts: ExecOptions, kill: (signal: NodeJS.Signals) => void, st
   }
   const finish = (): void => {
     if (settled) return
-    settled = true
-    if (timer) clearTimeout(timer)
-    if (interrupt) clearTimeout(interrupt)
+    settle()
     if (grace) clearTimeout(grace)
     stopReading()
     const result: ExecResult = {
@@ -205,16 +209,12 @@ function collector(opts: ExecOptions, kill: (signal: NodeJS.Signals) => void, st
     },
     failed(e) {
       if (settled) return
-      settled = true
-      if (timer) clearTimeout(timer)
-      if (interrupt) clearTimeout(interrupt)
+      settle()
       reject(e)
     },
     adopt(other) {
       if (settled) return
-      settled = true
-      if (timer) clearTimeout(timer)
-      if (interrupt) clearTimeout(interrupt)
+      settle()
       other.done.then(resolve, reject)
     },
     done,
@@ -254,7 +254,7 @@ function killGroup(leader: number, signal: NodeJS.Signals, group: boolean, exite
 }
 
 function startSpawned(given: ExecOptions & { keepStdin?: boolean }): Attached {
-  const opts = given.enter?.length ? { ...given, file: 'nsenter', args: [...nsenterOptions(given.enter), '--', given.file, ...given.args] } : given
+  const opts = given.enter?.length ? { ...given, ...throughNsenter(given.enter, given.file, given.args) } : given
   const extra: ('pipe' | 'ignore' | number)[] = opts.script !== undefined || opts.fds?.length ? [opts.script !== undefined ? 'pipe' : 'ignore', ...(opts.fds ?? [])] : []
   const child = spawn(opts.file, opts.args, {
     detached: true,

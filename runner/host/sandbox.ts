@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import type { ExecResult } from './exec-result.js'
 import { addressFrom } from './address-from.js'
-import { isAlive, killAndWait, nsenterOptions, start, warmForker, type Attached, type NamespaceEntry, type Running } from './exec.js'
+import { isAlive, killAndWait, start, throughNsenter, warmForker, type Attached, type NamespaceEntry, type Running } from './exec.js'
 import { iptablesBackend } from './iptables-backend.js'
 import { machinesOf, type Topology } from '../lab/lab.js'
 import { applyLabLimits, CGROUP_FD, type AppliedLimits, type LabLimits } from './lab-limits.js'
@@ -260,7 +260,10 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     { ns: 'mnt', path: `/proc/${L}/ns/mnt` },
   ]
   /** nsenter into every namespace of the lab host, for a caller that starts the process itself. */
-  const nsenterArgv = (net: string, argv: string[]): string[] => ['nsenter', ...nsenterOptions(labNamespaces(net)), '--', ...argv]
+  const nsenterArgv = (net: string, [file, ...args]: string[]): string[] => {
+    const c = throughNsenter(labNamespaces(net), file!, args)
+    return [c.file, ...c.args]
+  }
   const enterArgv = (machine: string, argv: string[]): string[] => {
     const where = netOf(machine)
     if ('fd' in where) {
@@ -269,8 +272,10 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     }
     return [...(owner !== undefined ? ['setpriv', `--reuid=${owner}`, `--regid=${owner}`, '--clear-groups', '--'] : []), ...nsenterArgv(where.path, argv)]
   }
-  /** How a script starts on a machine; `close`: a made machine's descriptor, ours to close once the child has its copy. */
-  /** A script's bash on a machine: the namespaces to enter (exec.ts enters them), then bash. */
+  /**
+   * How a script starts on a machine: the namespaces to enter (exec.ts enters them), then bash;
+   * `close`: a made machine's descriptor, ours to close once the child has its copy.
+   */
   const launchOn = (machine: string, length: number, o: { bashFlags?: string[]; env?: Record<string, string>; trace?: string } = {}): ScriptLaunch & { close?: number; enter: NamespaceEntry[] } => {
     const n = netArgs(machine)
     return {
@@ -292,7 +297,7 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
       throw new NslabError({ code: 'USAGE', message: `"${machine}" is a network namespace the lab made: run the command from the host with ip netns exec ${machine} …` })
     }
     // The caller starts it with node's spawn: nsenter enters the namespaces.
-    return { ...launch, file: 'nsenter', args: [...nsenterOptions(enter), '--', launch.file, ...launch.args] }
+    return { ...launch, ...throughNsenter(enter, launch.file, launch.args) }
   }
   const spawnOn = (o: SandboxExecOptions): Running => {
     const { fds, close, ...launch } = launchOn(o.machine, o.script.length, { ...(o.env ? { env: o.env } : {}), ...(o.trace !== undefined ? { trace: o.trace } : {}) })
