@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import type { ExecResult } from '../runner/host/exec-result.js'
+import { randomHex } from '../runner/util/random-hex.js'
 import { shellQuote } from '../runner/util/shell-quote.js'
 import { truncateOutput } from '../runner/util/truncate-output.js'
 import type { CheckContext } from './check-context.js'
@@ -14,7 +14,7 @@ import { parseNftList, type NftListedChain, type NftListedRule } from './parse-n
  * a learner who cannot guess the nonce cannot forge a line of nslab's.
  */
 function markers() {
-  const n = randomBytes(6).toString('hex')
+  const n = randomHex(6)
   const m = (name: string) => `@@NSLAB-${n}-${name}@@`
   return {
     tables: m('TABLES'),

@@ -76,6 +76,11 @@ async function unknownCommand(name: string, command = 'nslab'): Promise<number> 
   return 2
 }
 
+// Once nothing is left to run (node emits beforeExit only when no timer, handle or child keeps it
+// alive), the process ends at once: node's own teardown of its heap after that costs 15–25 ms a
+// command here and runs nothing of ours. 'exit' listeners still run; stdout is written by then.
+process.once('beforeExit', () => process.exit())
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code

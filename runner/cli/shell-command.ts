@@ -5,7 +5,7 @@
 // real machine's side, and prints to the same terminal.
 import { createInterface } from 'node:readline'
 import { colorEnabled, createColors } from '../util/colors.js'
-import { interactive } from '../host/exec.js'
+import { interactive, warmForker } from '../host/exec.js'
 import { attachSession, commandFor, PROGRESS_FILE, resolveSession, sandboxIsOurs, sessionLab, writeInside, writeProgress, type LearnerContext } from '../learn/learner-session.js'
 import { labTasks } from '../lab/lab-tasks.js'
 import { machinesOf } from '../lab/lab.js'
@@ -142,7 +142,11 @@ async function interactiveShell(s: Session, sandbox: Sandbox, machine: string): 
   const argv = sandbox.enterArgv(machine, ['bash', '--rcfile', RC_FILE, '-i'])
   const shell = interactive({ file: argv[0]!, args: argv.slice(1), env: shellEnv(s, machine), extraPipes: 2 })
   const [requests, replies] = shell.pipes
-  if (requests && replies) serve(requests, replies, s.name)
+  if (requests && replies) {
+    serve(requests, replies, s.name)
+    // The checks of an `nslab check` typed in the shell start through the forker: started now, not on the first.
+    warmForker()
+  }
   const code = await shell.done
   if (sandboxIsOurs(s)) process.stdout.write(c.dim(`${w.leftShell(s.name, commandFor('check', s), commandFor('down', s))}\n`))
   else process.stdout.write(`${w.hostEnded(s.name)}\n`)

@@ -2,9 +2,9 @@
 // container's address (handed out .2, .3, … as Docker does, skipping the ones
 // the lab gives) and its published ports.
 
-import { createHash } from 'node:crypto'
 import type { Attachment, Bridge, Container, Network, Publish, Topology } from './lab.js'
 import { suggestion } from '../util/did-you-mean.js'
+import { sha256Hex } from '../util/sha256-hex.js'
 import { formatIPv4, inSubnet, maskOf, parseCidr, parseIPv4 } from './parse-ipv4.js'
 import { interfaceNameProblem } from './parse-check.js'
 
@@ -276,7 +276,7 @@ const DOCKER_NETWORKS = new Set(['bridge', 'host', 'none'])
  * both engines (engine: docker passes it as com.docker.network.bridge.name).
  */
 export function networkBridgeName(name: string): string {
-  return `br-${createHash('sha256').update(name).digest('hex').slice(0, 12)}`
+  return `br-${sha256Hex(name).slice(0, 12)}`
 }
 
 /** The lab's networks, checked; those without a subnet get the next free 172.N.0.0/16 from 172.18, as Docker hands them out. */

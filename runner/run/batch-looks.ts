@@ -9,9 +9,9 @@
 // early: it cannot know the nonce). When the batch does not come back whole
 // (it timed out, a script broke the shell), each look runs again on its own,
 // as it would have without the batch.
-import { randomBytes } from 'node:crypto'
 import type { ExecResult } from '../host/exec-result.js'
 import type { SandboxLookOptions } from '../host/sandbox.js'
+import { randomHex } from '../util/random-hex.js'
 
 type Look = (o: SandboxLookOptions) => Promise<ExecResult>
 export type BatchedLookOptions = SandboxLookOptions & { quick?: boolean }
@@ -55,7 +55,7 @@ export function batchLooks(look: Look): (o: BatchedLookOptions) => Promise<ExecR
 }
 
 async function runBatch(look: Look, batch: Pending[]): Promise<void> {
-  const nonce = `@@NSLAB-LOOK-${randomBytes(12).toString('hex')}@@`
+  const nonce = `@@NSLAB-LOOK-${randomHex(12)}@@`
   // `\n` before each mark: a section that does not end in a newline still ends where the mark starts.
   const script = batch
     .map((p) => `(\n${p.o.script}\n)\nprintf '\\n%s %s\\n' ${nonce} $?\nprintf '\\n%s\\n' ${nonce} >&2`)

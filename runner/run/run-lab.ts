@@ -4,11 +4,11 @@ import type { Block, CheckBlock, Lab, OutputBlock, ScriptBlock } from '../lab/la
 import type { LabLimits } from '../host/lab-limits.js'
 import { matchOutput } from './match-output.js'
 import { NslabError } from '../util/nslab-error.js'
+import { randomHex } from '../util/random-hex.js'
 import type { BlockResult, LabResult, RunEvent } from './run-event.js'
 import type { Sandbox } from '../host/sandbox.js'
 import type { Running } from '../host/exec.js'
 import { existsSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
 import { takeStepFailure } from './step-failure.js'
 import { interruptStep } from './interrupt-step.js'
 import { addressIn, changesAddresses, readAddressBook, writeHosts, type AddressBook } from './machine-addresses.js'
@@ -181,7 +181,7 @@ async function runScript(sandbox: Sandbox, block: ScriptBlock, index: number, op
   const t0 = performance.now()
   const script = block.role === 'solution' && block.id && opts.answers?.has(block.id) ? opts.answers.get(block.id)! : block.content
   lineBuffered ??= existsSync(STDBUF) ? { LD_PRELOAD: STDBUF, _STDBUF_O: 'L' } : {}
-  const trace = randomBytes(6).toString('hex')
+  const trace = randomHex(6)
   const base = { machine: block.on, script, env: lineBuffered, ...(opts.maxOutputBytes ? { maxOutputBytes: opts.maxOutputBytes } : {}) }
   const noMachine = (e: unknown): BlockResult => {
     if (!(e instanceof NslabError && e.code === 'USAGE')) throw e
