@@ -18,7 +18,10 @@
 // from /usr/bin/time) medians.
 // Each `nslab check` run starts from the session's first task not passed, so
 // that it judges the task's checks (a session whose tasks are all done runs none).
-import { execFileSync, spawnSync } from 'node:child_process'
+// Also `nslab check` typed in the lab shell (`nslab shell`), where a learner
+// types it: the shell's own nslab serves it (no node start), timed by bash's
+// `time` in that shell, the same number of rounds.
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -155,6 +158,30 @@ if (BEFORE) {
     ['nslab check (learner, before)', `env NSLAB_STATE_DIR=${state} node ${old} check peers`],
   )
 }
+/** Median ms of `nslab check` typed in the lab shell of the session, each round judging the task again. */
+async function checkInShell(rounds) {
+  const sh = spawn(process.execPath, [NSLAB, 'shell', 'peers'], { env, stdio: ['pipe', 'ignore', 'pipe'] })
+  let err = ''
+  sh.stderr.on('data', (d) => (err += d))
+  const count = () => (err.match(/@@T /g) ?? []).length
+  const times = []
+  for (let i = 0; i < rounds + 2; i++) {
+    execFileSync('sh', ['-c', unpass])
+    const seen = count()
+    sh.stdin.write(`TIMEFORMAT='@@T %3R'; time nslab check >/dev/null\n`)
+    for (const end = Date.now() + 30_000; count() === seen; await new Promise((r) => setTimeout(r, 10))) {
+      if (Date.now() > end) throw new Error(`nslab check in the lab shell did not answer:\n${err}`)
+    }
+    // The first two warm up.
+    if (i >= 2) times.push(Number([...err.matchAll(/@@T ([\d.]+)/g)].at(-1)[1]) * 1000)
+  }
+  sh.stdin.end('exit\n')
+  await new Promise((r) => sh.on('exit', r))
+  return [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]
+}
+const inShell = await checkInShell(RUNS)
+const inShellRow = `| nslab check, typed in the lab shell (8 checks judged each run) | ${inShell.toFixed(0)} ms | |`
+
 const prepare = peers.flatMap(([name]) => ['--prepare', name.startsWith('nslab check') ? unpass : 'true'])
 const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')
 console.log(`load average before: ${load()}`)
@@ -185,6 +212,7 @@ if (INTERLEAVE) {
     const t = times.get(name)
     console.log(`| ${name} | ${med(t.wall).toFixed(0)} ms | ${(med(t.wall) / base).toFixed(2)}× | ${med(t.cpu).toFixed(0)} ms |`)
   }
+  console.log(`${inShellRow} |`)
   process.exit(0)
 }
 const json = join(dir, 'hyperfine.json')
@@ -196,3 +224,4 @@ const median = (name) => results.find((r) => r.command === name)?.median
 const base = median('bash')
 console.log('\n| what | median | vs bash |\n| --- | ---: | ---: |')
 for (const r of results) console.log(`| ${r.command} | ${(r.median * 1000).toFixed(0)} ms | ${(r.median / base).toFixed(2)}× |`)
+console.log(inShellRow)
