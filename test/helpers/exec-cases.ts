@@ -136,7 +136,7 @@ export function execCases(t: TAP): void {
     )
   })
 
-  t.test('namespaces entered as nsenter enters them: user first where it must be, a pid namespace by a process of its own', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+  t.test('namespaces entered as nsenter enters them: user first where it must be, then a pid namespace', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
     // Namespaces of a process of this test's own (a user, network and pid namespace, nothing of the machine's).
     const holder = start({ file: 'unshare', args: ['--user', '--map-root-user', '--net', '--pid', '--fork', '--mount-proc', 'sleep', '60'], env: { PATH: '/usr/bin:/bin' } })
     t.teardown(() => holder.kill('SIGKILL'))

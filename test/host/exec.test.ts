@@ -1,6 +1,7 @@
 // exec.ts through the forker (the default where perl is installed), and
 // that the forker never keeps nslab alive nor outlives it.
 import { spawnSync } from 'node:child_process'
+import { readFileSync, readlinkSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -52,6 +53,40 @@ t.test('stderr then stdout stay in that order when the forker was slow to read t
     const r = await running.done
     t.equal(r.output, 'first\nsecond\n', `${i}: in the order written`)
   }
+})
+
+t.test('as root, a process for a pid namespace is forked in it: no process of the forker waits between', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+  const holder = start({ file: 'unshare', args: ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc', 'sleep', '60'], env: { PATH: '/usr/bin:/bin' } })
+  t.teardown(() => holder.kill('SIGKILL'))
+  let inner: number | undefined
+  for (let i = 0; i < 200 && inner === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 10))
+    if (holder.pid > 0) inner = Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim().split(' ')[0]) || undefined
+  }
+  t.ok(inner, 'the holder runs')
+  const enter = (['user', 'pid'] as const).map((ns) => ({ ns, path: `/proc/${inner}/ns/${ns}` }))
+  const job = start({ file: '/bin/sh', args: ['-c', 'read -r _ ; grep NSpid /proc/self/status'], env: { PATH: '/usr/bin:/bin' }, enter, input: '' })
+  const sleeper = start({ file: '/bin/sleep', args: ['5'], env: { PATH: '/usr/bin:/bin' }, enter })
+  t.teardown(() => sleeper.kill('SIGKILL'))
+  for (let i = 0; i < 200 && !(sleeper.pid > 0); i++) await new Promise((r) => setTimeout(r, 10))
+  // The pid nslab has is the program's own: in the namespace, and a child of the forker itself.
+  t.equal(readlinkSync(`/proc/${sleeper.pid}/ns/pid`), readlinkSync(`/proc/${inner}/ns/pid`), 'the process nslab knows is in the pid namespace')
+  // (Its pid comes as it is forked: its exec follows.)
+  const exe = async (): Promise<string> => {
+    for (let i = 0; i < 200; i++) {
+      const e = readlinkSync(`/proc/${sleeper.pid}/exe`)
+      if (e === '/usr/bin/sleep') return e
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    return readlinkSync(`/proc/${sleeper.pid}/exe`)
+  }
+  t.equal(await exe(), '/usr/bin/sleep', 'and becomes the program')
+  sleeper.kill('SIGTERM')
+  t.equal((await sleeper.done).signal, 'SIGTERM', 'a signal to it ends it')
+  t.equal((await job.done).exitCode, 0)
+  // The forker is back in its own pid namespace: a process for none is the machine's.
+  const after = await run({ file: '/bin/sh', args: ['-c', 'readlink /proc/self/ns/pid'], env: { PATH: '/usr/bin:/bin' } })
+  t.equal(after.stdout.trim(), readlinkSync('/proc/self/ns/pid'), 'the next process is in the machine\'s pid namespace')
 })
 
 t.test('a forker that dies: what it ran ends, what comes next starts anyway', async (t) => {
