@@ -3,11 +3,14 @@
 // loop until the child has exec'd: 8–20 ms of a busy process's time per
 // check, and a server's page waits meanwhile. perl forks a few megabytes in
 // a fraction of that, and node only writes a request. perl-base is in every
-// Debian system (nslab's root builder already uses it). No module beyond
-// Fcntl: POSIX alone would triple perl's start (8 → 28 ms), which the first
-// process of every command waits for; the few calls it would give are made
-// by syscall(2), by number (ARGV[1] names the architecture: node's
-// process.arch, x64, arm64 or riscv64).
+// Debian system (nslab's root builder already uses it). No module at all:
+// the first process of every command waits for perl's start, which POSIX
+// would triple (8 → 28 ms) and strict, warnings, Fcntl and Errno take from
+// 10 to 15 ms. The few calls POSIX would give are made by syscall(2), by
+// number (ARGV[1] names the architecture: node's process.arch, x64, arm64 or
+// riscv64), and Fcntl's and Errno's constants are written out (the same on
+// the three). The tests compile it with strict and warnings, and hold the
+// constants to Fcntl's and Errno's.
 //
 // Protocol, binary-safe. Requests on the forker's stdin:
 //   S ID LEN\n PAYLOAD   start: PAYLOAD is fields `K LEN\n BYTES`, K one of
@@ -27,7 +30,7 @@
 //   C ID\n               exited and its pipes are closed: the last word
 // It ends when its stdin does (node went away); what it started goes on.
 export const FORKER_SCRIPT = String.raw`
-use strict; use warnings; use Fcntl;
+sub O_RDONLY() { 0 } sub O_NONBLOCK() { 2048 } sub F_GETFL() { 3 } sub F_SETFL() { 4 } sub EAGAIN() { 11 }
 my ($parent, $arch) = @ARGV;
 my %S = %{ { x64 => { dup3 => 292, setsid => 112, setgroups => 116, setresgid => 119, setresuid => 117, exit_group => 231, epoll_create1 => 291, epoll_ctl => 233, epoll_pwait => 281, setns => 308, close => 3 },
   arm64 => { dup3 => 24, setsid => 157, setgroups => 159, setresgid => 149, setresuid => 147, exit_group => 94, epoll_create1 => 20, epoll_ctl => 21, epoll_pwait => 22, setns => 268, close => 57 } }->{$arch eq 'riscv64' ? 'arm64' : $arch} or die "forker: no $arch\n" };
@@ -147,7 +150,7 @@ sub drain { my $j = shift; for (1 .. 16) { my %mine = map { (fileno($_) => 1) } 
   my @fd = grep { $mine{$_} } ready() or last; readable($_) for @fd } }
 # Read a pipe that select found readable: its bytes, or its end. False at its end.
 sub readable { my $fd = shift; my $x = $rd{$fd} or return 0; my $k = sysread($x->[2], my $b, 65536);
-  if ($k) { $out .= "$x->[1] $x->[0] " . length($b) . "\n$b"; return 1 } return 1 if !defined $k && $!{EAGAIN};
+  if ($k) { $out .= "$x->[1] $x->[0] " . length($b) . "\n$b"; return 1 } return 1 if !defined $k && $! == EAGAIN;
   unwatch($fd); delete $rd{$fd}; close $x->[2]; my $j = $job{$x->[0]}; delete $j->{$x->[3]}; $j->{open}--; finish($x->[0]); 0 }
 sub reaped { my ($p, $st) = @_; my $id = $bypid{$p}; return unless defined $id; my $j = $job{$id} or return;
   # Its exec status first: a failed exec is a failure to start, not an exit.
@@ -170,9 +173,9 @@ while (1) {
   if ($n <= 0) { next }
   for my $fd (keys %xs) { execd($fd) if vec($r, $fd, 1) }
   for my $fd (keys %pidfd) { next unless vec($r, $fd, 1); my $p = $pidfd{$fd}; reaped($p, $?) if waitpid($p, 1) == $p }
-  if (vec($w, 1, 1) && length $out) { my $k = syswrite(STDOUT, $out); if (defined $k) { substr($out, 0, $k, '') } elsif (!$!{EAGAIN}) { exit 0 } }
+  if (vec($w, 1, 1) && length $out) { my $k = syswrite(STDOUT, $out); if (defined $k) { substr($out, 0, $k, '') } elsif ($! != EAGAIN) { exit 0 } }
   for my $fd (keys %wr) { next unless vec($w, $fd, 1); my $x = $wr{$fd}; my $k = syswrite($x->[0], $x->[1]);
-    if (defined $k) { substr($x->[1], 0, $k, ''); next if length $x->[1] } elsif ($!{EAGAIN}) { next }
+    if (defined $k) { substr($x->[1], 0, $k, ''); next if length $x->[1] } elsif ($! == EAGAIN) { next }
     close $x->[0]; delete $wr{$fd} }
   if (vec($r, $ep, 1)) { readable($_) for ready() }
   if (vec($r, 0, 1) && !$eof) { my $k = sysread(STDIN, $in, 65536, length $in); $eof = 1 unless $k;
