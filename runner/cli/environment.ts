@@ -10,7 +10,7 @@ export const ENVIRONMENT: readonly { name: string; what: string }[] = [
   { name: 'FORCE_COLOR', what: 'colour even when not a terminal ("0" or "false": none); wins over NO_COLOR. --color and --no-color win over both' },
   { name: 'CI', what: `set, with one of ${CI_LOGS_WITH_COLOR.join(', ')}: colour in the CI log` },
   { name: 'TERM', what: 'dumb: no colour; passed on to lab shells' },
-  { name: 'NSLAB_DEBUG', what: 'set: an internal error (exit 70) prints where it happened; exit: after its work, what still keeps nslab running; code-cache: whether the command was compiled from the code cache made at build time' },
+  { name: 'NSLAB_DEBUG', what: 'set: an internal error (exit 70) prints where it happened; exit: after its work, what still keeps nslab running; code-cache: whether the command was compiled from a code cache made at build time, and which (a lint\'s; a run\'s for the commands that run a lab host)' },
   { name: 'NSLAB_STATE_DIR', what: "where learner mode keeps its sessions: a folder of the user's own (default $XDG_RUNTIME_DIR/nslab-UID, else /tmp/nslab-UID)" },
   { name: 'XDG_RUNTIME_DIR', what: 'see NSLAB_STATE_DIR' },
   { name: 'NSLAB_CACHE', what: 'where run --kernel keeps the kernels it fetched (default $XDG_CACHE_HOME/nslab, else ~/.cache/nslab)' },

@@ -4,7 +4,7 @@
 // build time; a cache this Node does not accept (another Node, a damaged
 // file) is only slower, never wrong.
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -17,8 +17,18 @@ const nslab = (bin: string, args: string[]) => spawnSync(process.execPath, [bin,
 t.test('a command: the one file, from the code cache made at build time', async (t) => {
   const r = nslab(BIN, ['lint', 'labs/snat-outbound.md'])
   t.equal(r.status, 0, r.stderr)
-  t.match(r.stderr, /^nslab: code cache accepted$/m)
+  t.match(r.stderr, /^nslab: code cache accepted \(nslab-main\.cache\)$/m)
   t.match(r.stdout, /valid/)
+})
+
+t.test('a command that runs a lab host: from the cache made by a run at build time', async (t) => {
+  // The build could run a lab (as the suite does): the cache is there.
+  t.ok(existsSync(join(ROOT, 'dist/bin/nslab-main.run.cache')), 'the build made it')
+  for (const cmd of ['run', 'check', 'prove', 'up']) {
+    const r = nslab(BIN, [cmd, '--help'])
+    t.equal(r.status, 0, r.stderr)
+    t.match(r.stderr, /^nslab: code cache accepted \(nslab-main\.run\.cache\)$/m, `nslab ${cmd}`)
+  }
 })
 
 t.test('--version and help load neither the one file nor its cache', async (t) => {
@@ -44,7 +54,11 @@ t.test('a cache this Node rejects, or none: the same answers, compiled as usual'
   writeFileSync(join(dir, 'dist/bin/nslab-main.cache'), Buffer.alloc(4096, 7))
   const bad = nslab(bin, ['lint', lab])
   t.equal(bad.status, 0, bad.stderr)
-  t.match(bad.stderr, /^nslab: code cache rejected$/m)
+  t.match(bad.stderr, /^nslab: code cache rejected \(nslab-main\.cache\)$/m)
+  // No run's cache: a run reads the lint's.
+  const run = nslab(bin, ['run', '--help'])
+  t.equal(run.status, 0, run.stderr)
+  t.match(run.stderr, /^nslab: code cache rejected \(nslab-main\.cache\)$/m, 'a run falls back on the lint\'s cache')
   t.equal(bad.stdout, none.stdout, 'the same lint')
   const good = nslab(BIN, ['lint', lab])
   t.equal(good.stdout, none.stdout, 'as from the cache')
