@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { TAP } from 'tap'
 import { isAlive, run, start } from '../../runner/host/exec.js'
 import { NslabError } from '../../runner/util/nslab-error.js'
+import { namespaceHolder } from './namespace-holder.js'
 
 const sh = (script: string, o: Partial<Parameters<typeof run>[0]> = {}) => run({ file: '/bin/sh', args: ['-c', script], env: { PATH: '/usr/bin:/bin' }, ...o })
 
@@ -138,13 +139,7 @@ export function execCases(t: TAP): void {
 
   t.test('namespaces entered as nsenter enters them: user first where it must be, then a pid namespace', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
     // Namespaces of a process of this test's own (a user, network and pid namespace, nothing of the machine's).
-    const holder = start({ file: 'unshare', args: ['--user', '--map-root-user', '--net', '--pid', '--fork', '--mount-proc', 'sleep', '60'], env: { PATH: '/usr/bin:/bin' } })
-    t.teardown(() => holder.kill('SIGKILL'))
-    let inner: number | undefined
-    for (let i = 0; i < 200 && inner === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 10))
-      if (holder.pid > 0) inner = Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim().split(' ')[0]) || undefined
-    }
+    const inner = await namespaceHolder(t, ['--user', '--map-root-user', '--net', '--pid', '--fork', '--mount-proc'])
     t.ok(inner, 'the holder runs')
     const enter = [
       { ns: 'user' as const, path: `/proc/${inner}/ns/user` },

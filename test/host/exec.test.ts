@@ -1,12 +1,13 @@
 // exec.ts through the forker (the default where perl is installed), and
 // that the forker never keeps nslab alive nor outlives it.
 import { spawnSync } from 'node:child_process'
-import { readFileSync, readlinkSync } from 'node:fs'
+import { readlinkSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { childProcesses, run, start } from '../../runner/host/exec.js'
 import { execCases } from '../helpers/exec-cases.js'
+import { namespaceHolder } from '../helpers/namespace-holder.js'
 
 t.equal(process.env.NSLAB_FORKER, undefined, 'the forker is on')
 execCases(t)
@@ -56,13 +57,7 @@ t.test('stderr then stdout stay in that order when the forker was slow to read t
 })
 
 t.test('as root, a process for a pid namespace is forked in it: no process of the forker waits between', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
-  const holder = start({ file: 'unshare', args: ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc', 'sleep', '60'], env: { PATH: '/usr/bin:/bin' } })
-  t.teardown(() => holder.kill('SIGKILL'))
-  let inner: number | undefined
-  for (let i = 0; i < 200 && inner === undefined; i++) {
-    await new Promise((r) => setTimeout(r, 10))
-    if (holder.pid > 0) inner = Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim().split(' ')[0]) || undefined
-  }
+  const inner = await namespaceHolder(t, ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc'])
   t.ok(inner, 'the holder runs')
   const enter = (['user', 'pid'] as const).map((ns) => ({ ns, path: `/proc/${inner}/ns/${ns}` }))
   const job = start({ file: '/bin/sh', args: ['-c', 'read -r _ ; grep NSpid /proc/self/status'], env: { PATH: '/usr/bin:/bin' }, enter, input: '' })
