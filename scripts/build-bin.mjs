@@ -177,8 +177,8 @@ if (!existsSync(join(OUT, 'nslab-main.cache'))) throw new Error(`scripts/build-b
 
 // The cache of the commands that run a lab host (RUN_CACHE_COMMANDS): made by a run of a shipped lab, in a
 // lab host of its own. A cache costs its size to read (some 0.08 ms a kB here), so a lint does not read the
-// run's (a lint 20 ms slower with it), and a run compiles less from its own (20-30 ms less CPU than from the
-// lint's). Where this machine cannot build a lab host (no user namespaces), they read the lint's.
+// run's (a lint 20 ms slower with it), and a run or a check compiles less from its own (some 10 ms less than
+// from the lint's: bench/README.md). Where this machine cannot build a lab host, they read the lint's.
 const runCache = join(OUT, 'nslab-main.run.cache')
 const ran = spawnSync(process.execPath, [join(OUT, 'nslab.cjs'), 'run', CACHE_LAB], {
   env: { ...process.env, NSLAB_MAKE_CODE_CACHE: '1', NODE_OPTIONS: '', NO_COLOR: '1' },

@@ -83,7 +83,7 @@ sub enter { my @ns = @_; my @h;
   sys('exit_group', ($st & 127) ? 1 : $st >> 8) }
 # Our own pid namespace, to come back to after a child was forked in a lab host's (only root may: setns needs
 # CAP_SYS_ADMIN in its own user namespace; without it enter() forks inside).
-my $ownpid; $ownpid = undef unless $> == 0 && sysopen($ownpid, '/proc/self/ns/pid', O_RDONLY);
+my $ownpid; undef $ownpid unless $> == 0 && sysopen($ownpid, '/proc/self/ns/pid', O_RDONLY);
 # Make the next fork's child in that pid namespace (the last one named): true when done.
 sub pidns { my $e = $_[-1] or return 0; return 0 if $e->[1] =~ m{\A/proc/self/}; sysopen(my $h, $e->[1], O_RDONLY) or return 0;
   return syscall($S{setns}, fileno($h) + 0, 0x20000000) == 0 }

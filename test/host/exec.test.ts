@@ -1,7 +1,7 @@
 // exec.ts through the forker (the default where perl is installed), and
 // that the forker never keeps nslab alive nor outlives it.
 import { spawnSync } from 'node:child_process'
-import { readlinkSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -66,6 +66,8 @@ t.test('as root, a process for a pid namespace is forked in it: no process of th
   for (let i = 0; i < 200 && !(sleeper.pid > 0); i++) await new Promise((r) => setTimeout(r, 10))
   // The pid nslab has is the program's own: in the namespace, and a child of the forker itself.
   t.equal(readlinkSync(`/proc/${sleeper.pid}/ns/pid`), readlinkSync(`/proc/${inner}/ns/pid`), 'the process nslab knows is in the pid namespace')
+  const parentOf = (pid: number): number => Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1])
+  t.equal(parentOf(parentOf(sleeper.pid)), process.pid, 'its parent is the forker, a child of this process')
   // (Its pid comes as it is forked: its exec follows.)
   const exe = async (): Promise<string> => {
     for (let i = 0; i < 200; i++) {
@@ -78,7 +80,9 @@ t.test('as root, a process for a pid namespace is forked in it: no process of th
   t.equal(await exe(), '/usr/bin/sleep', 'and becomes the program')
   sleeper.kill('SIGTERM')
   t.equal((await sleeper.done).signal, 'SIGTERM', 'a signal to it ends it')
-  t.equal((await job.done).exitCode, 0)
+  const j = await job.done
+  t.equal(j.exitCode, 0)
+  t.match(j.stdout, /^NSpid:\t\d+\t\d+\n$/, 'another one there has a pid in the namespace too')
   // The forker is back in its own pid namespace: a process for none is the machine's.
   const after = await run({ file: '/bin/sh', args: ['-c', 'readlink /proc/self/ns/pid'], env: { PATH: '/usr/bin:/bin' } })
   t.equal(after.stdout.trim(), readlinkSync('/proc/self/ns/pid'), 'the next process is in the machine\'s pid namespace')
