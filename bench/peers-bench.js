@@ -18,6 +18,9 @@
 // from /usr/bin/time) medians.
 // Each `nslab check` run starts from the session's first task not passed, so
 // that it judges the task's checks (a session whose tasks are all done runs none).
+// `nslab check` runs as a learner types it (the launcher as a program: its
+// check client asks the session agent that nslab up started), and again as a
+// node process of its own (NSLAB_AGENT=0), as every check ran before the agent.
 // Also `nslab check` typed in the lab shell (`nslab shell`), where a learner
 // types it: the shell's own nslab serves it (no node start), timed by bash's
 // `time` in that shell, the same number of rounds.
@@ -142,7 +145,9 @@ let peers = [
   ['node -e 0', 'node -e 0'],
   ['nslab --version', `node ${NSLAB} --version`],
   ['nslab lint', `node ${NSLAB} lint ${join(dir, 'small-bridge.md')}`],
-  ['nslab check (learner)', `env NSLAB_STATE_DIR=${state} node ${NSLAB} check peers`],
+  // As a learner types it: the launcher run as a program (its check client asks the session agent).
+  ['nslab check (learner)', `env NSLAB_STATE_DIR=${state} ${NSLAB} check peers`],
+  ['nslab check (learner, node: NSLAB_AGENT=0)', `env NSLAB_STATE_DIR=${state} NSLAB_AGENT=0 node ${NSLAB} check peers`],
   ['bash', `${INSIDE} bash ${join(dir, 'plain.sh')}`],
   ['cram', `${INSIDE} sh -c 'cd ${dir} && cram3 -q cram.t'`],
   ['bats', `${INSIDE} bats ${join(dir, 'lab.bats')}`],

@@ -14,6 +14,7 @@
 //   declared only in the chunks that use it, not in every chunk.
 import { build } from 'esbuild'
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -134,10 +135,24 @@ writeFileSync(main, mainText)
 // below when this Node accepts it (the same V8, the same flags), else as usual.
 // The cache is made here, at build time, beside the code: it is code, and a
 // cache anyone else could write would be code they could make nslab run.
+//
+// Its first lines are also a shell script: `nslab check [NAME] [-v]` is asked
+// of the user's session agent by the perl client (runner/cli/check-client.pl,
+// kept below in a comment) when one is running (runner/cli/session-agent.ts);
+// everything else, and check whenever the client cannot, runs node on this same
+// file. To sh, line 2 is `:` then the dispatch (it never reads further); to
+// JavaScript it is a string then a comment; perl -x starts at the #!perl line.
+// The build's id tells a client from an agent of another build.
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+const client = readFileSync(join(ROOT, 'runner/cli/check-client.pl'), 'utf8')
+if (client.includes('*/')) throw new Error('scripts/build-bin.mjs: runner/cli/check-client.pl must not hold */ (it goes in a comment)')
+const buildId = createHash('sha256').update(mainText).update(client).update(version).digest('hex').slice(0, 16)
 writeFileSync(
   join(OUT, 'nslab.cjs'),
-  `#!/usr/bin/env node
+  `#!/bin/sh
+":" //; case $1 in check) [ -x /usr/bin/perl ] && exec /usr/bin/perl -x "$0" "$@";; esac; exec node "$0" "$@"
+/*
+${client.replace("'@@NSLAB_BUILD@@'", `'${buildId}'`)}*/
 'use strict'
 // Made by scripts/build-bin.mjs: --version here, help from nslab.js, everything else from nslab-main.cjs.
 const a = process.argv.slice(2)

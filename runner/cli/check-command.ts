@@ -53,7 +53,28 @@ by Ctrl-C: 130.
 
 export const CHECK_OPTIONS = { watch: { type: 'boolean', short: 'w' }, verbose: { type: 'boolean', short: 'v' } } as const
 
-export async function checkCommand(argv: string[], ctx: LearnerContext = {}): Promise<number> {
+/**
+ * Where a check's verdict goes, and what it knows of it: this process's stdout,
+ * or the stdout of a client of the session agent (session-agent.ts), with its
+ * own terminal, width and colour settings.
+ */
+export interface CheckOutput {
+  write(text: string): void
+  isTTY: boolean
+  columns: number | undefined
+  env: NodeJS.ProcessEnv
+  /** The client went away: the checks stop. */
+  signal?: AbortSignal
+}
+
+const processOutput = (): CheckOutput => ({
+  write: (text) => process.stdout.write(text),
+  isTTY: process.stdout.isTTY === true,
+  columns: process.stdout.columns,
+  env: process.env,
+})
+
+export async function checkCommand(argv: string[], ctx: LearnerContext = {}, out: CheckOutput = processOutput()): Promise<number> {
   const v = readCommandArgs(argv, { command: 'nslab check', usage: 'nslab check [options] -- NAME', options: CHECK_OPTIONS })
   if (v.values.help) {
     process.stdout.write(CHECK_HELP)
@@ -69,36 +90,36 @@ export async function checkCommand(argv: string[], ctx: LearnerContext = {}): Pr
   const sandbox = attachSession(s)
   const lab = await sessionLab(s)
   const verbose = v.values.verbose === true
-  return v.values.watch ? await watch(s, lab, sandbox, verbose) : await checkOnce(s, lab, sandbox, ctx, verbose)
+  return v.values.watch ? await watch(s, lab, sandbox, verbose) : await checkOnce(s, lab, sandbox, ctx, verbose, out)
 }
 
-function outputOptions() {
-  const color = colorEnabled(process.stdout)
-  return { color, c: createColors(color), width: Math.min(process.stdout.columns ?? 80, 100) }
+function outputOptions(out: CheckOutput = processOutput()) {
+  const color = colorEnabled(out, out.env)
+  return { color, c: createColors(color), width: Math.min(out.columns ?? 80, 100) }
 }
 
-async function checkOnce(session: Session, lab: Lab, sandbox: Sandbox, ctx: LearnerContext, verbose: boolean): Promise<number> {
-  const { color, c, width } = outputOptions()
+async function checkOnce(session: Session, lab: Lab, sandbox: Sandbox, ctx: LearnerContext, verbose: boolean, out: CheckOutput): Promise<number> {
+  const { color, c, width } = outputOptions(out)
   const tasks = labTasks(lab)
   const total = tasks.tasks.length
   const current = tasks.tasks.find((t) => !session.passed.includes(t.index))
   const w = learnerWords(lab.lang)
   if (!current) {
-    process.stdout.write(safeTerminal(`${c.green('✓')} ${w.allTasksDoneOf(total, c.bold(session.name))}${solvedNote(session, c, lab)}\n`))
+    out.write(safeTerminal(`${c.green('✓')} ${w.allTasksDoneOf(total, c.bold(session.name))}${solvedNote(session, c, lab)}\n`))
     return 0
   }
-  const v = await judgeTask(lab, current, sandbox)
+  const v = await judgeTask(lab, current, sandbox, out.signal)
   if (!v.ok) {
     const lines = formatFailure(lab, current, total, v, c, { verbose, width })
     lines.push('', c.dim(`${w.progress(session.passed.length, total)}   ${commandFor('hint', session, ctx)} · ${commandFor('solve', session, ctx)}`))
-    process.stdout.write(safeTerminal(lines.join('\n') + '\n'))
+    out.write(safeTerminal(lines.join('\n') + '\n'))
     return 1
   }
   const s = latchTask(session, current.index, false)
   await writeProgress(s, sandbox)
   // The verdict first; the next task's text needs the Markdown renderer, loaded only now.
-  process.stdout.write(formatPass(current, total, v, c, false, w).join('\n') + '\n')
-  process.stdout.write(safeTerminal(['', ...(await nextText(s, lab, tasks, { color, width }, c))].join('\n') + '\n'))
+  out.write(formatPass(current, total, v, c, false, w).join('\n') + '\n')
+  out.write(safeTerminal(['', ...(await nextText(s, lab, tasks, { color, width }, c))].join('\n') + '\n'))
   return allPassed(s, tasks) ? 0 : 1
 }
 

@@ -41,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
     return cmd === undefined ? 2 : 0
   }
   if (cmd === 'help') return await help(args)
+  // The session agent (session-agent.ts): started by nslab itself, not a command of the user's.
+  if (cmd === '__agent') return await (await import('./session-agent.js')).sessionAgentCommand()
   const entry = findCommand(cmd)
   if (!entry) return await unknownCommand(cmd)
   return await (await entry.load()).run(args)

@@ -105,7 +105,13 @@ export const COMMANDS: CommandEntry[] = [
         help: m.CHECK_HELP,
         options: { ...m.CHECK_OPTIONS, ...target.CHECK_TARGET_OPTIONS },
         // `nslab check LAB --target ssh://…` judges a learner's own machine, not a lab host that is up.
-        run: async (argv) => (hasOption(argv, 'target') ? (await import('./check-target-command.js')).checkTargetCommand(argv) : m.checkCommand(argv)),
+        run: async (argv) => {
+          if (hasOption(argv, 'target')) return (await import('./check-target-command.js')).checkTargetCommand(argv)
+          const status = await m.checkCommand(argv)
+          // Here, node ran the check: the next one is the session agent's if it runs (session-agent.ts).
+          await (await import('./ensure-session-agent.js')).ensureSessionAgent()
+          return status
+        },
       }
     },
   },

@@ -4,6 +4,7 @@ import { UsageError } from './usage-error.js'
 import { listSessions } from '../learn/session-store.js'
 import { learnerWords } from '../learn/learner-words.js'
 import { takeDown } from './up-command.js'
+import { stopSessionAgent } from './stop-session-agent.js'
 
 export const DOWN_HELP = `Usage: nslab down [NAME | --all]
 
@@ -31,5 +32,6 @@ export async function downCommand(argv: string[], _ctx: LearnerContext = {}): Pr
     await takeDown(s)
     process.stdout.write(`${learnerWords(s.lang).isDown(s.name)}\n`)
   }
+  await stopSessionAgent()
   return 0
 }

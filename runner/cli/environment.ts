@@ -19,6 +19,7 @@ export const ENVIRONMENT: readonly { name: string; what: string }[] = [
   { name: 'NSLAB_TIME_SCALE', what: "how many times slower than usual this machine is (1 to 100, default 1): stretches nslab's own fixed time limits, not a lab's" },
   { name: 'NSLAB_SANDBOX_UID', what: 'as root: the unused uid that lab hosts run as (default 1800000000)' },
   { name: 'NSLAB_SANDBOX_BUILDER', what: 'util-linux: lab hosts build their root with mount, ln, pivot_root … instead of one perl process (the default where perl is)' },
+  { name: 'NSLAB_AGENT', what: "0: nslab check runs in a node process of its own, not in the session agent (a process of nslab up's that answers nslab check in the time of its checks), and nslab up and check start none" },
   { name: 'NSLAB_FORKER', what: "0: short-lived processes are started by node's own spawn, not by the forker (one perl process that forks them; the default where perl is)" },
   { name: 'NSLAB_VM_KEEP', what: "set: run --kernel keeps each VM's work folder (to look into a failed boot)" },
   { name: 'PATH', what: 'where nslab finds ip, iptables, nsenter, … (it also looks in /usr/sbin and /sbin)' },

@@ -1,10 +1,12 @@
-import { rmSync, statSync } from 'node:fs'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { basename } from 'node:path'
 import { sessionState } from '../learn/learner-session.js'
 import { COMMON_OPTIONS_HELP, readCommandArgs } from './parse-command-args.js'
 import { UsageError } from './usage-error.js'
 import { leftoverSessionFiles, listSessions } from '../learn/session-store.js'
 import { takeDown } from './up-command.js'
+import { stopSessionAgent } from './stop-session-agent.js'
+import { agentSocketPath, answers } from './agent-socket.js'
 import { sweepDockerCgroups } from '../host/docker/docker-cgroups.js'
 import { removeStaleCgroups } from '../host/cgroup-limits.js'
 
@@ -48,6 +50,12 @@ export async function gcCommand(argv: string[]): Promise<number> {
     } catch {
       // gone meanwhile
     }
+  }
+  await stopSessionAgent()
+  const agent = agentSocketPath()
+  if (existsSync(agent) && !(await answers(agent))) {
+    rmSync(agent, { force: true })
+    removed.push(`removed ${basename(agent)}: its session agent was gone`)
   }
   for (const d of removeStaleCgroups()) removed.push(`removed the cgroup ${d}: its nslab was gone`)
   // The cgroup trees of docker-engine lab hosts whose nslab was killed before its teardown.

@@ -21,6 +21,7 @@ import { runLearnerStep } from '../learn/run-learner-step.js'
 import { sandboxOwner, type Sandbox } from '../host/sandbox.js'
 import { createLabHost } from '../run/create-lab-host.js'
 import { removeSession, saveSession, type Session } from '../learn/session-store.js'
+import { ensureSessionAgent } from './ensure-session-agent.js'
 import { truncateOutput } from '../util/truncate-output.js'
 import { claimName } from '../learn/claim-name.js'
 import { takeDownLab } from '../learn/take-down-lab.js'
@@ -57,6 +58,8 @@ export async function upCommand(argv: string[]): Promise<number> {
   const up = await bringUp({ file, name, ...(ipt ? { iptables: ipt } : {}) })
   if ('failed' in up) return up.failed
   process.stdout.write(safeTerminal(welcome(up)))
+  // So that nslab check answers in the time of its checks (session-agent.ts).
+  await ensureSessionAgent()
   return 0
 }
 

@@ -487,6 +487,18 @@ export function spawnChildSync(opts: ChildOptions & { input?: string | Buffer })
   }
 }
 
+/**
+ * Start a process that outlives this one (nslab's session agent): a session
+ * of its own (no terminal whose Ctrl-C or hang-up would end it), no stdio,
+ * in /, not waited for. Its pid, or undefined when it could not start.
+ */
+export function startDaemon(file: string, args: string[], env: NodeJS.ProcessEnv): number | undefined {
+  const child = spawn(file, args, { detached: true, stdio: 'ignore', env, cwd: '/' })
+  child.on('error', () => {})
+  child.unref()
+  return child.pid
+}
+
 /** Whether a process we started is still alive (signal 0 probes it). */
 export function isAlive(pid: number): boolean {
   try {
