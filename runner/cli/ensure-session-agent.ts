@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { startDaemon } from '../host/exec.js'
-import { agentSocketPath, answers, launcherBuild } from './agent-socket.js'
+import { agentSocketPath, answers, launcherBuild, SOCKET_PATH_MAX } from './agent-socket.js'
 
 /**
  * Start the user's session agent (session-agent.ts) unless one answers: after
@@ -13,7 +13,8 @@ export async function ensureSessionAgent(): Promise<void> {
   const launcher = process.argv[1]
   if (process.env.NSLAB_AGENT === '0' || !launcherBuild(launcher)) return
   const path = agentSocketPath()
-  if (existsSync(path) && (await answers(path))) return
+  // A folder whose socket's path would not fit: no agent (it would not start).
+  if (Buffer.byteLength(path) > SOCKET_PATH_MAX || (existsSync(path) && (await answers(path)))) return
   // Its own: not a build's (the code cache), nor a test harness's hooks (NODE_OPTIONS), which would outlive the command.
   const { NSLAB_MAKE_CODE_CACHE: _cache, NODE_OPTIONS: _options, ...env } = process.env
   startDaemon(process.execPath, [launcher!, '__agent'], env)

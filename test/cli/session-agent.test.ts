@@ -117,6 +117,12 @@ t.test('an agent killed: check runs node, which starts another', async (t) => {
     return pid !== undefined && pid !== first && typed(l, ['check']).code === 1 && pid
   })
   t.not(second, first, 'which answers')
+  // Killed again: nslab gc removes the socket it left.
+  process.kill(second, 'SIGKILL')
+  await until('the agent to be gone', () => agentPid(l) === undefined)
+  const gc = l.nslab(['gc'])
+  t.match(gc.stdout, /^removed agent\.sock: its session agent was gone$/m, gc.stdout + gc.stderr)
+  t.notOk(existsSync(join(l.state, 'agent.sock')))
 })
 
 t.test('a client of another build runs node, and the agent ends (nslab was rebuilt)', async (t) => {
