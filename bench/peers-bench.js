@@ -18,9 +18,10 @@
 // from /usr/bin/time) medians.
 // Each `nslab check` run starts from the session's first task not passed, so
 // that it judges the task's checks (a session whose tasks are all done runs none).
-// `nslab check` runs as a learner types it (the launcher as a program: its
-// check client asks the session agent that nslab up started), and again as a
-// node process of its own (NSLAB_AGENT=0), as every check ran before the agent.
+// Every nslab runs as a person types it: the launcher as a program (package.json's
+// bin; `#!/bin/sh` since the session agent, `#!/usr/bin/env node` before). `nslab
+// check` is then answered by the session agent that nslab up started; it runs
+// again as a node process of its own (NSLAB_AGENT=0), as every check ran before.
 // Also `nslab check` typed in the lab shell (`nslab shell`), where a learner
 // types it: the shell's own nslab serves it (no node start), timed by bash's
 // `time` in that shell, the same number of rounds.
@@ -143,24 +144,24 @@ const session = join(state, 'peers.json')
 const unpass = `${process.execPath} -e ${JSON.stringify(`const f=${JSON.stringify(session)},fs=require('fs'),s=JSON.parse(fs.readFileSync(f,'utf8'));s.passed=[];fs.writeFileSync(f,JSON.stringify(s))`)}`
 let peers = [
   ['node -e 0', 'node -e 0'],
-  ['nslab --version', `node ${NSLAB} --version`],
-  ['nslab lint', `node ${NSLAB} lint ${join(dir, 'small-bridge.md')}`],
+  ['nslab --version', `${NSLAB} --version`],
+  ['nslab lint', `${NSLAB} lint ${join(dir, 'small-bridge.md')}`],
   // As a learner types it: the launcher run as a program (its check client asks the session agent).
   ['nslab check (learner)', `env NSLAB_STATE_DIR=${state} ${NSLAB} check peers`],
-  ['nslab check (learner, node: NSLAB_AGENT=0)', `env NSLAB_STATE_DIR=${state} NSLAB_AGENT=0 node ${NSLAB} check peers`],
+  ['nslab check (learner, node: NSLAB_AGENT=0)', `env NSLAB_STATE_DIR=${state} NSLAB_AGENT=0 ${NSLAB} check peers`],
   ['bash', `${INSIDE} bash ${join(dir, 'plain.sh')}`],
   ['cram', `${INSIDE} sh -c 'cd ${dir} && cram3 -q cram.t'`],
   ['bats', `${INSIDE} bats ${join(dir, 'lab.bats')}`],
   ['txm', `${INSIDE} ${txm} --jobs 1 ${join(dir, 'README.md')}`],
-  ['nslab run', `node ${NSLAB} run ${join(dir, 'small-bridge.md')}`],
+  ['nslab run', `${NSLAB} run ${join(dir, 'small-bridge.md')}`],
 ]
 if (NSLAB_ONLY) peers = peers.filter(([name]) => !['cram', 'bats', 'txm'].includes(name))
 if (BEFORE) {
   const old = ['dist/bin/nslab.cjs', 'dist/bin/nslab.js', 'dist/runner/cli.js'].map((p) => join(BEFORE, p)).find((p) => existsSync(p))
   peers.push(
-    ['nslab run (before)', `node ${old} run ${join(dir, 'small-bridge.md')}`],
-    ['nslab lint (before)', `node ${old} lint ${join(dir, 'small-bridge.md')}`],
-    ['nslab check (learner, before)', `env NSLAB_STATE_DIR=${state} node ${old} check peers`],
+    ['nslab run (before)', `${old} run ${join(dir, 'small-bridge.md')}`],
+    ['nslab lint (before)', `${old} lint ${join(dir, 'small-bridge.md')}`],
+    ['nslab check (learner, before)', `env NSLAB_STATE_DIR=${state} ${old} check peers`],
   )
 }
 /** Median ms of `nslab check` typed in the lab shell of the session, each round judging the task again. */

@@ -150,7 +150,7 @@ const buildId = createHash('sha256').update(mainText).update(client).update(vers
 writeFileSync(
   join(OUT, 'nslab.cjs'),
   `#!/bin/sh
-":" //; case $1 in check) [ -x /usr/bin/perl ] && exec /usr/bin/perl -x "$0" "$@";; esac; exec node "$0" "$@"
+":" //; case $1 in check) [ "$NSLAB_AGENT" != 0 ] && [ -x /usr/bin/perl ] && exec /usr/bin/perl -x "$0" "$@";; esac; exec node "$0" "$@"
 /*
 ${client.replace("'@@NSLAB_BUILD@@'", `'${buildId}'`)}*/
 'use strict'
