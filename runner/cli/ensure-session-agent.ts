@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { startDaemon } from '../host/exec.js'
 import { agentSocketPath, answers, launcherBuild, SOCKET_PATH_MAX } from './agent-socket.js'
 
@@ -17,5 +18,7 @@ export async function ensureSessionAgent(): Promise<void> {
   if (Buffer.byteLength(path) > SOCKET_PATH_MAX || (existsSync(path) && (await answers(path)))) return
   // Its own: not a build's (the code cache), nor a test harness's hooks (NODE_OPTIONS), which would outlive the command.
   const { NSLAB_MAKE_CODE_CACHE: _cache, NODE_OPTIONS: _options, ...env } = process.env
+  // It runs in /: a folder of sessions named from here must be named from there.
+  if (env.NSLAB_STATE_DIR) env.NSLAB_STATE_DIR = resolve(env.NSLAB_STATE_DIR)
   startDaemon(process.execPath, [launcher!, '__agent'], env)
 }

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync, statSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import t, { type Test } from 'tap'
 import { CLI, FIXTURES, learner, requireBuild, ROOT, until, type Learner } from '../helpers/learner-cli.js'
 
@@ -83,6 +83,18 @@ t.test('nslab up starts the agent; nslab check is its answer, as node gives it, 
   t.equal(down.code, 0, down.stderr)
   t.equal(agentPid(l), undefined, 'nslab down ended it before it returned')
   t.notOk(existsSync(sock), 'and its socket is gone')
+})
+
+t.test('a folder of sessions named from the current folder: the agent (which runs in /) finds it too', async (t) => {
+  const l = learner()
+  t.teardown(l.cleanup)
+  const rel = relative(ROOT, l.state)
+  const up = spawnSync(process.execPath, [CLI, 'up', TINY, '--name', 'a'], { cwd: ROOT, env: { ...l.env, NSLAB_STATE_DIR: rel }, encoding: 'utf8', timeout: 60_000 })
+  t.equal(up.status, 0, up.stderr)
+  await listening(l)
+  const r = typed(l, ['check'], { env: { NSLAB_STATE_DIR: rel } })
+  t.equal(r.code, 1, `answered by the agent ${r.stderr}`)
+  t.match(r.stdout, /Task 1 of 3 .* done/)
 })
 
 t.test('what the agent does not serve runs node', async (t) => {
