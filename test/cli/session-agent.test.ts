@@ -97,6 +97,18 @@ t.test('a folder of sessions named from the current folder: the agent (which run
   t.match(r.stdout, /Task 1 of 3 .* done/)
 })
 
+t.test('from the lab shell, the agent cannot be reached: its socket is not in the lab host', async (t) => {
+  const l = learner()
+  t.teardown(l.cleanup)
+  await upTiny(t, l)
+  const sock = join(l.state, 'agent.sock')
+  // Root of the lab host, looking where the socket is on the machine, and for any socket of an nslab agent.
+  const look = l.nslab(['shell', 'a', '--', `test -e ${sock} && echo SEEN; grep -l agent.sock /proc/net/unix 2>/dev/null; grep -c agent.sock /proc/net/unix; echo done`])
+  t.equal(look.code, 0, look.stderr)
+  t.notMatch(look.stdout, /SEEN/, 'the path is not there')
+  t.match(look.stdout, /^0\ndone\n$/m, 'and no socket of that name is in its view of the sockets')
+})
+
 t.test('what the agent does not serve runs node', async (t) => {
   const l = learner()
   t.teardown(l.cleanup)
