@@ -13,9 +13,9 @@
 // socket is no longer its own (another agent took the place), and when a
 // client of another build asks (nslab was rebuilt or upgraded: that client
 // runs node, and the next nslab up or check starts an agent of its build).
-import { chmodSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, rmSync, statSync } from 'node:fs'
 import { createServer, type Socket } from 'node:net'
-import { sessionDir } from '../learn/session-store.js'
+import { sessionNames } from '../learn/session-store.js'
 import { agentFrame, parseAgentRequest, type AgentRequest } from './agent-request.js'
 import { agentSocketPath, answers, launcherBuild, SOCKET_PATH_MAX } from './agent-socket.js'
 import { checkCommand, CHECK_OPTIONS } from './check-command.js'
@@ -28,9 +28,8 @@ const LOOK_MS = 500
 /** `nslab __agent` (not in nslab --help): serve until no lab is up. Exit 0 when another agent serves already. */
 export async function sessionAgentCommand(): Promise<number> {
   const build = launcherBuild(process.argv[1])
-  const dir = sessionDir()
   const path = agentSocketPath()
-  if (!build || Buffer.byteLength(path) > SOCKET_PATH_MAX || !anyLabUp(dir)) return 0
+  if (!build || Buffer.byteLength(path) > SOCKET_PATH_MAX || !anyLabUp()) return 0
   if (await answers(path)) return 0
   // A socket no agent answers on is one a killed agent left.
   rmSync(path, { force: true })
@@ -69,7 +68,7 @@ export async function sessionAgentCommand(): Promise<number> {
     ended()
   }
   const look = setInterval(() => {
-    if (!ownSocket(path, own) || !anyLabUp(dir)) end()
+    if (!ownSocket(path, own) || !anyLabUp()) end()
   }, LOOK_MS)
   await new Promise<void>((resolve) => (ended = resolve))
   await queue
@@ -114,9 +113,10 @@ function served(args: string[]): boolean {
   }
 }
 
-function anyLabUp(dir: string): boolean {
+/** Whether a session is kept (its file, not read: this runs every half second); false once the folder is gone or refused. */
+function anyLabUp(): boolean {
   try {
-    return readdirSync(dir).some((f) => f.endsWith('.json') && !f.startsWith('.'))
+    return sessionNames().length > 0
   } catch {
     return false
   }

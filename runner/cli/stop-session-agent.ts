@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { connect } from 'node:net'
-import { processInfo } from '../host/exec.js'
-import { listSessions } from '../learn/session-store.js'
+import { waitForExit } from '../host/exec.js'
+import { sessionNames } from '../learn/session-store.js'
 import { agentSocketPath } from './agent-socket.js'
 
 /**
@@ -10,7 +10,7 @@ import { agentSocketPath } from './agent-socket.js'
  * behind. It would end by itself within half a second; this makes it now.
  */
 export async function stopSessionAgent(): Promise<void> {
-  if (listSessions().length) return
+  if (sessionNames().length) return
   const path = agentSocketPath()
   if (!existsSync(path)) return
   const said = await new Promise<string>((resolve) => {
@@ -23,9 +23,5 @@ export async function stopSessionAgent(): Promise<void> {
   })
   const pid = Number(/^bye (\d+)$/m.exec(said)?.[1])
   if (!pid) return
-  const running = (): boolean => {
-    const p = processInfo(pid)
-    return p !== undefined && !p.zombie
-  }
-  for (const until = Date.now() + 3000; running() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 5))
+  await waitForExit(pid)
 }

@@ -516,6 +516,11 @@ export async function killAndWait(pid: number, timeoutMs = 3000): Promise<boolea
   } catch {
     return true
   }
+  return await waitForExit(pid, timeoutMs)
+}
+
+/** Wait until a process we started (or asked to end) is gone or a zombie: false if it is still there after timeoutMs. */
+export async function waitForExit(pid: number, timeoutMs = 3000): Promise<boolean> {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
     if (!isAlive(pid) || isZombie(pid)) return true

@@ -108,11 +108,16 @@ export function loadSession(name: string): Session | undefined {
   }
 }
 
-export function listSessions(): Session[] {
-  const dir = sessionDir()
-  return readdirSync(dir)
+/** The names of the sessions kept, from their files' names (none read). */
+export function sessionNames(): string[] {
+  return readdirSync(sessionDir())
     .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
-    .map((f) => loadSession(f.slice(0, -5)))
+    .map((f) => f.slice(0, -5))
+}
+
+export function listSessions(): Session[] {
+  return sessionNames()
+    .map((name) => loadSession(name))
     .filter((s): s is Session => s !== undefined)
     .sort((a, b) => a.createdAt - b.createdAt)
 }

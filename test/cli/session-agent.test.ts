@@ -109,6 +109,25 @@ t.test('from the lab shell, the agent cannot be reached: its socket is not in th
   t.match(look.stdout, /^0\ndone\n$/m, 'and no socket of that name is in its view of the sockets')
 })
 
+t.test('no NSLAB_STATE_DIR: the client finds the agent where nslab keeps sessions by default, $XDG_RUNTIME_DIR/nslab-UID', async (t) => {
+  const l = learner()
+  const runtime = mkdtempSync(join(tmpdir(), 'nslab-runtime-'))
+  const env = { ...l.env, NSLAB_STATE_DIR: '', XDG_RUNTIME_DIR: runtime }
+  const node = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 })
+  t.teardown(() => {
+    node(['down', '--all'])
+    rmSync(runtime, { recursive: true, force: true })
+    l.cleanup()
+  })
+  const up = node(['up', TINY, '--name', 'a'])
+  t.equal(up.status, 0, up.stderr)
+  const sock = join(runtime, `nslab-${process.getuid?.()}`, 'agent.sock')
+  await until('the agent', () => existsSync(sock))
+  const r = typed(l, ['check'], { env })
+  t.equal(r.code, 1, `answered by the agent (node here exits 99) ${r.stderr}`)
+  t.match(r.stdout, /Task 1 of 3 .* done/)
+})
+
 t.test('what the agent does not serve runs node', async (t) => {
   const l = learner()
   t.teardown(l.cleanup)
