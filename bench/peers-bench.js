@@ -5,7 +5,8 @@
 // builds the same lab host by hand (a bridge, two containers, an uplink,
 // Docker's rules) and runs the same steps and checks, inside namespaces of its
 // own (`unshare`, a private /run); the plain script refuses to run outside them.
-// Also: node's own start, `nslab --version`, `nslab lint`, `nslab check` of a
+// Also: node's own start (and, where this machine sets NODE_EXTRA_CA_CERTS, node's
+// start without it, as nslab's launcher starts node), `nslab --version`, `nslab lint`, `nslab check` of a
 // learner session whose tasks pass at once.
 //   npm run build && node bench/peers-bench.js [runs] [--before DIR] [--nslab-only]
 // Needs hyperfine, bats, python3-cram (cram3) from Debian and txm from npm
@@ -144,6 +145,8 @@ const session = join(state, 'peers.json')
 const unpass = `${process.execPath} -e ${JSON.stringify(`const f=${JSON.stringify(session)},fs=require('fs'),s=JSON.parse(fs.readFileSync(f,'utf8'));s.passed=[];fs.writeFileSync(f,JSON.stringify(s))`)}`
 let peers = [
   ['node -e 0', 'node -e 0'],
+  // Node as nslab's launcher starts it, where this machine sets NODE_EXTRA_CA_CERTS (scripts/build-bin.mjs).
+  ...(process.env.NODE_EXTRA_CA_CERTS !== undefined ? [['node -e 0 (without NODE_EXTRA_CA_CERTS)', 'env -u NODE_EXTRA_CA_CERTS node -e 0']] : []),
   ['nslab --version', `${NSLAB} --version`],
   ['nslab lint', `${NSLAB} lint ${join(dir, 'small-bridge.md')}`],
   // As a learner types it: the launcher run as a program (its check client asks the session agent).
@@ -234,6 +237,7 @@ function agentCpuMs() {
 const prepare = peers.flatMap(([name]) => ['--prepare', name.startsWith('nslab check') ? unpass : 'true'])
 const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')
 console.log(`load average before: ${load()}`)
+console.log(`NODE_EXTRA_CA_CERTS: ${process.env.NODE_EXTRA_CA_CERTS ?? '(not set)'}`)
 if (INTERLEAVE) {
   const argvOf = (cmd) => (/['"]/.test(cmd) ? ['sh', '-c', cmd] : cmd.split(' '))
   const times = new Map(peers.map(([name]) => [name, { wall: [], cpu: [] }]))

@@ -143,6 +143,13 @@ writeFileSync(main, mainText)
 // file. To sh, line 2 is `:` then the dispatch (it never reads further); to
 // JavaScript it is a string then a comment; perl -x starts at the #!perl line.
 // The build's id tells a client from an agent of another build.
+//
+// sh also starts node without NODE_EXTRA_CA_CERTS: node 20 reads and parses
+// every certificate of that file as it starts, before any of nslab's code
+// (Debian's bundle, set by many CI images and corporate machines: 35 ms of a
+// 100-ms start here), and nslab's node makes no TLS connection. The value
+// goes under another name, and the JavaScript below puts it back, so that
+// every process nslab starts (which may make one) sees it as the user set it.
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 const client = readFileSync(join(ROOT, 'runner/cli/check-client.pl'), 'utf8')
 if (client.includes('*/')) throw new Error('scripts/build-bin.mjs: runner/cli/check-client.pl must not hold */ (it goes in a comment)')
@@ -150,11 +157,16 @@ const buildId = createHash('sha256').update(mainText).update(client).update(vers
 writeFileSync(
   join(OUT, 'nslab.cjs'),
   `#!/bin/sh
-":" //; case $1 in check) [ "$NSLAB_AGENT" != 0 ] && [ -x /usr/bin/perl ] && exec /usr/bin/perl -x "$0" "$@";; esac; exec node "$0" "$@"
+":" //; case $1 in check) [ "$NSLAB_AGENT" != 0 ] && [ -x /usr/bin/perl ] && exec /usr/bin/perl -x "$0" "$@";; esac; [ -z "\${NODE_EXTRA_CA_CERTS+x}" ] || { export _NSLAB_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }; exec node "$0" "$@"
 /*
 ${client.replace("'@@NSLAB_BUILD@@'", `'${buildId}'`)}*/
 'use strict'
 // Made by scripts/build-bin.mjs: --version here, help from nslab.js, everything else from nslab-main.cjs.
+// The lines above moved NODE_EXTRA_CA_CERTS aside for node's own start; back now, for what nslab starts.
+if (process.env._NSLAB_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env._NSLAB_NODE_EXTRA_CA_CERTS
+  delete process.env._NSLAB_NODE_EXTRA_CA_CERTS
+}
 const a = process.argv.slice(2)
 if (Number(process.versions.node.split('.')[0]) < 20) import('./nslab.js') // which says what Node nslab needs
 else if (a.length === 1 && (a[0] === '--version' || a[0] === '-v' || a[0] === 'version')) process.stdout.write(${JSON.stringify(`${version}\n`)})

@@ -22,11 +22,12 @@ export const ENVIRONMENT: readonly { name: string; what: string }[] = [
   { name: 'NSLAB_AGENT', what: "0: nslab check runs in a node process of its own, not in the session agent (a process of nslab up's that answers nslab check in the time of its checks), and nslab up and check start none" },
   { name: 'NSLAB_FORKER', what: "0: short-lived processes are started by node's own spawn, not by the forker (one perl process that forks them; the default where perl is)" },
   { name: 'NSLAB_VM_KEEP', what: "set: run --kernel keeps each VM's work folder (to look into a failed boot)" },
+  { name: 'NODE_EXTRA_CA_CERTS', what: "not read by nslab's own node, which makes no TLS connection: the installed nslab command starts node without it (node would first parse every certificate in the file: 35 ms with Debian's bundle) and gives it back to every process nslab starts" },
   { name: 'PATH', what: 'where nslab finds ip, iptables, nsenter, … (it also looks in /usr/sbin and /sbin)' },
 ]
 
 /** Read by nslab's own processes only, set by nslab for them: not for a user to set. */
-export const INTERNAL_ENVIRONMENT: readonly string[] = ['NSLAB_GRADE_PRIVATE_IPC']
+export const INTERNAL_ENVIRONMENT: readonly string[] = ['NSLAB_GRADE_PRIVATE_IPC', 'NSLAB_MAKE_CODE_CACHE', '_NSLAB_NODE_EXTRA_CA_CERTS']
 
 /** Set by nslab inside a lab host, for the lab's scripts and the lab shell. */
 export const LAB_ENVIRONMENT: readonly { name: string; what: string }[] = [

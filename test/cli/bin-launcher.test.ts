@@ -63,3 +63,17 @@ t.test('a cache this Node rejects, or none: the same answers, compiled as usual'
   const good = nslab(BIN, ['lint', lab])
   t.equal(good.stdout, none.stdout, 'as from the cache')
 })
+
+t.test('typed, node starts without NODE_EXTRA_CA_CERTS (it would read every certificate first); node run by hand reads it', async (t) => {
+  // A file that is not there: node says so on stderr as it starts, whenever it reads the variable.
+  const certs = join(tmpdir(), `nslab-no-such-certs-${process.pid}.pem`)
+  const withCerts = { ...env, NODE_EXTRA_CA_CERTS: certs }
+  const lab = join(ROOT, 'labs/snat-outbound.md')
+  const typed = spawnSync(BIN, ['lint', lab], { env: withCerts, encoding: 'utf8', cwd: ROOT, timeout: 60_000 })
+  t.equal(typed.status, 0, typed.stderr)
+  t.notMatch(typed.stderr, /extra certs/, 'the launcher, as sh: node never read it')
+  const byHand = spawnSync(process.execPath, [BIN, 'lint', lab], { env: withCerts, encoding: 'utf8', cwd: ROOT, timeout: 60_000 })
+  t.equal(byHand.status, 0, byHand.stderr)
+  t.match(byHand.stderr, new RegExp(`Ignoring extra certs from \`${certs}\``), 'node dist/bin/nslab.cjs: node reads it (so the first can fail)')
+  t.equal(typed.stdout, byHand.stdout, 'the same lint')
+})

@@ -196,3 +196,15 @@ t.test('node runs the launcher as before: sh, JavaScript and perl read it each t
   const sh = spawnSync(CLI, ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
   t.equal(sh.stdout, v.stdout, 'dist/bin/nslab.cjs --version, run by sh')
 })
+
+t.test('typed nslab up: node starts without NODE_EXTRA_CA_CERTS, and what it starts has it back as the user set it', async (t) => {
+  const l = learner()
+  t.teardown(l.cleanup)
+  const certs = join(tmpdir(), `nslab-no-such-certs-${process.pid}.pem`)
+  const up = typed(l, ['up', TINY, '--name', 'a'], { realNode: true, env: { NODE_EXTRA_CA_CERTS: certs } })
+  t.equal(up.code, 0, up.stderr)
+  t.notMatch(up.stderr, /extra certs/, 'node did not read it')
+  const environ = readFileSync(`/proc/${await listening(l)}/environ`, 'utf8').split('\0')
+  t.ok(environ.includes(`NODE_EXTRA_CA_CERTS=${certs}`), 'the agent nslab up started has it')
+  t.notOk(environ.some((v) => v.startsWith('_NSLAB_')), 'and not the name it was kept under')
+})

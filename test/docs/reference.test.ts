@@ -41,15 +41,19 @@ t.test('what the built nslab prints is what the page says', async (t) => {
   }
 })
 
-/** Every `env.NAME` / `process.env.NAME` / `env[NAME]` a source file of nslab reads. */
+/** The launcher's source: its JavaScript (the text written to nslab.cjs, not the patches of others' code before it) reads variables too. */
+const LAUNCHER_SOURCE = join(ROOT, 'scripts/build-bin.mjs')
+
+/** Every `env.NAME` / `process.env.NAME` / `env[NAME]` a source file of nslab reads (the launcher's too). */
 function variablesRead(): Map<string, string> {
   const found = new Map<string, string>()
   const walk = (dir: string) => {
     for (const e of readdirSync(dir)) {
       const p = join(dir, e)
       if (statSync(p).isDirectory()) walk(p)
-      else if (p.endsWith('.ts')) {
-        const text = readFileSync(p, 'utf8')
+      else if (p.endsWith('.ts') || p === LAUNCHER_SOURCE) {
+        const all = readFileSync(p, 'utf8')
+        const text = p === LAUNCHER_SOURCE ? all.slice(all.indexOf("join(OUT, 'nslab.cjs')")) : all
         for (const m of text.matchAll(/\b(?:process\.)?env(?:\?\.|\.)([A-Z_][A-Z0-9_]*)\b|\benv\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g)) {
           const name = (m[1] ?? m[2])!
           if (!found.has(name)) found.set(name, relative(ROOT, p))
@@ -59,6 +63,7 @@ function variablesRead(): Map<string, string> {
   }
   walk(join(ROOT, 'runner'))
   walk(join(ROOT, 'checks'))
+  walk(join(ROOT, 'scripts'))
   return found
 }
 
