@@ -164,7 +164,8 @@ if (BEFORE) {
   peers.push(
     ['nslab run (before)', `${old} run ${join(dir, 'small-bridge.md')}`],
     ['nslab lint (before)', `${old} lint ${join(dir, 'small-bridge.md')}`],
-    ['nslab check (learner, before)', `env NSLAB_STATE_DIR=${state} ${old} check peers`],
+    // In a node of its own: an agent of another build is ended by the other's client (each would end the other's).
+    ['nslab check (learner, before, NSLAB_AGENT=0)', `env NSLAB_STATE_DIR=${state} NSLAB_AGENT=0 ${old} check peers`],
   )
 }
 /** Median ms of `nslab check` typed in the lab shell of the session, each round judging the task again. */
