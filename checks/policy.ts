@@ -17,7 +17,8 @@ export async function policyProbe(check: Check, ctx: CheckContext, opts: ProbeOp
   if (!builtin) return invalidProbe(`"${table}" is not an iptables table (${IPTABLES_TABLES.join(', ')})`)
   const want = target.toUpperCase()
   if (want !== 'ACCEPT' && want !== 'DROP') return invalidProbe(`a chain's policy is ACCEPT or DROP, not ${target}`)
-  const r = await ctx.look({ machine: 'host', script: `${iptablesTool('iptables-save', ctx.iptables)} -t ${shellQuote(table)}`, timeoutMs: opts.timeoutMs, quick: true })
+  // With the counters, as a rule check reads the table: a policy and a rule of one table in a block share one read.
+  const r = await ctx.look({ machine: 'host', script: `${iptablesTool('iptables-save', ctx.iptables)} -c -t ${shellQuote(table)}`, timeoutMs: opts.timeoutMs, quick: true })
   const evidence = [evidenceOf(r)]
   const problem = execProblem(r, 'iptables-save', opts.timeoutMs)
   if (problem) return problem.missing ? invalidProbe(problem.sentence, evidence) : { holds: false, sentence: problem.sentence, evidence }

@@ -9,6 +9,10 @@
 // early: it cannot know the nonce). When the batch does not come back whole
 // (it timed out, a script broke the shell), each look runs again on its own,
 // as it would have without the batch.
+//
+// Looks with the same script (two rules of one table read the same
+// iptables-save, two checks the same addresses) run it once: each gets its
+// own copy of the result, as if it had run alone at that moment.
 import type { ExecResult } from '../host/exec-result.js'
 import type { SandboxLookOptions } from '../host/sandbox.js'
 import { randomHex } from '../util/random-hex.js'
@@ -26,7 +30,7 @@ interface Pending {
 export function batchLooks(look: Look): (o: BatchedLookOptions) => Promise<ExecResult> {
   const waiting = new Map<string, Pending[]>()
   const flush = (key: string): void => {
-    const batch = waiting.get(key) ?? []
+    const batch = distinct(waiting.get(key) ?? [])
     waiting.delete(key)
     if (batch.length === 1) {
       const [p] = batch as [Pending]
@@ -52,6 +56,27 @@ export function batchLooks(look: Look): (o: BatchedLookOptions) => Promise<ExecR
       }
     })
   }
+}
+
+/** One look a script: the looks of one script run as one (the bash, the namespaces and the time any of them asks), and each hears its result. */
+function distinct(batch: Pending[]): Pending[] {
+  const by = new Map<string, Pending[]>()
+  for (const p of batch) by.set(p.o.script, [...(by.get(p.o.script) ?? []), p])
+  return [...by.values()].map((same) => {
+    if (same.length === 1) return same[0]!
+    const also = [...new Set(same.flatMap((p) => p.o.also ?? []))].sort()
+    const timeouts = same.flatMap((p) => (p.o.timeoutMs === undefined ? [] : [p.o.timeoutMs]))
+    const o: SandboxLookOptions = { ...same[0]!.o, ...(also.length ? { also } : {}), ...(same.some((p) => p.o.shell === 'bash') ? { shell: 'bash' as const } : {}), ...(timeouts.length ? { timeoutMs: Math.min(...timeouts) } : {}) }
+    return {
+      o,
+      resolve: (r: ExecResult) => {
+        for (const p of same) p.resolve({ ...r })
+      },
+      reject: (e: unknown) => {
+        for (const p of same) p.reject(e)
+      },
+    }
+  })
 }
 
 async function runBatch(look: Look, batch: Pending[]): Promise<void> {

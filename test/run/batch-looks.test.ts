@@ -48,6 +48,38 @@ t.test('looks at one machine at once: one process, each its own stdout, stderr a
   t.match(rs[3]!.stdout, /^@@NSLAB-LOOK-0123456789abcdef01234567@@ 0$/m, 'a mark with another nonce is output like any other')
 })
 
+t.test('looks with one script run it once, and each gets the result', async (t) => {
+  const ran: string[] = []
+  const look = batchLooks((o) => {
+    ran.push(o.script)
+    return sb.look(o)
+  })
+  // A fresh value at every read: two runs of the script would differ.
+  const uuid = 'cat /proc/sys/kernel/random/uuid'
+  const [a, b, other, c] = await Promise.all([
+    look({ machine: 'box1', script: uuid, timeoutMs: 5000, quick: true }),
+    look({ machine: 'box1', script: uuid, timeoutMs: 4000, quick: true, also: ['uts'] }),
+    look({ machine: 'box1', script: 'echo other', timeoutMs: 5000, quick: true }),
+    look({ machine: 'box1', script: uuid, timeoutMs: 5000, quick: true }),
+  ])
+  t.match(a!.stdout, /^[0-9a-f-]{36}\n$/, 'a uuid')
+  t.equal(b!.stdout, a!.stdout, 'the second look of the script has the first one\'s result')
+  t.equal(c!.stdout, a!.stdout, 'and the third')
+  t.not(b, a, 'each its own copy')
+  t.same([a!.command, b!.command, c!.command], [uuid, uuid, uuid])
+  t.equal(other!.stdout, 'other\n')
+  t.equal(ran.length, 1, 'one process for the batch')
+  t.equal(ran[0]!.split(uuid).length - 1, 1, 'where the script is once')
+  // Alone, two looks of one script: one process, no batch around it.
+  ran.length = 0
+  const [d, e] = await Promise.all([look({ machine: 'box1', script: uuid, quick: true }), look({ machine: 'box1', script: uuid, quick: true })])
+  t.same(ran, [uuid], 'the script itself, once')
+  t.equal(d!.stdout, e!.stdout)
+  // Not at once: each its own read.
+  const later = await look({ machine: 'box1', script: uuid, quick: true })
+  t.not(later.stdout, d!.stdout, 'a look asked later reads again')
+})
+
 t.test('not quick, or other machines: a process each', async (t) => {
   const look = batchLooks((o) => sb.look(o))
   const rs = await Promise.all([

@@ -97,7 +97,7 @@ t.test('a block’s lines run side by side, reported in the lab’s order', asyn
   const looks = ran.filter((x) => !x.script.includes('ping'))
   t.equal(slow.length, 1, 'the no ping sent one echo')
   // Each looking line's command ran, alone or in a batch of the machine's looks.
-  for (const cmd of ['ip -j addr show dev eth0', 'ip -j route show', 'iptables-save -c -t nat', 'iptables-save -t filter', 'sysctl -n net.ipv4.ip_forward']) {
+  for (const cmd of ['ip -j addr show dev eth0', 'ip -j route show', 'iptables-save -c -t nat', 'iptables-save -c -t filter', 'sysctl -n net.ipv4.ip_forward']) {
     t.ok(
       looks.some((l) => l.script.includes(cmd)),
       `the looking lines ran ${cmd}`,
