@@ -53,12 +53,12 @@ export interface LabLaunch {
   goFifo: string
 }
 
-type Syscalls = { mount: number; umount2: number; pivot_root: number; sethostname: number; unshare: number; setns: number; prctl: number; mknodat: number }
+type Syscalls = { mount: number; umount2: number; pivot_root: number; sethostname: number; unshare: number; setns: number; prctl: number; mknodat: number; exit_group: number }
 
 /** Syscall numbers of the architectures nslab knows (Node's process.arch names). */
 const SYSCALLS: Record<string, Syscalls> = {
-  x64: { mount: 165, umount2: 166, pivot_root: 155, sethostname: 170, unshare: 272, setns: 308, prctl: 157, mknodat: 259 },
-  arm64: { mount: 40, umount2: 39, pivot_root: 41, sethostname: 161, unshare: 97, setns: 268, prctl: 167, mknodat: 33 },
+  x64: { mount: 165, umount2: 166, pivot_root: 155, sethostname: 170, unshare: 272, setns: 308, prctl: 157, mknodat: 259, exit_group: 231 },
+  arm64: { mount: 40, umount2: 39, pivot_root: 41, sethostname: 161, unshare: 97, setns: 268, prctl: 167, mknodat: 33, exit_group: 94 },
 }
 
 /** Whether the perl builder can run on this architecture. */
@@ -131,7 +131,8 @@ function launcher(n: Syscalls, o: LabLaunch): string[] {
   // S_IFIFO | 0600, owned by the lab's root: the lab's init opens it from the lab's /run.
   p.push(`{ my $f = ${str(o.goFifo)}; sc(${n.mknodat}, 'mkfifo', -100, $f, ${0o10000 | 0o600}, 0); }`)
   p.push('my $l = fork; die "nslab: fork: $!\\n" unless defined $l;')
-  p.push('exit 0 if $l;')
+  // The builder's part ends here: exit_group at once (perl's own exit tears down its interpreter first, while the shell waits).
+  p.push(`syscall(${n.exit_group}, 0) if $l;`)
   p.push('open(STDIN, "<", "/dev/null") or die "nslab: /dev/null: $!\\n";')
   // CLONE_NEWNS | CLONE_NEWPID: the next child is pid 1 of the new pid namespace.
   p.push(`sc(${n.unshare}, 'unshare', ${0x20000 | 0x20000000});`)
@@ -147,7 +148,8 @@ function launcher(n: Syscalls, o: LabLaunch): string[] {
   p.push('  chdir "/" or die "nslab: cd /: $!\\n";')
   p.push(`  exec { 'bash' } 'bash', '--noprofile', '--norc', ${str(o.initFile)}; die "nslab: bash: $!\\n";`)
   p.push('}')
-  p.push('waitpid($pid, 0); my $st = ($? & 127) ? 128 + ($? & 127) : $? >> 8; $| = 1; print "nslab-lab-init-ended $st\\n"; exit $st;')
+  // Its word, then exit_group: perl's exit would first tear its interpreter down, and the lab host's end waits for it.
+  p.push(`waitpid($pid, 0); my $st = ($? & 127) ? 128 + ($? & 127) : $? >> 8; $| = 1; print "nslab-lab-init-ended $st\\n"; syscall(${n.exit_group}, $st + 0);`)
   return p
 }
 
