@@ -157,7 +157,7 @@ const buildId = createHash('sha256').update(mainText).update(client).update(vers
 writeFileSync(
   join(OUT, 'nslab.cjs'),
   `#!/bin/sh
-":" //; case $1 in check) [ "$NSLAB_AGENT" != 0 ] && [ -x /usr/bin/perl ] && exec /usr/bin/perl -x "$0" "$@";; esac; [ -z "\${NODE_EXTRA_CA_CERTS+x}" ] || { export _NSLAB_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }; exec node "$0" "$@"
+":" //; case $1 in check) [ "$NSLAB_AGENT" != 0 ] && [ -x /usr/bin/perl ] && exec /usr/bin/perl -x "$0" "$@";; esac; if [ -n "\${NODE_EXTRA_CA_CERTS+x}" ]; then export _NSLAB_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; else unset _NSLAB_NODE_EXTRA_CA_CERTS; fi; exec node "$0" "$@"
 /*
 ${client.replace("'@@NSLAB_BUILD@@'", `'${buildId}'`)}*/
 'use strict'

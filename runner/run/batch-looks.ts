@@ -61,7 +61,9 @@ export function batchLooks(look: Look): (o: BatchedLookOptions) => Promise<ExecR
 /** One look a script: the looks of one script run as one (the bash, the namespaces and the time any of them asks), and each hears its result. */
 function distinct(batch: Pending[]): Pending[] {
   const by = new Map<string, Pending[]>()
-  for (const p of batch) by.set(p.o.script, [...(by.get(p.o.script) ?? []), p])
+  // The same script interrupted at the same moment (or never): one run serves them all.
+  const key = (p: Pending) => `${p.o.interruptAfterMs ?? ''}\0${p.o.script}`
+  for (const p of batch) by.set(key(p), [...(by.get(key(p)) ?? []), p])
   return [...by.values()].map((same) => {
     if (same.length === 1) return same[0]!
     const also = [...new Set(same.flatMap((p) => p.o.also ?? []))].sort()

@@ -208,3 +208,12 @@ t.test('typed nslab up: node starts without NODE_EXTRA_CA_CERTS, and what it sta
   t.ok(environ.includes(`NODE_EXTRA_CA_CERTS=${certs}`), 'the agent nslab up started has it')
   t.notOk(environ.some((v) => v.startsWith('_NSLAB_')), 'and not the name it was kept under')
 })
+
+t.test('typed without NODE_EXTRA_CA_CERTS: what nslab starts does not get one from a stale copy of the launcher\'s', async (t) => {
+  const l = learner()
+  t.teardown(l.cleanup)
+  const up = typed(l, ['up', TINY, '--name', 'a'], { realNode: true, env: { NODE_EXTRA_CA_CERTS: undefined, _NSLAB_NODE_EXTRA_CA_CERTS: '/stale.pem' } })
+  t.equal(up.code, 0, up.stderr)
+  const environ = readFileSync(`/proc/${await listening(l)}/environ`, 'utf8').split('\0')
+  t.notOk(environ.some((v) => v.startsWith('NODE_EXTRA_CA_CERTS=') || v.startsWith('_NSLAB_')), 'neither name')
+})
