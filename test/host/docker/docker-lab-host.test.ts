@@ -243,10 +243,12 @@ function spawnAs65534(args: string[]) {
 
 /** nslab with dockerd hidden (a private mount namespace binds /dev/null over it). */
 function hideDockerd(args: string[]) {
+  const home = mkdtempSync(join(tmpdir(), 'nslab-docker-missing-'))
   const r = spawnSync(
     'unshare',
     ['--mount', '--propagation', 'private', 'sh', '-c', `for p in /usr/sbin/dockerd /sbin/dockerd /usr/bin/dockerd; do [ -e $p ] && mount --bind /dev/null $p; done; exec env -u NODE_OPTIONS "$0" "$@"`, process.execPath, CLI, ...args],
-    { cwd: ROOT, env: cliEnv(mkdtempSync(join(tmpdir(), 'nslab-docker-missing-'))), encoding: 'utf8', timeout: 60_000 },
+    { cwd: ROOT, env: cliEnv(home), encoding: 'utf8', timeout: 60_000 },
   )
+  rmSync(home, { recursive: true, force: true })
   return { code: r.status, stderr: r.stderr ?? '' }
 }
