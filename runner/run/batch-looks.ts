@@ -66,11 +66,8 @@ function distinct(batch: Pending[]): Pending[] {
   for (const p of batch) by.set(key(p), [...(by.get(key(p)) ?? []), p])
   return [...by.values()].map((same) => {
     if (same.length === 1) return same[0]!
-    const also = [...new Set(same.flatMap((p) => p.o.also ?? []))].sort()
-    const timeouts = same.flatMap((p) => (p.o.timeoutMs === undefined ? [] : [p.o.timeoutMs]))
-    const o: SandboxLookOptions = { ...same[0]!.o, ...(also.length ? { also } : {}), ...(same.some((p) => p.o.shell === 'bash') ? { shell: 'bash' as const } : {}), ...(timeouts.length ? { timeoutMs: Math.min(...timeouts) } : {}) }
     return {
-      o,
+      o: { ...same[0]!.o, ...joined(same) },
       resolve: (r: ExecResult) => {
         for (const p of same) p.resolve({ ...r })
       },
@@ -81,16 +78,27 @@ function distinct(batch: Pending[]): Pending[] {
   })
 }
 
+/**
+ * What looks run as one process ask of it: every namespace any of them enters, bash if any needs it, the
+ * shortest time any allows (a look without one counts as `unset`; none at all: no limit).
+ */
+function joined(looks: Pending[], unset?: number): Pick<SandboxLookOptions, 'also' | 'shell' | 'timeoutMs'> {
+  const also = [...new Set(looks.flatMap((p) => p.o.also ?? []))].sort()
+  const times = looks.flatMap((p) => (p.o.timeoutMs ?? unset) ?? [])
+  return {
+    ...(also.length ? { also } : {}),
+    ...(looks.some((p) => p.o.shell === 'bash') ? { shell: 'bash' as const } : {}),
+    ...(times.length ? { timeoutMs: Math.min(...times) } : {}),
+  }
+}
+
 async function runBatch(look: Look, batch: Pending[]): Promise<void> {
   const nonce = `@@NSLAB-LOOK-${randomHex(12)}@@`
   // `\n` before each mark: a section that does not end in a newline still ends where the mark starts.
   const script = batch
     .map((p) => `(\n${p.o.script}\n)\nprintf '\\n%s %s\\n' ${nonce} $?\nprintf '\\n%s\\n' ${nonce} >&2`)
     .join('\n')
-  const also = [...new Set(batch.flatMap((p) => p.o.also ?? []))].sort()
-  const shell = batch.some((p) => p.o.shell === 'bash') ? 'bash' : 'sh'
-  const timeoutMs = Math.min(...batch.map((p) => p.o.timeoutMs ?? 2000))
-  const all = await look({ machine: batch[0]!.o.machine, script, timeoutMs, shell, ...(also.length ? { also } : {}) })
+  const all = await look({ machine: batch[0]!.o.machine, script, ...joined(batch, 2000) })
   const out = sections(all.stdout, `\n${nonce} `)
   const err = sections(all.stderr, `\n${nonce}\n`)
   if (all.timedOut || out.length !== batch.length || err.length !== batch.length) {

@@ -47,23 +47,25 @@ const LAUNCHER_SOURCE = join(ROOT, 'scripts/build-bin.mjs')
 /** Every `env.NAME` / `process.env.NAME` / `env[NAME]` a source file of nslab reads (the launcher's too). */
 function variablesRead(): Map<string, string> {
   const found = new Map<string, string>()
+  const scan = (p: string, text: string) => {
+    for (const m of text.matchAll(/\b(?:process\.)?env(?:\?\.|\.)([A-Z_][A-Z0-9_]*)\b|\benv\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g)) {
+      const name = (m[1] ?? m[2])!
+      if (!found.has(name)) found.set(name, relative(ROOT, p))
+    }
+  }
   const walk = (dir: string) => {
     for (const e of readdirSync(dir)) {
       const p = join(dir, e)
       if (statSync(p).isDirectory()) walk(p)
-      else if (p.endsWith('.ts') || p === LAUNCHER_SOURCE) {
-        const all = readFileSync(p, 'utf8')
-        const text = p === LAUNCHER_SOURCE ? all.slice(all.indexOf("join(OUT, 'nslab.cjs')")) : all
-        for (const m of text.matchAll(/\b(?:process\.)?env(?:\?\.|\.)([A-Z_][A-Z0-9_]*)\b|\benv\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g)) {
-          const name = (m[1] ?? m[2])!
-          if (!found.has(name)) found.set(name, relative(ROOT, p))
-        }
-      }
+      else if (p.endsWith('.ts')) scan(p, readFileSync(p, 'utf8'))
     }
   }
   walk(join(ROOT, 'runner'))
   walk(join(ROOT, 'checks'))
-  walk(join(ROOT, 'scripts'))
+  const launcher = readFileSync(LAUNCHER_SOURCE, 'utf8')
+  const at = launcher.indexOf("join(OUT, 'nslab.cjs')")
+  if (at < 0) throw new Error(`${LAUNCHER_SOURCE}: the launcher's text was not found`)
+  scan(LAUNCHER_SOURCE, launcher.slice(at))
   return found
 }
 
