@@ -21,6 +21,7 @@ import { agentSocketPath, answers, launcherBuild, SOCKET_PATH_MAX } from './agen
 import { checkCommand, CHECK_OPTIONS } from './check-command.js'
 import { readCommandArgs } from './parse-command-args.js'
 import { reportFatal } from './report-fatal.js'
+import { NslabError } from '../util/nslab-error.js'
 
 /** How often it looks whether a lab is still up and the socket still its own. */
 const LOOK_MS = 500
@@ -113,12 +114,16 @@ function served(args: string[]): boolean {
   }
 }
 
-/** Whether a session is kept (its file, not read: this runs every half second); false once the folder is gone or refused. */
+/**
+ * Whether a session is kept (its file, not read: this runs every half second); false once the folder is
+ * gone. A folder nslab refuses (others can open it: a chmod, maybe for a moment) keeps the agent: its labs
+ * are still up, the client does not come to it meanwhile, and a request is refused as node refuses it.
+ */
 function anyLabUp(): boolean {
   try {
     return sessionNames().length > 0
-  } catch {
-    return false
+  } catch (e) {
+    return e instanceof NslabError
   }
 }
 

@@ -138,8 +138,12 @@ t.test('what the agent does not serve runs node', async (t) => {
   t.equal(typed(l, ['check'], { env: { NSLAB_AGENT: '0' } }).code, 99, 'NSLAB_AGENT=0')
   t.equal(typed(l, ['check'], { env: { NSLAB_DEBUG: '1' } }).code, 99, 'NSLAB_DEBUG')
   // A folder of sessions that others can open is refused by nslab; the client does not use it either.
+  const agent = agentPid(l)
   chmodSync(l.state, 0o755)
   t.equal(typed(l, ['check']).code, 99, 'a folder others can open')
+  // Longer than the agent's look at the folder (every 0.5 s): a busy machine makes the window this long.
+  await new Promise((r) => setTimeout(r, 1200))
+  t.equal(agentPid(l), agent, 'the agent outlives a folder refused for a while (its labs are still up)')
   chmodSync(l.state, 0o700)
   t.equal(typed(l, ['check']).code, 1, 'served again')
 })
