@@ -4,6 +4,7 @@
 // fast.
 import { nslabVersion } from '../util/nslab-version.js'
 import { COMMANDS, findCommand } from './command-table.js'
+import { startCli } from './start-cli.js'
 
 /** The oldest Node.js nslab runs on (package.json's engines): Debian 12's own nodejs, 18, is older. */
 const NODE_MAJOR = 20
@@ -78,28 +79,4 @@ async function unknownCommand(name: string, command = 'nslab'): Promise<number> 
   return 2
 }
 
-// Once nothing is left to run (node emits beforeExit only when no timer, handle or child keeps it
-// alive), the process ends at once: node's own teardown of its heap after that costs 15–25 ms a
-// command here and runs nothing of ours. 'exit' listeners still run; stdout is written by then.
-process.once('beforeExit', () => process.exit())
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code
-    // What still keeps the process alive after its work (there should be nothing for long).
-    if (process.env.NSLAB_DEBUG === 'exit') {
-      const t0 = performance.now()
-      const show = () => {
-        const handles = (process as unknown as { _getActiveHandles(): { constructor: { name: string }; spawnargs?: string[]; pid?: number }[] })._getActiveHandles()
-        const what = handles.map((h) => (h.spawnargs ? `process ${h.pid} (${h.spawnargs.slice(0, 3).join(' ')}…)` : h.constructor.name))
-        process.stderr.write(`nslab: +${(performance.now() - t0).toFixed(0)} ms: ${[...process.getActiveResourcesInfo(), ...what].join(', ')}\n`)
-      }
-      show()
-      setInterval(show, 20).unref()
-    }
-  },
-  async (e: unknown) => {
-    const { reportFatal } = await import('./report-fatal.js')
-    process.exitCode = reportFatal(e)
-  },
-)
+startCli(main)

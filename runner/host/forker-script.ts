@@ -65,14 +65,16 @@ sub drop { my $id = shift; my $j = $job{$id} or return;
 # unprivileged owner enters its lab host: the user namespace first gives it the right to the others). A pid
 # namespace is its children's: where start() could not fork the child in it already (not root), a process of its
 # own is forked in it, whose end this one passes on as its own.
-sub enter { my @ns = @_; my @h;
-  # Its descriptors, listed while /proc/self is its own (in the lab's mounts it is not: its pid is outside).
-  opendir(my $d, '/proc/self/fd') or return (0, 'setns'); my @open = grep { /\A\d+\z/ } readdir $d; closedir $d;
+sub enter { my @ns = @_; my (@h, @open);
+  my $pidns = grep { $_->[0] == 0x20000000 } @ns;
+  # Its descriptors, listed while /proc/self is its own (in the lab's mounts it is not: its pid is outside), for
+  # the process it forks in a pid namespace to close (none to list without one: each line here is the child's cost).
+  if ($pidns) { opendir(my $d, '/proc/self/fd') or return (0, 'setns'); @open = grep { /\A\d+\z/ } readdir $d; closedir $d }
   for (@ns) { sysopen(my $h, $_->[1], O_RDONLY) or return (0, 'setns'); push @h, [$_->[0], $h] }
   my @later; for (grep { $_->[0] != 0x10000000 } @h) { push @later, $_ if syscall($S{setns}, fileno($_->[1]) + 0, $_->[0] + 0) < 0 }
   for ((grep { $_->[0] == 0x10000000 } @h), @later) { syscall($S{setns}, fileno($_->[1]) + 0, $_->[0] + 0) < 0 and return (0, 'setns') }
   close $_->[1] for @h;
-  return (1, 'exec') unless grep { $_->[0] == 0x20000000 } @h;
+  return (1, 'exec') unless $pidns;
   my $k = fork(); return (0, 'fork') unless defined $k;
   return (1, 'exec') if $k == 0;
   # It holds nothing open: not the child's pipes (their ends come when the child's do; its exec status is the
@@ -106,12 +108,15 @@ sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds, @ns);
   # enter() needs no process of its own in it (a fork less: some 4 ms a process here).
   my $inpid = $ownpid && pidns(grep { $_->[0] == 0x20000000 } @ns);
   @ns = grep { $_->[0] != 0x20000000 } @ns if $inpid;
+  # The child's environment, made here: what the child does between fork and exec, it does on pages it must copy first.
+  local %ENV = map { /\A([^=]*)=(.*)\z/s ? ($1, $2) : () } @env;
   my $pid = fork(); my $e = $! + 0;
   # Ours again for the next job (in the parent: the child may not go back up).
   if ($inpid && ($pid // 1)) { syscall($S{setns}, fileno($ownpid) + 0, 0x20000000) == 0 or die "forker: setns back: $!\n" }
   return $out .= "F $id $e fork\n" unless defined $pid;
   if ($pid == 0) {
-    $SIG{$_} = 'DEFAULT' for qw(PIPE CHLD);
+    # PIPE ignored would stay so past exec; CHLD's handler exec resets.
+    $SIG{PIPE} = 'DEFAULT';
     my $ok = sys('setsid') >= 0;
     for ([$ir, 0], [$ow, 1], [$ew, 2], ($sr ? [$sr, 3] : ()), map { [$pass[$_], 4 + $_] } 0 .. $#pass) { $ok &&= sys('dup3', fileno $_->[0], $_->[1], 0) >= 0 }
     $ok &&= chdir $f{d} if defined $f{d};
@@ -120,7 +125,7 @@ sub start { my ($id, $p) = @_; my (%f, @args, @env, @fds, @ns);
     $ok &&= sys('setresuid', $f{u}, $f{u}, $f{u}) == 0 if $ok && defined $f{u};
     my $where = $ok ? 'exec' : 'start';
     if ($ok && @ns) { ($ok, $where) = enter(@ns) }
-    if ($ok) { %ENV = map { /\A([^=]*)=(.*)\z/s ? ($1, $2) : () } @env; exec { $f{f} } (@args ? @args : ($f{f})) }
+    if ($ok) { exec { $f{f} } (@args ? @args : ($f{f})) }
     syswrite($xw, ($! + 0) . " $where"); sys('exit_group', 127);
   }
   close $_ for grep { defined } ($ir, $ow, $ew, $xw, $sr), @pass;

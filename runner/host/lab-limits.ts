@@ -34,9 +34,20 @@ export interface AppliedLimits {
   fds: number[]
   /** Shell lines each process of the lab runs first (joins the cgroups, or sets its rlimits). */
   shell: string
+  /** The same as data, for an init that is not a shell (perl-lab-host-init): descriptors to write 0 to, then rlimits to set. */
+  plan?: LimitsPlan
   counters(): LimitCounters
   /** End what is left in the cgroups and remove them; close the descriptors. */
   release(): Promise<void>
+}
+
+/** An rlimit as `ulimit -H -S` sets it (both values): RLIMIT_CORE, RLIMIT_NPROC, RLIMIT_AS (bytes). */
+export type Rlimit = { resource: 'core' | 'nproc' | 'as'; value: number }
+
+export interface LimitsPlan {
+  /** cgroup.procs descriptors at CGROUP_FD, CGROUP_FD+1, …: writing 0 to each joins that cgroup. */
+  cgroupFds: number
+  rlimits: Rlimit[]
 }
 
 /**
@@ -65,6 +76,7 @@ export function applyLabLimits(limits: LabLimits, parallel = 1): AppliedLimits {
       fds,
       // Writing 0 moves the writer; a write that fails means no lab runs outside its limits.
       shell: `{ ${join}; } || { echo "nslab: cannot join the lab host's cgroup" >&2; exit 125; }; exec ${close}; ${set('-c', 0)}`,
+      plan: { cgroupFds: fds.length, rlimits: [{ resource: 'core', value: 0 }] },
       counters: () => cg.counters(),
       async release() {
         for (const fd of fds) closeSync(fd)
@@ -79,10 +91,12 @@ export function applyLabLimits(limits: LabLimits, parallel = 1): AppliedLimits {
     const uid = process.getuid?.() ?? 0
     // Root's lab hosts run as a uid of their own that runs nothing else.
     const base = root ? 0 : processCountOf(uid) + limits.maxProcs * Math.max(0, parallel - 1)
+    const kb = Math.floor(limits.memoryBytes / 1024)
     return {
       how: 'rlimits',
       fds: [],
-      shell: set('-c', 0) + set('-u', base + limits.maxProcs) + set('-v', Math.floor(limits.memoryBytes / 1024)),
+      shell: set('-c', 0) + set('-u', base + limits.maxProcs) + set('-v', kb),
+      plan: { cgroupFds: 0, rlimits: [{ resource: 'core', value: 0 }, { resource: 'nproc', value: base + limits.maxProcs }, { resource: 'as', value: kb * 1024 }] },
       counters: () => ({ procsRefused: 0, oomKills: 0 }),
       release: async () => undefined,
     }

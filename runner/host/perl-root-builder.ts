@@ -51,14 +51,26 @@ export interface LabLaunch {
    * says so); the lab host's init writes it once the lab may start (Docker's rules are in).
    */
   goFifo: string
+  /**
+   * The builder runs in the lab host's init itself (perl-lab-host-init), which goes on once the
+   * launcher is forked; otherwise the builder is a process of its own that ends there.
+   */
+  inInit?: boolean
 }
 
-type Syscalls = { mount: number; umount2: number; pivot_root: number; sethostname: number; unshare: number; setns: number; prctl: number; mknodat: number; exit_group: number }
+export type Syscalls = { mount: number; umount2: number; pivot_root: number; sethostname: number; unshare: number; setns: number; prctl: number; mknodat: number; exit_group: number; setrlimit: number; dup3: number; close: number }
 
 /** Syscall numbers of the architectures nslab knows (Node's process.arch names). */
 const SYSCALLS: Record<string, Syscalls> = {
-  x64: { mount: 165, umount2: 166, pivot_root: 155, sethostname: 170, unshare: 272, setns: 308, prctl: 157, mknodat: 259, exit_group: 231 },
-  arm64: { mount: 40, umount2: 39, pivot_root: 41, sethostname: 161, unshare: 97, setns: 268, prctl: 167, mknodat: 33, exit_group: 94 },
+  x64: { mount: 165, umount2: 166, pivot_root: 155, sethostname: 170, unshare: 272, setns: 308, prctl: 157, mknodat: 259, exit_group: 231, setrlimit: 160, dup3: 292, close: 3 },
+  arm64: { mount: 40, umount2: 39, pivot_root: 41, sethostname: 161, unshare: 97, setns: 268, prctl: 167, mknodat: 33, exit_group: 94, setrlimit: 164, dup3: 24, close: 57 },
+}
+
+/** The syscall numbers of an architecture nslab knows (perlBuilderArch says which). */
+export function perlSyscalls(arch: string = process.arch): Syscalls {
+  const n = SYSCALLS[arch]
+  if (!n) throw new Error(`perl builder: no syscall table for ${arch}`)
+  return n
 }
 
 /** Whether the perl builder can run on this architecture. */
@@ -71,7 +83,8 @@ const MS = { ro: 1, nosuid: 2, nodev: 4, noexec: 8, bind: 4096, rec: 16384, priv
 const FLAGS: Record<string, number> = { ro: MS.ro, nosuid: MS.nosuid, nodev: MS.nodev, noexec: MS.noexec, bind: MS.bind, rbind: MS.bind | MS.rec }
 
 /** A perl expression for any text: hex, so that nothing in it can end the here-document or the string. */
-const str = (s: string): string => `pack("H*","${Buffer.from(s, 'utf8').toString('hex')}")`
+export const perlText = (s: string): string => `pack("H*","${Buffer.from(s, 'utf8').toString('hex')}")`
+const str = perlText
 
 /**
  * The perl program that builds the lab's root (run by the lab host's init, in its own namespaces),
@@ -79,8 +92,7 @@ const str = (s: string): string => `pack("H*","${Buffer.from(s, 'utf8').toString
  * `launch`, leaves a launcher of the lab's own init waiting for the word.
  */
 export function perlRootBuilder(plan: RootPlan, launch?: LabLaunch, arch: string = process.arch, network: string[] = []): string {
-  const n = SYSCALLS[arch]
-  if (!n) throw new Error(`perl builder: no syscall table for ${arch}`)
+  const n = perlSyscalls(arch)
   // No `use strict`: loading it is 1.6 ms of a lab host's start here; the tests compile the program with -Mstrict.
   const p: string[] = []
   // Copies: syscall passes strings by address and may not be given constants.
@@ -131,8 +143,10 @@ function launcher(n: Syscalls, o: LabLaunch): string[] {
   // S_IFIFO | 0600, owned by the lab's root: the lab's init opens it from the lab's /run.
   p.push(`{ my $f = ${str(o.goFifo)}; sc(${n.mknodat}, 'mkfifo', -100, $f, ${0o10000 | 0o600}, 0); }`)
   p.push('my $l = fork; die "nslab: fork: $!\\n" unless defined $l;')
+  // In the init, the init goes on and the child is the launcher (it ends by exec or exit_group, never falling out).
+  if (o.inInit) p.push('unless ($l) {')
   // The builder's part ends here: exit_group at once (perl's own exit tears down its interpreter first, while the shell waits).
-  p.push(`syscall(${n.exit_group}, 0) if $l;`)
+  else p.push(`syscall(${n.exit_group}, 0) if $l;`)
   p.push('open(STDIN, "<", "/dev/null") or die "nslab: /dev/null: $!\\n";')
   // CLONE_NEWNS | CLONE_NEWPID: the next child is pid 1 of the new pid namespace.
   p.push(`sc(${n.unshare}, 'unshare', ${0x20000 | 0x20000000});`)
@@ -150,6 +164,7 @@ function launcher(n: Syscalls, o: LabLaunch): string[] {
   p.push('}')
   // Its word, then exit_group: perl's exit would first tear its interpreter down, and the lab host's end waits for it.
   p.push(`waitpid($pid, 0); my $st = ($? & 127) ? 128 + ($? & 127) : $? >> 8; $| = 1; print "nslab-lab-init-ended $st\\n"; syscall(${n.exit_group}, $st + 0);`)
+  if (o.inInit) p.push('}')
   return p
 }
 

@@ -8,6 +8,8 @@ import { findProgram } from './require-programs.js'
 import { perlBuilderArch, perlRootBuilder, type RootMount, type RootPlan } from './perl-root-builder.js'
 import { INTERNET, ipLine, networkPlan } from './network-plan.js'
 import { perlNetworkBuilder } from './perl-network-builder.js'
+import { perlLabHostInit, type PerlInitParts } from './perl-lab-host-init.js'
+import type { LimitsPlan } from './lab-limits.js'
 
 export interface SandboxScriptOptions {
   topology: Topology
@@ -20,6 +22,8 @@ export interface SandboxScriptOptions {
   hostname: string
   /** Lines run first, before anything of the lab: joining the lab's cgroups, its rlimits (labLimits). */
   limits?: string
+  /** The same limits as data, for an init in perl (labHostInit): lab-limits' plan. */
+  limitsPlan?: LimitsPlan
   /** What of the machine's root the lab sees (machineLayout; given in tests). */
   machine?: MachineLayout
   /** A real Docker Engine builds the bridge, the containers and the rules (engine: docker). */
@@ -175,6 +179,24 @@ const ROOT = '/tmp'
  * machine's /proc/PID/cmdline.
  */
 export function sandboxScript(opts: SandboxScriptOptions): string {
+  return initOf(opts, false).text
+}
+
+/** A lab host's init: its program, and what runs it (bash reads a script, perl a program; both on fd 3). */
+export interface LabHostInit {
+  shell: 'bash' | 'perl'
+  text: string
+}
+
+/**
+ * The lab host's init as its fastest program: one perl process (perl-lab-host-init) where perl
+ * builds the root and launches the lab (not an engine's lab host), else sandboxScript's bash.
+ */
+export function labHostInit(opts: SandboxScriptOptions): LabHostInit {
+  return initOf(opts, true)
+}
+
+function initOf(opts: SandboxScriptOptions, perlInit: boolean): LabHostInit {
   const { topology } = opts
   const s: string[] = []
   const bridge = topology.bridge
@@ -188,17 +210,20 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   // The work runs in parallel where it can: iptables-restore with nf_tables
   // mostly waits on the kernel, and each `ip` or `mount` is a process of its own.
   const docker: string[] = []
+  const rulesFirst = opts.backend === 'nft'
+  let rules: PerlInitParts['rules']
   if (topology.docker && bridge && !engine) {
     // Docker's rules are the longest single piece of the lab host (20–35 ms with nf_tables): they
     // need only this network namespace, and with iptables-legacy a /run of the sandbox's own (it
     // takes its lock there), so they start first, or as soon as that /run exists.
     const restore = opts.iptables ? `/usr/sbin/iptables-${opts.iptables}-restore` : 'iptables-restore'
+    const text = dockerRules(topology)
+    rules = { restore, text: text.endsWith('\n') ? text : `${text}\n`, first: rulesFirst }
     docker.push('echo 1 > /proc/sys/net/ipv4/ip_forward')
-    docker.push(fed(restore, dockerRules(topology), '&'))
+    docker.push(fed(restore, text, '&'))
     docker.push('P_ipt=$!')
     waits.push('$P_ipt')
   }
-  const rulesFirst = opts.backend === 'nft'
   if (rulesFirst) s.push(...docker)
   const R = ROOT
   const O = SANDBOX_DIR
@@ -272,17 +297,19 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
   // What grows with the lab (its machines' names, its settings) is written by the shell, by printf:
   // the builder's program stays small (a here-document past 64 KiB would be a file in /tmp).
   // /etc/hosts is bound onto an empty file first: writing it later writes the same file.
-  const late: string[] = []
+  /** Files written once the root is whole: path and lines. */
+  const lateFiles: [string, string[]][] = []
   files.push(`${O}/hosts`)
   if (everyNs.length) {
     writes.push({ path: `${BIN_DIR}/ip`, content: ipScript(m.ip ?? '/usr/sbin/ip'), mode: 0o755 })
     // Best effort, as systemd's sysctl.d does it: a setting the kernel lacks is passed over.
-    late.push(`printf '%s\\n' ${everyNs.map((x) => shellQuote(`echo ${shellQuote(x.value)} 2>/dev/null > ${sysctlPath(x.key)}`)).join(' ')} > ${SYSCTL_NS_SCRIPT}`)
+    lateFiles.push([SYSCTL_NS_SCRIPT, everyNs.map((x) => `echo ${shellQuote(x.value)} 2>/dev/null > ${sysctlPath(x.key)}`)])
   }
   const addrs = machineAddresses(topology)
   const hosts = ['127.0.0.1\tlocalhost', `127.0.1.1\t${opts.hostname}`, '::1\tlocalhost ip6-localhost ip6-loopback']
   for (const [name, ip] of addrs) hosts.push(`${ip}\t${name}`)
-  late.push(`printf '%s\\n' ${hosts.map(shellQuote).join(' ')} > ${O}/hosts`)
+  lateFiles.push([`${O}/hosts`, hosts])
+  const late = lateFiles.map(([path, lines]) => `printf '%s\\n' ${lines.map(shellQuote).join(' ')} > ${path}`)
   if (m.resolvConf) writes.push({ path: `${O}/resolv.conf`, content: '# nslab: a lab host has no name server; its machines are in /etc/hosts\noptions timeout:1 attempts:1\n' })
   // The machine's top-level links (bin -> usr/bin on a merged /usr) as they are, and /dev's.
   const links: [string, string][] = m.links.map(([name, target]) => [target, `${R}/${name}`])
@@ -336,6 +363,25 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
       : []
     // (The network builder makes the namespaces it speaks to, the internet machine's among them.)
     const rootPlan = launcher ? { ...plan, netns: [] } : plan
+    // (Limits only as the shell's lines cannot be joined by perl: then bash's init.)
+    if (perlInit && launcher && (opts.limits === undefined || opts.limitsPlan)) {
+      // The whole init in perl: the same steps, in one process (perl-lab-host-init).
+      const bridges = topology.docker && bridge && topology.userlandProxy === false ? [bridge, ...(topology.networks ?? []).map((x) => x.bridge)] : []
+      const anchors: [number, string][] = []
+      if (topology.internet) anchors.push([anchorFd('internet', topology), `${HIDDEN_NS_DIR}/internet`])
+      topology.containers.forEach((c) => anchors.push([anchorFd(c.name, topology), `${NETNS_DIR}/${c.name}`]))
+      const text = perlLabHostInit({
+        ...(opts.limitsPlan ? { limits: opts.limitsPlan } : {}),
+        ...(rules ? { rules } : {}),
+        builder: perlRootBuilder(rootPlan, { root: R, initFile, goFifo: GO_FIFO, inInit: true }, process.arch, network),
+        files: lateFiles.map(([path, lines]) => [path, `${lines.join('\n')}\n`]),
+        ones: bridges.map((b) => sysctlPath(`net.ipv4.conf.${b.name}.route_localnet`)),
+        anchors,
+        goFifo: GO_FIFO,
+        persistent: opts.persistent,
+      })
+      return { shell: 'perl', text }
+    }
     s.push(fed('perl -', perlRootBuilder(rootPlan, launcher ? { root: R, initFile, goFifo: GO_FIFO } : undefined, process.arch, network)))
     if (!rulesFirst) s.push(...docker)
     s.push(...late)
@@ -408,7 +454,7 @@ export function sandboxScript(opts: SandboxScriptOptions): string {
     s.push('exec >/dev/null 2>&1')
     s.push('read -r _ || true')
   }
-  return s.join('\n') + '\n'
+  return { shell: 'bash', text: s.join('\n') + '\n' }
 }
 
 /**

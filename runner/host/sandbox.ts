@@ -8,7 +8,8 @@ import { applyLabLimits, CGROUP_FD, type AppliedLimits, type LabLimits } from '.
 import { NslabError } from '../util/nslab-error.js'
 import { requirePrograms } from './require-programs.js'
 import { scaledMs } from '../util/time-scale.js'
-import { CLOSE_FDS, sandboxScript } from './sandbox-script.js'
+import { CLOSE_FDS, labHostInit, type LabHostInit } from './sandbox-script.js'
+import { PERL_INIT_LOADER } from './perl-lab-host-init.js'
 import { anchorFd, BIN_DIR } from './sandbox-paths.js'
 import { within } from '../util/within.js'
 import { shellQuote } from '../util/shell-quote.js'
@@ -541,29 +542,15 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const owner = opts.owner !== undefined && process.getuid?.() === 0 ? opts.owner : sandboxOwner()
   requirePrograms(['bash', 'unshare', 'nsenter', 'mount', 'pivot_root', 'hostname', 'ip', ...(topology.docker ? ['iptables-restore'] : [])])
   const limits = opts.limits ? applyLabLimits(opts.limits, opts.parallel) : undefined
-  const script = sandboxScript({
+  const init = labHostInit({
     topology,
     persistent: opts.persistent ?? false,
     hostname: hostnameOf(opts.name),
     ...(opts.iptables ? { iptables: opts.iptables } : {}),
     ...(topology.docker ? { backend: iptablesBackend(opts.iptables) } : {}),
-    ...(limits ? { limits: limits.shell } : {}),
+    ...(limits ? { limits: limits.shell, ...(limits.plan ? { limitsPlan: limits.plan } : {}) } : {}),
   })
-  // The network namespace is made by a second unshare, as pid 1, once the user
-  // namespace has its uid map: made together, its /proc/net files would belong
-  // to the machine's root (iptables-legacy reads them). The script comes on fd 3.
-  const unshare = ['unshare', '--user', '--map-root-user', '--mount', '--pid', '--uts', '--ipc', '--cgroup', '--fork', '--kill-child', '--mount-proc', '--', 'unshare', '--net', '--', 'bash', '--noprofile', '--norc', '-c', `${READ_ALL}; eval "unset _s; $_s"`]
-  const running = start({
-    file: unshare[0]!,
-    args: unshare.slice(1),
-    env: { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8' },
-    keepStdin: !opts.persistent,
-    machine: 'sandbox',
-    script,
-    ...(limits?.fds.length ? { fds: limits.fds } : {}),
-    ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
-    command: 'unshare … (sandbox init)',
-  })
+  const running = startInit(init, limits, owner, opts.persistent ?? false)
   // Steps follow a lab host that is not kept for later: the forker that starts them starts meanwhile.
   if (!opts.persistent) warmForker()
   const ready = await waitReady(running, opts.timeoutMs ?? scaledMs(10_000))
@@ -600,6 +587,31 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     throw new NslabError({ code: 'SANDBOX', message: 'the lab host could not be built: its init was not found' })
   }
   return attachSandbox(h, { upMs: performance.now() - t0, ...(opts.persistent ? {} : { running }), ...(limits ? { limits } : {}) })
+}
+
+// The network namespace is made by a second unshare, as pid 1, once the user
+// namespace has its uid map: made together, its /proc/net files would belong
+// to the machine's root (iptables-legacy reads them). The init's program comes on fd 3.
+const UNSHARE = ['unshare', '--user', '--map-root-user', '--mount', '--pid', '--uts', '--ipc', '--cgroup', '--fork', '--kill-child', '--mount-proc', '--', 'unshare', '--net', '--']
+const INIT_PROGRAM: Record<LabHostInit['shell'], string[]> = {
+  bash: ['bash', '--noprofile', '--norc', '-c', `${READ_ALL}; eval "unset _s; $_s"`],
+  perl: ['perl', '-e', PERL_INIT_LOADER],
+}
+
+/** Start a lab host's init, its program on fd 3. */
+function startInit(init: LabHostInit, limits: AppliedLimits | undefined, owner: number | undefined, persistent: boolean): Attached {
+  const argv = [...UNSHARE, ...INIT_PROGRAM[init.shell]]
+  return start({
+    file: argv[0]!,
+    args: argv.slice(1),
+    env: { PATH: `${PATH}:${process.env.PATH ?? ''}`, LANG: 'C.UTF-8' },
+    keepStdin: !persistent,
+    machine: 'sandbox',
+    script: init.text,
+    ...(limits?.fds.length ? { fds: limits.fds } : {}),
+    ...(owner !== undefined ? { uid: owner, gid: owner } : {}),
+    command: 'unshare … (sandbox init)',
+  })
 }
 
 /**
