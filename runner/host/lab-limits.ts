@@ -32,10 +32,8 @@ export interface AppliedLimits {
   how: string
   /** Descriptors to hand each process of the lab at CGROUP_FD, CGROUP_FD+1, … */
   fds: number[]
-  /** Shell lines each process of the lab runs first (joins the cgroups, or sets its rlimits). */
-  shell: string
-  /** The same as data, for an init that is not a shell (perl-lab-host-init): descriptors to write 0 to, then rlimits to set. */
-  plan?: LimitsPlan
+  /** What each process of the lab does first: joins the cgroups, sets its rlimits (as shell lines: limitsShell). */
+  plan: LimitsPlan
   counters(): LimitCounters
   /** End what is left in the cgroups and remove them; close the descriptors. */
   release(): Promise<void>
@@ -50,13 +48,27 @@ export interface LimitsPlan {
   rlimits: Rlimit[]
 }
 
+const ULIMIT_FLAG: Record<Rlimit['resource'], string> = { core: '-c', nproc: '-u', as: '-v' }
+
+/**
+ * A plan as the shell lines a bash of the lab runs first: writing 0 moves the writer (a write that fails
+ * means no lab runs outside its limits: exit 125), the descriptors closed after; the rlimits best effort.
+ */
+export function limitsShell(plan: LimitsPlan): string {
+  const fds = Array.from({ length: plan.cgroupFds }, (_, i) => CGROUP_FD + i)
+  const join = fds.length
+    ? `{ ${fds.map((fd) => `echo 0 >&${fd}`).join('; ')}; } || { echo "nslab: cannot join the lab host's cgroup" >&2; exit 125; }; exec ${fds.map((fd) => `${fd}>&-`).join(' ')}; `
+    : ''
+  // ulimit -v counts KiB.
+  return join + plan.rlimits.map((r) => `ulimit -H -S ${ULIMIT_FLAG[r.resource]} ${r.resource === 'as' ? r.value / 1024 : r.value} 2>/dev/null || :; `).join('')
+}
+
 /**
  * Limits for one lab host. `parallel`: lab hosts of this user at once
  * (RLIMIT_NPROC counts all of a user's processes, so each gets its share
  * above what the user already runs).
  */
 export function applyLabLimits(limits: LabLimits, parallel = 1): AppliedLimits {
-  const set = (flag: string, value: number) => `ulimit -H -S ${flag} ${value} 2>/dev/null || :; `
   const root = process.getuid?.() === 0
   const cg: CgroupLimits | { unavailable: string } = root ? createCgroupLimits(limits, 'run') : { unavailable: 'not root' }
   if (!('unavailable' in cg)) {
@@ -69,13 +81,9 @@ export function applyLabLimits(limits: LabLimits, parallel = 1): AppliedLimits {
       void cg.release()
       return rlimits()
     }
-    const join = fds.map((_, i) => `echo 0 >&${CGROUP_FD + i}`).join('; ')
-    const close = fds.map((_, i) => `${CGROUP_FD + i}>&-`).join(' ')
     return {
       how: cg.how,
       fds,
-      // Writing 0 moves the writer; a write that fails means no lab runs outside its limits.
-      shell: `{ ${join}; } || { echo "nslab: cannot join the lab host's cgroup" >&2; exit 125; }; exec ${close}; ${set('-c', 0)}`,
       plan: { cgroupFds: fds.length, rlimits: [{ resource: 'core', value: 0 }] },
       counters: () => cg.counters(),
       async release() {
@@ -91,12 +99,10 @@ export function applyLabLimits(limits: LabLimits, parallel = 1): AppliedLimits {
     const uid = process.getuid?.() ?? 0
     // Root's lab hosts run as a uid of their own that runs nothing else.
     const base = root ? 0 : processCountOf(uid) + limits.maxProcs * Math.max(0, parallel - 1)
-    const kb = Math.floor(limits.memoryBytes / 1024)
     return {
       how: 'rlimits',
       fds: [],
-      shell: set('-c', 0) + set('-u', base + limits.maxProcs) + set('-v', kb),
-      plan: { cgroupFds: 0, rlimits: [{ resource: 'core', value: 0 }, { resource: 'nproc', value: base + limits.maxProcs }, { resource: 'as', value: kb * 1024 }] },
+      plan: { cgroupFds: 0, rlimits: [{ resource: 'core', value: 0 }, { resource: 'nproc', value: base + limits.maxProcs }, { resource: 'as', value: Math.floor(limits.memoryBytes / 1024) * 1024 }] },
       counters: () => ({ procsRefused: 0, oomKills: 0 }),
       release: async () => undefined,
     }

@@ -10,7 +10,7 @@
  * The program is read from fd 3 by PERL_INIT_LOADER (never the command line, which anyone may
  * read in /proc), as bash read its script. No module is loaded; system calls by number.
  */
-import type { Rlimit } from './lab-limits.js'
+import type { LimitsPlan } from './lab-limits.js'
 import { perlSyscalls, perlText as str } from './perl-root-builder.js'
 
 /** `perl -e` this: reads the init's program from fd 3 to its end, closes it, runs it. */
@@ -18,15 +18,13 @@ export const PERL_INIT_LOADER = 'my $p = do { local $/; open(my $f, "<&=", 3) or
 
 export interface PerlInitParts {
   /** Descriptors at 4, 5, … to write 0 to (the lab's cgroups), then rlimits to set: lab-limits' plan. */
-  limits?: { cgroupFds: number; rlimits: Rlimit[] }
+  limits?: LimitsPlan
   /** Docker's rules: `echo 1 > ip_forward`, then the restore program fed them, in the background. */
   rules?: { restore: string; text: string; first: boolean }
   /** perlRootBuilder's program, its launcher given `inInit` (the init goes on after it). */
   builder: string
-  /** Files written once the builder is done (/etc/hosts, the namespaces' settings script): path, content. */
+  /** Files written once the builder is done (/etc/hosts, the namespaces' settings script, route_localnet's 1): path, content; one not written ends the init. */
   files: [string, string][]
-  /** Files the kernel takes 1 from, each a failure when it cannot (route_localnet). */
-  ones: string[]
   /** Machines' network namespaces held open at these descriptors: [fd, path]. */
   anchors: [number, string][]
   /** The FIFO the lab's own init waits on. */
@@ -69,7 +67,6 @@ export function perlLabHostInit(o: PerlInitParts, arch: string = process.arch): 
   p.push(o.builder)
   if (o.rules && !o.rules.first) p.push(...rules)
   for (const [path, content] of o.files) p.push(`{ my $f = ${str(path)}; my $o; open($o, ">", $f) and print($o ${str(content)}) and close($o) or die "nslab: $f: $!\\n" }`)
-  for (const path of o.ones) p.push(`{ my $f = ${str(path)}; my $o; open($o, ">", $f) and print($o "1\\n") and close($o) or die "nslab: $f: $!\\n" }`)
   // Docker's rules in, or the init's end with their status (iptables-restore said why).
   p.push('if ($ipt) { waitpid($ipt, 0); quit(($? & 127) ? 128 + ($? & 127) : $? >> 8) if $?; }')
   // Orphans of the lab host's pid namespace come to this process: reaped by the kernel from now on.

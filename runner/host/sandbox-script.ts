@@ -9,7 +9,7 @@ import { perlBuilderArch, perlRootBuilder, type RootMount, type RootPlan } from 
 import { INTERNET, ipLine, networkPlan } from './network-plan.js'
 import { perlNetworkBuilder } from './perl-network-builder.js'
 import { perlLabHostInit, type PerlInitParts } from './perl-lab-host-init.js'
-import type { LimitsPlan } from './lab-limits.js'
+import { limitsShell, type LimitsPlan } from './lab-limits.js'
 
 export interface SandboxScriptOptions {
   topology: Topology
@@ -20,10 +20,8 @@ export interface SandboxScriptOptions {
   /** Keep running until SIGTERM (learner mode) instead of until stdin closes. */
   persistent: boolean
   hostname: string
-  /** Lines run first, before anything of the lab: joining the lab's cgroups, its rlimits (labLimits). */
-  limits?: string
-  /** The same limits as data, for an init in perl (labHostInit): lab-limits' plan. */
-  limitsPlan?: LimitsPlan
+  /** What runs first, before anything of the lab: joining the lab's cgroups, its rlimits (lab-limits' plan). */
+  limits?: LimitsPlan
   /** What of the machine's root the lab sees (machineLayout; given in tests). */
   machine?: MachineLayout
   /** A real Docker Engine builds the bridge, the containers and the rules (engine: docker). */
@@ -202,7 +200,7 @@ function initOf(opts: SandboxScriptOptions, perlInit: boolean): LabHostInit {
   const bridge = topology.bridge
   const waits: string[] = []
   // The script's pipe (bash reads its own copy, fd 255) and anything inherited go first.
-  s.push(opts.limits ?? '')
+  s.push(opts.limits ? limitsShell(opts.limits) : '')
   const engine = opts.engine
   s.push(engine ? closeFdsBut(engine.keepFds) : CLOSE_FDS)
   s.push('set -e')
@@ -363,19 +361,17 @@ function initOf(opts: SandboxScriptOptions, perlInit: boolean): LabHostInit {
       : []
     // (The network builder makes the namespaces it speaks to, the internet machine's among them.)
     const rootPlan = launcher ? { ...plan, netns: [] } : plan
-    // (Limits only as the shell's lines cannot be joined by perl: then bash's init.)
-    if (perlInit && launcher && (opts.limits === undefined || opts.limitsPlan)) {
+    if (perlInit && launcher) {
       // The whole init in perl: the same steps, in one process (perl-lab-host-init).
       const bridges = topology.docker && bridge && topology.userlandProxy === false ? [bridge, ...(topology.networks ?? []).map((x) => x.bridge)] : []
       const anchors: [number, string][] = []
       if (topology.internet) anchors.push([anchorFd('internet', topology), `${HIDDEN_NS_DIR}/internet`])
       topology.containers.forEach((c) => anchors.push([anchorFd(c.name, topology), `${NETNS_DIR}/${c.name}`]))
       const text = perlLabHostInit({
-        ...(opts.limitsPlan ? { limits: opts.limitsPlan } : {}),
+        ...(opts.limits ? { limits: opts.limits } : {}),
         ...(rules ? { rules } : {}),
         builder: perlRootBuilder(rootPlan, { root: R, initFile, goFifo: GO_FIFO, inInit: true }, process.arch, network),
-        files: lateFiles.map(([path, lines]) => [path, `${lines.join('\n')}\n`]),
-        ones: bridges.map((b) => sysctlPath(`net.ipv4.conf.${b.name}.route_localnet`)),
+        files: [...lateFiles.map(([path, lines]): [string, string] => [path, `${lines.join('\n')}\n`]), ...bridges.map((b): [string, string] => [sysctlPath(`net.ipv4.conf.${b.name}.route_localnet`), '1\n'])],
         anchors,
         goFifo: GO_FIFO,
         persistent: opts.persistent,

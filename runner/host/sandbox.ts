@@ -4,7 +4,7 @@ import { addressFrom } from './address-from.js'
 import { isAlive, killAndWait, start, throughNsenter, warmForker, type Attached, type NamespaceEntry, type Running } from './exec.js'
 import { iptablesBackend } from './iptables-backend.js'
 import { machinesOf, type Topology } from '../lab/lab.js'
-import { applyLabLimits, CGROUP_FD, type AppliedLimits, type LabLimits } from './lab-limits.js'
+import { applyLabLimits, CGROUP_FD, limitsShell, type AppliedLimits, type LabLimits } from './lab-limits.js'
 import { NslabError } from '../util/nslab-error.js'
 import { requirePrograms } from './require-programs.js'
 import { scaledMs } from '../util/time-scale.js'
@@ -149,8 +149,8 @@ export const GUARD =
  * descriptor, and evaluates it: same line numbers and messages as bash -c.
  * fd 3 is a socket (Node's extra stdio), read whole by bash itself (READ_ALL).
  */
-export function scriptLoader(limitsShell = '', trace?: string): string {
-  return `${GUARD}${READ_ALL}; exec 3<&-; ${limitsShell}${CLOSE_FDS}; ${trace !== undefined ? stepFailureTrap(trace) : ''}eval "unset _s; $_s"`
+export function scriptLoader(limitsLines = '', trace?: string): string {
+  return `${GUARD}${READ_ALL}; exec 3<&-; ${limitsLines}${CLOSE_FDS}; ${trace !== undefined ? stepFailureTrap(trace) : ''}eval "unset _s; $_s"`
 }
 
 /**
@@ -224,6 +224,8 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
   const A = h.init ?? -1
   const L = h.lab ?? -1
   const limits = extra.limits
+  // What each process of the lab runs first (the same lines for every step and shell).
+  const limitsLines = limits ? limitsShell(limits.plan) : ''
   const unknown = (machine: string): NslabError => {
     const made = labNetnsNames(L).filter((n) => !machines.includes(n))
     const has = [...machines, ...made].join(', ')
@@ -281,7 +283,7 @@ export function attachSandbox(h0: SandboxHandle, extra: { upMs?: number; running
     const n = netArgs(machine)
     return {
       file: 'bash',
-      args: ['--noprofile', '--norc', ...(o.bashFlags ?? ['-e', '-o', 'pipefail']), '-c', scriptLoader(limits?.shell, o.trace)],
+      args: ['--noprofile', '--norc', ...(o.bashFlags ?? ['-e', '-o', 'pipefail']), '-c', scriptLoader(limitsLines, o.trace)],
       enter: labNamespaces(n.net),
       env: sandboxEnv(machine, h.iptables, o.env, h.engine),
       fds: n.fds,
@@ -548,7 +550,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     hostname: hostnameOf(opts.name),
     ...(opts.iptables ? { iptables: opts.iptables } : {}),
     ...(topology.docker ? { backend: iptablesBackend(opts.iptables) } : {}),
-    ...(limits ? { limits: limits.shell, ...(limits.plan ? { limitsPlan: limits.plan } : {}) } : {}),
+    ...(limits ? { limits: limits.plan } : {}),
   })
   const running = startInit(init, limits, owner, opts.persistent ?? false)
   // Steps follow a lab host that is not kept for later: the forker that starts them starts meanwhile.

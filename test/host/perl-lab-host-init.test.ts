@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PERL_INIT_LOADER, perlLabHostInit, type PerlInitParts } from '../../runner/host/perl-lab-host-init.js'
 import { labHostInit } from '../../runner/host/sandbox-script.js'
+import { limitsShell } from '../../runner/host/lab-limits.js'
 import type { Topology } from '../../runner/lab/lab.js'
 
 const topology: Topology = {
@@ -28,10 +29,14 @@ const perlCheck = (program: string) => spawnSync('perl', ['-Mstrict', '-Mwarning
 t.test('the init is perl where perl builds the lab host, bash otherwise', async (t) => {
   t.equal(labHostInit({ topology, persistent: false, hostname: 'lab', builder: 'perl' }).shell, 'perl')
   t.equal(labHostInit({ topology, persistent: false, hostname: 'lab', builder: 'util-linux' }).shell, 'bash')
-  // Limits given only as shell lines cannot be joined by perl: bash's init then, never a lab host without them.
-  t.equal(labHostInit({ topology, persistent: false, hostname: 'lab', builder: 'perl', limits: 'ulimit -c 0' }).shell, 'bash')
-  const withPlan = labHostInit({ topology, persistent: false, hostname: 'lab', builder: 'perl', limits: 'ulimit -c 0', limitsPlan: { cgroupFds: 0, rlimits: [{ resource: 'core', value: 0 }] } })
-  t.equal(withPlan.shell, 'perl')
+  // Limits are one plan: perl's init joins them itself, bash's runs them as limitsShell's lines first.
+  const limits = { cgroupFds: 1, rlimits: [{ resource: 'nproc' as const, value: 777 }] }
+  const perl = labHostInit({ topology, persistent: false, hostname: 'lab', builder: 'perl', limits })
+  t.equal(perl.shell, 'perl')
+  t.match(perl.text, /open\(\$c, ">&=", 4\)/, 'perl writes 0 to fd 4')
+  t.match(perl.text, /syscall\(\d+, 6, \$l\)/, 'and sets RLIMIT_NPROC')
+  const bash = labHostInit({ topology, persistent: false, hostname: 'lab', builder: 'util-linux', limits })
+  t.equal(bash.text.split('\n')[0], limitsShell(limits), "bash's first line is the plan's shell lines")
 })
 
 t.test('its program compiles clean under strict and warnings, every part of it, on both architectures', async (t) => {
@@ -41,8 +46,10 @@ t.test('its program compiles clean under strict and warnings, every part of it, 
         limits: { cgroupFds: 3, rlimits: [{ resource: 'core', value: 0 }, { resource: 'nproc', value: 1024 }, { resource: 'as', value: 2 ** 31 }] },
         rules: { restore: 'iptables-restore', text: '*filter\nCOMMIT\n', first: true },
         builder: 'my $x = 1;',
-        files: [['/run/.nslab/hosts', '127.0.0.1\tlocalhost\n']],
-        ones: ['/proc/sys/net/ipv4/conf/docker0/route_localnet'],
+        files: [
+          ['/run/.nslab/hosts', '127.0.0.1\tlocalhost\n'],
+          ['/proc/sys/net/ipv4/conf/docker0/route_localnet', '1\n'],
+        ],
         anchors: [[10, '/run/.nslab/ns/internet']],
         goFifo: '/run/.nslab/go',
         persistent,
@@ -53,7 +60,7 @@ t.test('its program compiles clean under strict and warnings, every part of it, 
   }
   // As a lab host gets it: the builder, the network, the rules after the builder (iptables-legacy's lock is in the lab's /run).
   for (const backend of ['nft', 'legacy'] as const) {
-    const init = labHostInit({ topology, persistent: false, hostname: 'lab', builder: 'perl', backend, limits: '', limitsPlan: { cgroupFds: 1, rlimits: [{ resource: 'core', value: 0 }] } })
+    const init = labHostInit({ topology, persistent: false, hostname: 'lab', builder: 'perl', backend, limits: { cgroupFds: 1, rlimits: [{ resource: 'core', value: 0 }] } })
     t.match(init.text, /newns\(/, 'with the network')
     const c = perlCheck(init.text)
     t.equal(c.stderr, '- syntax OK\n', `${backend}: the whole init`)
@@ -71,7 +78,7 @@ t.test('no text of the lab reaches its program as code', async (t) => {
   t.equal(init.shell, 'perl')
   t.notMatch(init.text, /pwned/, 'every text is hex')
   t.equal(perlCheck(init.text).stderr, '- syntax OK\n')
-  const direct = perlLabHostInit({ rules: { restore: evil, text: evil, first: false }, builder: '', files: [[evil, evil]], ones: [evil], anchors: [[10, evil]], goFifo: evil, persistent: false })
+  const direct = perlLabHostInit({ rules: { restore: evil, text: evil, first: false }, builder: '', files: [[evil, evil]], anchors: [[10, evil]], goFifo: evil, persistent: false })
   t.notMatch(direct, /pwned/, 'its parts too')
 })
 
@@ -96,7 +103,7 @@ function startInit(t: Test, parts: Omit<PerlInitParts, 'builder' | 'goFifo'> & {
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((res) => child.on('close', (code, signal) => res({ code, signal, stderr })))
   t.teardown(() => child.kill('SIGKILL'))
   const said = async (what: string) => {
-    for (let i = 0; i < 500; i++) {
+    for (let i = 0; i < 2000; i++) {
       if (existsSync(go) && readFileSync(go, 'utf8') === 'go\n') return
       await new Promise((r) => setTimeout(r, 10))
     }
@@ -117,8 +124,10 @@ t.test('it joins the limits, closes what it inherited, loads the rules, writes i
     limits: { cgroupFds: 1, rlimits: [{ resource: 'core', value: 0 }, { resource: 'nproc', value: 4321 }] },
     rules: { restore, text: '*filter\n:FORWARD DROP [0:0]\nCOMMIT\n', first: true },
     builder: 'print STDOUT "built\\n";',
-    files: [[join(dir, 'hosts'), '127.0.0.1\tlocalhost\n']],
-    ones: [join(dir, 'one')],
+    files: [
+      [join(dir, 'hosts'), '127.0.0.1\tlocalhost\n'],
+      [join(dir, 'one'), '1\n'],
+    ],
     anchors: [
       [10, '/dev/null'],
       [12, join(dir, 'hosts')],
@@ -142,11 +151,11 @@ t.test('it joins the limits, closes what it inherited, loads the rules, writes i
 })
 
 t.test('a line on stdin ends it too; persistent, SIGTERM does', async (t) => {
-  const a = startInit(t, { files: [], ones: [], anchors: [], persistent: false })
+  const a = startInit(t, { files: [], anchors: [], persistent: false })
   await a.said('line')
   a.child.stdin!.write('\n')
   t.equal((await a.ended).code, 0)
-  const b = startInit(t, { files: [], ones: [], anchors: [], persistent: true })
+  const b = startInit(t, { files: [], anchors: [], persistent: true })
   await b.said('persistent')
   b.child.stdin!.end()
   await new Promise((r) => setTimeout(r, 300))
@@ -156,16 +165,16 @@ t.test('a line on stdin ends it too; persistent, SIGTERM does', async (t) => {
 })
 
 t.test('the rules failing ends it with their status; a restore program that is not there, with 127 and why', async (t) => {
-  const failing = startInit(t, { rules: { restore: 'false', text: '*filter\nCOMMIT\n', first: false }, files: [], ones: [], anchors: [], persistent: false })
+  const failing = startInit(t, { rules: { restore: 'false', text: '*filter\nCOMMIT\n', first: false }, files: [], anchors: [], persistent: false })
   const f = await failing.ended
   t.equal(f.code, 1, "false's status")
   t.notOk(existsSync(failing.go), 'no go: the lab never starts')
-  const missing = startInit(t, { rules: { restore: '/no/such/iptables-restore', text: '*filter\nCOMMIT\n', first: true }, files: [], ones: [], anchors: [], persistent: false })
+  const missing = startInit(t, { rules: { restore: '/no/such/iptables-restore', text: '*filter\nCOMMIT\n', first: true }, files: [], anchors: [], persistent: false })
   const m = await missing.ended
   t.equal(m.code, 127)
   t.match(m.stderr, /^nslab: \/no\/such\/iptables-restore: No such file or directory$/m, 'what sandboxFailure reads as iptables not installed')
   // A cgroup it cannot join: nothing runs (125, as the bash init said it).
-  const ro = startInit(t, { limits: { cgroupFds: 2, rlimits: [] }, files: [], ones: [], anchors: [], persistent: false })
+  const ro = startInit(t, { limits: { cgroupFds: 2, rlimits: [] }, files: [], anchors: [], persistent: false })
   const r = await ro.ended
   t.equal(r.code, 125, 'fd 5 was never handed to it: it cannot join that cgroup')
   t.match(r.stderr, /nslab: cannot join the lab host's cgroup/)

@@ -12,7 +12,7 @@
 import { closeSync, readlinkSync, writeFileSync } from 'node:fs'
 import { readLimitCounters } from '../cgroup-limits.js'
 import { start } from '../exec.js'
-import { CGROUP_FD, type AppliedLimits } from '../lab-limits.js'
+import { CGROUP_FD, type AppliedLimits, type LimitsPlan } from '../lab-limits.js'
 import { iptablesBackend } from '../iptables-backend.js'
 import { NslabError } from '../../util/nslab-error.js'
 import { attachSandbox, hostnameOf, READ_ALL, sandboxFailure, sandboxInits, sandboxOwner, waitReady, type Sandbox, type SandboxHandle, type SandboxOptions } from '../sandbox.js'
@@ -57,7 +57,8 @@ export async function createDockerSandbox(opts: DockerSandboxOptions): Promise<S
   const labFds = cg.labFds.map((_, i) => CGROUP_FD + n + i)
   const images: ImageSource = opts.images
   const fds = [...cg.outerFds, ...cg.labFds]
-  const joinOuter = `{ ${cg.outerFds.map((_, i) => `echo 0 >&${CGROUP_FD + i}`).join('; ')}; } || { echo "nslab: cannot join the lab host's cgroup" >&2; exit 125; }; exec ${cg.outerFds.map((_, i) => `${CGROUP_FD + i}>&-`).join(' ')}; `
+  // Every process of the lab host joins outer/ of each hierarchy first (no rlimits: the cgroups limit it).
+  const joinOuter: LimitsPlan = { cgroupFds: cg.outerFds.length, rlimits: [] }
   const script = sandboxScript({
     topology,
     persistent: opts.persistent ?? false,
@@ -151,7 +152,7 @@ export async function createDockerSandbox(opts: DockerSandboxOptions): Promise<S
   const limits: AppliedLimits = {
     how: cg.limitsBy ?? `cgroup v${cg.version}`,
     fds: cg.outerFds,
-    shell: joinOuter,
+    plan: joinOuter,
     counters: () => readLimitCounters(dirs),
     release: () => cg.release(),
   }
